@@ -1,0 +1,27 @@
+/**
+ * Typed errors. An InputError is the user's data or arguments being wrong (the CLI exits 2 with
+ * its one-line message); anything else is a bug or an environment failure.
+ */
+export interface InputErrorLocation {
+  /** The file the problem is in, when there is one. */
+  file?: string;
+  /** The field, key, argument or row the problem is at. */
+  field?: string;
+}
+
+export class InputError extends Error {
+  readonly file?: string;
+  readonly field?: string;
+
+  constructor(message: string, location: InputErrorLocation = {}) {
+    const where = [location.file, location.field].filter((part) => part !== undefined && part !== '').join(': ');
+    super(where ? `${where}: ${message}` : message);
+    this.name = 'InputError';
+    this.file = location.file;
+    this.field = location.field;
+  }
+}
+
+export function isInputError(error: unknown): error is InputError {
+  return error instanceof InputError;
+}
