@@ -28,7 +28,7 @@ export interface EmbeddingSet {
 
 /** Every mutual-information estimator has this shape (as in cbg-ethz/bmi). */
 export interface MutualInformationEstimator {
-  estimate(x: Matrix, y: Matrix): number;
+  estimate(x: Matrix, y: Matrix): Promise<number>;
 }
 
 /** Progress of a long computation: `done` of `total` units, with an optional label. */

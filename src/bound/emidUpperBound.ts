@@ -1,0 +1,100 @@
+/**
+ * The EMID upper bound (Oh et al., ICML 2025) from four RJSD terms:
+ *   jsd_v  between P's and Q's image embeddings,
+ *   jsd_t  between P's and Q's text-query embeddings,
+ *   jsd_py between P's model responses and P's reference responses,
+ *   jsd_qy the same within Q.
+ * Scale-adjusted (what the paper plots): √jsd_v + √jsd_t + jsd_py^¼ + jsd_qy^¼.
+ * Full:  Ĥ (√jsd_v + √jsd_t) + 4 (jsd_py^¼ + jsd_qy^¼), Ĥ an entropy scale the user supplies.
+ * Text-only data has no image term (jsd_v = 0).
+ */
+import { InputError } from '../errors';
+import type { EmbeddingSet } from '../interface';
+import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
+import { EmbeddingMoments } from './embeddingMoments';
+import { rjsdOfMoments, type MixtureWeighting } from './rjsd';
+
+export interface BoundTerms {
+  jsdV: number;
+  jsdT: number;
+  jsdPy: number;
+  jsdQy: number;
+}
+
+export interface EmidUpperBound {
+  /** The scale-adjusted bound. */
+  value: number;
+  /** The full bound, present when an entropy scale was given. */
+  full?: number;
+  terms: BoundTerms;
+}
+
+export interface EmidUpperBoundOptions {
+  /** Ĥ for the full bound; omitted → only the scale-adjusted bound. */
+  entropyScale?: number;
+  mixture?: MixtureWeighting;
+  solver?: EigenSolver;
+}
+
+/** Roots of tiny negative divergences (rounding around 0) would be NaN; they are 0. */
+const root = (value: number, degree: number): number => Math.pow(Math.max(value, 0), 1 / degree);
+
+/** The bound's value (and the full form when `entropyScale` is given) from its four terms. */
+export function boundFromTerms(terms: BoundTerms, entropyScale?: number): { value: number; full?: number } {
+  const queryPart = root(terms.jsdV, 2) + root(terms.jsdT, 2);
+  const responsePart = root(terms.jsdPy, 4) + root(terms.jsdQy, 4);
+  const value = queryPart + responsePart;
+  if (entropyScale === undefined) return { value };
+  if (!Number.isFinite(entropyScale) || entropyScale < 0) {
+    throw new InputError(`entropy scale must be a finite number ≥ 0, got ${entropyScale}`, { field: 'entropyScale' });
+  }
+  return { value, full: entropyScale * queryPart + 4 * responsePart };
+}
+
+/**
+ * The per-set moments a bound needs. Keeping them lets a sweep compare one source with many
+ * targets while computing each of the source's spectra once.
+ */
+export interface SetMoments {
+  image?: EmbeddingMoments;
+  text: EmbeddingMoments;
+  response: EmbeddingMoments;
+  reference: EmbeddingMoments;
+  /** jsd between this set's responses and references, computed once per set. */
+  responseDivergence?: Promise<number>;
+}
+
+export function setMoments(set: EmbeddingSet, solver: EigenSolver = inThreadEigenSolver): SetMoments {
+  return {
+    image: set.image ? new EmbeddingMoments(set.image, solver) : undefined,
+    text: new EmbeddingMoments(set.text, solver),
+    response: new EmbeddingMoments(set.response, solver),
+    reference: new EmbeddingMoments(set.reference, solver),
+  };
+}
+
+function responseDivergence(moments: SetMoments, mixture: MixtureWeighting): Promise<number> {
+  moments.responseDivergence ??= rjsdOfMoments(moments.response, moments.reference, mixture);
+  return moments.responseDivergence;
+}
+
+/** The four terms between two sets' moments (one mixture weighting per SetMoments). */
+export async function boundTermsOfMoments(source: SetMoments, target: SetMoments, mixture: MixtureWeighting = 'sample-weighted'): Promise<BoundTerms> {
+  if (Boolean(source.image) !== Boolean(target.image)) {
+    throw new InputError('one set has image embeddings and the other does not: compare text-only with text-only', { field: 'image' });
+  }
+  const [jsdV, jsdT, jsdPy, jsdQy] = await Promise.all([
+    source.image && target.image ? rjsdOfMoments(source.image, target.image, mixture) : Promise.resolve(0),
+    rjsdOfMoments(source.text, target.text, mixture),
+    responseDivergence(source, mixture),
+    responseDivergence(target, mixture),
+  ]);
+  return { jsdV, jsdT, jsdPy, jsdQy };
+}
+
+/** The EMID upper bound between a source (ID) set and a target (OOD) set. */
+export async function emidUpperBound(source: EmbeddingSet, target: EmbeddingSet, options: EmidUpperBoundOptions = {}): Promise<EmidUpperBound> {
+  const solver = options.solver ?? inThreadEigenSolver;
+  const terms = await boundTermsOfMoments(setMoments(source, solver), setMoments(target, solver), options.mixture);
+  return { ...boundFromTerms(terms, options.entropyScale), terms };
+}

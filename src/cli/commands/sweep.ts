@@ -1,0 +1,95 @@
+import type { Command } from '../main';
+import { isNonNegative, isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
+import { formatTable, printJson, writeFileAtomic } from '../output';
+import { stderrProgress } from '../progress';
+import { mixtureOption } from './shared';
+
+const OPTIONS = {
+  root: { type: 'string' },
+  id: { type: 'string' },
+  club: { type: 'string' },
+  out: { type: 'string' },
+  mixture: { type: 'string' },
+  'entropy-scale': { type: 'string' },
+  threads: { type: 'string' },
+  json: { type: 'boolean' },
+  progress: { type: 'boolean' },
+} as const;
+
+export const sweepCommand: Command = {
+  summary: 'compare an ID split with every other split under a folder; results JSON in the reference format',
+  usage: [
+    'Usage: emishift sweep --root DIR --id NAME --club FILE [--out FILE] [--mixture sample-weighted|equal] [--entropy-scale H] [--threads N] [--json] [--progress]',
+    '',
+    'Every subfolder of DIR is a split (t.npy, yhat.npy, y.npy, optionally v.npy); NAME is the ID split.',
+    'Writes (with --out) and prints the results: EMI, EMID, EMID_UB maps, PearsonR/PearsonPval,',
+    'the four RJSD term maps (JSD_V, JSD_T, JSD_PY, JSD_QY) and Spearman/Kendall correlations.',
+    'With --out, finished comparisons are checkpointed to FILE.partial.jsonl; an interrupted',
+    'sweep rerun with the same inputs resumes from there.',
+    '  --progress   progress on stderr (on by default when stderr is a terminal)',
+  ].join('\n'),
+  async run(argv) {
+    const options = parseCommandArgs('sweep', argv, OPTIONS);
+    const root = requireOption(options.root, 'root', 'sweep');
+    const id = requireOption(options.id, 'id', 'sweep');
+    const clubFile = requireOption(options.club, 'club', 'sweep');
+    const mixture = mixtureOption(options.mixture);
+    const entropyScale = numberOption(options['entropy-scale'], 'entropy-scale', isNonNegative, 'a number ≥ 0');
+    const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
+    const { listSplitDirectories, readSplitDirectory, SPLIT_FILES } = await import('../../data/splitDirectory');
+    const { loadClub } = await import('../../mi/clubFile');
+    const { ClubEstimator } = await import('../../mi/club');
+    const { sweepSplits, assertIdSplit } = await import('../../sweep/sweep');
+    const { toResultsJson } = await import('../../sweep/resultsJson');
+    const { inputFingerprint, openSweepCheckpoint } = await import('../../sweep/checkpoint');
+    const { join } = await import('node:path');
+
+    const splits = listSplitDirectories(root);
+    assertIdSplit(
+      splits.map((split) => split.name),
+      id,
+      root,
+    );
+    const estimator = new ClubEstimator(loadClub(clubFile));
+    const toSource = (split: { name: string; directory: string }) => ({ name: split.name, load: () => readSplitDirectory(split.directory, split.name) });
+    const idSplit = splits.find((split) => split.name === id)!;
+    const others = splits.filter((split) => split.name !== id);
+    const checkpoint = options.out
+      ? openSweepCheckpoint(
+          `${options.out}.partial.jsonl`,
+          inputFingerprint(
+            [clubFile, ...splits.flatMap((split) => Object.values(SPLIT_FILES).map((file) => join(split.directory, file)))],
+            { id, mixture, entropyScale },
+          ),
+        )
+      : undefined;
+    const result = await sweepSplits(toSource(idSplit), others.map(toSource), estimator, {
+      mixture,
+      entropyScale,
+      threads,
+      completed: checkpoint?.completed,
+      onComparison: (comparison) => checkpoint?.append(comparison),
+      onProgress: stderrProgress('sweep', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
+    });
+    const json = toResultsJson(result, { split_root: root, club: clubFile });
+    const text = `${JSON.stringify(json, null, 2)}\n`;
+    if (options.out) {
+      writeFileAtomic(options.out, text);
+      checkpoint?.remove();
+    }
+    if (options.json) {
+      printJson(json);
+      return;
+    }
+    const rows = result.comparisons.map((c) => [c.target, c.emid, c.emidUpperBound, c.terms.jsdV, c.terms.jsdT, c.terms.jsdQy]);
+    process.stdout.write(`${formatTable(['OOD split', 'EMID', 'EMID_UB', 'jsd_v', 'jsd_t', 'jsd_qy'], rows)}\n`);
+    if (result.correlation) {
+      const { pearson, spearman, kendall, n } = result.correlation;
+      process.stdout.write(
+        `\nEMID vs EMID_UB over ${n} OOD splits: Pearson r = ${pearson.r.toFixed(3)} (p = ${pearson.pValue.toExponential(2)}), ` +
+          `Spearman rho = ${spearman.rho.toFixed(3)} (p = ${spearman.pValue.toExponential(2)}), Kendall tau-b = ${kendall.tau.toFixed(3)} (p = ${kendall.pValue.toExponential(2)})\n`,
+      );
+    }
+    if (options.out) process.stdout.write(`results written to ${options.out}\n`);
+  },
+};

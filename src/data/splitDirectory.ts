@@ -1,0 +1,80 @@
+/**
+ * A split on disk: a folder with `t.npy`, `yhat.npy`, `y.npy` and optionally `v.npy`, each
+ * n × d float32, rows aligned (row i of every file is query i).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { InputError } from '../errors';
+import type { EmbeddingSet, Matrix } from '../interface';
+import { assertFiniteMatrix } from '../linalg/matrix';
+import { describeReadFailure, readNpyMatrix } from './npy';
+
+export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;
+
+/** Reads and validates one split folder. */
+export function readSplitDirectory(directory: string, name = basename(directory)): EmbeddingSet {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(directory).isDirectory();
+  } catch (error) {
+    throw new InputError(describeReadFailure(error), { file: directory });
+  }
+  if (!isDirectory) throw new InputError('expected a split folder holding t.npy, yhat.npy, y.npy (and optionally v.npy)', { file: directory });
+  const load = (fileName: string): Matrix => {
+    const file = join(directory, fileName);
+    if (!existsSync(file)) throw new InputError('file not found (a split folder needs t.npy, yhat.npy and y.npy)', { file });
+    return readNpyMatrix(file);
+  };
+  const text = load(SPLIT_FILES.text);
+  const response = load(SPLIT_FILES.response);
+  const reference = load(SPLIT_FILES.reference);
+  const image = existsSync(join(directory, SPLIT_FILES.image)) ? load(SPLIT_FILES.image) : undefined;
+  const set: EmbeddingSet = image ? { name, image, text, response, reference } : { name, text, response, reference };
+  validateEmbeddingSet(set, (key) => join(directory, SPLIT_FILES[key]));
+  return set;
+}
+
+type SetKey = keyof typeof SPLIT_FILES;
+
+/**
+ * Checks shapes and values: at least 2 rows, the same row count in every matrix, query
+ * embeddings (v, t) of one dimension, responses (ŷ, y) of one dimension, all values finite.
+ * `locate` names the source of each matrix in messages (a file, or a field of an API call).
+ */
+export function validateEmbeddingSet(set: EmbeddingSet, locate: (key: SetKey) => string = (key) => `${set.name ?? 'set'}.${key}`): void {
+  const present = (['image', 'text', 'response', 'reference'] as const).filter((key) => set[key] !== undefined);
+  const where = (key: SetKey) => ({ file: locate(key) });
+  for (const key of present) {
+    const matrix = set[key] as Matrix;
+    if (matrix.rows === 0 || matrix.cols === 0) throw new InputError(`empty set: shape (${matrix.rows}, ${matrix.cols})`, where(key));
+    if (matrix.rows === 1) throw new InputError('only 1 row: EMI and the bound need at least 2 samples', where(key));
+  }
+  const rows = set.text.rows;
+  for (const key of present) {
+    const matrix = set[key] as Matrix;
+    if (matrix.rows !== rows) {
+      throw new InputError(`has ${matrix.rows} rows but ${locate('text')} has ${rows}: rows must be aligned query by query`, where(key));
+    }
+  }
+  if (set.image && set.image.cols !== set.text.cols) {
+    throw new InputError(`dimension ${set.image.cols} differs from ${locate('text')}'s ${set.text.cols}: z = (z_v + z_t) / 2 needs one dimension`, where('image'));
+  }
+  if (set.response.cols !== set.reference.cols) {
+    throw new InputError(`dimension ${set.reference.cols} differs from ${locate('response')}'s ${set.response.cols}`, where('reference'));
+  }
+  for (const key of present) assertFiniteMatrix(set[key] as Matrix, where(key));
+}
+
+/** The split folders under `root` (subfolders, sorted by name). */
+export function listSplitDirectories(root: string): { name: string; directory: string }[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch (error) {
+    throw new InputError(describeReadFailure(error), { file: root });
+  }
+  return entries
+    .filter((name) => statSync(join(root, name)).isDirectory())
+    .sort()
+    .map((name) => ({ name, directory: join(root, name) }));
+}

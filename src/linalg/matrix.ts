@@ -1,0 +1,80 @@
+/** Small helpers on row-major matrices (plain data in, plain data out). */
+import { InputError } from '../errors';
+import type { Matrix } from '../interface';
+
+export function createMatrix(rows: number, cols: number, data?: Float32Array | Float64Array): Matrix {
+  const values = data ?? new Float32Array(rows * cols);
+  if (values.length !== rows * cols) {
+    throw new InputError(`matrix data has ${values.length} values, expected ${rows} × ${cols} = ${rows * cols}`, { field: 'data' });
+  }
+  return { rows, cols, data: values };
+}
+
+/** Builds a Matrix from an array of equal-length rows (`field` names it in errors). */
+export function matrixFromRows(rows: ArrayLike<number>[], field = 'rows'): Matrix {
+  if (rows.length === 0) throw new InputError('no rows', { field });
+  const cols = rows[0].length;
+  const data = new Float32Array(rows.length * cols);
+  rows.forEach((row, i) => {
+    if (row.length !== cols) throw new InputError(`row ${i} has ${row.length} values, row 0 has ${cols}`, { field });
+    data.set(row, i * cols);
+  });
+  return { rows: rows.length, cols, data };
+}
+
+/** Row i as a subarray view (no copy). */
+export function row(matrix: Matrix, i: number): Float32Array | Float64Array {
+  return matrix.data.subarray(i * matrix.cols, (i + 1) * matrix.cols);
+}
+
+/** The rows at `indices`, in that order (a bootstrap resample, a held-out split). */
+export function selectRows(matrix: Matrix, indices: ArrayLike<number>): Matrix {
+  const { cols } = matrix;
+  const data = new (matrix.data instanceof Float64Array ? Float64Array : Float32Array)(indices.length * cols);
+  for (let k = 0; k < indices.length; k++) {
+    const start = indices[k] * cols;
+    data.set(matrix.data.subarray(start, start + cols), k * cols);
+  }
+  return { rows: indices.length, cols, data };
+}
+
+/** Element-wise mean of same-shaped matrices, in float32 (the query embedding (z_v + z_t) / 2). */
+export function averageMatrices(matrices: readonly Matrix[]): Matrix {
+  const [first] = matrices;
+  const out = new Float32Array(first.rows * first.cols);
+  for (const matrix of matrices) {
+    const { data } = matrix;
+    for (let i = 0; i < out.length; i++) out[i] += data[i];
+  }
+  const scale = 1 / matrices.length;
+  for (let i = 0; i < out.length; i++) out[i] *= scale;
+  return { rows: first.rows, cols: first.cols, data: out };
+}
+
+/** Stacks the rows of `a` above the rows of `b`. */
+export function stackRows(a: Matrix, b: Matrix): Matrix {
+  const data = new Float64Array((a.rows + b.rows) * a.cols);
+  data.set(a.data, 0);
+  data.set(b.data, a.rows * a.cols);
+  return { rows: a.rows + b.rows, cols: a.cols, data };
+}
+
+/** Index of the first NaN or ±Infinity, or -1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    // value - value is NaN exactly for NaN and ±Infinity, and is cheaper than Number.isFinite.
+    if (value - value !== 0) return i;
+  }
+  return -1;
+}
+
+/** Throws an InputError naming the first non-finite entry's row and column. */
+export function assertFiniteMatrix(matrix: Matrix, location: { file?: string; field?: string }): void {
+  const index = firstNonFinite(matrix.data);
+  if (index >= 0) {
+    const r = Math.floor(index / matrix.cols);
+    const c = index % matrix.cols;
+    throw new InputError(`non-finite value ${matrix.data[index]} at row ${r}, column ${c}`, location);
+  }
+}

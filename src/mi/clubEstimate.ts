@@ -1,0 +1,62 @@
+/**
+ * The CLUB mutual-information estimate and the training loss, from a forward pass.
+ *
+ *   MI_hat = mean_i Σ_d [ −(μ_id − y_id)² + mean_j (y_jd − μ_id)² ] / (2 exp(logvar_id))
+ *
+ * The inner mean over j expands to mean_j y_jd² − 2 μ_id ȳ_d + μ_id², so the estimate needs
+ * only per-dimension means of y and y²: O(n·d) time and memory, never an n × n × d tensor.
+ * Sums run in float64, so the result does not depend on summation order at float32 precision.
+ */
+import { InputError } from '../errors';
+import type { Matrix } from '../interface';
+import type { ClubForward } from './clubModel';
+
+export function clubEstimateFromForward(forward: ClubForward, y: Matrix): number {
+  const { rows, yDim, mu, logvar } = forward;
+  if (y.rows !== rows || y.cols !== yDim) {
+    throw new InputError(`y is ${y.rows} × ${y.cols}, the forward pass is ${rows} × ${yDim}`, { field: 'y' });
+  }
+  const yData = y.data;
+  const mean = new Float64Array(yDim);
+  const meanSquare = new Float64Array(yDim);
+  for (let j = 0; j < rows; j++) {
+    const offset = j * yDim;
+    for (let d = 0; d < yDim; d++) {
+      const value = yData[offset + d];
+      mean[d] += value;
+      meanSquare[d] += value * value;
+    }
+  }
+  for (let d = 0; d < yDim; d++) {
+    mean[d] /= rows;
+    meanSquare[d] /= rows;
+  }
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    const offset = i * yDim;
+    let rowSum = 0;
+    for (let d = 0; d < yDim; d++) {
+      const m = mu[offset + d];
+      const yi = yData[offset + d];
+      // mean_j (y_jd − μ)² − (μ − y_id)² = E[y²] − 2μ(ȳ − y_id) − y_id²
+      rowSum += (meanSquare[d] - 2 * m * (mean[d] - yi) - yi * yi) / (2 * Math.exp(logvar[offset + d]));
+    }
+    total += rowSum;
+  }
+  return total / rows;
+}
+
+/**
+ * The training loss, the negative log-likelihood up to constants:
+ * mean_i Σ_d [ (μ_id − y_id)² exp(−logvar_id) + logvar_id ].
+ */
+export function clubLossFromForward(forward: ClubForward, y: Matrix): number {
+  const { rows, yDim, mu, logvar } = forward;
+  const yData = y.data;
+  let total = 0;
+  for (let i = 0; i < rows * yDim; i++) {
+    const diff = mu[i] - yData[i];
+    total += diff * diff * Math.exp(-logvar[i]) + logvar[i];
+  }
+  return total / rows;
+}

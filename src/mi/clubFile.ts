@@ -1,0 +1,149 @@
+/**
+ * CLUB weights on disk.
+ * - The project's own format is safetensors (8-byte little-endian header length, a JSON header
+ *   naming each tensor's dtype, shape and byte range, then the raw little-endian data), with
+ *   `__metadata__` marking it as an emishift CLUB file. It is readable from Python with the
+ *   `safetensors` package, and this reader needs no unpickling.
+ * - The authors' PyTorch checkpoint (`torch.save` zip of a state dict) is read directly.
+ * Either way the keys and shapes must be exactly the CLUB network's; anything else is refused
+ * with a message naming the offending keys.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { InputError } from '../errors';
+import { describeReadFailure } from '../data/npy';
+import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
+import { readTorchStateDict } from './torch/stateDict';
+
+const FORMAT = 'emishift-club';
+const FLOAT_DTYPES = new Set(['F32', 'F64', 'float32', 'float64', 'float16', 'bfloat16']);
+const FORMAT_VERSION = '1';
+
+interface LoadedTensor {
+  shape: number[];
+  data: ArrayLike<number>;
+  dtype: string;
+}
+
+/** Encodes parameters as safetensors bytes, with optional string metadata (training settings). */
+export function encodeClubSafetensors(params: ClubParameters, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: { ...metadata, format: FORMAT, format_version: FORMAT_VERSION } };
+  let offset = 0;
+  for (const tensor of CLUB_TENSORS) {
+    const bytes = params[tensor.field].length * 4;
+    header[tensor.key] = { dtype: 'F32', shape: tensor.shape(params), data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let headerText = JSON.stringify(header);
+  // Pad the header with spaces so the data is 8-byte aligned (allowed by the format).
+  headerText += ' '.repeat((8 - ((8 + Buffer.byteLength(headerText)) % 8)) % 8);
+  const headerBytes = Buffer.from(headerText, 'utf8');
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let position = 8 + headerBytes.length;
+  for (const tensor of CLUB_TENSORS) {
+    const values = params[tensor.field];
+    out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), position);
+    position += values.byteLength;
+  }
+  return out;
+}
+
+/** Saves atomically: an interrupted save never replaces a good file with a partial one. */
+export function saveClub(file: string, params: ClubParameters, metadata: Record<string, string> = {}): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, encodeClubSafetensors(params, metadata));
+  renameSync(temporary, file);
+}
+
+function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new InputError('truncated: too short for a safetensors header', { file });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > bytes.length - 8 && bytes[8] === 0x7b /* '{' */) {
+    throw new InputError(`truncated: the header alone needs ${headerLength} bytes, the file has ${bytes.length - 8} after the length`, { file });
+  }
+  if (headerLength > bytes.length - 8 || headerLength > 100_000_000) {
+    throw new InputError('not a CLUB file: expected a safetensors (.safetensors) or PyTorch (.pt) checkpoint', { file });
+  }
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  try {
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8'));
+  } catch {
+    throw new InputError('not a CLUB file: expected a safetensors (.safetensors) or PyTorch (.pt) checkpoint', { file });
+  }
+  const dataStart = 8 + headerLength;
+  const tensors = new Map<string, LoadedTensor>();
+  let metadata: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(header)) {
+    if (key === '__metadata__') {
+      metadata = entry as Record<string, string>;
+      continue;
+    }
+    const { dtype, shape, data_offsets: offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
+    const count = shape.reduce((a, b) => a * b, 1);
+    const itemSize = dtype === 'F32' ? 4 : dtype === 'F64' ? 8 : 0;
+    if (itemSize === 0) throw new InputError(`tensor ${key} has dtype ${dtype}, expected F32 or F64`, { file });
+    if (!offsets || offsets[1] - offsets[0] !== count * itemSize || dataStart + offsets[1] > bytes.length) {
+      throw new InputError(`tensor ${key}: byte range ${JSON.stringify(offsets)} does not fit shape [${shape}] or the file is truncated`, { file });
+    }
+    // Copy: a Node Buffer's slice() is a view into a shared pool, not a fresh buffer.
+    const raw = new Uint8Array(bytes.subarray(dataStart + offsets[0], dataStart + offsets[1]));
+    const data = itemSize === 4 ? new Float32Array(raw.buffer, 0, count) : new Float64Array(raw.buffer, 0, count);
+    tensors.set(key, { shape, data, dtype });
+  }
+  return { tensors, metadata };
+}
+
+/** Maps a state dict onto the CLUB network, refusing missing, extra or misshapen keys. */
+export function clubParametersFromStateDict(tensors: Map<string, LoadedTensor>, file: string): ClubParameters {
+  const missing = CLUB_TENSORS.filter((tensor) => !tensors.has(tensor.key)).map((tensor) => tensor.key);
+  const known = new Set<string>(CLUB_TENSORS.map((tensor) => tensor.key));
+  const extra = [...tensors.keys()].filter((key) => !known.has(key));
+  if (missing.length > 0 || extra.length > 0) {
+    const parts = [missing.length ? `missing ${missing.join(', ')}` : '', extra.length ? `unexpected ${extra.join(', ')}` : ''].filter(Boolean);
+    throw new InputError(`not a CLUB state dict: ${parts.join('; ')}`, { file });
+  }
+  const muW1 = tensors.get('p_mu.0.weight')!;
+  const muW2 = tensors.get('p_mu.2.weight')!;
+  if (muW1.shape.length !== 2 || muW2.shape.length !== 2) {
+    throw new InputError(`p_mu.0.weight and p_mu.2.weight must be 2-D, got [${muW1.shape}] and [${muW2.shape}]`, { file });
+  }
+  const shape: ClubShape = { hiddenDim: muW1.shape[0], xDim: muW1.shape[1], yDim: muW2.shape[0] };
+  const wrong = CLUB_TENSORS.filter((tensor) => {
+    const expected = tensor.shape(shape);
+    const actual = tensors.get(tensor.key)!.shape;
+    return actual.length !== expected.length || actual.some((size, i) => size !== expected[i]);
+  }).map((tensor) => `${tensor.key} is [${tensors.get(tensor.key)!.shape.join(', ')}], expected [${tensor.shape(shape).join(', ')}]`);
+  if (wrong.length > 0) throw new InputError(`shapes do not fit a CLUB network: ${wrong.join('; ')}`, { file });
+  const params: Record<string, unknown> = { ...shape };
+  for (const tensor of CLUB_TENSORS) {
+    const loaded = tensors.get(tensor.key)!;
+    if (!FLOAT_DTYPES.has(loaded.dtype)) throw new InputError(`${tensor.key} has dtype ${loaded.dtype}, expected a floating-point tensor`, { file });
+    const values = Float32Array.from(loaded.data);
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new InputError(`${tensor.key} holds a non-finite value at index ${i}`, { file });
+    }
+    params[tensor.field] = values;
+  }
+  return params as unknown as ClubParameters;
+}
+
+/** Loads CLUB weights from the project's safetensors file or the authors' `.pt` checkpoint. */
+export function loadClub(file: string): ClubParameters {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (error) {
+    throw new InputError(describeReadFailure(error), { file });
+  }
+  // A zip archive (torch.save) starts with "PK"; safetensors starts with its header length.
+  if (bytes.length >= 2 && bytes[0] === 0x50 && bytes[1] === 0x4b) {
+    return clubParametersFromStateDict(readTorchStateDict(bytes, file) as Map<string, LoadedTensor>, file);
+  }
+  const { tensors, metadata } = parseSafetensors(bytes, file);
+  if (metadata.format !== undefined && metadata.format !== FORMAT) {
+    throw new InputError(`safetensors file of format '${metadata.format}', expected '${FORMAT}'`, { file });
+  }
+  return clubParametersFromStateDict(tensors, file);
+}

@@ -1,0 +1,44 @@
+/**
+ * Effective mutual information (EMI) and its difference across a shift (EMID):
+ *   EMI(P)  = Î(z; z_ŷ) − Î(z; z_y)
+ *   EMID    = EMI(P) − EMI(Q)     (positive: the model lost relevance under the shift)
+ */
+import type { EmbeddingSet, Matrix, MutualInformationEstimator } from '../interface';
+import { queryEmbedding } from './queryEmbedding';
+
+export interface EmiResult {
+  emi: number;
+  /** Î(z; z_ŷ), the model responses' MI with the query. */
+  miModel: number;
+  /** Î(z; z_y), the reference responses' MI with the query. */
+  miReference: number;
+}
+
+export interface EmidResult {
+  emid: number;
+  source: EmiResult;
+  target: EmiResult;
+}
+
+/** Estimators that can reuse work on a shared x (CLUB's forward pass) implement this. */
+interface SharedXEstimator extends MutualInformationEstimator {
+  estimateShared(x: Matrix, ys: readonly Matrix[]): Promise<number[]>;
+}
+
+function hasSharedX(estimator: MutualInformationEstimator): estimator is SharedXEstimator {
+  return typeof (estimator as Partial<SharedXEstimator>).estimateShared === 'function';
+}
+
+export async function emi(set: EmbeddingSet, estimator: MutualInformationEstimator): Promise<EmiResult> {
+  const z = queryEmbedding(set);
+  const [miModel, miReference] = hasSharedX(estimator)
+    ? await estimator.estimateShared(z, [set.response, set.reference])
+    : [await estimator.estimate(z, set.response), await estimator.estimate(z, set.reference)];
+  return { emi: miModel - miReference, miModel, miReference };
+}
+
+export async function emid(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator): Promise<EmidResult> {
+  const sourceEmi = await emi(source, estimator);
+  const targetEmi = await emi(target, estimator);
+  return { emid: sourceEmi.emi - targetEmi.emi, source: sourceEmi, target: targetEmi };
+}

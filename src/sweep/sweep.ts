@@ -1,0 +1,180 @@
+/**
+ * Comparing an in-distribution split with shifted splits: EMI of every split, and for every
+ * OOD split its EMID and EMID upper bound (with the four RJSD terms), then how well the bound
+ * tracks EMID across splits.
+ *
+ * Cost: each split's CLUB forward pass, second moments and self-entropies are computed once;
+ * the ID split's are shared by every comparison. Per OOD split that leaves 7 eigenproblems
+ * (4 self-entropies, 1 response mixture, 2 query mixtures with the ID split). Splits are loaded
+ * one at a time (two in flight), so memory holds the ID split plus the splits being compared.
+ */
+import { availableParallelism } from 'node:os';
+import { InputError } from '../errors';
+import type { EmbeddingSet, MutualInformationEstimator, ProgressCallback } from '../interface';
+import { boundFromTerms, boundTermsOfMoments, setMoments, type BoundTerms, type SetMoments } from '../bound/emidUpperBound';
+import type { MixtureWeighting } from '../bound/rjsd';
+import { createParallelEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
+import { emi, type EmiResult } from '../mi/emi';
+import { kendallTauB, pearson, spearman } from '../stats/correlation';
+
+export interface PairComparison {
+  source: string;
+  target: string;
+  sourceEmi: EmiResult;
+  targetEmi: EmiResult;
+  emid: number;
+  terms: BoundTerms;
+  /** Scale-adjusted EMID upper bound. */
+  emidUpperBound: number;
+  /** Full bound, when an entropy scale was given. */
+  emidUpperBoundFull?: number;
+}
+
+export interface CorrelationSummary {
+  n: number;
+  pearson: { r: number; pValue: number };
+  spearman: { rho: number; pValue: number };
+  kendall: { tau: number; pValue: number };
+}
+
+export interface SweepResult {
+  idSplit: string;
+  mixture: MixtureWeighting;
+  entropyScale?: number;
+  /** EMI of every split, the ID split included. */
+  emi: Record<string, EmiResult>;
+  comparisons: PairComparison[];
+  /** EMID against the scale-adjusted bound across OOD splits; absent with fewer than 3. */
+  correlation?: CorrelationSummary;
+}
+
+/** A split that is read only when the sweep reaches it. */
+export interface SplitSource {
+  name: string;
+  load(): EmbeddingSet;
+}
+
+export interface SweepOptions {
+  mixture?: MixtureWeighting;
+  entropyScale?: number;
+  /** Threads for large eigenproblems (default: all cores). */
+  threads?: number;
+  /** OOD splits processed at once (default 2: keeps both eigen workers busy). */
+  concurrency?: number;
+  /** Results already computed (a resumed run): these targets are not recomputed. */
+  completed?: readonly PairComparison[];
+  /** Called with each comparison as soon as it is done (a checkpoint writer, say). */
+  onComparison?: (comparison: PairComparison) => void;
+  onProgress?: ProgressCallback;
+  solver?: EigenSolver;
+}
+
+interface PreparedSplit {
+  name: string;
+  emi: EmiResult;
+  moments: SetMoments;
+}
+
+async function prepare(set: EmbeddingSet, name: string, estimator: MutualInformationEstimator, solver: EigenSolver): Promise<PreparedSplit> {
+  return { name, emi: await emi(set, estimator), moments: setMoments(set, solver) };
+}
+
+/** Correlations of EMID with the bound; absent when undefined (fewer than 3 splits, or a constant column). */
+export function correlationSummary(emids: readonly number[], bounds: readonly number[]): CorrelationSummary | undefined {
+  if (emids.length < 3) return undefined;
+  if (new Set(emids).size === 1 || new Set(bounds).size === 1) return undefined;
+  const p = pearson(emids, bounds);
+  const s = spearman(emids, bounds);
+  const k = kendallTauB(emids, bounds);
+  return { n: emids.length, pearson: { r: p.r, pValue: p.pValue }, spearman: { rho: s.rho, pValue: s.pValue }, kendall: { tau: k.tau, pValue: k.pValue } };
+}
+
+/** Compares the ID split with every other split. */
+export async function sweepSplits(
+  idSplit: SplitSource,
+  oodSplits: readonly SplitSource[],
+  estimator: MutualInformationEstimator,
+  options: SweepOptions = {},
+): Promise<SweepResult> {
+  const mixture = options.mixture ?? 'sample-weighted';
+  const ownSolver = options.solver === undefined;
+  const solver = options.solver ?? createParallelEigenSolver(options.threads ?? availableParallelism());
+  const completed = new Map((options.completed ?? []).map((comparison) => [comparison.target, comparison]));
+  const total = oodSplits.length;
+  let done = 0;
+  try {
+    const source = await prepare(idSplit.load(), idSplit.name, estimator, solver);
+    const comparisons: PairComparison[] = new Array(oodSplits.length);
+    const compareOne = async (index: number): Promise<void> => {
+      const split = oodSplits[index];
+      const resumed = completed.get(split.name);
+      if (resumed) {
+        comparisons[index] = resumed;
+      } else {
+        const target = await prepare(split.load(), split.name, estimator, solver);
+        const terms = await boundTermsOfMoments(source.moments, target.moments, mixture);
+        const bound = boundFromTerms(terms, options.entropyScale);
+        const comparison: PairComparison = {
+          source: source.name,
+          target: split.name,
+          sourceEmi: source.emi,
+          targetEmi: target.emi,
+          emid: source.emi.emi - target.emi.emi,
+          terms,
+          emidUpperBound: bound.value,
+          ...(bound.full !== undefined ? { emidUpperBoundFull: bound.full } : {}),
+        };
+        comparisons[index] = comparison;
+        options.onComparison?.(comparison);
+      }
+      done += 1;
+      options.onProgress?.({ done, total, label: split.name });
+    };
+    const concurrency = Math.max(1, options.concurrency ?? 2);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < oodSplits.length) await compareOne(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, oodSplits.length) }, worker));
+
+    const emiBySplit: Record<string, EmiResult> = { [source.name]: source.emi };
+    for (const comparison of comparisons) emiBySplit[comparison.target] = comparison.targetEmi;
+    return {
+      idSplit: source.name,
+      mixture,
+      ...(options.entropyScale !== undefined ? { entropyScale: options.entropyScale } : {}),
+      emi: emiBySplit,
+      comparisons,
+      correlation: correlationSummary(
+        comparisons.map((comparison) => comparison.emid),
+        comparisons.map((comparison) => comparison.emidUpperBound),
+      ),
+    };
+  } finally {
+    if (ownSolver) await solver.close();
+  }
+}
+
+/** One ID/OOD comparison (a sweep of one). */
+export async function comparePair(
+  source: EmbeddingSet,
+  target: EmbeddingSet,
+  estimator: MutualInformationEstimator,
+  options: Omit<SweepOptions, 'completed' | 'onComparison' | 'concurrency'> = {},
+): Promise<PairComparison> {
+  const result = await sweepSplits(
+    { name: source.name ?? 'source', load: () => source },
+    [{ name: target.name ?? 'target', load: () => target }],
+    estimator,
+    options,
+  );
+  return result.comparisons[0];
+}
+
+/** Checks that the ID split is among the split names, with a message listing them. */
+export function assertIdSplit(names: readonly string[], id: string, root: string): void {
+  if (!names.includes(id)) {
+    const listed = names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all)` : names.join(', ');
+    throw new InputError(`no split named '${id}' (splits found: ${listed || 'none'})`, { file: root });
+  }
+}

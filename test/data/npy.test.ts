@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeNpy, parseNpy, readNpyMatrix, writeNpy } from '../../src/data/npy';
+import { InputError } from '../../src/errors';
+
+function npyBytes(header: string, payload: Uint8Array, version = 1): Uint8Array {
+  const prefix = version === 1 ? 10 : 12;
+  let text = header;
+  const total = prefix + text.length + 1;
+  text += ' '.repeat(Math.ceil(total / 64) * 64 - total) + '\n';
+  const out = new Uint8Array(prefix + text.length + payload.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, text.length, true);
+  else view.setUint32(8, text.length, true);
+  out.set(Buffer.from(text, 'latin1'), prefix);
+  out.set(payload, prefix + text.length);
+  return out;
+}
+
+test('float32 and float64 round-trip through encode/parse with shape and values intact', () => {
+  for (const data of [Float32Array.from([1.5, -2, 3.25, 4, 5, 6]), Float64Array.from([Math.PI, -1e-300, 7, 8, 9, 10])]) {
+    const parsed = parseNpy(encodeNpy({ shape: [2, 3], data }));
+    assert.deepEqual(parsed.shape, [2, 3]);
+    assert.equal(parsed.dtype, data instanceof Float32Array ? 'float32' : 'float64');
+    assert.deepEqual(Array.from(parsed.data), Array.from(data));
+  }
+});
+
+test('reads a version 2.0 header and a 1-D shape written the way NumPy writes it', () => {
+  const values = Float64Array.from([1, 2, 3]);
+  const bytes = npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", new Uint8Array(values.buffer), 2);
+  const parsed = parseNpy(bytes);
+  assert.deepEqual(parsed.shape, [3]);
+  assert.deepEqual(Array.from(parsed.data), [1, 2, 3]);
+});
+
+test('encoded data starts on a 64-byte boundary, as NumPy aligns it', () => {
+  const bytes = encodeNpy({ shape: [1, 1], data: Float32Array.from([1]) });
+  assert.equal((bytes.length - 4) % 64, 0);
+});
+
+test('refuses other dtypes, Fortran order, big-endian, truncation and foreign files with the file named', () => {
+  const payload = new Uint8Array(8);
+  const cases: [Uint8Array, RegExp][] = [
+    [npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", payload), /unsupported dtype '<i4'/],
+    [npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", payload), /unsupported dtype '>f4'/],
+    [npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 2), }", payload), /Fortran-ordered/],
+    [npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", payload), /truncated data/],
+    [npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", payload), /unexpected bytes/],
+    [Buffer.from('hello world, not numpy'), /not a NumPy \.npy file/],
+  ];
+  for (const [bytes, pattern] of cases) {
+    assert.throws(() => parseNpy(bytes, 'x.npy'), (error: unknown) => error instanceof InputError && pattern.test(error.message) && error.message.startsWith('x.npy: '));
+  }
+});
+
+test('readNpyMatrix demands 2-D data and a file that exists', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'emishift-npy-'));
+  writeNpy(join(dir, 'vector.npy'), { shape: [4], data: new Float32Array(4) });
+  assert.throws(() => readNpyMatrix(join(dir, 'vector.npy')), /expected a 2-D array/);
+  assert.throws(() => readNpyMatrix(join(dir, 'missing.npy')), /missing\.npy: file not found/);
+  writeNpy(join(dir, 'm.npy'), { shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) });
+  const matrix = readNpyMatrix(join(dir, 'm.npy'));
+  assert.deepEqual([matrix.rows, matrix.cols, Array.from(matrix.data)], [2, 2, [1, 2, 3, 4]]);
+  // writeNpy leaves no temporary file behind.
+  assert.deepEqual(readFileSync(join(dir, 'm.npy')).subarray(0, 6), Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]));
+  writeFileSync(join(dir, 'empty.npy'), '');
+  assert.throws(() => readNpyMatrix(join(dir, 'empty.npy')), /not a NumPy/);
+});

@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clubEstimateFromForward, clubLossFromForward } from '../../src/mi/clubEstimate';
+import { clubForwardPortable, initClubParameters } from '../../src/mi/clubModel';
+import { ClubEstimator, clubForward } from '../../src/mi/club';
+import { createRng } from '../../src/random';
+import type { Matrix } from '../../src/interface';
+
+function gaussian(rows: number, cols: number, seed: number): Matrix {
+  const rng = createRng(seed);
+  return { rows, cols, data: Float32Array.from({ length: rows * cols }, () => rng.normal()) };
+}
+
+/** The estimate written as the reference does it, with the full n × n × d broadcast. */
+function naiveClub(mu: Float32Array, logvar: Float32Array, y: Matrix): number {
+  const { rows: n, cols: d } = y;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let positive = 0;
+    let negative = 0;
+    for (let k = 0; k < d; k++) {
+      const variance2 = 2 * Math.exp(logvar[i * d + k]);
+      positive -= (mu[i * d + k] - y.data[i * d + k]) ** 2 / variance2;
+      let inner = 0;
+      for (let j = 0; j < n; j++) inner += (y.data[j * d + k] - mu[i * d + k]) ** 2;
+      negative -= inner / n / variance2;
+    }
+    total += positive - negative;
+  }
+  return total / n;
+}
+
+test('the O(n·d) estimate equals the n × n × d broadcast of the reference', () => {
+  const params = initClubParameters({ xDim: 12, yDim: 9, hiddenDim: 7 }, 3);
+  const x = gaussian(30, 12, 1);
+  const y = gaussian(30, 9, 2);
+  const forward = clubForwardPortable(params, x);
+  const fast = clubEstimateFromForward(forward, y);
+  const slow = naiveClub(forward.mu, forward.logvar, y);
+  assert.ok(Math.abs(fast - slow) < 1e-10 * Math.max(1, Math.abs(slow)), `${fast} vs ${slow}`);
+});
+
+test('the loss is the negative log-likelihood without constants', () => {
+  const forward = { rows: 2, yDim: 1, mu: Float32Array.from([0, 1]), logvar: Float32Array.from([0, Math.log(2)]) };
+  const y = { rows: 2, cols: 1, data: Float32Array.from([1, 1]) };
+  // row 0: (0 − 1)² · e⁰ + 0 = 1; row 1: 0 + log 2 → mean (1 + log 2) / 2
+  assert.ok(Math.abs(clubLossFromForward(forward, y) - (1 + Math.log(2)) / 2) < 1e-7);
+});
+
+test('initialisation is seeded and follows the PyTorch Linear bounds', () => {
+  const a = initClubParameters({ xDim: 16, yDim: 4, hiddenDim: 8 }, 5);
+  const b = initClubParameters({ xDim: 16, yDim: 4, hiddenDim: 8 }, 5);
+  const c = initClubParameters({ xDim: 16, yDim: 4, hiddenDim: 8 }, 6);
+  assert.deepEqual(a.muW1, b.muW1);
+  assert.notDeepEqual(a.muW1, c.muW1);
+  assert.ok(a.muW1.every((w) => Math.abs(w) <= 1 / 4));
+  assert.ok(a.muW2.every((w) => Math.abs(w) <= 1 / Math.sqrt(8)));
+  assert.equal(a.logvarW2.length, 4 * 8);
+});
+
+test('the native and portable engines agree, and estimateShared matches separate estimates', async () => {
+  const params = initClubParameters({ xDim: 20, yDim: 10, hiddenDim: 16 }, 9);
+  const x = gaussian(40, 20, 4);
+  const y1 = gaussian(40, 10, 5);
+  const y2 = gaussian(40, 10, 6);
+  const native = await clubForward(params, x, 'auto');
+  const portable = await clubForward(params, x, 'portable');
+  for (let i = 0; i < native.mu.length; i++) {
+    assert.ok(Math.abs(native.mu[i] - portable.mu[i]) < 1e-5);
+    assert.ok(Math.abs(native.logvar[i] - portable.logvar[i]) < 1e-5);
+  }
+  const estimator = new ClubEstimator(params);
+  const shared = await estimator.estimateShared(x, [y1, y2]);
+  assert.ok(Math.abs(shared[0] - (await estimator.estimate(x, y1))) < 1e-12);
+  assert.ok(Math.abs(shared[1] - (await estimator.estimate(x, y2))) < 1e-12);
+});
+
+test('estimate refuses mismatched shapes', async () => {
+  const estimator = new ClubEstimator(initClubParameters({ xDim: 4, yDim: 3, hiddenDim: 2 }));
+  await assert.rejects(estimator.estimate(gaussian(5, 5, 1), gaussian(5, 3, 2)), /x has dimension 5, the CLUB network expects 4/);
+  await assert.rejects(estimator.estimate(gaussian(5, 4, 1), gaussian(6, 3, 2)), /x has 5 rows and y has 6/);
+});

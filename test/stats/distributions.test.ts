@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InputError } from '../../src/errors';
+import {
+  erf,
+  erfc,
+  logBeta,
+  logGamma,
+  normalCdf,
+  regularizedIncompleteBeta,
+  studentTCdf,
+  twoSidedNormalPValue,
+  twoSidedStudentTPValue,
+} from '../../src/stats/distributions';
+
+/** |actual − expected| ≤ tolerance · |expected|. */
+function assertRelative(actual: number, expected: number, tolerance: number, label = ''): void {
+  const error = Math.abs(actual - expected) / Math.abs(expected);
+  assert.ok(error <= tolerance, `${label} ${actual} vs ${expected}: relative error ${error} > ${tolerance}`);
+}
+
+function assertAbsolute(actual: number, expected: number, tolerance: number, label = ''): void {
+  const error = Math.abs(actual - expected);
+  assert.ok(error <= tolerance, `${label} ${actual} vs ${expected}: absolute error ${error} > ${tolerance}`);
+}
+
+test('logGamma matches closed forms and scipy.special.gammaln', () => {
+  // Closed forms: Γ(1) = Γ(2) = 1, Γ(5) = 4! = 24, Γ(½) = √π.
+  assert.equal(logGamma(1), 0);
+  assert.equal(logGamma(2), 0);
+  assertRelative(logGamma(5), Math.log(24), 1e-14, 'lnΓ(5)');
+  assertRelative(logGamma(0.5), 0.5 * Math.log(Math.PI), 1e-14, 'lnΓ(1/2)');
+  // scipy 1.17.1 special.gammaln; tolerance 1e-13 relative.
+  assertRelative(logGamma(100), 359.1342053695754, 1e-13, 'lnΓ(100)');
+  assertRelative(logGamma(3.7), 1.428072326665388, 1e-13, 'lnΓ(3.7)');
+  assertRelative(logGamma(1e-8), 18.42068073818021, 1e-13, 'lnΓ(1e-8)');
+});
+
+test('logBeta stays accurate for large arguments (mpmath 1.3 log(beta) at 40 digits, 1e-13 relative)', () => {
+  // mpmath rather than scipy here: scipy 1.17.1 betaln(1500, 0.5) is itself off by 2e-13.
+  assertRelative(logBeta(2.5, 3.5), -3.3018352699620526, 1e-13);
+  assertRelative(logBeta(1500, 0.5), -3.0841619172886605, 1e-13);
+  assertRelative(logBeta(1000, 1000), -1388.4826016359022, 1e-13);
+});
+
+test('regularizedIncompleteBeta matches closed forms and scipy.special.betainc', () => {
+  // Closed forms: I_x(1, 1) = x, I_x(a, 1) = x^a, I_x(1, b) = 1 − (1 − x)^b, I_½(a, a) = ½.
+  assertAbsolute(regularizedIncompleteBeta(0.37, 1, 1), 0.37, 1e-14);
+  assertRelative(regularizedIncompleteBeta(0.6, 4.5, 1), 0.6 ** 4.5, 1e-13);
+  assertRelative(regularizedIncompleteBeta(0.2, 1, 3), 1 - 0.8 ** 3, 1e-13);
+  assertAbsolute(regularizedIncompleteBeta(0.5, 7.25, 7.25), 0.5, 1e-14);
+  assert.equal(regularizedIncompleteBeta(0, 2, 3), 0);
+  assert.equal(regularizedIncompleteBeta(1, 2, 3), 1);
+  // scipy 1.17.1 special.betainc(a, b, x); tolerance 1e-12 relative.
+  assertRelative(regularizedIncompleteBeta(0.3, 2, 3), 0.34829999999999994, 1e-12);
+  assertRelative(regularizedIncompleteBeta(0.2, 0.3, 0.7), 0.5375966477465098, 1e-12);
+  assertRelative(regularizedIncompleteBeta(0.9, 7, 2), 0.81310473, 1e-12);
+  // mpmath 1.3 betainc(regularized=True) at 40 digits; 1e-12 relative.
+  assertRelative(regularizedIncompleteBeta(0.48, 1000, 1000.5), 0.037670090058106224, 1e-12);
+  assertRelative(regularizedIncompleteBeta(0.99, 1500, 0.5), 4.0071550083392615e-8, 1e-12);
+});
+
+test('two-sided Student t p-values reproduce a printed t-table', () => {
+  // Critical values from a standard two-tailed t-table (3 decimals), so tolerance 2e-4 absolute.
+  assertAbsolute(twoSidedStudentTPValue(2.228, 10), 0.05, 2e-4, 't=2.228 df=10');
+  assertAbsolute(twoSidedStudentTPValue(2.086, 20), 0.05, 2e-4, 't=2.086 df=20');
+  assertAbsolute(twoSidedStudentTPValue(3.169, 10), 0.01, 2e-4, 't=3.169 df=10');
+  assertAbsolute(twoSidedStudentTPValue(12.706, 1), 0.05, 2e-4, 't=12.706 df=1');
+  assertAbsolute(twoSidedStudentTPValue(1.96, Infinity), 0.05, 2e-4, 't=1.96 df=∞');
+  // The same points to full precision: scipy 1.17.1 2*t.sf(t, df); tolerance 1e-10 relative.
+  assertRelative(twoSidedStudentTPValue(2.228, 10), 0.05001177181711132, 1e-10);
+  assertRelative(twoSidedStudentTPValue(2.086, 20), 0.04999635445744019, 1e-10);
+  assertRelative(twoSidedStudentTPValue(12.706, 1), 0.05000080235813319, 1e-10);
+  assertRelative(twoSidedStudentTPValue(-2.228, 10), 0.05001177181711132, 1e-10, 'negative t');
+  // Far tail: scipy 1.17.1 2*t.sf(30, 25); tolerance 1e-8 relative.
+  assertRelative(twoSidedStudentTPValue(30, 25), 3.995862850255073e-21, 1e-8, 'tail');
+  assert.equal(twoSidedStudentTPValue(0, 5), 1);
+  assert.equal(twoSidedStudentTPValue(Infinity, 5), 0);
+});
+
+test('studentTCdf matches the closed forms for df = 1 and df = 2, and scipy elsewhere', () => {
+  for (const t of [-40, -3, -0.4, 0, 0.7, 2.5, 1e6]) {
+    // df = 1 is the Cauchy distribution: ½ + atan(t)/π.
+    assertAbsolute(studentTCdf(t, 1), 0.5 + Math.atan(t) / Math.PI, 1e-14, `df=1 t=${t}`);
+    // df = 2: ½ + t / (2√(2 + t²)).
+    assertAbsolute(studentTCdf(t, 2), 0.5 + t / (2 * Math.sqrt(2 + t * t)), 1e-14, `df=2 t=${t}`);
+  }
+  // scipy 1.17.1 t.cdf; tolerance 1e-10 relative.
+  assertRelative(studentTCdf(-3.5, 7), 0.0049965204409427744, 1e-10);
+  assertRelative(studentTCdf(1.2, 4.5), 0.8552614725790177, 1e-10);
+});
+
+test('normalCdf is accurate far into the tail', () => {
+  // scipy 1.17.1 stats.norm.cdf; tolerance 1e-12 relative (1e-10 at −37.5, next to underflow).
+  assertRelative(normalCdf(-1.959963984540054), 0.025, 1e-12);
+  assertRelative(normalCdf(-7), 1.279812543885835e-12, 1e-12);
+  assertRelative(normalCdf(-10), 7.61985302416047e-24, 1e-12);
+  assertRelative(normalCdf(-20), 2.7536241186061556e-89, 1e-12);
+  assertRelative(normalCdf(-37.5), 4.605353009581954e-308, 1e-10);
+  assertRelative(normalCdf(3), 0.9986501019683699, 1e-14);
+  assert.equal(normalCdf(0), 0.5);
+  // Symmetric two-sided tail: 2 Φ(−|z|).
+  assertRelative(twoSidedNormalPValue(-7), 2 * 1.279812543885835e-12, 1e-12);
+  assertRelative(twoSidedNormalPValue(2.576), 0.00999506463147004, 1e-12);
+});
+
+test('erf and erfc match scipy.special (1e-13 relative)', () => {
+  assertRelative(erf(0.5), 0.5204998778130465, 1e-13);
+  assertRelative(erf(-2.5), -0.999593047982555, 1e-13);
+  assertRelative(erfc(0.5), 0.4795001221869535, 1e-13);
+  assertRelative(erfc(5), 1.5374597944280347e-12, 1e-13);
+  assertRelative(erfc(10), 2.0884875837625446e-45, 1e-13);
+  assertRelative(erfc(-5), 2 - 1.5374597944280347e-12, 1e-15);
+  assert.equal(erf(0), 0);
+});
+
+test('distribution functions reject bad arguments with InputError', () => {
+  assert.throws(() => logGamma(0), InputError);
+  assert.throws(() => logGamma(NaN), InputError);
+  assert.throws(() => regularizedIncompleteBeta(1.5, 1, 1), InputError);
+  assert.throws(() => regularizedIncompleteBeta(0.5, 0, 1), InputError);
+  assert.throws(() => studentTCdf(1, 0), InputError);
+  assert.throws(() => twoSidedStudentTPValue(NaN, 5), InputError);
+  assert.throws(() => normalCdf(NaN), InputError);
+});
