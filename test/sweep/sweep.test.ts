@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { emidUpperBound } from '../../src/bound/emidUpperBound';
+import { emid } from '../../src/mi/emi';
+import { ClubEstimator } from '../../src/mi/club';
+import { initClubParameters } from '../../src/mi/clubModel';
+import { comparePair, sweepSplits, type PairComparison } from '../../src/sweep/sweep';
+import { toResultsJson } from '../../src/sweep/resultsJson';
+import { syntheticSet } from '../support/synthetic';
+import type { EmbeddingSet } from '../../src/interface';
+
+const estimator = new ClubEstimator(initClubParameters({ xDim: 16, yDim: 16, hiddenDim: 8 }, 1));
+const source = syntheticSet(14, 16, 1, { name: 'id' });
+const targets = [1, 2, 3, 4].map((k) => syntheticSet(14, 16, 1 + k, { name: `ood${k}`, offset: 0.5 * k }));
+const lazy = (set: EmbeddingSet) => ({ name: set.name!, load: () => set });
+
+test('a sweep equals the pairwise API applied to each OOD split', async () => {
+  const result = await sweepSplits(lazy(source), targets.map(lazy), estimator, { entropyScale: 2 });
+  assert.equal(result.comparisons.length, 4);
+  for (const [index, target] of targets.entries()) {
+    const comparison = result.comparisons[index];
+    assert.equal(comparison.target, target.name);
+    const expectedEmid = await emid(source, target, estimator);
+    const expectedBound = await emidUpperBound(source, target, { entropyScale: 2 });
+    assert.ok(Math.abs(comparison.emid - expectedEmid.emid) < 1e-12);
+    assert.ok(Math.abs(comparison.emidUpperBound - expectedBound.value) < 1e-10);
+    assert.ok(Math.abs((comparison.emidUpperBoundFull ?? NaN) - (expectedBound.full ?? NaN)) < 1e-10);
+    assert.ok(Math.abs(result.emi[target.name!].emi - expectedEmid.target.emi) < 1e-12);
+  }
+  assert.equal(result.correlation?.n, 4);
+  const json = toResultsJson(result);
+  assert.deepEqual(Object.keys(json.EMI).sort(), ['id', 'ood1', 'ood2', 'ood3', 'ood4']);
+  assert.deepEqual(Object.keys(json.EMID_UB).sort(), ['ood1', 'ood2', 'ood3', 'ood4']);
+  assert.equal(json.PearsonR, result.correlation?.pearson.r);
+  // jsd_py is the ID split's own divergence: the same in every comparison.
+  assert.equal(new Set(Object.values(json.JSD_PY)).size, 1);
+});
+
+test('the bound grows as the query shift grows', async () => {
+  // Same seed for every target, so only the shift (along one axis) differs between them.
+  const shifted = [1, 2, 3, 4].map((k) => syntheticSet(14, 16, 7, { name: `shift${k}`, offset: 1.5 * k }));
+  const result = await sweepSplits(lazy(source), shifted.map(lazy), estimator);
+  const jsdT = result.comparisons.map((comparison) => comparison.terms.jsdT);
+  for (let k = 1; k < jsdT.length; k++) assert.ok(jsdT[k] > jsdT[k - 1], `jsd_t ${jsdT}`);
+});
+
+test('completed comparisons are not recomputed, and each new one is reported once', async () => {
+  const first = await sweepSplits(lazy(source), targets.map(lazy), estimator);
+  const seen: string[] = [];
+  const loads: string[] = [];
+  const counting = (set: EmbeddingSet) => ({ name: set.name!, load: () => (loads.push(set.name!), set) });
+  const resumed = await sweepSplits(counting(source), targets.map(counting), estimator, {
+    completed: first.comparisons.slice(0, 2),
+    onComparison: (comparison: PairComparison) => seen.push(comparison.target),
+  });
+  assert.deepEqual(seen.sort(), ['ood3', 'ood4']);
+  assert.deepEqual(loads.sort(), ['id', 'ood3', 'ood4']);
+  assert.deepEqual(resumed.comparisons.map((c) => c.emid), first.comparisons.map((c) => c.emid));
+});
+
+test('comparePair names the sets and has no correlation to report', async () => {
+  const comparison = await comparePair(source, targets[0], estimator);
+  assert.equal(comparison.source, 'id');
+  assert.equal(comparison.target, 'ood1');
+  const fewer = await sweepSplits(lazy(source), targets.slice(0, 2).map(lazy), estimator);
+  assert.equal(fewer.correlation, undefined);
+  assert.equal(toResultsJson(fewer).PearsonR, null);
+});
