@@ -6,6 +6,7 @@
  * The nonzero eigenvalues of AᵀA (d × d) and A Aᵀ (n × n) are the same, so every spectrum is
  * taken on the smaller side: exact either way, and n × n is far cheaper when n < d.
  */
+import { createHash } from 'node:crypto';
 import type { Matrix } from '../interface';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { crossProduct, outerProduct } from '../linalg/products';
@@ -23,20 +24,27 @@ export function spectrumSide(rows: number, cols: number, choice: SpectrumSideCho
 }
 
 export class EmbeddingMoments {
-  readonly trace: number;
+  private traceValue?: number;
   private gramPromise?: Promise<Float64Array>;
   private covariancePromise?: Promise<Float64Array>;
   private entropyPromise?: Promise<number>;
+  private contentKeyValue?: string;
 
   constructor(
     readonly matrix: Matrix,
     readonly solver: EigenSolver = inThreadEigenSolver,
     readonly side: SpectrumSideChoice = 'auto',
-  ) {
-    let trace = 0;
-    const { data } = matrix;
-    for (let i = 0; i < data.length; i++) trace += data[i] * data[i];
-    this.trace = trace;
+  ) {}
+
+  /** ‖A‖²_F = tr(AᵀA), computed on first use (only the equal-weight mixture needs it). */
+  get trace(): number {
+    if (this.traceValue === undefined) {
+      let trace = 0;
+      const { data } = this.matrix;
+      for (let i = 0; i < data.length; i++) trace += data[i] * data[i];
+      this.traceValue = trace;
+    }
+    return this.traceValue;
   }
 
   get rows(): number {
@@ -45,6 +53,22 @@ export class EmbeddingMoments {
 
   get cols(): number {
     return this.matrix.cols;
+  }
+
+  /**
+   * A digest of the matrix's shape and bytes: equal keys mean equal matrices (SHA-256), so a
+   * spectrum computed for one is valid for the other. Benchmarks repeat matrices across splits
+   * (every split of a text shift shares the ID split's images, say).
+   */
+  get contentKey(): string {
+    if (this.contentKeyValue === undefined) {
+      const { data, rows, cols } = this.matrix;
+      this.contentKeyValue = createHash('sha256')
+        .update(`${rows}x${cols}:${data instanceof Float32Array ? 'f4' : 'f8'}:`)
+        .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+        .digest('base64');
+    }
+    return this.contentKeyValue;
   }
 
   /** A Aᵀ (rows × rows). */

@@ -11,8 +11,9 @@
 import { InputError } from '../errors';
 import type { EmbeddingSet } from '../interface';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
+import { DivergenceCache } from './divergenceCache';
 import { EmbeddingMoments } from './embeddingMoments';
-import { rjsdOfMoments, type MixtureWeighting } from './rjsd';
+import type { MixtureWeighting } from './rjsd';
 
 export interface BoundTerms {
   jsdV: number;
@@ -60,8 +61,6 @@ export interface SetMoments {
   text: EmbeddingMoments;
   response: EmbeddingMoments;
   reference: EmbeddingMoments;
-  /** jsd between this set's responses and references, computed once per set. */
-  responseDivergence?: Promise<number>;
 }
 
 export function setMoments(set: EmbeddingSet, solver: EigenSolver = inThreadEigenSolver): SetMoments {
@@ -73,21 +72,19 @@ export function setMoments(set: EmbeddingSet, solver: EigenSolver = inThreadEige
   };
 }
 
-function responseDivergence(moments: SetMoments, mixture: MixtureWeighting): Promise<number> {
-  moments.responseDivergence ??= rjsdOfMoments(moments.response, moments.reference, mixture);
-  return moments.responseDivergence;
-}
-
-/** The four terms between two sets' moments (one mixture weighting per SetMoments). */
-export async function boundTermsOfMoments(source: SetMoments, target: SetMoments, mixture: MixtureWeighting = 'sample-weighted'): Promise<BoundTerms> {
+/**
+ * The four terms between two sets' moments. Pass one cache to every call of a sweep so that
+ * shared spectra (the source's, and any matrix repeated across splits) are computed once.
+ */
+export async function boundTermsOfMoments(source: SetMoments, target: SetMoments, cache: DivergenceCache = new DivergenceCache()): Promise<BoundTerms> {
   if (Boolean(source.image) !== Boolean(target.image)) {
     throw new InputError('one set has image embeddings and the other does not: compare text-only with text-only', { field: 'image' });
   }
   const [jsdV, jsdT, jsdPy, jsdQy] = await Promise.all([
-    source.image && target.image ? rjsdOfMoments(source.image, target.image, mixture) : Promise.resolve(0),
-    rjsdOfMoments(source.text, target.text, mixture),
-    responseDivergence(source, mixture),
-    responseDivergence(target, mixture),
+    source.image && target.image ? cache.rjsd(source.image, target.image) : Promise.resolve(0),
+    cache.rjsd(source.text, target.text),
+    cache.rjsd(source.response, source.reference),
+    cache.rjsd(target.response, target.reference),
   ]);
   return { jsdV, jsdT, jsdPy, jsdQy };
 }
@@ -95,6 +92,6 @@ export async function boundTermsOfMoments(source: SetMoments, target: SetMoments
 /** The EMID upper bound between a source (ID) set and a target (OOD) set. */
 export async function emidUpperBound(source: EmbeddingSet, target: EmbeddingSet, options: EmidUpperBoundOptions = {}): Promise<EmidUpperBound> {
   const solver = options.solver ?? inThreadEigenSolver;
-  const terms = await boundTermsOfMoments(setMoments(source, solver), setMoments(target, solver), options.mixture);
+  const terms = await boundTermsOfMoments(setMoments(source, solver), setMoments(target, solver), new DivergenceCache(options.mixture));
   return { ...boundFromTerms(terms, options.entropyScale), terms };
 }

@@ -31,7 +31,7 @@ export interface RjsdOptions {
 /** Entropy of the mixture of two sets' second moments. */
 export async function mixtureEntropy(a: EmbeddingMoments, b: EmbeddingMoments, mixture: MixtureWeighting = 'sample-weighted'): Promise<number> {
   if (a.cols !== b.cols) throw new InputError(`dimension mismatch: ${a.cols} vs ${b.cols}`, { field: 'rjsd' });
-  if (a.trace === 0 || b.trace === 0) throw new InputError('a set whose rows are all zero has no spectrum', { field: 'rjsd' });
+  if (mixture === 'equal' && (a.trace === 0 || b.trace === 0)) throw new InputError('a set whose rows are all zero has no spectrum', { field: 'rjsd' });
   const weightA = mixture === 'equal' ? 1 / a.trace : 1;
   const weightB = mixture === 'equal' ? 1 / b.trace : 1;
   const solver = a.solver;

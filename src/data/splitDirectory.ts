@@ -2,12 +2,12 @@
  * A split on disk: a folder with `t.npy`, `yhat.npy`, `y.npy` and optionally `v.npy`, each
  * n × d float32, rows aligned (row i of every file is query i).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError } from '../errors';
 import type { EmbeddingSet, Matrix } from '../interface';
 import { assertFiniteMatrix } from '../linalg/matrix';
-import { describeReadFailure, readNpyMatrix } from './npy';
+import { describeReadFailure, readNpyMatrix, writeNpyMatrix } from './npy';
 
 export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;
 
@@ -77,4 +77,13 @@ export function listSplitDirectories(root: string): { name: string; directory: s
     .filter((name) => statSync(join(root, name)).isDirectory())
     .sort()
     .map((name) => ({ name, directory: join(root, name) }));
+}
+
+/** Writes a set as a split folder (v.npy only when it has images). */
+export function writeSplitFolder(directory: string, set: EmbeddingSet): void {
+  mkdirSync(directory, { recursive: true });
+  if (set.image) writeNpyMatrix(join(directory, SPLIT_FILES.image), set.image);
+  writeNpyMatrix(join(directory, SPLIT_FILES.text), set.text);
+  writeNpyMatrix(join(directory, SPLIT_FILES.response), set.response);
+  writeNpyMatrix(join(directory, SPLIT_FILES.reference), set.reference);
 }

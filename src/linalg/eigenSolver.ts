@@ -16,7 +16,7 @@ export const inThreadEigenSolver: EigenSolver = {
 };
 
 /** Matrices smaller than this are solved in-thread: a worker round trip would cost more. */
-const PARALLEL_MIN_SIZE = 256;
+const PARALLEL_MIN_SIZE = 128;
 
 /** A solver that sends large problems to a pool of `threads` workers, created on first use. */
 export function createParallelEigenSolver(threads: number): EigenSolver {

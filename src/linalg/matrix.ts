@@ -38,17 +38,13 @@ export function selectRows(matrix: Matrix, indices: ArrayLike<number>): Matrix {
   return { rows: indices.length, cols, data };
 }
 
-/** Element-wise mean of same-shaped matrices, in float32 (the query embedding (z_v + z_t) / 2). */
-export function averageMatrices(matrices: readonly Matrix[]): Matrix {
-  const [first] = matrices;
-  const out = new Float32Array(first.rows * first.cols);
-  for (const matrix of matrices) {
-    const { data } = matrix;
-    for (let i = 0; i < out.length; i++) out[i] += data[i];
-  }
-  const scale = 1 / matrices.length;
-  for (let i = 0; i < out.length; i++) out[i] *= scale;
-  return { rows: first.rows, cols: first.cols, data: out };
+/** (a + b) / 2 element-wise, in float32: the query embedding (z_v + z_t) / 2. */
+export function averageOfTwo(a: Matrix, b: Matrix): Matrix {
+  const out = new Float32Array(a.rows * a.cols);
+  const left = a.data;
+  const right = b.data;
+  for (let i = 0; i < out.length; i++) out[i] = (left[i] + right[i]) * 0.5;
+  return { rows: a.rows, cols: a.cols, data: out };
 }
 
 /** Stacks the rows of `a` above the rows of `b`. */
@@ -60,12 +56,19 @@ export function stackRows(a: Matrix, b: Matrix): Matrix {
 }
 
 /** Index of the first NaN or ±Infinity, or -1. */
-export function firstNonFinite(values: ArrayLike<number>): number {
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i];
-    // value - value is NaN exactly for NaN and ±Infinity, and is cheaper than Number.isFinite.
-    if (value - value !== 0) return i;
-  }
+export function firstNonFinite(values: Float32Array | Float64Array): number {
+  // One loop per element type keeps each monomorphic (several times faster in V8 than a loop
+  // over the union); value − value is NaN exactly for NaN and ±Infinity.
+  return values instanceof Float32Array ? firstNonFinite32(values) : firstNonFinite64(values);
+}
+
+function firstNonFinite32(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (values[i] - values[i] !== 0) return i;
+  return -1;
+}
+
+function firstNonFinite64(values: Float64Array): number {
+  for (let i = 0; i < values.length; i++) if (values[i] - values[i] !== 0) return i;
   return -1;
 }
 

@@ -11,8 +11,24 @@ import { InputError } from '../errors';
 import type { Matrix } from '../interface';
 import type { ClubForward } from './clubModel';
 
+const halfPrecisionCache = new WeakMap<ClubForward, Float64Array>();
+
+/** exp(−logvar) / 2 for every element, computed once per forward pass and shared by estimates. */
+function halfPrecisionOf(forward: ClubForward): Float32Array | Float64Array {
+  if (forward.halfPrecision) return forward.halfPrecision;
+  let cached = halfPrecisionCache.get(forward);
+  if (!cached) {
+    const { logvar } = forward;
+    cached = new Float64Array(logvar.length);
+    for (let i = 0; i < logvar.length; i++) cached[i] = 0.5 * Math.exp(-logvar[i]);
+    halfPrecisionCache.set(forward, cached);
+  }
+  return cached;
+}
+
 export function clubEstimateFromForward(forward: ClubForward, y: Matrix): number {
-  const { rows, yDim, mu, logvar } = forward;
+  const { rows, yDim, mu } = forward;
+  const halfPrecision = halfPrecisionOf(forward);
   if (y.rows !== rows || y.cols !== yDim) {
     throw new InputError(`y is ${y.rows} × ${y.cols}, the forward pass is ${rows} × ${yDim}`, { field: 'y' });
   }
@@ -39,7 +55,7 @@ export function clubEstimateFromForward(forward: ClubForward, y: Matrix): number
       const m = mu[offset + d];
       const yi = yData[offset + d];
       // mean_j (y_jd − μ)² − (μ − y_id)² = E[y²] − 2μ(ȳ − y_id) − y_id²
-      rowSum += (meanSquare[d] - 2 * m * (mean[d] - yi) - yi * yi) / (2 * Math.exp(logvar[offset + d]));
+      rowSum += (meanSquare[d] - 2 * m * (mean[d] - yi) - yi * yi) * halfPrecision[offset + d];
     }
     total += rowSum;
   }

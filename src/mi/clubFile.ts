@@ -8,7 +8,8 @@
  * Either way the keys and shapes must be exactly the CLUB network's; anything else is refused
  * with a message naming the offending keys.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { InputError } from '../errors';
 import { describeReadFailure } from '../data/npy';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
@@ -51,6 +52,7 @@ export function encodeClubSafetensors(params: ClubParameters, metadata: Record<s
 
 /** Saves atomically: an interrupted save never replaces a good file with a partial one. */
 export function saveClub(file: string, params: ClubParameters, metadata: Record<string, string> = {}): void {
+  mkdirSync(dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, encodeClubSafetensors(params, metadata));
   renameSync(temporary, file);

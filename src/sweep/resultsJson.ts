@@ -53,6 +53,7 @@ export function toResultsJson(result: SweepResult, extra: Record<string, unknown
     SpearmanPval: correlation?.spearman.pValue ?? null,
     KendallTau: correlation?.kendall.tau ?? null,
     KendallPval: correlation?.kendall.pValue ?? null,
+    eigenproblems: result.eigenproblems,
   };
   if (result.entropyScale !== undefined) json.EMID_UB_FULL = byTarget(comparisons, (c) => c.emidUpperBoundFull ?? NaN);
   return json;

@@ -3,15 +3,18 @@
  * OOD split its EMID and EMID upper bound (with the four RJSD terms), then how well the bound
  * tracks EMID across splits.
  *
- * Cost: each split's CLUB forward pass, second moments and self-entropies are computed once;
- * the ID split's are shared by every comparison. Per OOD split that leaves 7 eigenproblems
- * (4 self-entropies, 1 response mixture, 2 query mixtures with the ID split). Splits are loaded
- * one at a time (two in flight), so memory holds the ID split plus the splits being compared.
+ * Cost: each split's CLUB forward pass is computed once; each distinct matrix's self-entropy
+ * and each distinct pair's mixture entropy once (DivergenceCache), the ID split's shared by
+ * every comparison. Per OOD split that is at most 7 eigenproblems (4 self-entropies, 1 response
+ * mixture, 2 query mixtures with the ID split), fewer when its images, questions or references
+ * repeat another split's. Splits are loaded one at a time (two in flight), so memory holds the
+ * ID split plus the splits being compared.
  */
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
 import type { EmbeddingSet, MutualInformationEstimator, ProgressCallback } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type BoundTerms, type SetMoments } from '../bound/emidUpperBound';
+import { DivergenceCache, type DivergenceCounts } from '../bound/divergenceCache';
 import type { MixtureWeighting } from '../bound/rjsd';
 import { createParallelEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { emi, type EmiResult } from '../mi/emi';
@@ -46,6 +49,8 @@ export interface SweepResult {
   comparisons: PairComparison[];
   /** EMID against the scale-adjusted bound across OOD splits; absent with fewer than 3. */
   correlation?: CorrelationSummary;
+  /** Eigenproblems solved, and requests served without one (repeated matrices). */
+  eigenproblems: DivergenceCounts;
 }
 
 /** A split that is read only when the sweep reaches it. */
@@ -100,6 +105,7 @@ export async function sweepSplits(
   const ownSolver = options.solver === undefined;
   const solver = options.solver ?? createParallelEigenSolver(options.threads ?? availableParallelism());
   const completed = new Map((options.completed ?? []).map((comparison) => [comparison.target, comparison]));
+  const cache = new DivergenceCache(mixture);
   const total = oodSplits.length;
   let done = 0;
   try {
@@ -112,7 +118,7 @@ export async function sweepSplits(
         comparisons[index] = resumed;
       } else {
         const target = await prepare(split.load(), split.name, estimator, solver);
-        const terms = await boundTermsOfMoments(source.moments, target.moments, mixture);
+        const terms = await boundTermsOfMoments(source.moments, target.moments, cache);
         const bound = boundFromTerms(terms, options.entropyScale);
         const comparison: PairComparison = {
           source: source.name,
@@ -149,6 +155,7 @@ export async function sweepSplits(
         comparisons.map((comparison) => comparison.emid),
         comparisons.map((comparison) => comparison.emidUpperBound),
       ),
+      eigenproblems: cache.eigenproblemCounts(),
     };
   } finally {
     if (ownSolver) await solver.close();

@@ -1,17 +1,7 @@
 /** Writes synthetic split folders (the layout `emishift sweep` reads) for tests. */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNpyMatrix } from '../../src/data/npy';
-import type { EmbeddingSet } from '../../src/interface';
+import { writeSplitFolder } from '../../src/data/splitDirectory';
 import { syntheticSet } from './synthetic';
-
-export function writeSplitFolder(directory: string, set: EmbeddingSet): void {
-  mkdirSync(directory, { recursive: true });
-  if (set.image) writeNpyMatrix(join(directory, 'v.npy'), set.image);
-  writeNpyMatrix(join(directory, 't.npy'), set.text);
-  writeNpyMatrix(join(directory, 'yhat.npy'), set.response);
-  writeNpyMatrix(join(directory, 'y.npy'), set.reference);
-}
 
 /** An ID split `id` and `count` OOD splits `ood1…` shifted by growing offsets. */
 export function writeSweepRoot(root: string, options: { count?: number; rows?: number; dim?: number; image?: boolean } = {}): string[] {

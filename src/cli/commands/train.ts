@@ -3,8 +3,10 @@ import { isNonNegative, isPositive, isPositiveInteger, numberOption, parseComman
 import { printJson } from '../output';
 import { stderrProgress } from '../progress';
 import { InputError } from '../../errors';
+import type { Matrix } from '../../interface';
 
 const OPTIONS = {
+  root: { type: 'string' },
   x: { type: 'string' },
   y: { type: 'string' },
   out: { type: 'string' },
@@ -25,9 +27,11 @@ const ENGINES = ['auto', 'native', 'tfjs'] as const;
 export const trainCommand: Command = {
   summary: 'train a CLUB estimator on paired rows (x_i, y_i) and save it as .safetensors',
   usage: [
-    'Usage: emishift train --x FILE.npy --y FILE.npy --out FILE [--epochs E] [--batch-size B] [--lr LR] [--seed S]',
-    '                      [--hidden H] [--validation-fraction F] [--engine auto|native|tfjs] [--threads N] [--json]',
+    'Usage: emishift train (--x FILE.npy --y FILE.npy | --root DIR) --out FILE [--epochs E] [--batch-size B] [--lr LR]',
+    '                      [--seed S] [--hidden H] [--validation-fraction F] [--engine auto|native|tfjs] [--threads N] [--json]',
     '',
+    '--x/--y: paired rows. --root: pool (z, z_y) pairs from every split folder under DIR, as the reference does',
+    '(z = (z_v + z_t) / 2, or z_t for text-only splits; z_y the reference answers).',
     'Trains q(y|x) with Adam on the negative log-likelihood (defaults: 50 epochs, batch 2048, lr 1e-3, seed 0,',
     '250 hidden units). With --validation-fraction the best held-out epoch is kept.',
     'Engines: native = ONNX Runtime kernels on all cores (auto picks it when installed);',
@@ -35,8 +39,9 @@ export const trainCommand: Command = {
   ].join('\n'),
   async run(argv) {
     const options = parseCommandArgs('train', argv, OPTIONS);
-    const xFile = requireOption(options.x, 'x', 'train');
-    const yFile = requireOption(options.y, 'y', 'train');
+    if (options.root !== undefined && (options.x !== undefined || options.y !== undefined)) {
+      throw new InputError('give either --root or --x and --y, not both', { field: 'train' });
+    }
     const out = requireOption(options.out, 'out', 'train');
     const engine = options.engine ?? 'auto';
     if (!(ENGINES as readonly string[]).includes(engine)) throw new InputError(`expected ${ENGINES.join(', ')}, got '${engine}'`, { field: '--engine' });
@@ -53,9 +58,21 @@ export const trainCommand: Command = {
     const { readNpyMatrix } = await import('../../data/npy');
     const { trainClub, TRAIN_DEFAULTS } = await import('../../mi/trainClub');
     const { saveClub } = await import('../../mi/clubFile');
-    const x = readNpyMatrix(xFile);
-    const y = readNpyMatrix(yFile);
-    if (x.rows !== y.rows) throw new InputError(`has ${y.rows} rows but ${xFile} has ${x.rows}: training pairs must be aligned`, { file: yFile });
+    let x: Matrix;
+    let y: Matrix;
+    if (options.root !== undefined) {
+      const { listSplitDirectories, readSplitDirectory } = await import('../../data/splitDirectory');
+      const { pooledTrainingPairs } = await import('../../mi/pooledPairs');
+      const splits = listSplitDirectories(options.root);
+      if (splits.length === 0) throw new InputError('no split folders found', { file: options.root });
+      ({ x, y } = pooledTrainingPairs(splits.map((split) => readSplitDirectory(split.directory, split.name))));
+    } else {
+      const xFile = requireOption(options.x, 'x', 'train');
+      const yFile = requireOption(options.y, 'y', 'train');
+      x = readNpyMatrix(xFile);
+      y = readNpyMatrix(yFile);
+      if (x.rows !== y.rows) throw new InputError(`has ${y.rows} rows but ${xFile} has ${x.rows}: training pairs must be aligned`, { file: yFile });
+    }
     const result = await trainClub(x, y, { ...trainOptions, onProgress: stderrProgress('train', Boolean(options.progress) || Boolean(process.stderr.isTTY)) });
     const settings = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(trainOptions).filter(([, v]) => v !== undefined)) };
     saveClub(out, result.parameters, {

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: prints one JSON object with
+ * - sweep: the whole `emishift sweep` process (start-up included) on a 35-split grid at
+ *   n = 90 (the benchmark's real size; median of 5 runs), n = 1000, and n = 10,000 (with peak
+ *   resident memory), against the reference implementation's measured times on this machine;
+ * - train: `emishift train` throughput at batch 2048 (768 → 250 → 768), native and tfjs engines;
+ * - eigen / onnx_club: the kernels behind them.
+ * Options: --quick skips n = 10,000; --data DIR keeps the generated splits there (default: the
+ * system temp folder; they are reused across runs).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeNpyMatrix } from '../src/data/npy';
+import { saveClub } from '../src/mi/clubFile';
+import { initClubParameters } from '../src/mi/clubModel';
+import { createRng } from '../src/random';
+import { runEigenBenchmark } from './eigen';
+import { runOnnxClubBenchmark } from './onnxClub';
+import { ensureSweepData } from './sweepData';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'emishift.js');
+const REFERENCE_SECONDS: Record<number, number> = { 90: 17.7, 1000: 351 };
+const TARGET_SECONDS: Record<number, number> = { 90: 0.6, 1000: 60 };
+
+interface ProcessRun {
+  seconds: number;
+  peakRssMb: number;
+  stdout: string;
+}
+
+/** Runs a command, sampling its peak resident set (VmHWM) from /proc while it lives. */
+function runMeasured(args: string[]): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let peakKb = 0;
+    const sample = () => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const match = /VmHWM:\s+(\d+) kB/.exec(status);
+        if (match) peakKb = Math.max(peakKb, Number(match[1]));
+      } catch {
+        // the process has exited
+      }
+    };
+    const timer = setInterval(sample, 10);
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      const seconds = (performance.now() - started) / 1000;
+      if (code !== 0) reject(new Error(`emishift ${args[0]} exited ${code}: ${stderr}`));
+      else resolve({ seconds, peakRssMb: Math.round(peakKb / 1024), stdout });
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[sorted.length >> 1];
+}
+
+async function benchmarkSweep(dataRoot: string, club: string, rows: number, repeats: number): Promise<object> {
+  const root = join(dataRoot, `grid-n${rows}`);
+  const generated = performance.now();
+  const id = ensureSweepData(root, rows);
+  const generateSeconds = (performance.now() - generated) / 1000;
+  const runs: ProcessRun[] = [];
+  for (let r = 0; r < repeats; r++) runs.push(await runMeasured(['sweep', '--root', root, '--id', id, '--club', club, '--json']));
+  const result = JSON.parse(runs[0].stdout) as { EMID: Record<string, number>; eigenproblems?: unknown };
+  const seconds = runs.map((run) => run.seconds);
+  return {
+    rows,
+    dim: 768,
+    splits: Object.keys(result.EMID).length + 1,
+    pairs: Object.keys(result.EMID).length,
+    runs: repeats,
+    seconds_median: Number(median(seconds).toFixed(3)),
+    seconds_min: Number(Math.min(...seconds).toFixed(3)),
+    peak_rss_mb: Math.max(...runs.map((run) => run.peakRssMb)),
+    eigenproblems: result.eigenproblems,
+    ...(REFERENCE_SECONDS[rows] ? { reference_seconds: REFERENCE_SECONDS[rows], speedup_vs_reference: Number((REFERENCE_SECONDS[rows] / median(seconds)).toFixed(1)) } : {}),
+    ...(TARGET_SECONDS[rows] ? { target_seconds: TARGET_SECONDS[rows], meets_target: median(seconds) < TARGET_SECONDS[rows] } : {}),
+    ...(rows === 10000 ? { target_peak_rss_mb: 2048, meets_target: Math.max(...runs.map((run) => run.peakRssMb)) < 2048 } : {}),
+    data_generation_seconds: Number(generateSeconds.toFixed(1)),
+  };
+}
+
+async function benchmarkTrain(dataRoot: string): Promise<object> {
+  const rows = 20480;
+  const xFile = join(dataRoot, 'train-x.npy');
+  const yFile = join(dataRoot, 'train-y.npy');
+  if (!existsSync(yFile)) {
+    const rng = createRng(7);
+    const x = new Float32Array(rows * 768).map(() => rng.normal() / Math.sqrt(768));
+    const y = x.map((value) => 0.6 * value + (0.8 * rng.normal()) / Math.sqrt(768));
+    writeNpyMatrix(xFile, { rows, cols: 768, data: x });
+    writeNpyMatrix(yFile, { rows, cols: 768, data: y });
+  }
+  const out: Record<string, unknown> = { rows, batch_size: 2048, reference_samples_per_second: 10900, target_samples_per_second: 10000 };
+  for (const [engine, epochs] of [
+    ['native', 5],
+    ['tfjs', 1],
+  ] as const) {
+    const run = await runMeasured(['train', '--x', xFile, '--y', yFile, '--out', join(dataRoot, `club-${engine}.safetensors`), '--epochs', String(epochs), '--batch-size', '2048', '--engine', engine, '--json']);
+    const summary = JSON.parse(run.stdout) as { samples_per_second: number; engine: string; final_train_loss: number };
+    out[engine] = { engine: summary.engine, epochs, samples_per_second: Math.round(summary.samples_per_second), final_train_loss: summary.final_train_loss, process_seconds: Number(run.seconds.toFixed(2)) };
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const dataIndex = args.indexOf('--data');
+  const dataRoot = dataIndex >= 0 ? args[dataIndex + 1] : join(tmpdir(), 'emishift-bench');
+  mkdirSync(dataRoot, { recursive: true });
+  const club = join(dataRoot, 'club-768.safetensors');
+  saveClub(club, initClubParameters({ xDim: 768, yDim: 768, hiddenDim: 250 }, 1));
+  const sizes = args.includes('--quick') ? [90, 1000] : [90, 1000, 10000];
+  const sweep: object[] = [];
+  for (const rows of sizes) sweep.push(await benchmarkSweep(dataRoot, club, rows, rows === 90 ? 5 : 1));
+  const report = {
+    machine: { cpus: require('node:os').availableParallelism(), node: process.version },
+    sweep,
+    train: await benchmarkTrain(dataRoot),
+    eigen: await runEigenBenchmark(),
+    onnx_club: await runOnnxClubBenchmark(),
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${(error as Error).stack ?? error}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,446 @@
+/**
+ * The CLUB variational network q(y | x) = N(μ(x), diag exp(logvar(x))) as ONNX graphs: inference
+ * (μ, logvar), the held-out loss, and a fused training step (forward, hand-written backward and
+ * Adam in one ORT run), so training runs at native GEMM speed with one JS↔native crossing per step.
+ *
+ * Loss (to minimise; the negative CLUB log-likelihood up to constants and a factor 2):
+ *   L = mean_i Σ_d [ (μ_id − y_id)² exp(−logvar_id) + logvar_id ]
+ */
+import { InputError } from '../../errors';
+import type { Matrix } from '../../interface';
+import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField } from '../../mi/clubParameters';
+import { GraphBuilder, float, type Attributes } from './modelBuilder';
+import { createSession, floatTensor, loadOnnxRuntime, resolveThreadCount, toFloat32, type OrtSession, type OrtTensor } from './runtime';
+
+export interface ClubRunOptions {
+  /** Intra-op threads; defaults to `os.availableParallelism()`. */
+  threads?: number;
+}
+
+function checkParameters(p: ClubParameters): void {
+  for (const dim of ['xDim', 'yDim', 'hiddenDim'] as const) {
+    if (!Number.isInteger(p[dim]) || p[dim] < 1) throw new InputError(`CLUB parameters: ${dim} must be a positive integer, got ${p[dim]}`);
+  }
+  for (const tensor of CLUB_TENSORS) {
+    const expected = tensor.shape(p).reduce((a, b) => a * b, 1);
+    const actual = p[tensor.field]?.length;
+    if (actual !== expected) {
+      throw new InputError(`CLUB parameters: ${tensor.key} has ${actual} values, expected ${expected} [${tensor.shape(p).join(' × ')}]`);
+    }
+  }
+}
+
+function checkBatch(p: ClubShape, x: Matrix, y?: Matrix): void {
+  if (x.cols !== p.xDim) throw new InputError(`x has ${x.cols} columns but the CLUB network expects ${p.xDim}`);
+  if (x.data.length < x.rows * x.cols) throw new InputError(`x is ${x.rows} × ${x.cols} but holds only ${x.data.length} values`);
+  if (y === undefined) return;
+  if (y.cols !== p.yDim) throw new InputError(`y has ${y.cols} columns but the CLUB network expects ${p.yDim}`);
+  if (y.rows !== x.rows) throw new InputError(`x has ${x.rows} rows but y has ${y.rows}`);
+  if (y.data.length < y.rows * y.cols) throw new InputError(`y is ${y.rows} × ${y.cols} but holds only ${y.data.length} values`);
+}
+
+function matrixData(m: Matrix): Float32Array {
+  const size = m.rows * m.cols;
+  return toFloat32(m.data.length === size ? m.data : m.data.subarray(0, size));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Graph pieces
+
+/** The eight parameter tensors, in CLUB_TENSORS order; graph values use the same names. */
+const FIELDS: readonly ClubTensorField[] = CLUB_TENSORS.map((t) => t.field);
+type Names = Record<ClubTensorField, string>;
+
+function fieldDims(shape: ClubShape): Record<ClubTensorField, number[]> {
+  const dims = {} as Record<ClubTensorField, number[]>;
+  for (const t of CLUB_TENSORS) dims[t.field] = t.shape(shape);
+  return dims;
+}
+
+interface Forward {
+  am: string;
+  as: string;
+  mu: string;
+  /** logvar, or −logvar when asked for (the loss needs exp(−logvar): negating in the GEMM saves a pass). */
+  lv: string;
+}
+
+/**
+ * μ and logvar (or −logvar) from x. The two first layers are separate GEMMs rather than one
+ * stacked [2h, xDim] GEMM: measured on ORT 1.30, stacking is no faster even at 90 rows (kernel
+ * launches are cheap) and slower at training batch sizes, where the Split of the activations and
+ * the Concat of their gradients copy a [B, 2h] tensor each per step. ORT's optimiser fuses each
+ * Gemm + Tanh into one kernel. −logvar = tanh(−s) comes from the same GEMM with alpha = beta = −1,
+ * as tanh is odd.
+ */
+function addForward(g: GraphBuilder, w: Names, x: string, options: { negateLogvar?: boolean; muName?: string; lvName?: string } = {}): Forward {
+  const head: Attributes = options.negateLogvar ? { transB: 1, alpha: float(-1), beta: float(-1) } : { transB: 1 };
+  const am = g.op('Tanh', [g.op('Gemm', [x, w.muW1, w.muB1], { transB: 1 })]);
+  const as = g.op('Tanh', [g.op('Gemm', [x, w.logvarW1, w.logvarB1], { transB: 1 })]);
+  const mu = g.op('Gemm', [am, w.muW2, w.muB2], { transB: 1 }, options.muName);
+  const lv = g.op('Tanh', [g.op('Gemm', [as, w.logvarW2, w.logvarB2], head)], {}, options.lvName);
+  return { am, as, mu, lv };
+}
+
+/** 1 / batch size, as a float scalar computed from x's run-time shape. */
+function addInverseBatch(g: GraphBuilder, x: string): string {
+  const rows = g.op('Gather', [g.op('Shape', [x]), g.int64Constant([0], [])], { axis: 0 });
+  return g.op('Reciprocal', [g.op('Cast', [rows], { to: 1 })]);
+}
+
+interface LossAndGradients {
+  /** The mean loss (scalar). */
+  loss: string;
+  /** 1/B (scalar). */
+  invB: string;
+  /**
+   * B × the gradient of the mean loss, per parameter. The 1/B is left to the consumer so that
+   * it scales parameter-sized tensors (or folds into Adam's coefficients) instead of costing
+   * extra passes over [B, yDim] activations.
+   */
+  sumGrads: Names;
+}
+
+/**
+ * The loss and its gradient, by hand. With d = μ − y, e = exp(−lv), q = d² e, per row and
+ * before the 1/B of the mean:
+ *   ∂/∂μ = 2 d e,   ∂/∂lv = 1 − q,   ∂/∂s = (1 − q)(1 − lv²)   (s = pre-tanh logvar; tanh' = 1 − tanh²)
+ * then the linear-layer rules ∂W = δᵀ·input, ∂b = Σ_rows δ, ∂input = δ·W, and tanh' again for
+ * the hidden layers.
+ */
+function addLossAndGradients(g: GraphBuilder, w: Names, x: string, y: string, lossName: string): LossAndGradients {
+  const f = addForward(g, w, x, { negateLogvar: true });
+  const negLv = f.lv;
+  const invB = addInverseBatch(g, x);
+  const one = g.constant(1);
+  const rowAxis = g.int64Constant([0]);
+  const d = g.op('Sub', [f.mu, y]);
+  const de = g.op('Mul', [d, g.op('Exp', [negLv])]);
+  const q = g.op('Mul', [d, de]);
+  // Σq + Σlv = Σq − Σ(−lv): two read-only reductions are cheaper than materialising q + lv.
+  const total = g.op('Sub', [g.op('ReduceSum', [q], { keepdims: 0 }), g.op('ReduceSum', [negLv], { keepdims: 0 })]);
+  const loss = g.op('Mul', [total, invB], {}, lossName);
+
+  // The factor 2 of ∂/∂μ rides on the GEMMs' alpha rather than costing a pass over [B, yDim].
+  const ds = g.op('Mul', [g.op('Sub', [one, q]), g.op('Sub', [one, g.op('Mul', [negLv, negLv])])]);
+  const muW2 = g.op('Gemm', [de, f.am], { transA: 1, alpha: float(2) });
+  const muB2 = g.op('Mul', [g.op('ReduceSum', [de, rowAxis], { keepdims: 0 }), g.constant(2)]);
+  const logvarW2 = g.op('Gemm', [ds, f.as], { transA: 1 });
+  const logvarB2 = g.op('ReduceSum', [ds, rowAxis], { keepdims: 0 });
+  const dzm = g.op('Mul', [g.op('Gemm', [de, w.muW2], { alpha: float(2) }), g.op('Sub', [one, g.op('Mul', [f.am, f.am])])]);
+  const dzs = g.op('Mul', [g.op('MatMul', [ds, w.logvarW2]), g.op('Sub', [one, g.op('Mul', [f.as, f.as])])]);
+  const muW1 = g.op('Gemm', [dzm, x], { transA: 1 });
+  const muB1 = g.op('ReduceSum', [dzm, rowAxis], { keepdims: 0 });
+  const logvarW1 = g.op('Gemm', [dzs, x], { transA: 1 });
+  const logvarB1 = g.op('ReduceSum', [dzs, rowAxis], { keepdims: 0 });
+  return { loss, invB, sumGrads: { muW1, muB1, muW2, muB2, logvarW1, logvarB1, logvarW2, logvarB2 } };
+}
+
+/** PyTorch's Adam defaults (torch.optim.Adam: betas (0.9, 0.999), eps 1e-8, no weight decay). */
+export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
+
+interface AdamScalars {
+  beta1: string;
+  beta2: string;
+  /** (1 − β1)/B: applied to B·g, gives (1 − β1) g. */
+  gradScale1: string;
+  /** (1 − β2)/B²: applied to (B·g)², gives (1 − β2) g². */
+  gradScale2: string;
+  eps: string;
+  stepSize: string;
+  bc2Sqrt: string;
+}
+
+/**
+ * One Adam update, in PyTorch's order of operations:
+ *   m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²
+ *   p ← p − stepSize · m / (√v / √(1−β2^t) + eps),  stepSize = lr / (1−β1^t)
+ */
+function addAdam(g: GraphBuilder, k: AdamScalars, name: ClubTensorField, sumGrad: string): void {
+  const m = g.op('Add', [g.op('Mul', [`${name}_m`, k.beta1]), g.op('Mul', [sumGrad, k.gradScale1])], {}, `${name}_m_out`);
+  const v = g.op('Add', [g.op('Mul', [`${name}_v`, k.beta2]), g.op('Mul', [g.op('Mul', [sumGrad, sumGrad]), k.gradScale2])], {}, `${name}_v_out`);
+  const denom = g.op('Add', [g.op('Div', [g.op('Sqrt', [v]), k.bc2Sqrt]), k.eps]);
+  g.op('Sub', [name, g.op('Mul', [g.op('Div', [m, denom]), k.stepSize])], {}, `${name}_out`);
+}
+
+function parameterInputs(g: GraphBuilder, shape: ClubShape): Names {
+  const dims = fieldDims(shape);
+  const names = {} as Names;
+  for (const field of FIELDS) names[field] = g.input(field, 'float32', dims[field]);
+  return names;
+}
+
+/** The parameters as initializers: baked-in weights let ORT pre-pack them for its GEMMs. */
+function parameterInitializers(g: GraphBuilder, p: ClubParameters): Names {
+  const dims = fieldDims(p);
+  const names = {} as Names;
+  for (const field of FIELDS) names[field] = g.initializer(field, p[field], dims[field]);
+  return names;
+}
+
+function buildForwardModel(p: ClubParameters): Uint8Array {
+  const g = new GraphBuilder('club_forward');
+  const x = g.input('x', 'float32', ['batch', p.xDim]);
+  addForward(g, parameterInitializers(g, p), x, { muName: 'mu', lvName: 'logvar' });
+  g.output('mu', 'float32', ['batch', p.yDim]);
+  g.output('logvar', 'float32', ['batch', p.yDim]);
+  return g.toModel();
+}
+
+/** Per-row loss terms Σ_d [(μ − y)² e^{−lv} + lv]; rows are summed in float64 in JS. */
+function buildLossModel(p: ClubParameters): Uint8Array {
+  const g = new GraphBuilder('club_loss');
+  const x = g.input('x', 'float32', ['batch', p.xDim]);
+  const y = g.input('y', 'float32', ['batch', p.yDim]);
+  const f = addForward(g, parameterInitializers(g, p), x, { negateLogvar: true });
+  const d = g.op('Sub', [f.mu, y]);
+  const q = g.op('Mul', [g.op('Mul', [d, d]), g.op('Exp', [f.lv])]);
+  g.op('ReduceSum', [g.op('Sub', [q, f.lv]), g.int64Constant([1])], { keepdims: 0 }, 'row_loss');
+  g.output('row_loss', 'float32', ['batch']);
+  return g.toModel();
+}
+
+/** Loss and gradients with the weights as inputs (one model per shape). */
+function buildGradientModel(shape: ClubShape): Uint8Array {
+  const g = new GraphBuilder('club_gradient');
+  const w = parameterInputs(g, shape);
+  const x = g.input('x', 'float32', ['batch', shape.xDim]);
+  const y = g.input('y', 'float32', ['batch', shape.yDim]);
+  const { invB, sumGrads } = addLossAndGradients(g, w, x, y, 'loss');
+  g.output('loss', 'float32', []);
+  const dims = fieldDims(shape);
+  for (const field of FIELDS) {
+    g.op('Mul', [sumGrads[field], invB], {}, `${field}_grad`);
+    g.output(`${field}_grad`, 'float32', dims[field]);
+  }
+  return g.toModel();
+}
+
+/**
+ * The fused training step. Inputs: the eight parameters (named as the ClubParameters fields),
+ * their Adam moments (`<name>_m`, `<name>_v`), x, y, and two scalars: step_size = lr / (1 − β1^t)
+ * and bc2_sqrt = √(1 − β2^t) (computed in float64 in JS, as PyTorch computes them in Python
+ * floats). Outputs: loss (before the update) and `<name>_out`, `<name>_m_out`, `<name>_v_out`.
+ */
+function buildTrainingModel(shape: ClubShape): Uint8Array {
+  const g = new GraphBuilder('club_train_step');
+  const w = parameterInputs(g, shape);
+  const dims = fieldDims(shape);
+  for (const field of FIELDS) {
+    g.input(`${field}_m`, 'float32', dims[field]);
+    g.input(`${field}_v`, 'float32', dims[field]);
+  }
+  const x = g.input('x', 'float32', ['batch', shape.xDim]);
+  const y = g.input('y', 'float32', ['batch', shape.yDim]);
+  const stepSize = g.input('step_size', 'float32', []);
+  const bc2Sqrt = g.input('bc2_sqrt', 'float32', []);
+  const { invB, sumGrads } = addLossAndGradients(g, w, x, y, 'loss');
+  const k: AdamScalars = {
+    beta1: g.constant(ADAM.beta1),
+    beta2: g.constant(ADAM.beta2),
+    gradScale1: g.op('Mul', [invB, g.constant(1 - ADAM.beta1)]),
+    gradScale2: g.op('Mul', [g.op('Mul', [invB, invB]), g.constant(1 - ADAM.beta2)]),
+    eps: g.constant(ADAM.eps),
+    stepSize,
+    bc2Sqrt,
+  };
+  for (const field of FIELDS) addAdam(g, k, field, sumGrads[field]);
+  g.output('loss', 'float32', []);
+  for (const field of FIELDS) {
+    g.output(`${field}_out`, 'float32', dims[field]);
+    g.output(`${field}_m_out`, 'float32', dims[field]);
+    g.output(`${field}_v_out`, 'float32', dims[field]);
+  }
+  return g.toModel();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/**
+ * Sessions with baked-in weights, per parameter object. Keyed by object identity: parameters are
+ * treated as immutable once used here (the trainer hands out fresh copies, never aliases).
+ */
+const bakedSessions = new WeakMap<ClubParameters, Map<string, Promise<OrtSession>>>();
+const gradientSessions = new Map<string, Promise<OrtSession>>();
+
+function cached(cache: Map<string, Promise<OrtSession>>, key: string, build: () => Uint8Array, threads: number): Promise<OrtSession> {
+  let session = cache.get(key);
+  if (session === undefined) {
+    session = createSession(build(), { threads });
+    session.catch(() => cache.delete(key));
+    cache.set(key, session);
+  }
+  return session;
+}
+
+function bakedSession(p: ClubParameters, kind: 'forward' | 'loss', threads: number): Promise<OrtSession> {
+  let perParams = bakedSessions.get(p);
+  if (perParams === undefined) {
+    perParams = new Map();
+    bakedSessions.set(p, perParams);
+  }
+  return cached(perParams, `${kind}/${threads}`, () => (kind === 'forward' ? buildForwardModel(p) : buildLossModel(p)), threads);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+/** μ(x) and logvar(x), each rows × yDim row-major, computed in float32. */
+export async function clubForward(params: ClubParameters, x: Matrix, options: ClubRunOptions = {}): Promise<{ mu: Float32Array; logvar: Float32Array }> {
+  checkParameters(params);
+  checkBatch(params, x);
+  if (x.rows === 0) return { mu: new Float32Array(0), logvar: new Float32Array(0) };
+  const session = await bakedSession(params, 'forward', resolveThreadCount(options.threads));
+  const out = await session.run({ x: floatTensor(matrixData(x), [x.rows, x.cols]) });
+  return { mu: out.mu.data as Float32Array, logvar: out.logvar.data as Float32Array };
+}
+
+/** The mean training loss L over the rows of (x, y), forward only (held-out evaluation). */
+export async function clubLoss(params: ClubParameters, x: Matrix, y: Matrix, options: ClubRunOptions = {}): Promise<number> {
+  checkParameters(params);
+  checkBatch(params, x, y);
+  if (x.rows === 0) throw new InputError('the CLUB loss needs at least one row');
+  const session = await bakedSession(params, 'loss', resolveThreadCount(options.threads));
+  const out = await session.run({
+    x: floatTensor(matrixData(x), [x.rows, x.cols]),
+    y: floatTensor(matrixData(y), [y.rows, y.cols]),
+  });
+  const rows = out.row_loss.data as Float32Array;
+  let sum = 0;
+  for (let i = 0; i < rows.length; i++) sum += rows[i];
+  return sum / rows.length;
+}
+
+/**
+ * The loss and its gradient with respect to every parameter (same ClubParameters layout), from
+ * the same backward graph the trainer uses. Mainly for verification.
+ */
+export async function clubLossAndGradient(
+  params: ClubParameters,
+  x: Matrix,
+  y: Matrix,
+  options: ClubRunOptions = {},
+): Promise<{ loss: number; gradient: ClubParameters }> {
+  checkParameters(params);
+  checkBatch(params, x, y);
+  if (x.rows === 0) throw new InputError('the CLUB loss needs at least one row');
+  const threads = resolveThreadCount(options.threads);
+  const shape = { xDim: params.xDim, yDim: params.yDim, hiddenDim: params.hiddenDim };
+  const session = await cached(gradientSessions, `${shape.xDim}/${shape.yDim}/${shape.hiddenDim}/${threads}`, () => buildGradientModel(shape), threads);
+  const dims = fieldDims(shape);
+  const feeds: Record<string, OrtTensor> = {
+    x: floatTensor(matrixData(x), [x.rows, x.cols]),
+    y: floatTensor(matrixData(y), [y.rows, y.cols]),
+  };
+  for (const field of FIELDS) feeds[field] = floatTensor(params[field], dims[field]);
+  const out = await session.run(feeds);
+  const gradient: ClubParameters = { ...shape, ...tensorData(out, '_grad') };
+  return { loss: (out.loss.data as Float32Array)[0], gradient };
+}
+
+export interface ClubOnnxTrainerOptions {
+  learningRate: number;
+  /** Intra-op threads; defaults to `os.availableParallelism()`. */
+  threads?: number;
+}
+
+export interface ClubOnnxTrainer {
+  /** One Adam step on the first `rows` rows of x (rows × xDim) and y (rows × yDim); returns the batch loss before the update. */
+  step(x: Float32Array, y: Float32Array, rows: number): Promise<number>;
+  /** The current weights (fresh copies). */
+  parameters(): ClubParameters;
+  /** Adam steps taken so far. */
+  readonly stepCount: number;
+  /** Releases the native session; the trainer cannot be used afterwards. */
+  dispose(): void;
+}
+
+/** Parameters plus both Adam moments, as ORT tensors keyed by graph input name. */
+type TensorSet = Record<string, OrtTensor>;
+
+/** The eight parameter arrays among named tensors (run outputs or a state set), by field name plus suffix. */
+function tensorData(tensors: Readonly<Record<string, OrtTensor>>, suffix: string, copy = false): Record<ClubTensorField, Float32Array> {
+  const out = {} as Record<ClubTensorField, Float32Array>;
+  for (const field of FIELDS) {
+    const data = tensors[`${field}${suffix}`].data as Float32Array;
+    out[field] = copy ? data.slice() : data;
+  }
+  return out;
+}
+
+function initialState(params: ClubParameters): TensorSet {
+  const dims = fieldDims(params);
+  const set: TensorSet = {};
+  for (const field of FIELDS) {
+    set[field] = floatTensor(params[field].slice(), dims[field]);
+    set[`${field}_m`] = floatTensor(new Float32Array(params[field].length), dims[field]);
+    set[`${field}_v`] = floatTensor(new Float32Array(params[field].length), dims[field]);
+  }
+  return set;
+}
+
+/**
+ * Trains a CLUB network with Adam (PyTorch defaults) on ONNX Runtime. Starts from a copy of
+ * `params` with zero moments. Each step runs one fused forward/backward/Adam graph.
+ */
+export function createClubOnnxTrainer(params: ClubParameters, options: ClubOnnxTrainerOptions): ClubOnnxTrainer {
+  checkParameters(params);
+  const learningRate = options.learningRate;
+  if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new InputError(`learning rate must be a positive number, got ${learningRate}`);
+  const threads = resolveThreadCount(options.threads);
+  loadOnnxRuntime(); // fail here, not at the first step, when ORT is missing
+  const shape: ClubShape = { xDim: params.xDim, yDim: params.yDim, hiddenDim: params.hiddenDim };
+  let sessionPromise: Promise<OrtSession> | undefined = createSession(buildTrainingModel(shape), { threads });
+  // Creation errors surface at the first step; this only keeps them from being "unhandled" before.
+  sessionPromise.catch(() => undefined);
+
+  // The state lives in the tensors a step returns, which are fed straight back as the next
+  // step's inputs. (Pre-allocated outputs would not save anything: onnxruntime-node 1.30 copies
+  // every output into a fresh ArrayBuffer even when the caller supplies one.)
+  let state = initialState(params);
+  const stateNames = Object.keys(state);
+  let steps = 0;
+  let busy = false;
+  const { xDim, yDim } = shape;
+
+  return {
+    async step(x: Float32Array, y: Float32Array, rows: number): Promise<number> {
+      if (sessionPromise === undefined) throw new Error('the CLUB trainer has been disposed');
+      if (busy) throw new Error('a CLUB training step is already running; await it before starting the next');
+      if (!Number.isInteger(rows) || rows < 1) throw new InputError(`batch rows must be a positive integer, got ${rows}`);
+      if (x.length < rows * xDim) throw new InputError(`x holds ${x.length} values, fewer than ${rows} rows × ${xDim}`);
+      if (y.length < rows * yDim) throw new InputError(`y holds ${y.length} values, fewer than ${rows} rows × ${yDim}`);
+      busy = true;
+      try {
+        const session = await sessionPromise;
+        const t = steps + 1;
+        const out = await session.run({
+          ...state,
+          x: floatTensor(x.length === rows * xDim ? x : x.subarray(0, rows * xDim), [rows, xDim]),
+          y: floatTensor(y.length === rows * yDim ? y : y.subarray(0, rows * yDim), [rows, yDim]),
+          step_size: floatTensor(Float32Array.of(learningRate / (1 - ADAM.beta1 ** t)), []),
+          bc2_sqrt: floatTensor(Float32Array.of(Math.sqrt(1 - ADAM.beta2 ** t)), []),
+        });
+        const next: TensorSet = {};
+        for (const name of stateNames) next[name] = out[`${name}_out`];
+        state = next;
+        steps = t;
+        return (out.loss.data as Float32Array)[0];
+      } finally {
+        busy = false;
+      }
+    },
+    parameters(): ClubParameters {
+      return { ...shape, ...tensorData(state, '', true) };
+    },
+    get stepCount(): number {
+      return steps;
+    },
+    dispose(): void {
+      const pending = sessionPromise;
+      sessionPromise = undefined;
+      pending?.then((session) => session.release()).catch(() => undefined);
+    },
+  };
+}
