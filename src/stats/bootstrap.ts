@@ -91,20 +91,27 @@ export function bootstrapInterval(
   const estimate = statistic(allRows);
 
   const rng = createRng(seed);
-  const kept = new Float64Array(resamples);
-  let keptCount = 0;
-  for (let b = 0; b < resamples; b++) {
-    const rows = new Int32Array(rowCount);
-    for (let i = 0; i < rowCount; i++) rows[i] = rng.int(rowCount);
-    const value = statistic(rows);
-    if (!Number.isNaN(value)) kept[keptCount++] = value;
-  }
+  const values = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) values[b] = statistic(drawRows(rng, rowCount));
+  return summarizeResamples(estimate, values, confidence);
+}
+
+function drawRows(rng: ReturnType<typeof createRng>, rowCount: number): Int32Array {
+  const rows = new Int32Array(rowCount);
+  for (let i = 0; i < rowCount; i++) rows[i] = rng.int(rowCount);
+  return rows;
+}
+
+/** The percentile interval from resampled values (NaN values dropped and counted). */
+function summarizeResamples(estimate: number, values: Float64Array, confidence: number): BootstrapInterval {
+  const resamples = values.length;
+  const kept = values.filter((value) => !Number.isNaN(value));
+  const keptCount = kept.length;
   const dropped = resamples - keptCount;
   if (keptCount === 0) {
     throw new InputError(`the statistic was NaN on all ${resamples} bootstrap resamples`, { field: 'statistic' });
   }
-
-  const sorted = kept.subarray(0, keptCount).sort();
+  const sorted = kept.sort();
   const alpha = 1 - confidence;
   return {
     estimate,
@@ -115,6 +122,27 @@ export function bootstrapInterval(
     dropped,
     standardError: sampleStandardDeviation(sorted),
   };
+}
+
+/**
+ * The same percentile interval for an asynchronous statistic over several independent samples
+ * (EMID resamples the source's rows and the target's rows separately). `statistic` receives one
+ * row-index array per sample; the estimate uses every sample's rows in order.
+ */
+export async function bootstrapIntervalOfSamples(
+  rowCounts: readonly number[],
+  statistic: (rows: Int32Array[]) => Promise<number>,
+  options: BootstrapOptions = {},
+): Promise<BootstrapInterval> {
+  for (const rowCount of rowCounts) {
+    if (!Number.isInteger(rowCount) || rowCount < 1) throw new InputError(`must be an integer ≥ 1, got ${rowCount}`, { field: 'rowCount' });
+  }
+  const { resamples, confidence, seed } = resolveOptions(options);
+  const estimate = await statistic(rowCounts.map((rowCount) => Int32Array.from({ length: rowCount }, (_, i) => i)));
+  const rng = createRng(seed);
+  const values = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) values[b] = await statistic(rowCounts.map((rowCount) => drawRows(rng, rowCount)));
+  return summarizeResamples(estimate, values, confidence);
 }
 
 function sampleStandardDeviation(values: Float64Array): number {

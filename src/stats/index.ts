@@ -12,5 +12,5 @@ export {
 } from './distributions';
 export { pearson, spearman, kendallTauB, rank, correlation } from './correlation';
 export type { CorrelationKind, PearsonResult, SpearmanResult, KendallResult } from './correlation';
-export { bootstrapInterval, bootstrapCorrelation } from './bootstrap';
+export { bootstrapInterval, bootstrapIntervalOfSamples, bootstrapCorrelation } from './bootstrap';
 export type { BootstrapOptions, BootstrapInterval, BootstrapCorrelationInterval } from './bootstrap';

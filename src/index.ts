@@ -1,0 +1,44 @@
+/**
+ * emishift's public API. Importing it loads no native code: ONNX Runtime and TensorFlow.js are
+ * loaded on first use by the functions that need them.
+ */
+export type { Matrix, EmbeddingSet, MutualInformationEstimator, ProgressCallback } from './interface';
+export { InputError, isInputError } from './errors';
+export { createRng, type Rng } from './random';
+
+// data
+export { parseNpy, readNpy, readNpyMatrix, encodeNpy, writeNpy, writeNpyMatrix, type NpyArray } from './data/npy';
+export { readSplitDirectory, writeSplitFolder, listSplitDirectories, validateEmbeddingSet, SPLIT_FILES } from './data/splitDirectory';
+
+// mutual information
+export type { ClubParameters } from './mi/clubParameters';
+export { ClubEstimator, clubEstimate, clubForward, type ClubEngine } from './mi/club';
+export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubForward } from './mi/clubModel';
+export { clubEstimateFromForward, clubLossFromForward } from './mi/clubEstimate';
+export { loadClub, saveClub, encodeClubSafetensors } from './mi/clubFile';
+export { readTorchStateDict, type TorchTensor } from './mi/torch/stateDict';
+export { trainClub, TRAIN_DEFAULTS, type TrainClubOptions, type TrainClubResult, type EpochRecord } from './mi/trainClub';
+export { pooledTrainingPairs } from './mi/pooledPairs';
+export { queryEmbedding } from './mi/queryEmbedding';
+export { emi, emid, type EmiResult, type EmidResult } from './mi/emi';
+
+// bound
+export { vonNeumannEntropyFromEigenvalues } from './bound/vonNeumannEntropy';
+export { rjsd, mixtureEntropy, MIXTURE_WEIGHTINGS, type MixtureWeighting, type RjsdOptions } from './bound/rjsd';
+export { EmbeddingMoments, spectrumSide } from './bound/embeddingMoments';
+export { DivergenceCache, type DivergenceCounts } from './bound/divergenceCache';
+export { emidUpperBound, boundFromTerms, type BoundTerms, type EmidUpperBound, type EmidUpperBoundOptions } from './bound/emidUpperBound';
+export { symmetricEigenvalues } from './linalg/symmetricEigenvalues';
+export { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from './linalg/eigenSolver';
+
+// statistics
+export * from './stats/index';
+export { emiInterval, emidInterval, emidUpperBoundInterval, resampleSet, type BoundIntervalOptions } from './stats/shiftIntervals';
+
+// sweeps and reports
+export { sweepSplits, comparePair, correlationSummary, type SweepResult, type PairComparison, type SweepOptions, type SplitSource } from './sweep/sweep';
+export { toResultsJson, pairJson, type ResultsJson } from './sweep/resultsJson';
+
+// samplers with known ground truth
+export { sampleGaussianPairs, gaussianMutualInformation, gaussianClubValue } from './samplers/gaussianPairs';
+export { sampleShiftGrid, type ShiftGridSplit, type ShiftGridOptions } from './samplers/shiftGrid';
