@@ -3,7 +3,8 @@
  * q(y | x) = N(μ(x), diag(exp(logvar(x)))) and the contrastive log-ratio upper bound
  * estimate. Construct it from parameters (trained here, or loaded from a file).
  */
-import type { Matrix, MutualInformationEstimator } from '../interface';
+import type { EmbeddingSet, Matrix, MutualInformationEstimator } from '../interface';
+import { queryEmbedding } from './queryEmbedding';
 import type { ClubParameters } from './clubParameters';
 import { clubEstimateFromForward } from './clubEstimate';
 import { assertClubInput, assertClubParameters, clubForwardPortable, type ClubForward } from './clubModel';
@@ -49,6 +50,20 @@ export class ClubEstimator implements MutualInformationEstimator {
   async estimate(x: Matrix, y: Matrix): Promise<number> {
     const [value] = await this.estimateShared(x, [y]);
     return value;
+  }
+
+  /**
+   * Î(z; z_ŷ) and Î(z; z_y) of a split. The native engine builds z, runs the network and
+   * reduces both estimates in one call.
+   */
+  async estimateForSet(set: EmbeddingSet): Promise<{ miModel: number; miReference: number }> {
+    assertClubInput(this.parameters, set.text, set.response);
+    assertClubInput(this.parameters, set.text, set.reference);
+    if (set.image) assertClubInput(this.parameters, set.image, set.response);
+    const native = this.engine === 'portable' ? null : loadNativeClub(this.engine === 'native');
+    if (native) return native.clubEmiEstimates(this.parameters, set);
+    const [miModel, miReference] = await this.estimateShared(queryEmbedding(set), [set.response, set.reference]);
+    return { miModel, miReference };
   }
 
   /** Î(x; y_k) for several y sharing x, with one forward pass on x. */

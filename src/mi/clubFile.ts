@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../errors';
 import { describeReadFailure } from '../data/npy';
+import { firstNonFinite } from '../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
 import { readTorchStateDict } from './torch/stateDict';
 
@@ -122,10 +123,9 @@ export function clubParametersFromStateDict(tensors: Map<string, LoadedTensor>, 
   for (const tensor of CLUB_TENSORS) {
     const loaded = tensors.get(tensor.key)!;
     if (!FLOAT_DTYPES.has(loaded.dtype)) throw new InputError(`${tensor.key} has dtype ${loaded.dtype}, expected a floating-point tensor`, { file });
-    const values = Float32Array.from(loaded.data);
-    for (let i = 0; i < values.length; i++) {
-      if (!Number.isFinite(values[i])) throw new InputError(`${tensor.key} holds a non-finite value at index ${i}`, { file });
-    }
+    const values = loaded.data instanceof Float32Array ? loaded.data : Float32Array.from(loaded.data);
+    const bad = firstNonFinite(values);
+    if (bad >= 0) throw new InputError(`${tensor.key} holds a non-finite value at index ${bad}`, { file });
     params[tensor.field] = values;
   }
   return params as unknown as ClubParameters;

@@ -52,9 +52,9 @@ export function assertClubParameters(params: ClubParameters, source = 'CLUB para
 }
 
 export function assertClubInput(params: ClubShape, x: Matrix, y?: Matrix): void {
-  if (x.cols !== params.xDim) throw new InputError(`x has dimension ${x.cols}, the CLUB network expects ${params.xDim}`, { field: 'x' });
-  if (y && y.cols !== params.yDim) throw new InputError(`y has dimension ${y.cols}, the CLUB network expects ${params.yDim}`, { field: 'y' });
-  if (y && y.rows !== x.rows) throw new InputError(`x has ${x.rows} rows and y has ${y.rows}: pairs must be aligned`, { field: 'y' });
+  if (x.cols !== params.xDim) throw new InputError(`x (queries) has dimension ${x.cols}, the CLUB network expects ${params.xDim}`);
+  if (y && y.cols !== params.yDim) throw new InputError(`y (responses) has dimension ${y.cols}, the CLUB network expects ${params.yDim}`);
+  if (y && y.rows !== x.rows) throw new InputError(`x has ${x.rows} rows and y has ${y.rows}: pairs must be aligned`);
 }
 
 /** out[i, o] = act(b[o] + Σ_k in[i, k] · W[o, k]) with W in out × in layout. */

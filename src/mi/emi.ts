@@ -29,7 +29,20 @@ function hasSharedX(estimator: MutualInformationEstimator): estimator is SharedX
   return typeof (estimator as Partial<SharedXEstimator>).estimateShared === 'function';
 }
 
+/** Estimators that compute both of a split's estimates at once (CLUB on the native engine). */
+interface SetEstimator extends MutualInformationEstimator {
+  estimateForSet(set: EmbeddingSet): Promise<{ miModel: number; miReference: number }>;
+}
+
+function hasSetEstimate(estimator: MutualInformationEstimator): estimator is SetEstimator {
+  return typeof (estimator as Partial<SetEstimator>).estimateForSet === 'function';
+}
+
 export async function emi(set: EmbeddingSet, estimator: MutualInformationEstimator): Promise<EmiResult> {
+  if (hasSetEstimate(estimator)) {
+    const { miModel, miReference } = await estimator.estimateForSet(set);
+    return { emi: miModel - miReference, miModel, miReference };
+  }
   const z = queryEmbedding(set);
   const [miModel, miReference] = hasSharedX(estimator)
     ? await estimator.estimateShared(z, [set.response, set.reference])

@@ -56,6 +56,8 @@ export interface SweepResult {
 /** A split that is read only when the sweep reaches it. */
 export interface SplitSource {
   name: string;
+  /** Where it comes from (a folder), for error messages; defaults to the name. */
+  location?: string;
   load(): EmbeddingSet;
 }
 
@@ -80,8 +82,25 @@ interface PreparedSplit {
   moments: SetMoments;
 }
 
-async function prepare(set: EmbeddingSet, name: string, estimator: MutualInformationEstimator, solver: EigenSolver): Promise<PreparedSplit> {
-  return { name, emi: await emi(set, estimator), moments: setMoments(set, solver) };
+/** Shapes a comparison needs to match the ID split in; the message names the split. */
+function assertComparable(source: EmbeddingSet, target: EmbeddingSet, location: string, sourceName: string): void {
+  const describe = (set: EmbeddingSet) => `queries ${set.text.cols}-d${set.image ? ' with images' : ', text-only'}, responses ${set.response.cols}-d`;
+  if (Boolean(source.image) !== Boolean(target.image) || source.text.cols !== target.text.cols || source.response.cols !== target.response.cols) {
+    throw new InputError(`${describe(target)}, but the ID split '${sourceName}' has ${describe(source)}`, { file: location });
+  }
+}
+
+async function prepare(split: SplitSource, estimator: MutualInformationEstimator, solver: EigenSolver, source?: PreparedSplit & { set: EmbeddingSet }): Promise<PreparedSplit & { set: EmbeddingSet }> {
+  const location = split.location ?? split.name;
+  const set = split.load();
+  if (source) assertComparable(source.set, set, location, source.name);
+  try {
+    return { name: split.name, set, emi: await emi(set, estimator), moments: setMoments(set, solver) };
+  } catch (error) {
+    // Name the split: the estimator only knows it was handed matrices of the wrong shape.
+    if (error instanceof InputError && error.file === undefined) throw new InputError(error.message, { file: location });
+    throw error;
+  }
 }
 
 /** Correlations of EMID with the bound; absent when undefined (fewer than 3 splits, or a constant column). */
@@ -109,7 +128,7 @@ export async function sweepSplits(
   const total = oodSplits.length;
   let done = 0;
   try {
-    const source = await prepare(idSplit.load(), idSplit.name, estimator, solver);
+    const source = await prepare(idSplit, estimator, solver);
     const comparisons: PairComparison[] = new Array(oodSplits.length);
     const compareOne = async (index: number): Promise<void> => {
       const split = oodSplits[index];
@@ -117,7 +136,7 @@ export async function sweepSplits(
       if (resumed) {
         comparisons[index] = resumed;
       } else {
-        const target = await prepare(split.load(), split.name, estimator, solver);
+        const target = await prepare(split, estimator, solver, source);
         const terms = await boundTermsOfMoments(source.moments, target.moments, cache);
         const bound = boundFromTerms(terms, options.entropyScale);
         const comparison: PairComparison = {
@@ -167,11 +186,11 @@ export async function comparePair(
   source: EmbeddingSet,
   target: EmbeddingSet,
   estimator: MutualInformationEstimator,
-  options: Omit<SweepOptions, 'completed' | 'onComparison' | 'concurrency'> = {},
+  options: Omit<SweepOptions, 'completed' | 'onComparison' | 'concurrency'> & { locations?: [string, string] } = {},
 ): Promise<PairComparison> {
   const result = await sweepSplits(
-    { name: source.name ?? 'source', load: () => source },
-    [{ name: target.name ?? 'target', load: () => target }],
+    { name: source.name ?? 'source', location: options.locations?.[0], load: () => source },
+    [{ name: target.name ?? 'target', location: options.locations?.[1], load: () => target }],
     estimator,
     options,
   );

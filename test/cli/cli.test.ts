@@ -9,6 +9,8 @@ import { saveClub, loadClub } from '../../src/mi/clubFile';
 import { initClubParameters } from '../../src/mi/clubModel';
 import { unitRows } from '../support/synthetic';
 import { writeSweepRoot } from '../support/splitFolders';
+import { writeSplitFolder } from '../../src/data/splitDirectory';
+import { syntheticSet } from '../support/synthetic';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'emishift.js');
 
@@ -21,6 +23,8 @@ const work = mkdtempSync(join(tmpdir(), 'emishift-cli-'));
 const root = join(work, 'splits');
 writeSweepRoot(root, { count: 4, rows: 12, dim: 16 });
 const club = join(work, 'club.safetensors');
+const wideSplit = join(work, 'wide');
+writeSplitFolder(wideSplit, syntheticSet(12, 24, 9));
 saveClub(club, initClubParameters({ xDim: 16, yDim: 16, hiddenDim: 8 }, 3));
 
 test('--help lists the commands and each command has its own help', () => {
@@ -67,6 +71,8 @@ test('bad input exits 2 with one line naming the problem; --debug adds the stack
     [['sweep', '--root', root, '--club', club], /missing required option --id/],
     [['sweep', '--root', root, '--id', 'id', '--club', club, '--bogus'], /Unknown option '--bogus'/],
     [['nonsense'], /unknown command 'nonsense'/],
+    [['pair', '--source', join(root, 'id'), '--target', wideSplit, '--club', club], /wide: queries 24-d with images, responses 24-d, but the ID split 'id' has queries 16-d with images, responses 16-d/],
+    [['pair', '--source', wideSplit, '--target', wideSplit, '--club', club], /wide: x \(queries\) has dimension 24, the CLUB network expects 16/],
   ];
   for (const [args, pattern] of cases) {
     const run = emishift(...args);

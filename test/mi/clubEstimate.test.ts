@@ -77,6 +77,6 @@ test('the native and portable engines agree, and estimateShared matches separate
 
 test('estimate refuses mismatched shapes', async () => {
   const estimator = new ClubEstimator(initClubParameters({ xDim: 4, yDim: 3, hiddenDim: 2 }));
-  await assert.rejects(estimator.estimate(gaussian(5, 5, 1), gaussian(5, 3, 2)), /x has dimension 5, the CLUB network expects 4/);
+  await assert.rejects(estimator.estimate(gaussian(5, 5, 1), gaussian(5, 3, 2)), /x \(queries\) has dimension 5, the CLUB network expects 4/);
   await assert.rejects(estimator.estimate(gaussian(5, 4, 1), gaussian(6, 3, 2)), /x has 5 rows and y has 6/);
 });

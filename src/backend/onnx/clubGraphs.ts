@@ -187,6 +187,35 @@ function buildForwardModel(p: ClubParameters): Uint8Array {
   return g.toModel();
 }
 
+/**
+ * Everything EMI needs from one split in one run: z = (z_v + z_t)/2 (or z_t), the forward pass,
+ * and for each of ŷ and y the per-row CLUB terms
+ *   r_i = Σ_d (E_j[y_jd²] − 2 μ_id (ȳ_d − y_id) − y_id²) · exp(−logvar_id) / 2,
+ * whose mean over rows is the estimate (rows are averaged in float64 in JS). Doing the element-
+ * wise work here, vectorised, is several times faster than any pass over n × d in JS.
+ */
+function buildEmiModel(p: ClubParameters, withImage: boolean): Uint8Array {
+  const g = new GraphBuilder('club_emi');
+  const t = g.input('t', 'float32', ['batch', p.xDim]);
+  const z = withImage ? g.op('Mul', [g.op('Add', [g.input('v', 'float32', ['batch', p.xDim]), t]), g.constant(0.5)]) : t;
+  const f = addForward(g, parameterInitializers(g, p), z, { negateLogvar: true });
+  const halfPrecision = g.op('Mul', [g.op('Exp', [f.lv]), g.constant(0.5)]);
+  for (const [input, output] of [
+    ['yhat', 'model_rows'],
+    ['y', 'reference_rows'],
+  ] as const) {
+    const y = g.input(input, 'float32', ['batch', p.yDim]);
+    const mean = g.op('ReduceMean', [y], { axes: [0], keepdims: 1 });
+    const square = g.op('Mul', [y, y]);
+    const meanSquare = g.op('ReduceMean', [square], { axes: [0], keepdims: 1 });
+    const cross = g.op('Mul', [g.op('Mul', [f.mu, g.op('Sub', [mean, y])]), g.constant(2)]);
+    const term = g.op('Mul', [g.op('Sub', [g.op('Sub', [meanSquare, cross]), square]), halfPrecision]);
+    g.op('ReduceSum', [term, g.int64Constant([1])], { keepdims: 0 }, output);
+    g.output(output, 'float32', ['batch']);
+  }
+  return g.toModel();
+}
+
 /** Per-row loss terms Σ_d [(μ − y)² e^{−lv} + lv]; rows are summed in float64 in JS. */
 function buildLossModel(p: ClubParameters): Uint8Array {
   const g = new GraphBuilder('club_loss');
@@ -274,13 +303,22 @@ function cached(cache: Map<string, Promise<OrtSession>>, key: string, build: () 
   return session;
 }
 
-function bakedSession(p: ClubParameters, kind: 'forward' | 'loss', threads: number): Promise<OrtSession> {
+type BakedKind = 'forward' | 'loss' | 'emi-image' | 'emi-text';
+
+const BUILDERS: Record<BakedKind, (p: ClubParameters) => Uint8Array> = {
+  forward: buildForwardModel,
+  loss: buildLossModel,
+  'emi-image': (p) => buildEmiModel(p, true),
+  'emi-text': (p) => buildEmiModel(p, false),
+};
+
+function bakedSession(p: ClubParameters, kind: BakedKind, threads: number): Promise<OrtSession> {
   let perParams = bakedSessions.get(p);
   if (perParams === undefined) {
     perParams = new Map();
     bakedSessions.set(p, perParams);
   }
-  return cached(perParams, `${kind}/${threads}`, () => (kind === 'forward' ? buildForwardModel(p) : buildLossModel(p)), threads);
+  return cached(perParams, `${kind}/${threads}`, () => BUILDERS[kind](p), threads);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +332,34 @@ export async function clubForward(params: ClubParameters, x: Matrix, options: Cl
   const session = await bakedSession(params, 'forward', resolveThreadCount(options.threads));
   const out = await session.run({ x: floatTensor(matrixData(x), [x.rows, x.cols]) });
   return { mu: out.mu.data as Float32Array, logvar: out.logvar.data as Float32Array };
+}
+
+/**
+ * Î(z; z_ŷ) and Î(z; z_y) for one split, z = (image + text)/2 or text alone (float32 network,
+ * float64 mean over rows).
+ */
+export async function clubEmiEstimates(
+  params: ClubParameters,
+  parts: { image?: Matrix; text: Matrix; response: Matrix; reference: Matrix },
+  options: ClubRunOptions = {},
+): Promise<{ miModel: number; miReference: number }> {
+  checkParameters(params);
+  checkBatch(params, parts.text);
+  const rows = parts.text.rows;
+  const session = await bakedSession(params, parts.image ? 'emi-image' : 'emi-text', resolveThreadCount(options.threads));
+  const feeds: Record<string, OrtTensor> = {
+    t: floatTensor(matrixData(parts.text), [rows, params.xDim]),
+    yhat: floatTensor(matrixData(parts.response), [rows, params.yDim]),
+    y: floatTensor(matrixData(parts.reference), [rows, params.yDim]),
+  };
+  if (parts.image) feeds.v = floatTensor(matrixData(parts.image), [rows, params.xDim]);
+  const out = await session.run(feeds);
+  const mean = (values: Float32Array) => {
+    let total = 0;
+    for (let i = 0; i < values.length; i++) total += values[i];
+    return total / values.length;
+  };
+  return { miModel: mean(out.model_rows.data as Float32Array), miReference: mean(out.reference_rows.data as Float32Array) };
 }
 
 /** The mean training loss L over the rows of (x, y), forward only (held-out evaluation). */

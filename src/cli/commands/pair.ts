@@ -38,7 +38,7 @@ export const pairCommand: Command = {
     const estimator = new ClubEstimator(loadClub(clubFile));
     const source = readSplitDirectory(sourceDir);
     const target = readSplitDirectory(targetDir);
-    const comparison = await comparePair(source, target, estimator, { mixture, entropyScale });
+    const comparison = await comparePair(source, target, estimator, { mixture, entropyScale, locations: [sourceDir, targetDir] });
     const json = pairJson(comparison);
     if (options.json) {
       printJson(json);

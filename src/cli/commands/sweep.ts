@@ -51,7 +51,7 @@ export const sweepCommand: Command = {
       root,
     );
     const estimator = new ClubEstimator(loadClub(clubFile));
-    const toSource = (split: { name: string; directory: string }) => ({ name: split.name, load: () => readSplitDirectory(split.directory, split.name) });
+    const toSource = (split: { name: string; directory: string }) => ({ name: split.name, location: split.directory, load: () => readSplitDirectory(split.directory, split.name) });
     const idSplit = splits.find((split) => split.name === id)!;
     const others = splits.filter((split) => split.name !== id);
     const checkpoint = options.out

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertFiniteMatrix, averageOfTwo, firstNonFinite, selectRows, stackRows } from '../../src/linalg/matrix';
+
+test('firstNonFinite finds the first NaN or ±Infinity in float32 and float64 data, at any position', () => {
+  for (const Ctor of [Float32Array, Float64Array]) {
+    for (const length of [1, 3, 4, 4095, 4096, 4097, 10000]) {
+      const values = new Ctor(length).fill(1.5);
+      assert.equal(firstNonFinite(values), -1);
+      for (const position of [0, length >> 1, length - 1]) {
+        for (const bad of [Number.NaN, Infinity, -Infinity]) {
+          const copy = values.slice();
+          copy[position] = bad;
+          if (position + 1 < length) copy[length - 1] = Number.NaN;
+          assert.equal(firstNonFinite(copy), position, `${Ctor.name} length ${length} at ${position} (${bad})`);
+        }
+      }
+    }
+  }
+  // The largest finite float32 and the smallest subnormal are finite.
+  assert.equal(firstNonFinite(Float32Array.from([3.4028234663852886e38, -3.4028234663852886e38, 1e-45, 0, -0])), -1);
+  // A view that starts inside its buffer is searched from its own start.
+  const buffer = new Float32Array([Number.NaN, 1, 2, Infinity]);
+  assert.equal(firstNonFinite(buffer.subarray(1)), 2);
+});
+
+test('assertFiniteMatrix names the row and column', () => {
+  const data = new Float32Array(12).fill(0.25);
+  data[7] = -Infinity;
+  assert.throws(() => assertFiniteMatrix({ rows: 3, cols: 4, data }, { file: 'm.npy' }), /m\.npy: non-finite value -Infinity at row 1, column 3/);
+});
+
+test('row helpers: average, select, stack', () => {
+  const a = { rows: 2, cols: 2, data: Float32Array.from([1, 2, 3, 4]) };
+  const b = { rows: 2, cols: 2, data: Float32Array.from([3, 4, 5, 6]) };
+  assert.deepEqual(Array.from(averageOfTwo(a, b).data), [2, 3, 4, 5]);
+  assert.deepEqual(Array.from(selectRows(a, [1, 1, 0]).data), [3, 4, 3, 4, 1, 2]);
+  const stacked = stackRows(a, b);
+  assert.deepEqual([stacked.rows, Array.from(stacked.data)], [4, [1, 2, 3, 4, 3, 4, 5, 6]]);
+});
