@@ -5,6 +5,7 @@
 export type { Matrix, EmbeddingSet, MutualInformationEstimator, ProgressCallback } from './interface';
 export { InputError, isInputError } from './errors';
 export { createRng, type Rng } from './random';
+export { matrixFromRows, selectRows } from './linalg/matrix';
 
 // data
 export { parseNpy, readNpy, readNpyMatrix, encodeNpy, writeNpy, writeNpyMatrix, type NpyArray } from './data/npy';

@@ -3,9 +3,10 @@
  * one or two dimensions. Anything else is refused with a message naming the file, so a
  * Fortran-ordered or big-endian array can never be read as silently transposed or garbled.
  */
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { writeFileSync, renameSync } from 'node:fs';
 import { InputError } from '../errors';
 import type { Matrix } from '../interface';
+import { readInputFile } from './inputFile';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
@@ -85,13 +86,7 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
 
 /** Reads a `.npy` file. */
 export function readNpy(file: string): NpyArray {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new InputError(describeReadFailure(error), { file });
-  }
-  return parseNpy(bytes, file);
+  return parseNpy(readInputFile(file), file);
 }
 
 /** Reads a 2-D `.npy` file as a Matrix (a 1-D array is refused: rows are samples). */
@@ -148,12 +143,4 @@ export function writeNpy(file: string, array: { shape: readonly number[]; data: 
 /** Writes a Matrix as a 2-D `.npy` file. */
 export function writeNpyMatrix(file: string, matrix: Matrix): void {
   writeNpy(file, { shape: [matrix.rows, matrix.cols], data: matrix.data });
-}
-
-export function describeReadFailure(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return 'file not found';
-  if (code === 'EISDIR') return 'is a directory, expected a file';
-  if (code === 'EACCES') return 'permission denied';
-  return `cannot read (${(error as Error).message})`;
 }

@@ -7,7 +7,8 @@ import { basename, join } from 'node:path';
 import { InputError } from '../errors';
 import type { EmbeddingSet, Matrix } from '../interface';
 import { assertFiniteMatrix } from '../linalg/matrix';
-import { describeReadFailure, readNpyMatrix, writeNpyMatrix } from './npy';
+import { describeReadFailure } from './inputFile';
+import { readNpyMatrix, writeNpyMatrix } from './npy';
 
 export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;
 

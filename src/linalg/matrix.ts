@@ -2,14 +2,6 @@
 import { InputError } from '../errors';
 import type { Matrix } from '../interface';
 
-export function createMatrix(rows: number, cols: number, data?: Float32Array | Float64Array): Matrix {
-  const values = data ?? new Float32Array(rows * cols);
-  if (values.length !== rows * cols) {
-    throw new InputError(`matrix data has ${values.length} values, expected ${rows} × ${cols} = ${rows * cols}`, { field: 'data' });
-  }
-  return { rows, cols, data: values };
-}
-
 /** Builds a Matrix from an array of equal-length rows (`field` names it in errors). */
 export function matrixFromRows(rows: ArrayLike<number>[], field = 'rows'): Matrix {
   if (rows.length === 0) throw new InputError('no rows', { field });
@@ -20,11 +12,6 @@ export function matrixFromRows(rows: ArrayLike<number>[], field = 'rows'): Matri
     data.set(row, i * cols);
   });
   return { rows: rows.length, cols, data };
-}
-
-/** Row i as a subarray view (no copy). */
-export function row(matrix: Matrix, i: number): Float32Array | Float64Array {
-  return matrix.data.subarray(i * matrix.cols, (i + 1) * matrix.cols);
 }
 
 /** The rows at `indices`, in that order (a bootstrap resample, a held-out split). */
@@ -45,14 +32,6 @@ export function averageOfTwo(a: Matrix, b: Matrix): Matrix {
   const right = b.data;
   for (let i = 0; i < out.length; i++) out[i] = (left[i] + right[i]) * 0.5;
   return { rows: a.rows, cols: a.cols, data: out };
-}
-
-/** Stacks the rows of `a` above the rows of `b`. */
-export function stackRows(a: Matrix, b: Matrix): Matrix {
-  const data = new Float64Array((a.rows + b.rows) * a.cols);
-  data.set(a.data, 0);
-  data.set(b.data, a.rows * a.cols);
-  return { rows: a.rows + b.rows, cols: a.cols, data };
 }
 
 /** Index of the first NaN or ±Infinity, or -1. */

@@ -24,11 +24,6 @@ function nativeProducts(): NativeProducts | null {
   return native;
 }
 
-/** Forces the portable implementation (tests compare the two paths). */
-export function setNativeProductsEnabled(enabled: boolean): void {
-  native = enabled ? undefined : null;
-}
-
 /** AᵀA, cols × cols, row-major float64. */
 export async function crossProduct(a: Matrix): Promise<Float64Array> {
   const engine = a.rows * a.cols * a.cols > NATIVE_THRESHOLD ? nativeProducts() : null;

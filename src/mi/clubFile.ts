@@ -8,10 +8,10 @@
  * Either way the keys and shapes must be exactly the CLUB network's; anything else is refused
  * with a message naming the offending keys.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../errors';
-import { describeReadFailure } from '../data/npy';
+import { readInputFile } from '../data/inputFile';
 import { firstNonFinite } from '../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
 import { readTorchStateDict } from './torch/stateDict';
@@ -133,12 +133,7 @@ export function clubParametersFromStateDict(tensors: Map<string, LoadedTensor>, 
 
 /** Loads CLUB weights from the project's safetensors file or the authors' `.pt` checkpoint. */
 export function loadClub(file: string): ClubParameters {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new InputError(describeReadFailure(error), { file });
-  }
+  const bytes = readInputFile(file);
   // A zip archive (torch.save) starts with "PK"; safetensors starts with its header length.
   if (bytes.length >= 2 && bytes[0] === 0x50 && bytes[1] === 0x4b) {
     return clubParametersFromStateDict(readTorchStateDict(bytes, file) as Map<string, LoadedTensor>, file);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertFiniteMatrix, averageOfTwo, firstNonFinite, selectRows, stackRows } from '../../src/linalg/matrix';
+import { assertFiniteMatrix, averageOfTwo, firstNonFinite, matrixFromRows, selectRows } from '../../src/linalg/matrix';
 
 test('firstNonFinite finds the first NaN or ±Infinity in float32 and float64 data, at any position', () => {
   for (const Ctor of [Float32Array, Float64Array]) {
@@ -30,11 +30,13 @@ test('assertFiniteMatrix names the row and column', () => {
   assert.throws(() => assertFiniteMatrix({ rows: 3, cols: 4, data }, { file: 'm.npy' }), /m\.npy: non-finite value -Infinity at row 1, column 3/);
 });
 
-test('row helpers: average, select, stack', () => {
+test('row helpers: from arrays, average, select', () => {
+  const built = matrixFromRows([[1, 2, 3], Float64Array.from([4, 5, 6])]);
+  assert.deepEqual([built.rows, built.cols, Array.from(built.data)], [2, 3, [1, 2, 3, 4, 5, 6]]);
+  assert.throws(() => matrixFromRows([[1, 2], [3]], 'answers'), /answers: row 1 has 1 values, row 0 has 2/);
+  assert.throws(() => matrixFromRows([]), /no rows/);
   const a = { rows: 2, cols: 2, data: Float32Array.from([1, 2, 3, 4]) };
   const b = { rows: 2, cols: 2, data: Float32Array.from([3, 4, 5, 6]) };
   assert.deepEqual(Array.from(averageOfTwo(a, b).data), [2, 3, 4, 5]);
   assert.deepEqual(Array.from(selectRows(a, [1, 1, 0]).data), [3, 4, 3, 4, 1, 2]);
-  const stacked = stackRows(a, b);
-  assert.deepEqual([stacked.rows, Array.from(stacked.data)], [4, [1, 2, 3, 4, 3, 4, 5, 6]]);
 });
