@@ -46,6 +46,11 @@ export class ClubEstimator implements MutualInformationEstimator {
     assertClubParameters(parameters);
   }
 
+  /** Which engine runs the network: 'onnxruntime-node' (native) or 'portable' (TypeScript). */
+  resolvedEngine(): 'onnxruntime-node' | 'portable' {
+    return this.engine !== 'portable' && loadNativeClub(this.engine === 'native') ? 'onnxruntime-node' : 'portable';
+  }
+
   /** Î(x; y), the CLUB estimate. */
   async estimate(x: Matrix, y: Matrix): Promise<number> {
     const [value] = await this.estimateShared(x, [y]);

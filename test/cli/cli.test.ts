@@ -47,6 +47,8 @@ test('sweep --json prints and writes the reference-format results', () => {
   for (const key of ['EMI', 'EMID', 'EMID_UB', 'JSD_V', 'JSD_T', 'JSD_PY', 'JSD_QY']) assert.equal(typeof written[key], 'object', key);
   assert.deepEqual(Object.keys(written.EMID).sort(), ['ood1', 'ood2', 'ood3', 'ood4']);
   assert.equal(Object.keys(written.EMI).length, 5);
+  assert.equal(written.club_engine, 'onnxruntime-node');
+  assert.deepEqual(Object.keys(written.eigenproblems).sort(), ['entropies', 'mixtures', 'reused']);
   for (const key of ['PearsonR', 'PearsonPval', 'SpearmanRho', 'SpearmanPval', 'KendallTau', 'KendallPval']) assert.equal(typeof written[key], 'number', key);
   assert.equal(existsSync(`${out}.partial.jsonl`), false, 'the checkpoint is removed once results are written');
 });

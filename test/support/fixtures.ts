@@ -12,3 +12,12 @@ export function fixturePath(...parts: string[]): { path?: string; skipReason?: s
   if (!existsSync(path)) return { skipReason: `fixture ${path} is absent (EMISHIFT_FIXTURES=${root})` };
   return { path };
 }
+
+/** The shared real-data folder (official results, text splits), through EMISHIFT_DATA. */
+export function sharedDataPath(...parts: string[]): { path?: string; skipReason?: string } {
+  const root = process.env.EMISHIFT_DATA;
+  if (!root) return { skipReason: 'EMISHIFT_DATA is not set (point it at the shared data folder, e.g. ../shared/data)' };
+  const path = join(root, ...parts);
+  if (!existsSync(path)) return { skipReason: `shared data ${path} is absent (EMISHIFT_DATA=${root})` };
+  return { path };
+}

@@ -71,7 +71,7 @@ export const sweepCommand: Command = {
       onComparison: (comparison) => checkpoint?.append(comparison),
       onProgress: stderrProgress('sweep', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
     });
-    const json = toResultsJson(result, { split_root: root, club: clubFile });
+    const json = toResultsJson(result, { split_root: root, club: clubFile, club_engine: estimator.resolvedEngine() });
     const text = `${JSON.stringify(json, null, 2)}\n`;
     if (options.out) {
       writeFileAtomic(options.out, text);
