@@ -15,6 +15,17 @@ const outPath = path.join(root, 'src', 'linalg', 'kernelsWasm.generated.ts');
 async function main() {
   const wabt = await require('wabt')();
   const text = fs.readFileSync(watPath, 'utf8');
+  // wabt copies a string into its heap one byte per UTF-16 unit, so a non-ASCII character even in
+  // a comment can turn into a control byte (U+230A becomes a newline) and silently end the
+  // comment early. Refuse it with its position instead of failing somewhere after it.
+  const nonAscii = /[^\x00-\x7f]/.exec(text);
+  if (nonAscii) {
+    const before = text.slice(0, nonAscii.index).split('\n');
+    throw new Error(
+      `${path.relative(root, watPath)}:${before.length}:${before[before.length - 1].length + 1}: ` +
+        `non-ASCII character ${JSON.stringify(nonAscii[0])}; wabt cannot read it`,
+    );
+  }
   const parsed = wabt.parseWat(path.relative(root, watPath), text, { simd: true });
   try {
     parsed.resolveNames();

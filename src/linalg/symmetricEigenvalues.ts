@@ -2,48 +2,45 @@
  * Full spectrum of a dense real symmetric matrix: Householder reduction to tridiagonal form
  * (no eigenvectors are accumulated), then implicit QL with Wilkinson shifts on the tridiagonal.
  *
- * The reduction is O(n³) and dominates; its hot loop runs as a WebAssembly SIMD kernel
- * (kernels.wat) when WebAssembly is available, otherwise as the plain-JS kernel below. Both
- * kernels run the same algorithm on the same packed layout, so the JS path doubles as a reference
- * for testing the WASM one.
+ * Where WebAssembly SIMD is available the whole solve runs in kernels.wat: the input check,
+ * scaling, packing, the reduction (its O(n³) hot loop in SIMD) and the QL. A one-shot CLI process
+ * solves its few dozen small problems before V8 has optimised any JavaScript, so JS glue there
+ * would run interpreted; this side only copies the matrix in, and sorts the spectrum it reads
+ * back. Otherwise the plain-JS path below runs the same algorithm on the same packed layout, so it
+ * doubles as a reference for testing the WASM one.
  */
 import { InputError } from '../errors';
 import { kernelsWasmBase64 } from './kernelsWasm.generated';
 
-/** Which implementation of the reduction kernel to use: 'auto' prefers WASM and falls back to JS. */
+/** Which implementation to use: 'auto' prefers WASM and falls back to JS. */
 export type EigenBackend = 'auto' | 'wasm' | 'js';
 
 /**
  * All eigenvalues, ascending, of the symmetric n×n matrix stored row-major in `matrix` (only the
  * lower triangle need be valid). Does not modify `matrix`.
  *
- * `backend` picks the reduction kernel; 'wasm' and 'js' exist to cross-check and benchmark the
+ * `backend` picks the implementation; 'wasm' and 'js' exist to cross-check and benchmark the
  * two, and 'wasm' throws where WebAssembly SIMD is unavailable. Throws InputError for a wrong
  * length, a non-integer n or a non-finite entry in the lower triangle.
  */
 export function symmetricEigenvalues(matrix: Float64Array, n: number, backend: EigenBackend = 'auto'): Float64Array {
   checkSquare(matrix, n);
-  let workspace: Workspace;
-  if (backend === 'js') {
-    workspace = jsWorkspace;
-  } else {
-    const wasm = wasmWorkspace();
+  if (backend !== 'js') {
+    const wasm = wasmSolver();
     if (wasm === undefined) {
       if (backend === 'wasm') throw new Error('WebAssembly SIMD is not available in this runtime');
-      workspace = jsWorkspace;
-    } else if (!wasm.reserve(n)) {
-      if (backend === 'wasm') throw new Error(`WebAssembly memory cannot hold a ${n}×${n} matrix`);
-      workspace = jsWorkspace;
-    } else {
-      workspace = wasm;
+    } else if (wasm.reserve(n)) {
+      return wasm.solve(matrix, n);
+    } else if (backend === 'wasm') {
+      throw new Error(`WebAssembly memory cannot hold a ${n}×${n} matrix`);
     }
   }
-  return spectrum(matrix, n, workspace);
+  return spectrum(matrix, n, jsWorkspace);
 }
 
 /** True when the WebAssembly SIMD kernel can be instantiated in this runtime. */
 export function isWasmAvailable(): boolean {
-  return wasmWorkspace() !== undefined;
+  return wasmSolver() !== undefined;
 }
 
 /**
@@ -85,6 +82,10 @@ function checkSquare(matrix: Float64Array, n: number): void {
   }
 }
 
+function nonFiniteEntry(matrix: Float64Array, n: number, row: number, column: number): InputError {
+  return new InputError(`matrix entry (${row}, ${column}) is ${matrix[row * n + column]}`, { field: 'matrix' });
+}
+
 function finiteAbs(value: number, field: string, index: number): number {
   if (!Number.isFinite(value)) throw new InputError(`value ${value} at index ${index} is not finite`, { field });
   return Math.abs(value);
@@ -93,7 +94,8 @@ function finiteAbs(value: number, field: string, index: number): number {
 /**
  * Power-of-two exponent that brings the largest entry to [0.5, 1). Scaling by a power of two is
  * exact, and keeps the sums of squares in the Householder norms and Givens rotations far from
- * overflow and underflow whatever the units of the input.
+ * overflow and underflow whatever the units of the input. (kernels.wat reads the same exponent
+ * off the bits of maxAbs.)
  */
 function scaleExponent(maxAbs: number): number {
   // Clamped so that 2^-exponent itself stays a normal, finite double.
@@ -107,37 +109,19 @@ function unscaleAndSort(values: Float64Array, exponent: number): Float64Array {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Householder tridiagonalisation on a packed lower triangle
-
-/**
- * A place to run the reduction: one Float64Array holding the four work vectors and the packed
- * triangle, and the kernel that makes one fused pass over it. Offsets are in doubles.
- */
-interface Workspace {
-  /** Makes room for an n×n problem and returns the (possibly new) view of the whole workspace. */
-  prepare(n: number): Float64Array;
-  vOld: number;
-  qOld: number;
-  vNew: number;
-  p: number;
-  a: number;
-  /**
-   * For rows 0..rows-1: apply the pending update B -= vOld qOldᵀ + qOld vOldᵀ to the row, then
-   * add the row's share of p = B vNew. Writes p[0..rows-1].
-   */
-  reduceStep(rows: number): void;
-}
+// Plain-JS path: Householder tridiagonalisation on a packed lower triangle
 
 /**
  * Offset (in doubles) of row j in the packed triangle, where row r holds r + 1 values padded to
  * an even count: Σ_{r<j} 2⌊r/2⌋ + 2 = 2⌊j/2⌋⌊(j−1)/2⌋ + 2j. The padding keeps every row 16-byte
- * aligned for the SIMD kernel; both kernels share the layout so that they are interchangeable.
+ * aligned for the SIMD kernel; the JS path keeps kernels.wat's layout so that the two stay
+ * comparable step for step.
  */
 function rowStart(j: number): number {
   return 2 * (j >> 1) * ((j - 1) >> 1) + 2 * j;
 }
 
-function spectrum(matrix: Float64Array, n: number, workspace: Workspace): Float64Array {
+function spectrum(matrix: Float64Array, n: number, workspace: JsWorkspace): Float64Array {
   const d = new Float64Array(n);
   if (n === 0) return d;
 
@@ -148,9 +132,7 @@ function spectrum(matrix: Float64Array, n: number, workspace: Workspace): Float6
     const rowOffset = i * n;
     for (let k = 0; k <= i; k++) {
       const value = matrix[rowOffset + k];
-      if (!Number.isFinite(value)) {
-        throw new InputError(`matrix entry (${i}, ${k}) is ${value}`, { field: 'matrix' });
-      }
+      if (!Number.isFinite(value)) throw nonFiniteEntry(matrix, n, i, k);
       const magnitude = Math.abs(value);
       if (magnitude > maxAbs) maxAbs = magnitude;
     }
@@ -229,10 +211,8 @@ function spectrum(matrix: Float64Array, n: number, workspace: Workspace): Float6
   return unscaleAndSort(d, exponent);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Plain-JS workspace
-
-class JsWorkspace implements Workspace {
+/** The work vectors and the packed triangle, in one array; offsets are in doubles. */
+class JsWorkspace {
   private mem = new Float64Array(0);
   vOld = 0;
   qOld = 0;
@@ -253,6 +233,9 @@ class JsWorkspace implements Workspace {
   }
 
   /**
+   * For rows 0..rows-1: apply the pending update B -= vOld qOldᵀ + qOld vOldᵀ to the row, then
+   * add the row's share of p = B vNew. Writes p[0..rows-1].
+   *
    * Same pairing of rows (j even, j + 1) as the WASM kernel: both rows share the loads of the
    * work vectors and one read-modify-write of p, which makes this about 1.5× faster than one row
    * at a time.
@@ -316,13 +299,19 @@ class JsWorkspace implements Workspace {
 const jsWorkspace = new JsWorkspace();
 
 // ---------------------------------------------------------------------------------------------
-// WebAssembly workspace
+// WebAssembly path
 
 /** Byte offsets fixed by kernels.wat. */
 const WASM_SLOT_BYTES = 0x40000;
-const WASM_MATRIX_BYTES = 0x100000;
+const WASM_D_BYTES = 0x100000;
+const WASM_MATRIX_BYTES = 0x180000;
 const WASM_PAGE_BYTES = 0x10000;
 const WASM_MAX_PAGES = 0x10000;
+
+/** Return codes of the module's eigenvalues(). */
+const WASM_OK = 0;
+const WASM_NON_FINITE = 1;
+const WASM_NO_CONVERGENCE = 2;
 
 /** The little of the WebAssembly JS API used here (the project's lib settings do not declare it). */
 interface WasmMemory {
@@ -334,27 +323,23 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
 
-class WasmWorkspace implements Workspace {
+class WasmSolver {
   private view: Float64Array;
-  readonly vOld = 0;
-  readonly qOld = WASM_SLOT_BYTES / 8;
-  readonly vNew = (2 * WASM_SLOT_BYTES) / 8;
-  readonly p = (3 * WASM_SLOT_BYTES) / 8;
-  readonly a = WASM_MATRIX_BYTES / 8;
-  readonly reduceStep: (rows: number) => void;
 
   constructor(
     private readonly memory: WasmMemory,
-    reduceStep: (rows: number) => void,
+    private readonly eigenvalues: (n: number, maxSweeps: number) => number,
+    private readonly failedAt: { readonly value: number },
   ) {
     this.view = new Float64Array(memory.buffer);
-    this.reduceStep = reduceStep;
   }
 
   /** Grows the memory to fit an n×n problem; false when it cannot (too large for wasm32). */
   reserve(n: number): boolean {
     if (n > WASM_SLOT_BYTES / 8) return false;
-    const needed = WASM_MATRIX_BYTES + rowStart(n) * 8;
+    // The input goes in whole and is packed in place; for n = 1 the packed row's pad slot is the
+    // larger of the two.
+    const needed = WASM_MATRIX_BYTES + Math.max(n * n, rowStart(n)) * 8;
     const have = this.memory.buffer.byteLength;
     if (needed <= have) return true;
     const pages = Math.ceil((needed - have) / WASM_PAGE_BYTES);
@@ -367,30 +352,51 @@ class WasmWorkspace implements Workspace {
     return true;
   }
 
-  prepare(n: number): Float64Array {
-    if (!this.reserve(n)) throw new Error(`WebAssembly memory cannot hold a ${n}×${n} matrix`);
+  /** The spectrum of a problem that reserve() has made room for. */
+  solve(matrix: Float64Array, n: number): Float64Array {
+    if (n === 0) return new Float64Array(0);
     // Growing detaches the old ArrayBuffer, so the view is refreshed whenever it changed.
     if (this.view.buffer !== this.memory.buffer) this.view = new Float64Array(this.memory.buffer);
-    return this.view;
+    // One native copy of the whole matrix; skipping the upper triangle would take a JS loop.
+    this.view.set(matrix, WASM_MATRIX_BYTES / 8);
+    const status = this.eigenvalues(n, MAX_SWEEPS_PER_EIGENVALUE);
+    if (status === WASM_NON_FINITE) throw firstNonFiniteEntry(matrix, n);
+    if (status === WASM_NO_CONVERGENCE) throw notConverged(this.failedAt.value, n);
+    if (status !== WASM_OK) throw new Error(`the WebAssembly eigensolver returned unknown status ${status}`);
+    const d = WASM_D_BYTES / 8;
+    return this.view.slice(d, d + n).sort();
   }
 }
 
-/** One instance per thread, created on first use; null once instantiation has failed. */
-let wasmInstance: WasmWorkspace | null | undefined;
+/** The error for the first non-finite lower-triangle entry, in row-major order. */
+function firstNonFiniteEntry(matrix: Float64Array, n: number): InputError {
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k <= i; k++) {
+      if (!Number.isFinite(matrix[i * n + k])) return nonFiniteEntry(matrix, n, i, k);
+    }
+  }
+  // Unreachable unless the caller changed the matrix while it was being solved.
+  return new InputError('matrix has a non-finite entry in its lower triangle', { field: 'matrix' });
+}
 
-function wasmWorkspace(): WasmWorkspace | undefined {
+/** One instance per thread, created on first use; null once instantiation has failed. */
+let wasmInstance: WasmSolver | null | undefined;
+
+function wasmSolver(): WasmSolver | undefined {
   if (wasmInstance === undefined) {
     wasmInstance = null;
     const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
     if (api !== undefined) {
       try {
         const bytes = Buffer.from(kernelsWasmBase64, 'base64');
-        const instance = new api.Instance(new api.Module(bytes), {});
-        const memory = instance.exports.memory as WasmMemory;
-        const reduceStep = instance.exports.reduceStep as (rows: number) => void;
-        wasmInstance = new WasmWorkspace(memory, reduceStep);
+        const { exports } = new api.Instance(new api.Module(bytes), {});
+        wasmInstance = new WasmSolver(
+          exports.memory as WasmMemory,
+          exports.eigenvalues as (n: number, maxSweeps: number) => number,
+          exports.failedAt as { readonly value: number },
+        );
       } catch {
-        // No SIMD support (or no WebAssembly at all): the JS kernel is used instead.
+        // No SIMD support (or no WebAssembly at all): the JS path is used instead.
         wasmInstance = null;
       }
     }
@@ -406,6 +412,10 @@ const EPSILON = 2 ** -52;
 const NEGLIGIBLE = 2 ** -1000;
 const MAX_SWEEPS_PER_EIGENVALUE = 60;
 
+function notConverged(index: number, n: number): Error {
+  return new Error(`tridiagonal QL did not converge for eigenvalue ${index} of ${n}`);
+}
+
 /** √(1 + g²) without overflowing for huge g. */
 function hypotOne(g: number): number {
   const magnitude = Math.abs(g);
@@ -415,7 +425,9 @@ function hypotOne(g: number): number {
 /**
  * Eigenvalues of the symmetric tridiagonal (d, e), overwriting d (unsorted); e[k] couples k and
  * k + 1 and is destroyed. Expects entries of modest size (the callers scale to max |entry| < 1),
- * so the rotation lengths can be plain square roots.
+ * so the rotation lengths can be plain square roots. kernels.wat's implicitQl runs the same
+ * iteration (shift, deflation test, sweep limit) with the bulge chase rearranged to shorten its
+ * dependency chain; keep the two in step, as the tests compare them.
  */
 function implicitQl(d: Float64Array, e: Float64Array): void {
   const n = d.length;
@@ -433,7 +445,7 @@ function implicitQl(d: Float64Array, e: Float64Array): void {
       }
       if (m === l) break;
       if (++sweeps > MAX_SWEEPS_PER_EIGENVALUE) {
-        throw new Error(`tridiagonal QL did not converge for eigenvalue ${l} of ${n}`);
+        throw notConverged(l, n);
       }
 
       // Wilkinson shift: the eigenvalue of the leading 2×2 block nearer to d[l]. Only its

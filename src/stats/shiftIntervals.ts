@@ -4,7 +4,9 @@
  * indices — from a seeded generator.
  *
  * For CLUB the network is row-wise, so μ(x) and logvar(x) of a resample are the full forward
- * pass's rows: the forward pass runs once and each resample only re-reduces (O(n·d)).
+ * pass's rows: the forward pass runs once and each resample only re-reduces (O(n·d), in
+ * float64). The interval's `estimate` therefore agrees with `emi()` — which reduces in float32
+ * on the native engine — to float32 rounding (about 1e-8 here), not bit for bit.
  */
 import type { EmbeddingSet, Matrix, MutualInformationEstimator } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments } from '../bound/emidUpperBound';

@@ -103,6 +103,15 @@ test('train --json reports throughput and loss, writes a loadable file, and writ
   const loaded = loadClub(out);
   assert.deepEqual([loaded.xDim, loaded.hiddenDim, loaded.yDim], [16, 12, 8]);
 
+  // Continuing from the saved weights starts where the first run ended: a lower first-epoch loss.
+  const again = JSON.parse(emishift('train', '--x', join(work, 'x.npy'), '--y', join(work, 'y.npy'), '--out', join(work, 'again.safetensors'), '--init', out, '--epochs', '1', '--batch-size', '64', '--json').stdout);
+  const fresh = JSON.parse(emishift('train', '--x', join(work, 'x.npy'), '--y', join(work, 'y.npy'), '--out', join(work, 'fresh.safetensors'), '--epochs', '1', '--batch-size', '64', '--hidden', '12', '--json').stdout);
+  assert.ok(again.final_train_loss < fresh.final_train_loss, `${again.final_train_loss} vs ${fresh.final_train_loss}`);
+  assert.equal(again.hidden_dim, 12);
+  const mismatch = emishift('train', '--x', join(work, 'y.npy'), '--y', join(work, 'y.npy'), '--out', join(work, 'never2.safetensors'), '--init', out);
+  assert.equal(mismatch.code, 2);
+  assert.match(mismatch.stderr, /weights are for 16 → 8, the training pairs are 8 → 8/);
+
   writeNpyMatrix(join(work, 'short.npy'), unitRows(299, 8, 2));
   const badOut = join(work, 'never.safetensors');
   const bad = emishift('train', '--x', join(work, 'x.npy'), '--y', join(work, 'short.npy'), '--out', badOut);

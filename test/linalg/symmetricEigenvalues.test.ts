@@ -239,6 +239,71 @@ describe('symmetricEigenvalues: invariants', () => {
   });
 });
 
+describe('symmetricEigenvalues: edge cases on both paths', () => {
+  it('names the first non-finite lower-triangle entry in row-major order and ignores the upper triangle', () => {
+    const n = 7;
+    const base = randomSymmetric(n, createRng(21));
+    const cases: { set: [number, number, number][]; expected: string }[] = [
+      { set: [[4, 2, Number.POSITIVE_INFINITY], [5, 0, Number.NaN]], expected: '(4, 2) is Infinity' },
+      { set: [[6, 6, Number.NEGATIVE_INFINITY]], expected: '(6, 6) is -Infinity' },
+      { set: [[0, 0, Number.NaN], [0, 3, Number.NaN]], expected: '(0, 0) is NaN' },
+      // (1, 5) is in the upper triangle, so (3, 1) is the first one read.
+      { set: [[1, 5, Number.NaN], [3, 1, Number.NaN]], expected: '(3, 1) is NaN' },
+    ];
+    for (const backend of BACKENDS) {
+      for (const { set, expected } of cases) {
+        const a = base.slice();
+        for (const [i, j, value] of set) a[i * n + j] = value;
+        assert.throws(
+          () => symmetricEigenvalues(a, n, backend),
+          (error: unknown) => {
+            assert.ok(error instanceof InputError, `${backend}: ${String(error)}`);
+            assert.ok(error.message.includes(expected), `${backend}: "${error.message}" should name ${expected}`);
+            return true;
+          },
+        );
+      }
+      // The failed call leaves nothing behind that spoils the next one.
+      assertSpectrum(symmetricEigenvalues(base, n, backend), symmetricEigenvalues(base, n, 'js'), 1e-12, backend);
+    }
+  });
+
+  it('scales subnormal and near-overflow inputs (the exponent clamps) and the paths agree', () => {
+    const n = 12;
+    const a = randomSymmetric(n, createRng(31));
+    const base = symmetricEigenvalues(a, n, 'js');
+    // 2^1000 hits the clamp on the scaling exponent; 2^-1060 makes every entry subnormal.
+    for (const factor of [2 ** 1000, 2 ** -1060]) {
+      const scaled = a.map((value) => value * factor);
+      const wasm = symmetricEigenvalues(scaled, n, 'wasm');
+      const js = symmetricEigenvalues(scaled, n, 'js');
+      assert.ok(wasm.every(Number.isFinite) && js.every(Number.isFinite), `finite at ${factor}`);
+      assertSpectrum(wasm, js, 1e-10, `wasm vs js at ${factor}`);
+      // Subnormal entries keep only some of their bits, so the spectrum moves by that much.
+      const tolerance = factor > 1 ? 1e-13 : 1e-3;
+      assertSpectrum(wasm, Array.from(base, (value) => value * factor), tolerance, `scaled by ${factor}`);
+    }
+  });
+
+  it('stays finite when a block is far below rounding of the rest (underflowing rotations)', () => {
+    // [[2, 1], [1, 2]] next to a 6×6 block 10⁻¹⁶⁰ times smaller: the rotations inside the small
+    // block have squared lengths below the smallest normal double.
+    const n = 8;
+    const tiny = randomSymmetric(6, createRng(41));
+    const a = symmetricFromLower(n, (i, j) => {
+      if (i < 2) return i === j ? 2 : 1;
+      if (j < 2) return 0;
+      return 1e-160 * tiny[(i - 2) * 6 + (j - 2)];
+    });
+    for (const backend of BACKENDS) {
+      const values = symmetricEigenvalues(a, n, backend);
+      assert.ok(values.every(Number.isFinite), `${backend}: ${values}`);
+      // Relative to the largest eigenvalue (3), the small block's eigenvalues are all zero.
+      assertSpectrum(values, [0, 0, 0, 0, 0, 0, 1, 3], 1e-15, backend);
+    }
+  });
+});
+
 describe('tridiagonalEigenvalues', () => {
   it('solves the second-difference tridiagonal directly', () => {
     const n = 200;

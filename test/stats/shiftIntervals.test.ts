@@ -26,12 +26,13 @@ test('resampling picks the same rows of every matrix of a set', () => {
 
 test('EMI and EMID intervals: estimates equal the point values, seeded, and bracket the estimate', async () => {
   const interval = await emiInterval(source, club, { resamples: 200, seed: 3 });
-  assert.ok(Math.abs(interval.estimate - (await emi(source, club)).emi) < 1e-12);
+  // emi() reduces on the native engine in float32, the interval in float64: equal to float32 rounding.
+  assert.ok(Math.abs(interval.estimate - (await emi(source, club)).emi) < 1e-6);
   assert.ok(interval.lower <= interval.estimate && interval.estimate <= interval.upper, JSON.stringify(interval));
   assert.deepEqual(await emiInterval(source, club, { resamples: 200, seed: 3 }), interval);
   assert.notDeepEqual(await emiInterval(source, club, { resamples: 200, seed: 4 }), interval);
   const difference = await emidInterval(source, target, club, { resamples: 200, seed: 3 });
-  assert.ok(Math.abs(difference.estimate - (await emid(source, target, club)).emid) < 1e-12);
+  assert.ok(Math.abs(difference.estimate - (await emid(source, target, club)).emid) < 1e-6);
   assert.ok(difference.upper > difference.lower);
 });
 

@@ -10,6 +10,7 @@ const OPTIONS = {
   x: { type: 'string' },
   y: { type: 'string' },
   out: { type: 'string' },
+  init: { type: 'string' },
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
@@ -28,12 +29,14 @@ export const trainCommand: Command = {
   summary: 'train a CLUB estimator on paired rows (x_i, y_i) and save it as .safetensors',
   usage: [
     'Usage: emishift train (--x FILE.npy --y FILE.npy | --root DIR) --out FILE [--epochs E] [--batch-size B] [--lr LR]',
-    '                      [--seed S] [--hidden H] [--validation-fraction F] [--engine auto|native|tfjs] [--threads N] [--json]',
+    '                      [--seed S] [--hidden H] [--validation-fraction F] [--init FILE] [--engine auto|native|tfjs]',
+    '                      [--threads N] [--json] [--progress]',
     '',
     '--x/--y: paired rows. --root: pool (z, z_y) pairs from every split folder under DIR, as the reference does',
     '(z = (z_v + z_t) / 2, or z_t for text-only splits; z_y the reference answers).',
     'Trains q(y|x) with Adam on the negative log-likelihood (defaults: 50 epochs, batch 2048, lr 1e-3, seed 0,',
-    '250 hidden units). With --validation-fraction the best held-out epoch is kept.',
+    '250 hidden units). With --validation-fraction the best held-out epoch is kept. --init continues from saved',
+    'weights (.pt or .safetensors; Adam restarts from zero moments).',
     'Engines: native = ONNX Runtime kernels on all cores (auto picks it when installed);',
     '         tfjs = TensorFlow.js (tfjs-node when installed, else WASM).',
   ].join('\n'),
@@ -57,7 +60,8 @@ export const trainCommand: Command = {
     };
     const { readNpyMatrix } = await import('../../data/npy');
     const { trainClub, TRAIN_DEFAULTS } = await import('../../mi/trainClub');
-    const { saveClub } = await import('../../mi/clubFile');
+    const { saveClub, loadClub } = await import('../../mi/clubFile');
+    const initial = options.init !== undefined ? loadClub(options.init) : undefined;
     let x: Matrix;
     let y: Matrix;
     if (options.root !== undefined) {
@@ -73,7 +77,10 @@ export const trainCommand: Command = {
       y = readNpyMatrix(yFile);
       if (x.rows !== y.rows) throw new InputError(`has ${y.rows} rows but ${xFile} has ${x.rows}: training pairs must be aligned`, { file: yFile });
     }
-    const result = await trainClub(x, y, { ...trainOptions, onProgress: stderrProgress('train', Boolean(options.progress) || Boolean(process.stderr.isTTY)) });
+    if (initial && (initial.xDim !== x.cols || initial.yDim !== y.cols)) {
+      throw new InputError(`weights are for ${initial.xDim} → ${initial.yDim}, the training pairs are ${x.cols} → ${y.cols}`, { file: options.init });
+    }
+    const result = await trainClub(x, y, { ...trainOptions, initial, onProgress: stderrProgress('train', Boolean(options.progress) || Boolean(process.stderr.isTTY)) });
     const settings = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(trainOptions).filter(([, v]) => v !== undefined)) };
     saveClub(out, result.parameters, {
       trained_by: 'emishift train',
