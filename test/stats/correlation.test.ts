@@ -3,16 +3,7 @@ import assert from 'node:assert/strict';
 import { InputError } from '../../src/errors';
 import { createRng } from '../../src/random';
 import { correlation, kendallTauB, pearson, rank, spearman } from '../../src/stats/correlation';
-
-function assertRelative(actual: number, expected: number, tolerance: number, label = ''): void {
-  const error = Math.abs(actual - expected) / Math.abs(expected);
-  assert.ok(error <= tolerance, `${label} ${actual} vs ${expected}: relative error ${error} > ${tolerance}`);
-}
-
-function assertAbsolute(actual: number, expected: number, tolerance: number, label = ''): void {
-  const error = Math.abs(actual - expected);
-  assert.ok(error <= tolerance, `${label} ${actual} vs ${expected}: absolute error ${error} > ${tolerance}`);
-}
+import { assertAbsolute, assertRelative } from '../support/tolerance';
 
 // 50 correlated pairs rounded to 3 decimals (numpy default_rng(7)); no ties in x or y.
 const X50 = [

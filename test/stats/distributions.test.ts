@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../src/errors';
+import { assertAbsolute, assertRelative } from '../support/tolerance';
 import {
   erf,
   erfc,
@@ -12,17 +13,6 @@ import {
   twoSidedNormalPValue,
   twoSidedStudentTPValue,
 } from '../../src/stats/distributions';
-
-/** |actual − expected| ≤ tolerance · |expected|. */
-function assertRelative(actual: number, expected: number, tolerance: number, label = ''): void {
-  const error = Math.abs(actual - expected) / Math.abs(expected);
-  assert.ok(error <= tolerance, `${label} ${actual} vs ${expected}: relative error ${error} > ${tolerance}`);
-}
-
-function assertAbsolute(actual: number, expected: number, tolerance: number, label = ''): void {
-  const error = Math.abs(actual - expected);
-  assert.ok(error <= tolerance, `${label} ${actual} vs ${expected}: absolute error ${error} > ${tolerance}`);
-}
 
 test('logGamma matches closed forms and scipy.special.gammaln', () => {
   // Closed forms: Γ(1) = Γ(2) = 1, Γ(5) = 4! = 24, Γ(½) = √π.

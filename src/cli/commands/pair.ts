@@ -1,7 +1,7 @@
 import type { Command } from '../main';
-import { numberOption, parseCommandArgs, requireOption, isNonNegative } from '../args';
+import { parseCommandArgs, requireOption } from '../args';
 import { formatTable, printJson } from '../output';
-import { mixtureOption } from './shared';
+import { boundOptions, loadClubEstimator } from './shared';
 
 const OPTIONS = {
   source: { type: 'string' },
@@ -27,15 +27,11 @@ export const pairCommand: Command = {
     const options = parseCommandArgs('pair', argv, OPTIONS);
     const sourceDir = requireOption(options.source, 'source', 'pair');
     const targetDir = requireOption(options.target, 'target', 'pair');
-    const clubFile = requireOption(options.club, 'club', 'pair');
-    const mixture = mixtureOption(options.mixture);
-    const entropyScale = numberOption(options['entropy-scale'], 'entropy-scale', isNonNegative, 'a number ≥ 0');
+    const { clubFile, mixture, entropyScale } = boundOptions('pair', options);
     const { readSplitDirectory } = await import('../../data/splitDirectory');
-    const { loadClub } = await import('../../mi/clubFile');
-    const { ClubEstimator } = await import('../../mi/club');
     const { comparePair } = await import('../../sweep/sweep');
     const { pairJson } = await import('../../sweep/resultsJson');
-    const estimator = new ClubEstimator(loadClub(clubFile));
+    const estimator = await loadClubEstimator(clubFile);
     const source = readSplitDirectory(sourceDir);
     const target = readSplitDirectory(targetDir);
     const comparison = await comparePair(source, target, estimator, { mixture, entropyScale, locations: [sourceDir, targetDir] });

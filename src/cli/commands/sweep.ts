@@ -1,8 +1,8 @@
 import type { Command } from '../main';
-import { isNonNegative, isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
+import { isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
 import { formatTable, printJson, writeFileAtomic } from '../output';
 import { stderrProgress } from '../progress';
-import { mixtureOption } from './shared';
+import { boundOptions, loadClubEstimator } from './shared';
 
 const OPTIONS = {
   root: { type: 'string' },
@@ -32,13 +32,9 @@ export const sweepCommand: Command = {
     const options = parseCommandArgs('sweep', argv, OPTIONS);
     const root = requireOption(options.root, 'root', 'sweep');
     const id = requireOption(options.id, 'id', 'sweep');
-    const clubFile = requireOption(options.club, 'club', 'sweep');
-    const mixture = mixtureOption(options.mixture);
-    const entropyScale = numberOption(options['entropy-scale'], 'entropy-scale', isNonNegative, 'a number ≥ 0');
+    const { clubFile, mixture, entropyScale } = boundOptions('sweep', options);
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
     const { listSplitDirectories, readSplitDirectory, SPLIT_FILES } = await import('../../data/splitDirectory');
-    const { loadClub } = await import('../../mi/clubFile');
-    const { ClubEstimator } = await import('../../mi/club');
     const { sweepSplits, assertIdSplit } = await import('../../sweep/sweep');
     const { toResultsJson } = await import('../../sweep/resultsJson');
     const { inputFingerprint, openSweepCheckpoint } = await import('../../sweep/checkpoint');
@@ -50,7 +46,7 @@ export const sweepCommand: Command = {
       id,
       root,
     );
-    const estimator = new ClubEstimator(loadClub(clubFile));
+    const estimator = await loadClubEstimator(clubFile);
     const toSource = (split: { name: string; directory: string }) => ({ name: split.name, location: split.directory, load: () => readSplitDirectory(split.directory, split.name) });
     const idSplit = splits.find((split) => split.name === id)!;
     const others = splits.filter((split) => split.name !== id);
