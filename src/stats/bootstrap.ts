@@ -13,6 +13,13 @@ export interface BootstrapOptions {
   confidence?: number;
   /** Seed for createRng (default 0). */
   seed?: number;
+  /**
+   * 'percentile' (default): the (1 ∓ confidence)/2 quantiles of the resampled statistics.
+   * 'basic': those quantiles reflected about the estimate, [2θ̂ − q_hi, 2θ̂ − q_lo], which
+   * corrects for the statistic's bootstrap bias (spectral statistics such as RJSD are biased
+   * upward on resamples, whose duplicated rows shrink the spectrum's effective rank).
+   */
+  method?: 'percentile' | 'basic';
 }
 
 export interface BootstrapInterval {
@@ -29,6 +36,9 @@ export interface BootstrapInterval {
   dropped: number;
   /** Standard deviation (n − 1 denominator) of the kept resampled statistics; NaN if fewer than 2. */
   standardError: number;
+  /** Mean of the kept resampled statistics minus the estimate: the bootstrap estimate of bias. */
+  bias: number;
+  method: 'percentile' | 'basic';
 }
 
 export interface BootstrapCorrelationInterval extends BootstrapInterval {
@@ -38,7 +48,10 @@ export interface BootstrapCorrelationInterval extends BootstrapInterval {
 }
 
 function resolveOptions(options: BootstrapOptions): Required<BootstrapOptions> {
-  const { resamples = 1000, confidence = 0.95, seed = 0 } = options;
+  const { resamples = 1000, confidence = 0.95, seed = 0, method = 'percentile' } = options;
+  if (method !== 'percentile' && method !== 'basic') {
+    throw new InputError(`must be 'percentile' or 'basic', got ${String(method)}`, { field: 'method' });
+  }
   if (!Number.isInteger(resamples) || resamples < 1) {
     throw new InputError(`must be an integer ≥ 1, got ${resamples}`, { field: 'resamples' });
   }
@@ -48,7 +61,7 @@ function resolveOptions(options: BootstrapOptions): Required<BootstrapOptions> {
   if (!Number.isInteger(seed)) {
     throw new InputError(`must be an integer, got ${seed}`, { field: 'seed' });
   }
-  return { resamples, confidence, seed };
+  return { resamples, confidence, seed, method };
 }
 
 /**
@@ -84,7 +97,7 @@ export function bootstrapInterval(
   if (!Number.isInteger(rowCount) || rowCount < 1) {
     throw new InputError(`must be an integer ≥ 1, got ${rowCount}`, { field: 'rowCount' });
   }
-  const { resamples, confidence, seed } = resolveOptions(options);
+  const { resamples, confidence, seed, method } = resolveOptions(options);
 
   const allRows = new Int32Array(rowCount);
   for (let i = 0; i < rowCount; i++) allRows[i] = i;
@@ -93,7 +106,7 @@ export function bootstrapInterval(
   const rng = createRng(seed);
   const values = new Float64Array(resamples);
   for (let b = 0; b < resamples; b++) values[b] = statistic(drawRows(rng, rowCount));
-  return summarizeResamples(estimate, values, confidence);
+  return summarizeResamples(estimate, values, confidence, method);
 }
 
 function drawRows(rng: ReturnType<typeof createRng>, rowCount: number): Int32Array {
@@ -103,7 +116,7 @@ function drawRows(rng: ReturnType<typeof createRng>, rowCount: number): Int32Arr
 }
 
 /** The percentile interval from resampled values (NaN values dropped and counted). */
-function summarizeResamples(estimate: number, values: Float64Array, confidence: number): BootstrapInterval {
+function summarizeResamples(estimate: number, values: Float64Array, confidence: number, method: 'percentile' | 'basic'): BootstrapInterval {
   const resamples = values.length;
   const kept = values.filter((value) => !Number.isNaN(value));
   const keptCount = kept.length;
@@ -113,14 +126,21 @@ function summarizeResamples(estimate: number, values: Float64Array, confidence: 
   }
   const sorted = kept.sort();
   const alpha = 1 - confidence;
+  const low = interpolatedQuantile(sorted, alpha / 2);
+  const high = interpolatedQuantile(sorted, 1 - alpha / 2);
+  let mean = 0;
+  for (let i = 0; i < sorted.length; i++) mean += sorted[i];
+  mean /= sorted.length;
   return {
     estimate,
-    lower: interpolatedQuantile(sorted, alpha / 2),
-    upper: interpolatedQuantile(sorted, 1 - alpha / 2),
+    lower: method === 'basic' ? 2 * estimate - high : low,
+    upper: method === 'basic' ? 2 * estimate - low : high,
     confidence,
     resamples,
     dropped,
     standardError: sampleStandardDeviation(sorted),
+    bias: mean - estimate,
+    method,
   };
 }
 
@@ -137,12 +157,12 @@ export async function bootstrapIntervalOfSamples(
   for (const rowCount of rowCounts) {
     if (!Number.isInteger(rowCount) || rowCount < 1) throw new InputError(`must be an integer ≥ 1, got ${rowCount}`, { field: 'rowCount' });
   }
-  const { resamples, confidence, seed } = resolveOptions(options);
+  const { resamples, confidence, seed, method } = resolveOptions(options);
   const estimate = await statistic(rowCounts.map((rowCount) => Int32Array.from({ length: rowCount }, (_, i) => i)));
   const rng = createRng(seed);
   const values = new Float64Array(resamples);
   for (let b = 0; b < resamples; b++) values[b] = await statistic(rowCounts.map((rowCount) => drawRows(rng, rowCount)));
-  return summarizeResamples(estimate, values, confidence);
+  return summarizeResamples(estimate, values, confidence, method);
 }
 
 function sampleStandardDeviation(values: Float64Array): number {

@@ -3,7 +3,7 @@
  * split name to number; `PearsonR`, `PearsonPval` for EMID against the bound over OOD splits),
  * extended with the four RJSD term maps, the MI estimates, and rank correlations.
  */
-import type { PairComparison, SweepResult } from './sweep';
+import type { Interval, PairComparison, SweepResult } from './sweep';
 
 export interface ResultsJson {
   id_split: string;
@@ -31,6 +31,9 @@ export interface ResultsJson {
 const byTarget = (comparisons: readonly PairComparison[], value: (comparison: PairComparison) => number): Record<string, number> =>
   Object.fromEntries(comparisons.map((comparison) => [comparison.target, value(comparison)]));
 
+const byTargetInterval = (comparisons: readonly PairComparison[], value: (comparison: PairComparison) => Interval | undefined): Record<string, Interval | null> =>
+  Object.fromEntries(comparisons.map((comparison) => [comparison.target, value(comparison) ?? null]));
+
 export function toResultsJson(result: SweepResult, extra: Record<string, unknown> = {}): ResultsJson {
   const { comparisons, correlation } = result;
   const json: ResultsJson = {
@@ -55,6 +58,16 @@ export function toResultsJson(result: SweepResult, extra: Record<string, unknown
     KendallPval: correlation?.kendall.pValue ?? null,
     eigenproblems: result.eigenproblems,
   };
+  if (result.bootstrap) {
+    const { sourceEmi, ...settings } = result.bootstrap;
+    json.bootstrap = settings;
+    json.EMI_CI = { [result.idSplit]: sourceEmi, ...byTargetInterval(comparisons, (c) => c.intervals?.targetEmi) };
+    json.EMID_CI = byTargetInterval(comparisons, (c) => c.intervals?.emid);
+    json.EMID_UB_CI = byTargetInterval(comparisons, (c) => c.intervals?.emidUpperBound);
+    json.PearsonR_CI = correlation?.pearson.interval ?? null;
+    json.SpearmanRho_CI = correlation?.spearman.interval ?? null;
+    json.KendallTau_CI = correlation?.kendall.interval ?? null;
+  }
   if (result.entropyScale !== undefined) json.EMID_UB_FULL = byTarget(comparisons, (c) => c.emidUpperBoundFull ?? NaN);
   return json;
 }
@@ -75,5 +88,16 @@ export function pairJson(comparison: PairComparison): Record<string, number> {
     jsd_qy: comparison.terms.jsdQy,
     emid_ub: comparison.emidUpperBound,
     ...(comparison.emidUpperBoundFull !== undefined ? { emid_ub_full: comparison.emidUpperBoundFull } : {}),
+  };
+}
+
+/** The `pair` command's intervals (with --bootstrap), keyed like its values. */
+export function pairIntervalsJson(comparison: PairComparison): Record<string, Interval> {
+  if (!comparison.intervals) return {};
+  return {
+    emi_source_ci: comparison.intervals.sourceEmi,
+    emi_target_ci: comparison.intervals.targetEmi,
+    emid_ci: comparison.intervals.emid,
+    emid_ub_ci: comparison.intervals.emidUpperBound,
   };
 }

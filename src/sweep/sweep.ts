@@ -19,6 +19,11 @@ import type { MixtureWeighting } from '../bound/rjsd';
 import { createParallelEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { emi, type EmiResult } from '../mi/emi';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
+import { bootstrapCorrelation, type BootstrapOptions } from '../stats/bootstrap';
+import { emidInterval, emidUpperBoundInterval, emiInterval } from '../stats/shiftIntervals';
+
+/** A percentile bootstrap interval [lower, upper]. */
+export type Interval = [number, number];
 
 export interface PairComparison {
   source: string;
@@ -31,13 +36,16 @@ export interface PairComparison {
   emidUpperBound: number;
   /** Full bound, when an entropy scale was given. */
   emidUpperBoundFull?: number;
+  /** Bootstrap intervals (resampling each split's rows), when asked for. */
+  intervals?: { sourceEmi: Interval; targetEmi: Interval; emid: Interval; emidUpperBound: Interval };
 }
 
 export interface CorrelationSummary {
   n: number;
-  pearson: { r: number; pValue: number };
-  spearman: { rho: number; pValue: number };
-  kendall: { tau: number; pValue: number };
+  /** `interval`: bootstrap over OOD splits, when asked for. */
+  pearson: { r: number; pValue: number; interval?: Interval };
+  spearman: { rho: number; pValue: number; interval?: Interval };
+  kendall: { tau: number; pValue: number; interval?: Interval };
 }
 
 export interface SweepResult {
@@ -51,6 +59,8 @@ export interface SweepResult {
   correlation?: CorrelationSummary;
   /** Eigenproblems solved, and requests served without one (repeated matrices). */
   eigenproblems: DivergenceCounts;
+  /** The ID split's EMI interval and the settings, when bootstrap intervals were asked for. */
+  bootstrap?: { resamples: number; confidence: number; seed: number; method: string; sourceEmi: Interval };
 }
 
 /** A split that is read only when the sweep reaches it. */
@@ -74,6 +84,12 @@ export interface SweepOptions {
   onComparison?: (comparison: PairComparison) => void;
   onProgress?: ProgressCallback;
   solver?: EigenSolver;
+  /**
+   * Bootstrap intervals for EMI, EMID and the bound of every comparison (rows resampled within
+   * each split) and for the correlations (OOD splits resampled). The bound's interval costs up to
+   * 7 eigenproblems per resample and comparison.
+   */
+  bootstrap?: BootstrapOptions;
 }
 
 interface PreparedSplit {
@@ -104,13 +120,23 @@ async function prepare(split: SplitSource, estimator: MutualInformationEstimator
 }
 
 /** Correlations of EMID with the bound; absent when undefined (fewer than 3 splits, or a constant column). */
-export function correlationSummary(emids: readonly number[], bounds: readonly number[]): CorrelationSummary | undefined {
+export function correlationSummary(emids: readonly number[], bounds: readonly number[], bootstrap?: BootstrapOptions): CorrelationSummary | undefined {
   if (emids.length < 3) return undefined;
   if (new Set(emids).size === 1 || new Set(bounds).size === 1) return undefined;
   const p = pearson(emids, bounds);
   const s = spearman(emids, bounds);
   const k = kendallTauB(emids, bounds);
-  return { n: emids.length, pearson: { r: p.r, pValue: p.pValue }, spearman: { rho: s.rho, pValue: s.pValue }, kendall: { tau: k.tau, pValue: k.pValue } };
+  const interval = (kind: 'pearson' | 'spearman' | 'kendall'): { interval?: Interval } => {
+    if (!bootstrap) return {};
+    const result = bootstrapCorrelation(emids, bounds, kind, bootstrap);
+    return { interval: [result.lower, result.upper] };
+  };
+  return {
+    n: emids.length,
+    pearson: { r: p.r, pValue: p.pValue, ...interval('pearson') },
+    spearman: { rho: s.rho, pValue: s.pValue, ...interval('spearman') },
+    kendall: { tau: k.tau, pValue: k.pValue, ...interval('kendall') },
+  };
 }
 
 /** Compares the ID split with every other split. */
@@ -129,6 +155,7 @@ export async function sweepSplits(
   let done = 0;
   try {
     const source = await prepare(idSplit, estimator, solver);
+    const settings = options.bootstrap ? await bootstrapSettings(source.set, estimator, options.bootstrap) : undefined;
     const comparisons: PairComparison[] = new Array(oodSplits.length);
     const compareOne = async (index: number): Promise<void> => {
       const split = oodSplits[index];
@@ -139,6 +166,7 @@ export async function sweepSplits(
         const target = await prepare(split, estimator, solver, source);
         const terms = await boundTermsOfMoments(source.moments, target.moments, cache);
         const bound = boundFromTerms(terms, options.entropyScale);
+        const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
         const comparison: PairComparison = {
           source: source.name,
           target: split.name,
@@ -148,6 +176,7 @@ export async function sweepSplits(
           terms,
           emidUpperBound: bound.value,
           ...(bound.full !== undefined ? { emidUpperBoundFull: bound.full } : {}),
+          ...(intervals ? { intervals } : {}),
         };
         comparisons[index] = comparison;
         options.onComparison?.(comparison);
@@ -173,12 +202,35 @@ export async function sweepSplits(
       correlation: correlationSummary(
         comparisons.map((comparison) => comparison.emid),
         comparisons.map((comparison) => comparison.emidUpperBound),
+        options.bootstrap,
       ),
       eigenproblems: cache.eigenproblemCounts(),
+      ...(settings ? { bootstrap: settings } : {}),
     };
   } finally {
     if (ownSolver) await solver.close();
   }
+}
+
+const toInterval = (result: { lower: number; upper: number }): Interval => [result.lower, result.upper];
+
+async function comparisonIntervals(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator, options: SweepOptions) {
+  const bootstrap = options.bootstrap ?? {};
+  return {
+    targetEmi: toInterval(await emiInterval(target, estimator, bootstrap)),
+    emid: toInterval(await emidInterval(source, target, estimator, bootstrap)),
+    emidUpperBound: toInterval(await emidUpperBoundInterval(source, target, { resamples: 1000, ...bootstrap, mixture: options.mixture, entropyScale: undefined })),
+  };
+}
+
+async function bootstrapSettings(source: EmbeddingSet, estimator: MutualInformationEstimator, bootstrap: BootstrapOptions) {
+  return {
+    resamples: bootstrap.resamples ?? 1000,
+    confidence: bootstrap.confidence ?? 0.95,
+    seed: bootstrap.seed ?? 0,
+    method: bootstrap.method ?? 'percentile',
+    sourceEmi: toInterval(await emiInterval(source, estimator, bootstrap)),
+  };
 }
 
 /** One ID/OOD comparison (a sweep of one). */

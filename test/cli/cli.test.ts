@@ -64,6 +64,27 @@ test('pair prints the fixed set of keys, with emid_ub_full only when an entropy 
   assert.match(human.stdout, /emid_ub/);
 });
 
+test('--bootstrap adds seeded intervals to pair and sweep output', () => {
+  const pairArgs = ['pair', '--source', join(root, 'id'), '--target', join(root, 'ood3'), '--club', club, '--bootstrap', '30', '--seed', '4', '--json'];
+  const pair = JSON.parse(emishift(...pairArgs).stdout);
+  for (const key of ['emi_source_ci', 'emi_target_ci', 'emid_ci', 'emid_ub_ci']) {
+    assert.equal(pair[key].length, 2, key);
+    assert.ok(pair[key][0] <= pair[key][1], key);
+  }
+  assert.deepEqual(JSON.parse(emishift(...pairArgs).stdout), pair, 'same seed, same intervals');
+  const sweep = JSON.parse(emishift('sweep', '--root', root, '--id', 'id', '--club', club, '--bootstrap', '20', '--confidence', '0.9', '--json').stdout);
+  assert.deepEqual(sweep.bootstrap, { resamples: 20, confidence: 0.9, seed: 0, method: 'percentile' });
+  assert.deepEqual(Object.keys(sweep.EMID_CI).sort(), ['ood1', 'ood2', 'ood3', 'ood4']);
+  assert.equal(Object.keys(sweep.EMI_CI).length, 5);
+  assert.ok(sweep.PearsonR_CI[0] <= sweep.PearsonR_CI[1]);
+  const bad = emishift('pair', '--source', join(root, 'id'), '--target', join(root, 'ood3'), '--club', club, '--seed', '4');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--confidence, --seed and --interval go with --bootstrap N/);
+  const basic = JSON.parse(emishift(...pairArgs, '--interval', 'basic').stdout);
+  // Reflected about the estimate: lower_basic = 2 θ̂ − upper_percentile.
+  assert.ok(Math.abs(basic.emid_ub_ci[0] - (2 * pair.emid_ub - pair.emid_ub_ci[1])) < 1e-12);
+});
+
 test('bad input exits 2 with one line naming the problem; --debug adds the stack', () => {
   const cases: [string[], RegExp][] = [
     [['sweep', '--root', root, '--id', 'nope', '--club', club], /no split named 'nope' \(splits found: id, ood1, ood2, ood3, ood4\)/],

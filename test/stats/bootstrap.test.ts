@@ -112,3 +112,20 @@ test('bootstrapCorrelation drops resamples with a constant column', () => {
   assert.throws(() => bootstrapCorrelation([1, 2, 3], [1, 2], 'pearson'), InputError);
   assert.throws(() => bootstrapCorrelation([1, 2, 3], [1, 2, 3], 'pearson', { confidence: 2 }), InputError);
 });
+
+test('the basic interval reflects the percentile quantiles about the estimate; bias is mean − estimate', () => {
+  // The maximum of 40 uniform draws is biased downward on resamples (a resample can only lose
+  // the largest value), so the bias is negative and the basic interval sits above the percentile one.
+  const rng = createRng(21);
+  const values = Array.from({ length: 40 }, () => rng.next());
+  const maximum = (rows: Int32Array) => Math.max(...Array.from(rows, (i) => values[i]));
+  const percentile = bootstrapInterval(40, maximum, { resamples: 500, seed: 2 });
+  const basic = bootstrapInterval(40, maximum, { resamples: 500, seed: 2, method: 'basic' });
+  assert.equal(percentile.method, 'percentile');
+  assert.ok(percentile.bias < 0, `bias ${percentile.bias}`);
+  assert.equal(basic.bias, percentile.bias);
+  assert.ok(Math.abs(basic.lower - (2 * percentile.estimate - percentile.upper)) < 1e-15);
+  assert.ok(Math.abs(basic.upper - (2 * percentile.estimate - percentile.lower)) < 1e-15);
+  assert.ok(basic.upper > percentile.upper);
+  assert.throws(() => bootstrapInterval(40, maximum, { method: 'bca' as 'basic' }), /method: must be 'percentile' or 'basic'/);
+});

@@ -1,7 +1,7 @@
 import type { Command } from '../main';
 import { parseCommandArgs, requireOption } from '../args';
-import { formatTable, printJson } from '../output';
-import { boundOptions, loadClubEstimator } from './shared';
+import { formatNumber, formatTable, printJson } from '../output';
+import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, loadClubEstimator } from './shared';
 
 const OPTIONS = {
   source: { type: 'string' },
@@ -9,37 +9,45 @@ const OPTIONS = {
   club: { type: 'string' },
   mixture: { type: 'string' },
   'entropy-scale': { type: 'string' },
+  bootstrap: { type: 'string' },
+  confidence: { type: 'string' },
+  seed: { type: 'string' },
+  interval: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
 export const pairCommand: Command = {
   summary: 'EMI, EMID and the EMID upper bound for one source (ID) / target (OOD) pair',
   usage: [
-    'Usage: emishift pair --source DIR --target DIR --club FILE [--mixture sample-weighted|equal] [--entropy-scale H] [--json]',
+    'Usage: emishift pair --source DIR --target DIR --club FILE [--mixture sample-weighted|equal] [--entropy-scale H]',
+    '                     [--bootstrap N [--confidence C] [--seed S] [--interval percentile|basic]] [--json]',
     '',
     'DIR holds t.npy, yhat.npy, y.npy and optionally v.npy (n × d float32, rows aligned).',
     'FILE is CLUB weights: the authors\' PyTorch .pt checkpoint or a .safetensors file from `emishift train`.',
     '  --mixture        RJSD mixture: sample-weighted (the reference\'s, default) or equal',
     '  --entropy-scale  Ĥ for the full bound (adds emid_ub_full)',
-    '  --json           print one JSON object',
+    ...BOOTSTRAP_USAGE,
+    '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci)',
   ].join('\n'),
   async run(argv) {
     const options = parseCommandArgs('pair', argv, OPTIONS);
     const sourceDir = requireOption(options.source, 'source', 'pair');
     const targetDir = requireOption(options.target, 'target', 'pair');
     const { clubFile, mixture, entropyScale } = boundOptions('pair', options);
+    const bootstrap = bootstrapOptions(options);
     const { readSplitDirectory } = await import('../../data/splitDirectory');
     const { comparePair } = await import('../../sweep/sweep');
-    const { pairJson } = await import('../../sweep/resultsJson');
+    const { pairJson, pairIntervalsJson } = await import('../../sweep/resultsJson');
     const estimator = await loadClubEstimator(clubFile);
     const source = readSplitDirectory(sourceDir);
     const target = readSplitDirectory(targetDir);
-    const comparison = await comparePair(source, target, estimator, { mixture, entropyScale, locations: [sourceDir, targetDir] });
-    const json = pairJson(comparison);
+    const comparison = await comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir] });
+    const json = { ...pairJson(comparison), ...pairIntervalsJson(comparison) };
     if (options.json) {
       printJson(json);
       return;
     }
-    process.stdout.write(`${formatTable(['quantity', 'value'], Object.entries(json))}\n`);
+    const rows = Object.entries(json).map(([key, value]) => [key, Array.isArray(value) ? `[${value.map(formatNumber).join(', ')}]` : value]);
+    process.stdout.write(`${formatTable(['quantity', 'value'], rows)}\n`);
   },
 };

@@ -1,6 +1,7 @@
 import { InputError } from '../../errors';
 import type { MixtureWeighting } from '../../bound/rjsd';
-import { isNonNegative, numberOption, requireOption } from '../args';
+import { isNonNegative, isPositiveInteger, numberOption, requireOption } from '../args';
+import type { BootstrapOptions } from '../../stats/bootstrap';
 
 const MIXTURES: readonly MixtureWeighting[] = ['sample-weighted', 'equal'];
 
@@ -27,3 +28,29 @@ export async function loadClubEstimator(clubFile: string) {
   const { ClubEstimator } = await import('../../mi/club');
   return new ClubEstimator(loadClub(clubFile));
 }
+
+/** --bootstrap N [--confidence C] [--seed S]: interval settings, or undefined when N is absent. */
+export function bootstrapOptions(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string }): BootstrapOptions | undefined {
+  const method = options.interval ?? 'percentile';
+  if (method !== 'percentile' && method !== 'basic') throw new InputError(`expected percentile or basic, got '${method}'`, { field: '--interval' });
+  const resamples = numberOption(options.bootstrap, 'bootstrap', isPositiveInteger, 'a positive number of resamples');
+  const confidence = numberOption(options.confidence, 'confidence', (n) => n > 0 && n < 1, 'a number strictly between 0 and 1');
+  const seed = numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
+  if (resamples === undefined) {
+    if (confidence !== undefined || seed !== undefined || options.interval !== undefined) {
+      throw new InputError('--confidence, --seed and --interval go with --bootstrap N', { field: '--bootstrap' });
+    }
+    return undefined;
+  }
+  return { resamples, confidence: confidence ?? 0.95, seed: seed ?? 0, method };
+}
+
+export const BOOTSTRAP_USAGE = [
+  '  --bootstrap N    bootstrap intervals from N resamples of each split\'s rows (EMI, EMID, the bound;',
+  '                   sweep: also the correlations, resampling OOD splits); the bound\'s costs up to',
+  '                   7 eigenproblems per resample',
+  '  --confidence C   interval coverage (default 0.95);  --seed S  resampling seed (default 0)',
+  '  --interval M     percentile (default) or basic: the percentile interval reflected about the estimate,',
+  '                   which corrects for bias (the bound is biased upward on resamples: duplicated rows',
+  '                   shrink the spectra, so its percentile interval can lie above the estimate)',
+];

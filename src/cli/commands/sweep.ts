@@ -2,7 +2,7 @@ import type { Command } from '../main';
 import { isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
 import { formatTable, printJson, writeFileAtomic } from '../output';
 import { stderrProgress } from '../progress';
-import { boundOptions, loadClubEstimator } from './shared';
+import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, loadClubEstimator } from './shared';
 
 const OPTIONS = {
   root: { type: 'string' },
@@ -12,6 +12,10 @@ const OPTIONS = {
   mixture: { type: 'string' },
   'entropy-scale': { type: 'string' },
   threads: { type: 'string' },
+  bootstrap: { type: 'string' },
+  confidence: { type: 'string' },
+  seed: { type: 'string' },
+  interval: { type: 'string' },
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
 } as const;
@@ -19,20 +23,24 @@ const OPTIONS = {
 export const sweepCommand: Command = {
   summary: 'compare an ID split with every other split under a folder; results JSON in the reference format',
   usage: [
-    'Usage: emishift sweep --root DIR --id NAME --club FILE [--out FILE] [--mixture sample-weighted|equal] [--entropy-scale H] [--threads N] [--json] [--progress]',
+    'Usage: emishift sweep --root DIR --id NAME --club FILE [--out FILE] [--mixture sample-weighted|equal] [--entropy-scale H]',
+    '                      [--bootstrap N [--confidence C] [--seed S] [--interval percentile|basic]] [--threads N] [--json] [--progress]',
     '',
     'Every subfolder of DIR is a split (t.npy, yhat.npy, y.npy, optionally v.npy); NAME is the ID split.',
     'Writes (with --out) and prints the results: EMI, EMID, EMID_UB maps, PearsonR/PearsonPval,',
     'the four RJSD term maps (JSD_V, JSD_T, JSD_PY, JSD_QY) and Spearman/Kendall correlations.',
     'With --out, finished comparisons are checkpointed to FILE.partial.jsonl; an interrupted',
     'sweep rerun with the same inputs resumes from there.',
-    '  --progress   progress on stderr (on by default when stderr is a terminal)',
+    ...BOOTSTRAP_USAGE,
+    '                   (adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)',
+    '  --progress       progress on stderr (on by default when stderr is a terminal)',
   ].join('\n'),
   async run(argv) {
     const options = parseCommandArgs('sweep', argv, OPTIONS);
     const root = requireOption(options.root, 'root', 'sweep');
     const id = requireOption(options.id, 'id', 'sweep');
     const { clubFile, mixture, entropyScale } = boundOptions('sweep', options);
+    const bootstrap = bootstrapOptions(options);
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
     const { listSplitDirectories, readSplitDirectory, SPLIT_FILES } = await import('../../data/splitDirectory');
     const { sweepSplits, assertIdSplit } = await import('../../sweep/sweep');
@@ -55,7 +63,7 @@ export const sweepCommand: Command = {
           `${options.out}.partial.jsonl`,
           inputFingerprint(
             [clubFile, ...splits.flatMap((split) => Object.values(SPLIT_FILES).map((file) => join(split.directory, file)))],
-            { id, mixture, entropyScale },
+            { id, mixture, entropyScale, bootstrap },
           ),
         )
       : undefined;
@@ -63,6 +71,7 @@ export const sweepCommand: Command = {
       mixture,
       entropyScale,
       threads,
+      bootstrap,
       completed: checkpoint?.completed,
       onComparison: (comparison) => checkpoint?.append(comparison),
       onProgress: stderrProgress('sweep', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
