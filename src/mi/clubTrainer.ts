@@ -11,5 +11,5 @@ export interface ClubTrainer {
   dispose(): void;
 }
 
-/** Adam as PyTorch's defaults (β1 0.9, β2 0.999, ε 1e-8, no weight decay). */
+/** Adam as PyTorch's defaults (torch.optim.Adam: β1 0.9, β2 0.999, ε 1e-8, no weight decay), for every engine. */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;

@@ -9,6 +9,7 @@
 import { InputError } from '../../errors';
 import type { Matrix } from '../../interface';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField } from '../../mi/clubParameters';
+import { ADAM } from '../../mi/clubTrainer';
 import { GraphBuilder, float, type Attributes } from './modelBuilder';
 import { createSession, floatTensor, loadOnnxRuntime, resolveThreadCount, toFloat32, type OrtSession, type OrtTensor } from './runtime';
 
@@ -136,8 +137,6 @@ function addLossAndGradients(g: GraphBuilder, w: Names, x: string, y: string, lo
   return { loss, invB, sumGrads: { muW1, muB1, muW2, muB2, logvarW1, logvarB1, logvarW2, logvarB2 } };
 }
 
-/** PyTorch's Adam defaults (torch.optim.Adam: betas (0.9, 0.999), eps 1e-8, no weight decay). */
-export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 } as const;
 
 interface AdamScalars {
   beta1: string;
@@ -269,7 +268,7 @@ function buildTrainingModel(shape: ClubShape): Uint8Array {
     beta2: g.constant(ADAM.beta2),
     gradScale1: g.op('Mul', [invB, g.constant(1 - ADAM.beta1)]),
     gradScale2: g.op('Mul', [g.op('Mul', [invB, invB]), g.constant(1 - ADAM.beta2)]),
-    eps: g.constant(ADAM.eps),
+    eps: g.constant(ADAM.epsilon),
     stepSize,
     bc2Sqrt,
   };
