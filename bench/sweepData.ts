@@ -32,8 +32,11 @@ function embeddings(rows: number, dim: number, seed: number, shift: number): Mat
   return { rows, cols: dim, data };
 }
 
-/** Writes (or reuses) the splits under `root`; returns the ID split's name. */
-export function ensureSweepData(root: string, rows: number, dim = 768): string {
+/**
+ * Writes (or reuses) the splits under `root`; returns the ID split's name. `layout: 'unique'`
+ * gives every split its own matrices (no sharing), the worst case for the spectrum cache.
+ */
+export function ensureSweepData(root: string, rows: number, dim = 768, layout: 'grid' | 'unique' = 'grid'): string {
   const done = join(root, '.complete');
   const id = 'v0_t0';
   if (existsSync(done)) return id;
@@ -42,10 +45,11 @@ export function ensureSweepData(root: string, rows: number, dim = 768): string {
     const image = embeddings(rows, dim, 100 + v, 0.08 * v);
     for (let t = 0; t < QUESTION_CONDITIONS; t++) {
       const directory = join(root, `v${v}_t${t}`);
+      const unique = layout === 'unique' ? 10_000 * (1 + v * QUESTION_CONDITIONS + t) : 0;
       mkdirSync(directory, { recursive: true });
-      writeNpyMatrix(join(directory, 'v.npy'), image);
-      writeNpyMatrix(join(directory, 't.npy'), embeddings(rows, dim, 200 + t, 0.06 * t));
-      writeNpyMatrix(join(directory, 'y.npy'), reference);
+      writeNpyMatrix(join(directory, 'v.npy'), unique ? embeddings(rows, dim, unique + 100 + v, 0.08 * v) : image);
+      writeNpyMatrix(join(directory, 't.npy'), embeddings(rows, dim, unique + 200 + t, 0.06 * t));
+      writeNpyMatrix(join(directory, 'y.npy'), unique ? embeddings(rows, dim, unique + 1, 0) : reference);
       writeNpyMatrix(join(directory, 'yhat.npy'), embeddings(rows, dim, 1000 + 10 * v + t, 0.03 * (v + t)));
     }
   }

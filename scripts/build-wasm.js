@@ -38,7 +38,7 @@ async function main() {
     // Rewriting an identical file would needlessly invalidate tsc's incremental state.
     const previous = fs.existsSync(outPath) ? fs.readFileSync(outPath, 'utf8') : undefined;
     if (previous !== source) fs.writeFileSync(outPath, source);
-    process.stdout.write(`build-wasm: ${path.relative(root, outPath)} (${buffer.length} bytes of wasm)\n`);
+    process.stderr.write(`build-wasm: ${path.relative(root, outPath)} (${buffer.length} bytes of wasm)\n`);
   } finally {
     parsed.destroy();
   }
