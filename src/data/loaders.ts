@@ -18,8 +18,13 @@ export { readParquetSplit } from './formats/parquetSplit';
 export { readLlavaAnswers, parseLlavaAnswers, type LlavaAnswer } from './formats/llavaAnswers';
 export { IN_THE_WILD_EASY_POSITIONS, IN_THE_WILD_HARD_POSITIONS, IN_THE_WILD_QUERY_COUNT } from './scenarios';
 
-export type SplitFormat = 'jsonl' | 'csv' | 'parquet';
-export const SPLIT_FORMATS: readonly SplitFormat[] = ['jsonl', 'csv', 'parquet'];
+/**
+ * 'jsonl': the combined JSONL; 'llava': a LLaVA answer file whose `prompt` is the question and
+ * `text` the reference answer (how LLaVA-Bench ships its GPT-4 answers), joined with the model's
+ * answer file through `responses`.
+ */
+export type SplitFormat = 'jsonl' | 'csv' | 'parquet' | 'llava';
+export const SPLIT_FORMATS: readonly SplitFormat[] = ['jsonl', 'csv', 'parquet', 'llava'];
 
 const EXTENSIONS: Record<string, SplitFormat> = { '.jsonl': 'jsonl', '.json': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv', '.parquet': 'parquet', '.pq': 'parquet' };
 
@@ -166,12 +171,27 @@ export interface LoadSplitOptions {
 }
 
 /** Reads one split file, and joins a LLaVA answer file when `responses` is given. */
+/** A LLaVA answer file read as a split: `prompt` → question, `text` → reference answer. */
+function llavaReferenceRows(file: string): SplitRow[] {
+  const answers = readLlavaAnswers(file);
+  if (answers.length === 0) throw new InputError('no answers in the file', { file });
+  const rows = answers.map((answer) => {
+    if (typeof answer.prompt !== 'string' || answer.prompt === '') {
+      throw new InputError(`line ${answer.line}: no "prompt" (the question) — a split in the llava format needs it`, { file });
+    }
+    return { question_id: answer.question_id, question: answer.prompt, reference_answer: answer.text };
+  });
+  assertUniqueIds(answers.map((answer) => ({ id: answer.question_id, where: `line ${answer.line}` })), file);
+  return rows;
+}
+
 export async function loadSplit(file: string, options: LoadSplitOptions = {}): Promise<SplitTable> {
   const format = options.format ?? inferSplitFormat(file);
   let rows: SplitRow[];
   if (format === 'jsonl') rows = readCombinedJsonl(file);
   else if (format === 'csv') rows = readCsvSplit(file);
   else if (format === 'parquet') rows = await readParquetSplit(file);
+  else if (format === 'llava') rows = llavaReferenceRows(file);
   else throw new InputError(`unknown format '${String(format)}'; expected ${SPLIT_FORMATS.join(' | ')}`, { file, field: 'format' });
   const table: SplitTable = { name: options.name ?? splitNameFromFile(file), source: file, rows };
   return options.responses === undefined ? table : joinResponses(table, options.responses, options.join);

@@ -395,3 +395,25 @@ test('the 35 shared synthetic JSONL splits load with 90 rows each and the same i
     assert.equal(ids, idOrder, `${name}: ids differ from the first split's`);
   }
 });
+
+test("the 'llava' format reads a LLaVA answer file as a split (prompt → question, text → reference) and joins model answers", async () => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadSplit } = await import('../../src/data/loaders');
+  const dir = mkdtempSync(join(tmpdir(), 'emishift-llava-'));
+  const reference = join(dir, 'answers_gpt4.jsonl');
+  const model = join(dir, 'answers_model.jsonl');
+  writeFileSync(reference, [1, 2].map((id) => JSON.stringify({ question_id: id, prompt: `question ${id}`, text: `reference ${id}`, answer_id: `r${id}`, model_id: 'gpt4', metadata: {} })).join('\n') + '\n');
+  writeFileSync(model, [2, 1].map((id) => JSON.stringify({ question_id: id, prompt: `question ${id}`, text: `model ${id}`, answer_id: `m${id}`, model_id: 'm', metadata: {} })).join('\n') + '\n');
+  const table = await loadSplit(reference, { format: 'llava', responses: model });
+  assert.deepEqual(
+    table.rows.map((row) => [row.question_id, row.question, row.reference_answer, row.model_answer]),
+    [
+      [1, 'question 1', 'reference 1', 'model 1'],
+      [2, 'question 2', 'reference 2', 'model 2'],
+    ],
+  );
+  writeFileSync(reference, JSON.stringify({ question_id: 1, text: 'reference 1' }) + '\n');
+  await assert.rejects(loadSplit(reference, { format: 'llava' }), /answers_gpt4\.jsonl: line 1: no "prompt"/);
+});
