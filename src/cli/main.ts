@@ -15,6 +15,9 @@ const COMMANDS: Record<string, () => Command> = {
   pair: () => require('./commands/pair').pairCommand,
   sweep: () => require('./commands/sweep').sweepCommand,
   train: () => require('./commands/train').trainCommand,
+  embed: () => require('./commands/embed').embedCommand,
+  collect: () => require('./commands/collect').collectCommand,
+  judge: () => require('./commands/judge').judgeCommand,
   info: () => require('./commands/info').infoCommand,
 };
 

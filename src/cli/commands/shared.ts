@@ -54,3 +54,39 @@ export const BOOTSTRAP_USAGE = [
   '                   which corrects for bias (the bound is biased upward on resamples: duplicated rows',
   '                   shrink the spectra, so its percentile interval can lie above the estimate)',
 ];
+
+/** Options every command that reads a benchmark split takes. */
+export const SPLIT_OPTIONS = {
+  split: { type: 'string' },
+  format: { type: 'string' },
+  responses: { type: 'string' },
+  name: { type: 'string' },
+} as const;
+
+export const SPLIT_USAGE = [
+  '  --split FILE     the split: .jsonl (combined), .csv, .parquet, or a LLaVA answer file with --format llava;',
+  '                   hf:<dataset>/<split> or an http(s) URL downloads the parquet once into the cache',
+  '                   (EMISHIFT_CACHE, default ~/.cache/emishift) and reads it from there afterwards',
+  '  --format F       combined|jsonl|llava|parquet|csv (default: from the file extension)',
+  '  --responses FILE the model\'s answers (LLaVA answer file), joined by question_id',
+  '  --name NAME      the split\'s name (default: the file name; selects the easy/hard in-the-wild rows)',
+];
+
+/** Loads the split named by --split (local file, hf:dataset/split, or URL) with its options. */
+export async function loadSplitArgument(command: string, options: { split?: string; format?: string; responses?: string; name?: string }) {
+  const split = requireOption(options.split, 'split', command);
+  const { loadSplit, SPLIT_FORMATS } = await import('../../data/loaders');
+  const format = options.format === 'combined' ? 'jsonl' : options.format;
+  if (format !== undefined && !(SPLIT_FORMATS as readonly string[]).includes(format)) {
+    throw new InputError(`expected combined, ${SPLIT_FORMATS.join(', ')}, got '${options.format}'`, { field: '--format' });
+  }
+  let file = split;
+  let name = options.name;
+  const hf = /^hf:([^/]+\/[^/]+)\/(.+)$/.exec(split);
+  if (hf || /^https?:\/\//.test(split)) {
+    const { resolveSplitFile } = await import('../../data/download');
+    file = await resolveSplitFile(hf ? { dataset: hf[1], split: hf[2] } : { url: split });
+    name ??= hf ? hf[2] : undefined;
+  }
+  return loadSplit(file, { format: format as never, responses: options.responses, name });
+}

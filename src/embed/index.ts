@@ -1,0 +1,143 @@
+/**
+ * Embedding stage: from split rows to the matrices of a split folder.
+ *
+ * `createEmbedder` picks one of three families:
+ * - 'builtin' (the default): offline, deterministic, dependency-free stand-ins (hashed character
+ *   n-grams for text, colour/edge/layout statistics for images). Good for tests, demos and
+ *   relative comparisons on one dataset; not comparable with the paper's numbers.
+ * - 'transformers': the paper's encoders (XLM-RoBERTa embedding layer for text, CLIP ViT-B/32
+ *   vision tower for images) from local model directories through transformers.js.
+ * - 'openai': any served model behind an OpenAI-compatible `/v1/embeddings` endpoint (vLLM, TEI,
+ *   Ollama, OpenAI). Text only: that API has no image input.
+ *
+ * Importing this module loads no native code; transformers.js and ONNX Runtime are loaded when a
+ * transformers embedder first embeds.
+ */
+import { InputError } from '../errors';
+import { BuiltinImageEmbedder } from './builtinImage';
+import { BuiltinTextEmbedder } from './builtinText';
+import type { Embedder } from './embedder';
+import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openaiEmbedder';
+import {
+  ClipVisionEmbedder,
+  XlmRobertaEmbeddingLayerEmbedder,
+  type ModelLocationOptions,
+  type TransformersImageEmbedderOptions,
+} from './transformersEmbedder';
+
+export type { Embedder } from './embedder';
+export {
+  BuiltinTextEmbedder,
+  embedTextBuiltin,
+  normalizeText,
+  murmur3Words,
+  BUILTIN_TEXT_DIMENSION,
+  BUILTIN_TEXT_EMBEDDER_ID,
+  TEXT_HASH_SEED,
+} from './builtinText';
+export {
+  BuiltinImageEmbedder,
+  embedImageBuiltin,
+  builtinImageFeatures,
+  projectImageFeatures,
+  BUILTIN_IMAGE_DIMENSION,
+  BUILTIN_IMAGE_EMBEDDER_ID,
+  BUILTIN_IMAGE_FEATURES,
+  BUILTIN_IMAGE_WORK_SIDE,
+  IMAGE_PROJECTION_SEED,
+} from './builtinImage';
+export { decodeImage, detectImageFormat, downsampleToFit, type RgbImage, type ImageFormat, type DecodeImageOptions } from './imageDecode';
+export {
+  meanExcludingFirstToken,
+  maskedMeanExcludingFirstToken,
+  l2NormalizeRows,
+  xlmRobertaPositionIds,
+  xlmRobertaEmbeddingLayer,
+  poolXlmRobertaEmbeddingLayer,
+  layerNormInPlace,
+  type HiddenStates,
+  type EmbeddingLayerTables,
+} from './pooling';
+export {
+  XlmRobertaEmbeddingLayerEmbedder,
+  ClipVisionEmbedder,
+  resolveModelDirectory,
+  describeModelDirectory,
+  scanSafetensors,
+  scanOnnxInitializers,
+  loadTransformers,
+  type ModelLocationOptions,
+  type StoredTensor,
+  type TransformersTextEmbedderOptions,
+  type TransformersImageEmbedderOptions,
+} from './transformersEmbedder';
+export { OpenAIEmbedder, EmbeddingServiceError, embeddingsEndpoint, type OpenAIEmbedderOptions } from './openaiEmbedder';
+export {
+  embedSplit,
+  readSplitManifest,
+  columnContentHash,
+  COLUMN_INPUTS,
+  MANIFEST_FILE,
+  type EmbedSplitOptions,
+  type EmbedSplitResult,
+  type SplitManifest,
+  type ManifestColumn,
+  type ManifestProgress,
+  type SplitColumn,
+} from './embedSplit';
+
+export const EMBEDDER_KINDS = ['builtin', 'transformers', 'openai'] as const;
+export type EmbedderKind = (typeof EMBEDDER_KINDS)[number];
+
+/** A text embedder and, when the family and options provide one, an image embedder. */
+export interface EmbedderPair {
+  text: Embedder;
+  image?: Embedder;
+}
+
+/** The built-in embedders have no settings: their definition is fixed so their ids stay meaningful. */
+export type BuiltinEmbedderOptions = Record<string, never>;
+
+export interface TransformersEmbedderOptions extends ModelLocationOptions {
+  /** XLM-RoBERTa model: directory, name under `modelRoot`, or hub id in the local HF cache. Default `$EMISHIFT_XLMR_DIR`. */
+  textModel?: string;
+  /** CLIP model (ONNX export). Default `$EMISHIFT_CLIP_DIR`; without either, no image embedder. */
+  imageModel?: string;
+  /** Longest token sequence for text (default 512, as the reference). */
+  maxLength?: number;
+  /** Image embedder settings. */
+  image?: Omit<TransformersImageEmbedderOptions, keyof ModelLocationOptions>;
+  /** Where the defaults are read from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+export type CreateEmbedderOptions = BuiltinEmbedderOptions | TransformersEmbedderOptions | OpenAIEmbedderOptions;
+
+/** Creates the embedders of one family (see the module comment). Model problems are InputErrors. */
+export function createEmbedder(kind: 'builtin', options?: BuiltinEmbedderOptions): EmbedderPair;
+export function createEmbedder(kind: 'transformers', options?: TransformersEmbedderOptions): EmbedderPair;
+export function createEmbedder(kind: 'openai', options?: OpenAIEmbedderOptions): EmbedderPair;
+export function createEmbedder(kind: EmbedderKind | string, options?: CreateEmbedderOptions): EmbedderPair;
+export function createEmbedder(kind: EmbedderKind | string, options: CreateEmbedderOptions = {}): EmbedderPair {
+  switch (kind) {
+    case 'builtin':
+      return { text: new BuiltinTextEmbedder(), image: new BuiltinImageEmbedder() };
+    case 'transformers': {
+      const opts = options as TransformersEmbedderOptions;
+      const env = opts.env ?? process.env;
+      const location: ModelLocationOptions = { modelRoot: opts.modelRoot, hfCacheDir: opts.hfCacheDir };
+      const textModel = opts.textModel ?? env.EMISHIFT_XLMR_DIR;
+      if (!textModel) {
+        throw new InputError('no XLM-RoBERTa model: pass textModel or set EMISHIFT_XLMR_DIR to a local xlm-roberta-base directory', { field: 'textModel' });
+      }
+      const text = new XlmRobertaEmbeddingLayerEmbedder(textModel, { ...location, maxLength: opts.maxLength });
+      const imageModel = opts.imageModel ?? env.EMISHIFT_CLIP_DIR;
+      const image = imageModel ? new ClipVisionEmbedder(imageModel, { ...location, ...(opts.image ?? {}) }) : undefined;
+      return image ? { text, image } : { text };
+    }
+    case 'openai':
+      return { text: new OpenAIEmbedder(options as OpenAIEmbedderOptions) };
+    default:
+      throw new InputError(`unknown embedder '${kind}' (expected ${EMBEDDER_KINDS.join(', ')})`, { field: 'embedder' });
+  }
+}
