@@ -43,3 +43,20 @@ export { toResultsJson, pairJson, type ResultsJson } from './sweep/resultsJson';
 // samplers with known ground truth
 export { sampleGaussianPairs, gaussianMutualInformation, gaussianClubValue } from './samplers/gaussianPairs';
 export { sampleShiftGrid, type ShiftGridSplit, type ShiftGridOptions } from './samplers/shiftGrid';
+
+// benchmark splits: loading, the scenario catalog, DataFrames, downloads
+export type { SplitRow, SplitTable } from './data/splitRow';
+export { loadSplit, joinResponses, selectRowsByPosition, readLlavaAnswers, SPLIT_FORMATS, type SplitFormat, type LoadSplitOptions, type JoinResponsesOptions } from './data/loaders';
+export { SCENARIOS, scenarios, scenarioNames, scenario, idScenario, type Scenario } from './data/scenarios';
+export { toDataFrame, loadSplitDataFrame } from './data/dataFrame';
+export { fetchToCache, resolveSplitFile, huggingFaceParquetUrl, type SplitFileSource, type FetchToCacheOptions } from './data/download';
+export { cacheDirectory } from './data/cache';
+
+// embedding ("inference")
+export type { Embedder } from './embed/embedder';
+export { createEmbedder, embedSplit, readSplitManifest, BuiltinTextEmbedder, BuiltinImageEmbedder, OpenAIEmbedder, type EmbedderPair, type EmbedSplitOptions, type SplitManifest } from './embed/index';
+
+// served models: responses and judge scores
+export { ChatClient, type ChatClientOptions } from './serve/openaiClient';
+export { collectResponses, readAnswerFile, RunFailuresError, type CollectOptions, type CollectSummary } from './serve/collectResponses';
+export { judgeSplit, relativePreference, readJudgeScores, parseScorePair, type JudgeOptions, type JudgeSummary, type RelativePreference } from './serve/judge';

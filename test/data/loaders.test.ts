@@ -20,6 +20,7 @@ import {
 } from '../../src/data/loaders';
 import type { SplitRow, SplitTable } from '../../src/data/splitRow';
 import { sharedDataPath } from '../support/fixtures';
+import { parquetSplitBuffer, type ParquetSplitOptions } from '../support/parquetSplit';
 
 type Writer = typeof import('hyparquet-writer');
 
@@ -141,54 +142,7 @@ test('CSV split errors: field counts, missing columns, header only, empty ids, d
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 const JPEG = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 9, 9]);
-
-interface ParquetOptions {
-  image?: 'struct' | 'binary' | 'none';
-  ids?: boolean;
-  codec?: string;
-  compressors?: Record<string, (input: Uint8Array) => Uint8Array>;
-  images?: unknown[];
-  answers?: boolean;
-}
-
-function parquetBuffer(count: number, options: ParquetOptions = {}): Uint8Array {
-  const writer = require('hyparquet-writer') as Writer;
-  const columnData: { name: string; data: unknown[]; encoding?: string }[] = [];
-  const schema: Record<string, unknown>[] = [{ name: 'root' }];
-  const image = options.image ?? 'struct';
-  const images = options.images ?? Array.from({ length: count }, (_, i) => (i % 2 === 0 ? PNG : JPEG));
-  if (image === 'struct') {
-    columnData.push({ name: 'image', data: images.map((bytes, i) => (bytes && typeof bytes === 'object' && !(bytes instanceof Uint8Array) ? bytes : { bytes, path: `img${i}.png` })) });
-    schema.push(
-      { name: 'image', repetition_type: 'OPTIONAL', num_children: 2 },
-      { name: 'bytes', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' },
-      { name: 'path', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-    );
-  } else if (image === 'binary') {
-    columnData.push({ name: 'image', data: images });
-    schema.push({ name: 'image', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' });
-  }
-  if (options.ids !== false) {
-    columnData.push({ name: 'question_id', data: Array.from({ length: count }, (_, i) => BigInt(100 + i)) });
-    schema.push({ name: 'question_id', type: 'INT64', repetition_type: 'OPTIONAL' });
-  }
-  const text = (name: string, make: (i: number) => string) => {
-    // PLAIN so the encoding test below can find and patch the data page header.
-    columnData.push({ name, data: Array.from({ length: count }, (_, i) => make(i)), encoding: 'PLAIN' });
-    schema.push({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' });
-  };
-  text('question', (i) => `Describe image ${i} — ünïcödé`);
-  text('reference_answer', (i) => `reference ${i}`);
-  if (options.answers) text('model_answer', (i) => `answer ${i}`);
-  schema[0].num_children = columnData.length;
-  const buffer = writer.parquetWriteBuffer({
-    columnData,
-    schema,
-    codec: options.codec ?? 'SNAPPY',
-    compressors: options.compressors,
-  } as never);
-  return new Uint8Array(buffer);
-}
+const parquetBuffer = (count: number, options: ParquetSplitOptions = {}) => parquetSplitBuffer(count, { images: Array.from({ length: count }, (_, i) => (i % 2 === 0 ? PNG : JPEG)), ...options });
 
 test('parquet: struct images, INT64 ids and string columns, snappy (the writer default)', async () => {
   const bytes = parquetBuffer(3, { answers: true });
