@@ -60,3 +60,7 @@ export { createEmbedder, embedSplit, readSplitManifest, BuiltinTextEmbedder, Bui
 export { ChatClient, type ChatClientOptions } from './serve/openaiClient';
 export { collectResponses, readAnswerFile, RunFailuresError, type CollectOptions, type CollectSummary } from './serve/collectResponses';
 export { judgeSplit, relativePreference, readJudgeScores, parseScorePair, type JudgeOptions, type JudgeSummary, type RelativePreference } from './serve/judge';
+
+// figures, notebook display and reports
+export * from './plots/index';
+export * from './report/index';

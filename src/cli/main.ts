@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Command> = {
   embed: () => require('./commands/embed').embedCommand,
   collect: () => require('./commands/collect').collectCommand,
   judge: () => require('./commands/judge').judgeCommand,
+  report: () => require('./commands/report').reportCommand,
   info: () => require('./commands/info').infoCommand,
 };
 

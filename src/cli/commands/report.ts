@@ -1,0 +1,87 @@
+import type { Command } from '../main';
+import { parseCommandArgs, requireOption } from '../args';
+import { printJson, writeFileAtomic } from '../output';
+
+const OPTIONS = {
+  results: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  png: { type: 'boolean' },
+  svg: { type: 'boolean' },
+} as const;
+
+export const reportCommand: Command = {
+  summary: 'an offline HTML report (figures, correlations, tables) from a results file',
+  usage: [
+    'Usage: emishift report --results FILE [--out DIR] [--json] [--png] [--svg]',
+    '',
+    'FILE is a results JSON in the reference format (EMI, EMID, EMID_UB maps; PearsonR, PearsonPval)',
+    "or 'emishift sweep' output. Writes DIR/report.html (default out/report): one self-contained page",
+    'with plotly.js inlined, which opens offline.',
+    '  --json   print the summary as JSON (Pearson, Spearman, Kendall, splits, per-family means)',
+    '  --png    also write DIR/<figure>.png for every figure (needs headless Chromium:',
+    "           /usr/bin/chromium or EMISHIFT_CHROMIUM; 'apt-get install chromium')",
+    '  --svg    the same as SVG',
+  ].join('\n'),
+  async run(argv) {
+    const options = parseCommandArgs('report', argv, OPTIONS);
+    const file = requireOption(options.results, 'results', 'report');
+    const outDir = options.out ?? 'out/report';
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { InputError } = await import('../../errors');
+    const { normalizeResults, parseResultsText } = await import('../../plots/results');
+    const { buildReportFromNormalized } = await import('../../report/html');
+    const { summarizeNormalized } = await import('../../report/summary');
+
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new InputError(`cannot read the results file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file });
+    }
+    let normalized;
+    try {
+      normalized = normalizeResults(parseResultsText(text, file));
+    } catch (error) {
+      // Name the file: the checks only know the field.
+      if (error instanceof InputError && error.file === undefined) throw new InputError(error.message, { file });
+      throw error;
+    }
+    const summary = summarizeNormalized(normalized);
+    const reportFile = join(outDir, 'report.html');
+    writeFileAtomic(reportFile, buildReportFromNormalized(normalized, { source: file }));
+
+    const formats = [...(options.png ? ['png' as const] : []), ...(options.svg ? ['svg' as const] : [])];
+    const images: string[] = [];
+    if (formats.length > 0) {
+      const { chromiumMissingMessage, exportFigureImage, findChromium } = await import('../../report/chromium');
+      if (!findChromium()) {
+        throw new InputError(`${chromiumMissingMessage()}; ${reportFile} was written, the images were not`, { field: formats.map((format) => `--${format}`).join('/') });
+      }
+      const { figuresFromNormalized } = await import('../../plots/figures');
+      for (const named of figuresFromNormalized(normalized)) {
+        for (const format of formats) {
+          const image = join(outDir, `${named.id}.${format}`);
+          await exportFigureImage(named.figure, image, { format });
+          images.push(image);
+        }
+      }
+    }
+
+    if (options.json) {
+      printJson({ ...summary, report: reportFile, ...(images.length ? { images } : {}) });
+      return;
+    }
+    const { formatCoefficient, formatPValue } = await import('../../plots/format');
+    const lines = [
+      `EMID vs EMID_UB over ${summary.splits} OOD splits: Pearson r = ${formatCoefficient(summary.pearson.r)} (p = ${formatPValue(summary.pearson.p)}), ` +
+        `Spearman rho = ${formatCoefficient(summary.spearman.rho)} (p = ${formatPValue(summary.spearman.p)}), ` +
+        `Kendall tau-b = ${formatCoefficient(summary.kendall.tau)} (p = ${formatPValue(summary.kendall.p)})`,
+      ...summary.perFamily.map((family) => `  ${family.family}: ${family.n} splits, mean EMID ${family.meanEmid.toFixed(4)}, mean bound ${family.meanBound.toFixed(4)} nats`),
+      `report written to ${reportFile}`,
+      ...images.map((image) => `image written to ${image}`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  },
+};
