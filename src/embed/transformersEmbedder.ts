@@ -35,6 +35,7 @@ import type { Matrix } from '../interface';
 import type { Embedder } from './embedder';
 import { decodeImage } from './imageDecode';
 import { l2NormalizeRows, meanExcludingFirstToken, poolXlmRobertaEmbeddingLayer, type EmbeddingLayerTables } from './pooling';
+import { float16ToNumber } from '../data/float16';
 
 type Transformers = typeof TransformersModule;
 
@@ -170,15 +171,6 @@ export interface StoredTensor {
 
 const BYTES: Record<StoredDtype, number> = { float32: 4, float16: 2, bfloat16: 2 };
 
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
 /** Reads elements [start, start + count) of a stored tensor as float32. */
 function readElements(fd: number, tensor: StoredTensor, start: number, count: number): Float32Array {
   const size = BYTES[tensor.dtype];
@@ -194,7 +186,7 @@ function readElements(fd: number, tensor: StoredTensor, start: number, count: nu
   if (tensor.dtype === 'float32') {
     for (let i = 0; i < count; i++) out[i] = bytes.readFloatLE(i * 4);
   } else if (tensor.dtype === 'float16') {
-    for (let i = 0; i < count; i++) out[i] = halfToFloat(bytes.readUInt16LE(i * 2));
+    for (let i = 0; i < count; i++) out[i] = float16ToNumber(bytes.readUInt16LE(i * 2));
   } else {
     const word = new Uint32Array(1);
     const asFloat = new Float32Array(word.buffer);

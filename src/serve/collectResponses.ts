@@ -33,31 +33,38 @@ export interface LlavaAnswerRecord {
   metadata: Record<string, unknown>;
 }
 
-export interface CollectOptions {
-  /** The answer file (JSONL); created if absent, appended to (resumed) if present. */
+/** What every resumable run against a chat server takes (collection and judging alike). */
+export interface ChatRunOptions {
+  /** The output file (JSONL); created if absent, appended to (resumed) if present. */
   outFile: string;
   /** A configured client; otherwise one is built from `clientOptions` and the environment. */
   client?: ChatClient;
   clientOptions?: ChatClientOptions;
   /** Requests in flight at once. Default 4. */
   concurrency?: number;
-  /** The text sent with the image: a template where `{question}` is replaced, or a function. Default '{question}'. */
-  prompt?: string | ((row: SplitRow) => string);
-  /** An optional system message. None by default, so the server's chat template decides. */
+  /** An optional system message. */
   systemPrompt?: string;
   maxTokens?: number;
-  /** Default 0, so answers are as reproducible as the server allows. */
   temperature?: number;
   /** Sent as the image part's `detail`; omitted by default (not every server accepts it). */
   imageDetail?: 'auto' | 'low' | 'high';
   /** Merged into every request body (seed, top_p, ...). */
   extraBody?: Record<string, unknown>;
-  /** `model_id` written to the file. Default: the client's model name. */
-  modelId?: string;
   onProgress?: ProgressCallback;
   /** Aborting stops new requests and cancels those in flight; what was written stays. */
   signal?: AbortSignal;
   fsync?: FsyncPolicy;
+}
+
+export interface CollectOptions extends ChatRunOptions {
+  /** The text sent with the image: a template where `{question}` is replaced, or a function. Default '{question}'. */
+  prompt?: string | ((row: SplitRow) => string);
+  /** None by default, so the server's chat template decides. */
+  systemPrompt?: string;
+  /** Default 0, so answers are as reproducible as the server allows. */
+  temperature?: number;
+  /** `model_id` written to the file. Default: the client's model name. */
+  modelId?: string;
 }
 
 /** Counts of one run over a split. */

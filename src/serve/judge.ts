@@ -16,7 +16,7 @@ import { InputError } from '../errors';
 import type { SplitRow, SplitTable } from '../data/splitRow';
 import type { ProgressCallback } from '../interface';
 import { readJsonl, type FsyncPolicy, type RecordValidator } from './appendOnlyJsonl';
-import { checkUniqueIds, idKey, RunFailuresError, runResumable, type RunCounts } from './collectResponses';
+import { checkUniqueIds, idKey, RunFailuresError, runResumable, type ChatRunOptions, type RunCounts } from './collectResponses';
 import { ChatClient, imageMimeType, imagePart, type ChatClientOptions, type ChatMessage } from './openaiClient';
 
 export const JUDGE_SYSTEM_PROMPT = 'You are a helpful and precise assistant for checking the quality of the answer.';
@@ -53,33 +53,21 @@ export interface JudgeScoreRecord {
   metadata: Record<string, unknown>;
 }
 
-export interface JudgeOptions {
-  /** The score file (JSONL); created if absent, resumed if present. */
-  outFile: string;
-  client?: ChatClient;
-  clientOptions?: ChatClientOptions;
-  /** Default 4. */
-  concurrency?: number;
+export interface JudgeOptions extends ChatRunOptions {
   /** Show the judge the image when the row has one. Default true; false for a text-only judge. */
   withImage?: boolean;
   /** Text describing the image (LLaVA-Bench's captions), shown as [Context]. */
   caption?: (row: SplitRow) => string;
   /** Replaces the rule chosen from what the judge sees. */
   rule?: string;
-  systemPrompt?: string;
   /** Default 1024, as the reference script. */
   maxTokens?: number;
   /** Default 0.2, as the reference script. */
   temperature?: number;
   /** New requests after an unparseable reply before the question is recorded as failed. Default 2. */
   parseRetries?: number;
-  imageDetail?: 'auto' | 'low' | 'high';
-  extraBody?: Record<string, unknown>;
   /** `judge_model` written to the file. Default: the client's model name. */
   judgeModel?: string;
-  onProgress?: ProgressCallback;
-  signal?: AbortSignal;
-  fsync?: FsyncPolicy;
 }
 
 export interface RelativePreference {

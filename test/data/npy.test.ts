@@ -71,3 +71,13 @@ test('readNpyMatrix demands 2-D data and a file that exists', () => {
   writeFileSync(join(dir, 'empty.npy'), '');
   assert.throws(() => readNpyMatrix(join(dir, 'empty.npy')), /not a NumPy/);
 });
+
+test('float16 bits decode exactly, subnormals and specials included', async () => {
+  const { float16ToNumber } = await import('../../src/data/float16');
+  assert.equal(float16ToNumber(0x3c00), 1);
+  assert.equal(float16ToNumber(0xc000), -2);
+  assert.equal(float16ToNumber(0x7bff), 65504);
+  assert.equal(float16ToNumber(0x0001), 2 ** -24);
+  assert.equal(float16ToNumber(0x7c00), Infinity);
+  assert.ok(Number.isNaN(float16ToNumber(0x7e00)));
+});

@@ -19,6 +19,7 @@ import {
   unpickle,
 } from './pickle';
 import { ZipArchive } from './zip';
+import { float16ToNumber } from '../../data/float16';
 
 export type TorchDType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
@@ -208,15 +209,6 @@ function readLittleEndianFlag(archive: ZipArchive, prefix: string, fileName: str
   throw new InputError(`byteorder record is '${text}', expected 'little' or 'big'`, { file: fileName, field: name });
 }
 
-function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
 /** Storage element indices of a strided view, in C order. */
 function gatherIndices(shape: readonly number[], stride: readonly number[], offset: number, count: number): Float64Array {
   const out = new Float64Array(count);
@@ -261,7 +253,7 @@ function decode(info: DTypeInfo, view: DataView, indices: Float64Array, littleEn
     }
     case 'float16': {
       const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(indices[i] * 2, le));
+      for (let i = 0; i < n; i++) out[i] = float16ToNumber(view.getUint16(indices[i] * 2, le));
       return out;
     }
     case 'bfloat16': {
