@@ -14,10 +14,9 @@
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors';
 import type { SplitRow, SplitTable } from '../data/splitRow';
-import type { ProgressCallback } from '../interface';
-import { readJsonl, type FsyncPolicy, type RecordValidator } from './appendOnlyJsonl';
+import { readJsonl, type RecordValidator } from './appendOnlyJsonl';
 import { checkUniqueIds, idKey, RunFailuresError, runResumable, type ChatRunOptions, type RunCounts } from './collectResponses';
-import { ChatClient, imageMimeType, imagePart, type ChatClientOptions, type ChatMessage } from './openaiClient';
+import { ChatClient, imageMimeType, imagePart, type ChatMessage } from './openaiClient';
 
 export const JUDGE_SYSTEM_PROMPT = 'You are a helpful and precise assistant for checking the quality of the answer.';
 
