@@ -1,0 +1,29 @@
+/** Synthetic distribution shifts to apply to one's own images and questions. */
+export {
+  defocusBlur,
+  frost,
+  gaussianNoise,
+  contrast,
+  applyImageShift,
+  rgbToRgba,
+  rgbaToRgb,
+  IMAGE_SHIFT_NAMES,
+  MAX_IMAGE_SEVERITY,
+  type ShiftImage,
+  type RgbPixels,
+  type ImageShiftName,
+} from './image';
+export {
+  keyboardTypos,
+  synonymReplacement,
+  wordOrderNoise,
+  applyTextShift,
+  matchCase,
+  KEYBOARD_NEIGHBOURS,
+  TEXT_SHIFT_NAMES,
+  TEXT_SHIFT_MAX_SEVERITY,
+  type TextShiftName,
+  type TypoOperation,
+  type KeyboardTypoOptions,
+} from './text';
+export { THESAURUS, synonymsOf } from './thesaurus';
