@@ -1,0 +1,79 @@
+/**
+ * The benchmark's shift grid: the ID queries re-rendered under every (image shift, question
+ * shift) pair, like the paper's synthetic grid (defocus blur / frost × synonym replacement /
+ * keyboard typos, each at severities), plus single-axis noise, contrast and word-order splits.
+ * Every split holds the same queries (same scenes, same reference answers): only the image the
+ * model sees and the question it reads change.
+ */
+import { InputError } from '../errors';
+import { applyImageShift, type ImageShiftName } from '../shifts/image';
+import { applyTextShift, type TextShiftName } from '../shifts/text';
+import type { Query } from './questions';
+import { renderScene, type RgbaImage } from './scenes';
+
+export interface ShiftSpec<Name extends string> {
+  name: Name;
+  severity: number;
+}
+
+export interface GridSplitSpec {
+  /** e.g. `shift_frost_3_synonym_replacement_4`; `shift_none` for the ID split. */
+  name: string;
+  image?: ShiftSpec<ImageShiftName>;
+  text?: ShiftSpec<TextShiftName>;
+}
+
+export interface ShiftedQuery {
+  query: Query;
+  image: RgbaImage;
+  question: string;
+}
+
+const IMAGE_GRID: ShiftSpec<ImageShiftName>[] = ['defocus_blur', 'frost'].flatMap((name) => [1, 3, 5].map((severity) => ({ name: name as ImageShiftName, severity })));
+const TEXT_GRID: ShiftSpec<TextShiftName>[] = [
+  { name: 'synonym_replacement', severity: 4 },
+  { name: 'synonym_replacement', severity: 7 },
+  { name: 'keyboard_typos', severity: 1 },
+  { name: 'keyboard_typos', severity: 3 },
+];
+const IMAGE_ONLY: ShiftSpec<ImageShiftName>[] = ['gaussian_noise', 'contrast'].flatMap((name) => [1, 3, 5].map((severity) => ({ name: name as ImageShiftName, severity })));
+const TEXT_ONLY: ShiftSpec<TextShiftName>[] = [
+  { name: 'word_order_noise', severity: 1 },
+  { name: 'word_order_noise', severity: 3 },
+];
+
+const label = (spec?: ShiftSpec<string>) => (spec ? `${spec.name}_${spec.severity}` : '');
+
+export function splitName(image?: ShiftSpec<string>, text?: ShiftSpec<string>): string {
+  const parts = [label(image), label(text)].filter(Boolean);
+  return parts.length ? `shift_${parts.join('_')}` : 'shift_none';
+}
+
+/**
+ * The default grid: 7 image conditions (none, blur 1/3/5, frost 1/3/5) × 5 question conditions
+ * (none, synonyms 4/7, typos 1/3) = 35 splits, plus 6 noise/contrast and 2 word-order splits:
+ * 1 ID + 42 OOD.
+ */
+export function defaultShiftGrid(): GridSplitSpec[] {
+  const specs: GridSplitSpec[] = [];
+  for (const image of [undefined, ...IMAGE_GRID]) {
+    for (const text of [undefined, ...TEXT_GRID]) specs.push({ name: splitName(image, text), image, text });
+  }
+  for (const image of IMAGE_ONLY) specs.push({ name: splitName(image), image });
+  for (const text of TEXT_ONLY) specs.push({ name: splitName(undefined, text), text });
+  return specs;
+}
+
+/**
+ * The queries of one split as the model sees them. Shift seeds derive from the query id, so a
+ * split is the same on every run and two severities of one family perturb a query alike.
+ */
+export function shiftedQueries(queries: readonly Query[], spec: GridSplitSpec, options: { width?: number; height?: number } = {}): ShiftedQuery[] {
+  if (spec.image && !(spec.image.severity >= 0)) throw new InputError(`bad severity ${spec.image.severity}`, { field: spec.name });
+  return queries.map((query) => {
+    let image = renderScene(query.scene, { width: options.width ?? 64, height: options.height ?? 64 });
+    if (spec.image) image = applyImageShift(spec.image.name, image, spec.image.severity, query.question_id + 1);
+    const question = spec.text ? applyTextShift(spec.text.name, query.question, spec.text.severity, query.question_id + 1) : query.question;
+    return { query, image, question };
+  });
+}
