@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Command> = {
   collect: () => require('./commands/collect').collectCommand,
   judge: () => require('./commands/judge').judgeCommand,
   report: () => require('./commands/report').reportCommand,
+  run: () => require('./commands/run').runCommand,
   info: () => require('./commands/info').infoCommand,
 };
 

@@ -1,17 +1,10 @@
 /** Writing results: JSON to stdout, and files atomically (never a half-written output). */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function writeFileAtomic(file: string, text: string): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, file);
-}
+export { writeFileAtomic } from '../data/atomicWrite';
 
 /** Fixed-width table for human-readable output. */
 export function formatTable(header: string[], rows: (string | number)[][]): string {

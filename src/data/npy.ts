@@ -3,10 +3,10 @@
  * one or two dimensions. Anything else is refused with a message naming the file, so a
  * Fortran-ordered or big-endian array can never be read as silently transposed or garbled.
  */
-import { writeFileSync, renameSync } from 'node:fs';
 import { InputError } from '../errors';
 import type { Matrix } from '../interface';
 import { readInputFile } from './inputFile';
+import { writeFileAtomic } from './atomicWrite';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
@@ -135,9 +135,7 @@ export function encodeNpy(array: { shape: readonly number[]; data: Float32Array 
  * leaves a truncated array where a complete one was.
  */
 export function writeNpy(file: string, array: { shape: readonly number[]; data: Float32Array | Float64Array }): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, encodeNpy(array));
-  renameSync(temporary, file);
+  writeFileAtomic(file, encodeNpy(array));
 }
 
 /** Writes a Matrix as a 2-D `.npy` file. */

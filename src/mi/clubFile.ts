@@ -8,10 +8,9 @@
  * Either way the keys and shapes must be exactly the CLUB network's; anything else is refused
  * with a message naming the offending keys.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { InputError } from '../errors';
 import { readInputFile } from '../data/inputFile';
+import { writeFileAtomic } from '../data/atomicWrite';
 import { firstNonFinite } from '../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
 import { readTorchStateDict } from './torch/stateDict';
@@ -53,10 +52,7 @@ export function encodeClubSafetensors(params: ClubParameters, metadata: Record<s
 
 /** Saves atomically: an interrupted save never replaces a good file with a partial one. */
 export function saveClub(file: string, params: ClubParameters, metadata: Record<string, string> = {}): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, encodeClubSafetensors(params, metadata));
-  renameSync(temporary, file);
+  writeFileAtomic(file, encodeClubSafetensors(params, metadata));
 }
 
 function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string> } {

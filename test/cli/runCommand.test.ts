@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = join(__dirname, '..', '..', '..', 'bin', 'emishift.js');
+const run = (...args: string[]) => {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+};
+
+const WORDS = ['red', 'blue', 'circle', 'square', 'left', 'right', 'top', 'two', 'three', 'picture'];
+
+/** A split whose model answers drift further from the references as `drift` grows. */
+function writeSplit(file: string, drift: number): void {
+  const lines = Array.from({ length: 24 }, (_, i) => {
+    const reference = `The ${WORDS[i % 10]} ${WORDS[(i * 3) % 10]} is at the ${WORDS[(i * 7) % 10]}.`;
+    const answer = drift === 0 ? reference : `${WORDS[(i + drift) % 10]} ${'maybe '.repeat(drift)}${reference.slice(0, Math.max(5, reference.length - 6 * drift))}`;
+    const question = `${'Please '.repeat(drift % 2)}What is shown in image ${i}?`;
+    return JSON.stringify({ question_id: i, question, reference_answer: reference, model_answer: answer });
+  });
+  writeFileSync(file, lines.join('\n') + '\n');
+}
+
+test('run --config: the whole job from split files, reused on a rerun; a bad config exits 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'emishift-run-'));
+  const splits = [0, 1, 2, 3].map((drift) => {
+    const file = join(dir, `split${drift}.jsonl`);
+    writeSplit(file, drift);
+    return { file: `split${drift}.jsonl` };
+  });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ id: 'split0', out: 'job', splits, club: { epochs: 20 } }));
+  const first = run('run', '--config', join(dir, 'config.json'), '--json');
+  assert.equal(first.code, 0, first.stderr);
+  const summary = JSON.parse(first.stdout);
+  assert.equal(summary.splits, 4);
+  assert.equal(summary.club_reused, false);
+  assert.equal(typeof summary.pearson_r, 'number');
+  const results = JSON.parse(readFileSync(join(dir, 'job', 'results.json'), 'utf8'));
+  assert.deepEqual(Object.keys(results.EMID).sort(), ['split1', 'split2', 'split3']);
+  assert.ok(existsSync(join(dir, 'job', 'report.html')));
+  assert.ok(existsSync(join(dir, 'job', 'embeddings', 'split2', 'yhat.npy')));
+  const again = JSON.parse(run('run', '--config', join(dir, 'config.json'), '--json').stdout);
+  assert.equal(again.club_reused, true);
+  assert.equal(again.pearson_r, summary.pearson_r);
+
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify({ id: 'split0', splits: [{ file: 'split0.jsonl' }] }));
+  const bad = run('run', '--config', join(dir, 'bad.json'));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /bad\.json: splits: expected "splits": at least two/);
+  writeFileSync(join(dir, 'noid.json'), JSON.stringify({ id: 'nope', splits }));
+  const noId = run('run', '--config', join(dir, 'noid.json'));
+  assert.equal(noId.code, 2);
+  assert.match(noId.stderr, /no split named 'nope'/);
+});
