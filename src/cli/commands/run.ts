@@ -12,6 +12,8 @@ interface RunConfig {
   id: string;
   splits: { name?: string; file: string; format?: string; responses?: string }[];
   club?: { epochs?: number; batchSize?: number; learningRate?: number; hiddenDim?: number; seed?: number };
+  /** Instead of `id`/`splits`: the project's own generated benchmark. */
+  benchmark?: { seed?: number; trainQueries?: number; splitQueries?: number; modelEpochs?: number };
 }
 
 function parseConfig(file: string): RunConfig {
@@ -24,6 +26,10 @@ function parseConfig(file: string): RunConfig {
   }
   const value = config as Partial<RunConfig>;
   if (typeof value !== 'object' || value === null) throw new InputError('expected a JSON object', { file });
+  if (value.benchmark !== undefined) {
+    if (typeof value.benchmark !== 'object' || value.benchmark === null) throw new InputError('expected an object', { file, field: 'benchmark' });
+    return value as RunConfig;
+  }
   if (typeof value.id !== 'string') throw new InputError('expected "id": the ID split\'s name', { file, field: 'id' });
   if (!Array.isArray(value.splits) || value.splits.length < 2) throw new InputError('expected "splits": at least two { "file", "responses"?, "name"?, "format"? }', { file, field: 'splits' });
   value.splits.forEach((split, i) => {
@@ -50,6 +56,13 @@ export const runCommand: Command = {
     const config = parseConfig(configFile);
     const { dirname, resolve } = await import('node:path');
     const base = dirname(resolve(configFile));
+    const progress = stderrProgress('run', Boolean(options.progress) || Boolean(process.stderr.isTTY));
+    if (config.benchmark) {
+      const { runShiftBenchmark } = await import('../../benchmark/runBenchmark');
+      const result = await runShiftBenchmark({ outDir: resolve(base, config.out ?? 'out/job'), ...config.benchmark, onProgress: progress });
+      report(result, options.json, { accuracy: result.accuracy, model_reused: result.modelReused });
+      return;
+    }
     const { loadSplitArgument } = await import('./shared');
     const tables = [];
     for (const split of config.splits) {
@@ -67,23 +80,37 @@ export const runCommand: Command = {
       outDir: resolve(base, config.out ?? 'out/job'),
       idSplit: config.id,
       club: config.club,
-      onProgress: stderrProgress('run', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
+      onProgress: progress,
     });
+    report(result, options.json, {});
+  },
+};
+
+function report(result: import('../../pipeline/runJob').JobResult, json: boolean | undefined, extra: { accuracy?: Record<string, number>; model_reused?: boolean }): void {
+  {
     const summary = {
       results: result.resultsFile,
       report: result.reportFile,
-      splits: tables.length,
+      splits: Object.keys(result.results.EMI).length,
       club_reused: result.clubReused,
+      ...(extra.model_reused !== undefined ? { model_reused: extra.model_reused } : {}),
       pearson_r: result.results.PearsonR,
       pearson_pval: result.results.PearsonPval,
       spearman_rho: result.results.SpearmanRho,
+      ...(result.results.EMI_vs_ACCURACY ? { emi_vs_accuracy: result.results.EMI_vs_ACCURACY } : {}),
     };
-    if (options.json) {
+    if (json) {
       printJson(summary);
       return;
     }
-    const rows = result.sweep.comparisons.map((c) => [c.target, c.emid, c.emidUpperBound]);
-    process.stdout.write(`${formatTable(['OOD split', 'EMID', 'EMID_UB'], rows)}\n`);
-    process.stdout.write(`\nPearson r (EMID vs bound) = ${summary.pearson_r?.toFixed(3) ?? 'n/a'}; results: ${summary.results}; report: ${summary.report}\n`);
-  },
-};
+    const accuracy = extra.accuracy;
+    const header = accuracy ? ['OOD split', 'accuracy', 'EMI', 'EMID', 'EMID_UB'] : ['OOD split', 'EMID', 'EMID_UB'];
+    const rows = result.sweep.comparisons.map((c) => (accuracy ? [c.target, accuracy[c.target], c.targetEmi.emi, c.emid, c.emidUpperBound] : [c.target, c.emid, c.emidUpperBound]));
+    process.stdout.write(`${formatTable(header, rows)}\n\n`);
+    if (accuracy) process.stdout.write(`ID split accuracy ${accuracy[result.sweep.idSplit].toFixed(3)}, EMI ${result.sweep.emi[result.sweep.idSplit].emi.toFixed(4)}\n`);
+    const emiAccuracy = result.results.EMI_vs_ACCURACY as { spearman_rho: number; spearman_pval: number; n: number } | undefined;
+    process.stdout.write(`EMID vs EMID_UB: Pearson r = ${summary.pearson_r?.toFixed(3) ?? 'n/a'} (p = ${summary.pearson_pval?.toExponential(2) ?? 'n/a'})\n`);
+    if (emiAccuracy) process.stdout.write(`EMI vs accuracy: Spearman rho = ${emiAccuracy.spearman_rho.toFixed(3)} (p = ${emiAccuracy.spearman_pval.toExponential(2)}, ${emiAccuracy.n} splits)\n`);
+    process.stdout.write(`results: ${summary.results}\nreport: ${summary.report}\n`);
+  }
+}
