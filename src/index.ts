@@ -64,3 +64,11 @@ export { judgeSplit, relativePreference, readJudgeScores, parseScorePair, type J
 // figures, notebook display and reports
 export * from './plots/index';
 export * from './report/index';
+
+// the project's own benchmark, shift functions and the whole job
+export * from './benchmark/index';
+export { defaultShiftGrid, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './benchmark/shiftGridSplits';
+export { trainAnsweringModel, AnsweringModel, saveAnsweringModel, loadAnsweringModel, slotAccuracy, type ModelAnswer } from './benchmark/model';
+export { runShiftBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark/runBenchmark';
+export * from './shifts/index';
+export { runJob, type JobOptions, type JobResult } from './pipeline/runJob';
