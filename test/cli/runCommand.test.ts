@@ -50,6 +50,10 @@ test('run --config: the whole job from split files, reused on a rerun; a bad con
   const bad = run('run', '--config', join(dir, 'bad.json'));
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /bad\.json: splits: expected "splits": at least two/);
+  writeFileSync(join(dir, 'missing.json'), JSON.stringify({ id: 'split0', splits: [...splits, { file: 'gone.jsonl' }] }));
+  const missing = run('run', '--config', join(dir, 'missing.json'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /gone\.jsonl: file not found/);
   writeFileSync(join(dir, 'noid.json'), JSON.stringify({ id: 'nope', splits }));
   const noId = run('run', '--config', join(dir, 'noid.json'));
   assert.equal(noId.code, 2);
