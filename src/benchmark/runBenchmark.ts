@@ -11,12 +11,16 @@ import type { SplitTable } from '../data/splitRow';
 import { writeFileAtomic } from '../data/atomicWrite';
 import { runJob, type JobResult } from '../pipeline/runJob';
 import { deserializeAnsweringModel, serializeAnsweringModel, slotAccuracy, trainAnsweringModel, type AnsweringModel } from './model';
-import { generateQueries } from './questions';
+import { InputError } from '../errors';
+import { readBenchmarkData, readBenchmarkSettings } from './benchmarkFiles';
+import { generateQueries, type Query } from './questions';
 import { encodePng } from './scenes';
 import { defaultShiftGrid, shiftedQueries, type GridSplitSpec } from './shiftGridSplits';
 
 export interface BenchmarkOptions {
   outDir: string;
+  /** A shipped benchmark folder (see benchmarkFiles.ts); its settings and files replace the generated ones. */
+  dataDir?: string;
   seed?: number;
   /** Clean queries the model trains on. */
   trainQueries?: number;
@@ -32,14 +36,26 @@ export interface BenchmarkResult extends JobResult {
   modelReused: boolean;
 }
 
-async function answeringModel(options: Required<Pick<BenchmarkOptions, 'outDir' | 'seed' | 'trainQueries' | 'modelEpochs'>>, onProgress?: ProgressCallback): Promise<{ model: AnsweringModel; reused: boolean }> {
-  const file = join(options.outDir, 'answering-model.json');
+/**
+ * The answering model: from `DIR/answering-model.json` in the shipped data or the output folder
+ * when its key (seed, training queries, epochs) matches, else trained and saved to the output.
+ */
+async function answeringModel(
+  options: Required<Pick<BenchmarkOptions, 'outDir' | 'seed' | 'trainQueries' | 'modelEpochs'>> & { dataDir?: string },
+  train: () => Query[],
+  onProgress?: ProgressCallback,
+): Promise<{ model: AnsweringModel; reused: boolean }> {
   const key = JSON.stringify({ seed: options.seed, trainQueries: options.trainQueries, epochs: options.modelEpochs });
-  const keyFile = `${file}.key`;
-  if (existsSync(file) && existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key) {
-    return { model: deserializeAnsweringModel(readFileSync(file, 'utf8'), file), reused: true };
+  for (const directory of [options.dataDir, options.outDir]) {
+    if (!directory) continue;
+    const candidate = join(directory, 'answering-model.json');
+    if (existsSync(candidate) && existsSync(`${candidate}.key`) && readFileSync(`${candidate}.key`, 'utf8') === key) {
+      return { model: deserializeAnsweringModel(readFileSync(candidate, 'utf8'), candidate), reused: true };
+    }
   }
-  const model = await trainAnsweringModel(generateQueries(options.trainQueries, options.seed), {
+  const file = join(options.outDir, 'answering-model.json');
+  const keyFile = `${file}.key`;
+  const model = await trainAnsweringModel(train(), {
     seed: options.seed,
     epochs: options.modelEpochs,
     onProgress: onProgress ? ({ epoch, epochs }) => onProgress({ done: epoch, total: epochs, label: 'answering-model epoch' }) : undefined,
@@ -50,14 +66,23 @@ async function answeringModel(options: Required<Pick<BenchmarkOptions, 'outDir' 
 }
 
 export async function runShiftBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
-  const settings = { outDir: options.outDir, seed: options.seed ?? 2025, trainQueries: options.trainQueries ?? 600, modelEpochs: options.modelEpochs ?? 30 };
-  const { model, reused } = await answeringModel(settings, options.onProgress);
-  const queries = generateQueries(options.splitQueries ?? 120, settings.seed + 1);
+  const shipped = options.dataDir ? readBenchmarkSettings(options.dataDir) : undefined;
+  if (options.dataDir && !shipped) throw new InputError('no settings.json: not a benchmark folder (regenerate with `npm run make-benchmark-data`)', { file: options.dataDir });
+  const settings = {
+    outDir: options.outDir,
+    dataDir: options.dataDir,
+    seed: shipped?.seed ?? options.seed ?? 2025,
+    trainQueries: shipped?.trainQueries ?? options.trainQueries ?? 600,
+    modelEpochs: options.modelEpochs ?? 30,
+  };
+  const data = options.dataDir ? readBenchmarkData(options.dataDir) : undefined;
+  const { model, reused } = await answeringModel(settings, () => data?.train ?? generateQueries(settings.trainQueries, settings.seed), options.onProgress);
+  const queries = data?.queries ?? generateQueries(options.splitQueries ?? 120, settings.seed + 1);
   const grid = options.grid ?? defaultShiftGrid();
   const tables: SplitTable[] = [];
   const accuracy: Record<string, number> = {};
   for (const [index, spec] of grid.entries()) {
-    const shifted = shiftedQueries(queries, spec);
+    const shifted = shiftedQueries(queries, spec, { images: data?.images });
     const answers = await model.answer(
       shifted.map((item) => item.image),
       shifted.map((item) => item.question),

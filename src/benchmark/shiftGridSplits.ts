@@ -68,10 +68,15 @@ export function defaultShiftGrid(): GridSplitSpec[] {
  * The queries of one split as the model sees them. Shift seeds derive from the query id, so a
  * split is the same on every run and two severities of one family perturb a query alike.
  */
-export function shiftedQueries(queries: readonly Query[], spec: GridSplitSpec, options: { width?: number; height?: number } = {}): ShiftedQuery[] {
+export function shiftedQueries(
+  queries: readonly Query[],
+  spec: GridSplitSpec,
+  options: { width?: number; height?: number; images?: readonly RgbaImage[] } = {},
+): ShiftedQuery[] {
   if (spec.image && !(spec.image.severity >= 0)) throw new InputError(`bad severity ${spec.image.severity}`, { field: spec.name });
-  return queries.map((query) => {
-    let image = renderScene(query.scene, { width: options.width ?? 64, height: options.height ?? 64 });
+  return queries.map((query, i) => {
+    // Shipped benchmarks bring their images; otherwise the scene is rendered.
+    let image = options.images?.[i] ?? renderScene(query.scene, { width: options.width ?? 64, height: options.height ?? 64 });
     if (spec.image) image = applyImageShift(spec.image.name, image, spec.image.severity, query.question_id + 1);
     const question = spec.text ? applyTextShift(spec.text.name, query.question, spec.text.severity, query.question_id + 1) : query.question;
     return { query, image, question };

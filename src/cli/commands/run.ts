@@ -13,7 +13,7 @@ interface RunConfig {
   splits: { name?: string; file: string; format?: string; responses?: string }[];
   club?: { epochs?: number; batchSize?: number; learningRate?: number; hiddenDim?: number; seed?: number };
   /** Instead of `id`/`splits`: the project's own generated benchmark. */
-  benchmark?: { seed?: number; trainQueries?: number; splitQueries?: number; modelEpochs?: number };
+  benchmark?: { data?: string; seed?: number; trainQueries?: number; splitQueries?: number; modelEpochs?: number };
 }
 
 function parseConfig(file: string): RunConfig {
@@ -44,7 +44,8 @@ export const runCommand: Command = {
     'Usage: emishift run --config FILE [--json] [--progress]',
     '',
     'FILE is JSON: { "id": "<ID split name>", "out": "out/job", "splits": [ { "file": "...", "responses": "...",',
-    '"name": "...", "format": "..." }, ... ], "club": { "epochs": 200, "batchSize": 256, ... } }. Paths are',
+    '"name": "...", "format": "..." }, ... ], "club": { "epochs": 200, "batchSize": 256, ... } }, or',
+    '{ "benchmark": { "data": "<shipped benchmark folder>" | "seed": S, "trainQueries": N, "splitQueries": N } }. Paths are',
     'relative to the config file. Each split is loaded (as `embed --split`), embedded with the built-in',
     'embedder, CLUB is trained on the pooled (query, reference answer) pairs, and every split is compared',
     'with the ID split. Writes OUT/embeddings/, OUT/club.safetensors, OUT/results.json and OUT/report.html;',
@@ -59,7 +60,13 @@ export const runCommand: Command = {
     const progress = stderrProgress('run', Boolean(options.progress) || Boolean(process.stderr.isTTY));
     if (config.benchmark) {
       const { runShiftBenchmark } = await import('../../benchmark/runBenchmark');
-      const result = await runShiftBenchmark({ outDir: resolve(base, config.out ?? 'out/job'), ...config.benchmark, onProgress: progress });
+      const { data, ...benchmark } = config.benchmark;
+      const result = await runShiftBenchmark({
+        outDir: resolve(base, config.out ?? 'out/job'),
+        dataDir: data === undefined ? undefined : resolve(base, data),
+        ...benchmark,
+        onProgress: progress,
+      });
       report(result, options.json, { accuracy: result.accuracy, model_reused: result.modelReused });
       return;
     }
