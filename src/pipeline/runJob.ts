@@ -5,7 +5,7 @@
  * its training pairs), so a rerun only redoes what changed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../data/atomicWrite';
@@ -56,11 +56,14 @@ async function trainedClub(directories: string[], names: string[], file: string,
   const settings = { epochs: 200, batchSize: 256, learningRate: 3e-3, hiddenDim: 64, seed: 0, ...options.club };
   const digest = digestPairs(x.data as Float32Array, y.data as Float32Array, settings);
   if (existsSync(file)) {
-    const { readFileSync } = await import('node:fs');
-    const bytes = readFileSync(file);
-    const headerLength = Number(bytes.readBigUInt64LE(0));
-    const metadata = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')).__metadata__ ?? {};
-    if (metadata.training_digest === digest) return { parameters: loadClub(file), reused: true };
+    try {
+      const bytes = readFileSync(file);
+      const headerLength = Number(bytes.readBigUInt64LE(0));
+      const metadata = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')).__metadata__ ?? {};
+      if (metadata.training_digest === digest) return { parameters: loadClub(file), reused: true };
+    } catch {
+      // A damaged or foreign file is not reused: it is retrained and replaced below.
+    }
   }
   const result = await trainClub(x, y, { ...settings, onProgress: options.onProgress ? ({ done, total }) => options.onProgress!({ done, total, label: 'CLUB epoch' }) : undefined });
   saveClub(file, result.parameters, { training_digest: digest, settings: JSON.stringify(settings), final_train_loss: String(result.finalTrainLoss) });
