@@ -7,6 +7,7 @@
  * Pure data: importing this module loads nothing else.
  */
 import { InputError } from '../errors';
+import { editDistance } from './editDistance';
 
 export type Benchmark = 'synthetic' | 'natural';
 /** Which inputs differ from the ID split: none (the ID split itself), the image, the text, or both. */
@@ -193,17 +194,6 @@ export function scenarioNames(filter: ScenarioFilter = {}): string[] {
   return scenarios(filter).map((entry) => entry.name);
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
 
 /** Up to `limit` catalog names closest to `name` (case-insensitive edit distance). */
 export function nearScenarioNames(name: string, limit = 3): string[] {

@@ -48,7 +48,7 @@ export function requireChromium(explicit?: string): string {
 }
 
 /** Flags for a throwaway, offline browser: no sandbox (root in containers), no GPU, no network. */
-function chromiumFlags(userDataDir: string): string[] {
+export function chromiumFlags(userDataDir: string): string[] {
   return [
     '--headless',
     '--no-sandbox',

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { chromiumFlags } from '../../src/report/chromium';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const NOTEBOOK_DIR = join(ROOT, 'notebooks');
@@ -283,14 +284,7 @@ test('01-quickstart.html: headless Chromium draws the scatter plot', (t) => {
     const result = spawnSync(
       CHROMIUM,
       [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        `--user-data-dir=${profile}`,
+        ...chromiumFlags(profile),
         '--virtual-time-budget=20000',
         '--dump-dom',
         `file://${page}`,

@@ -12,6 +12,7 @@ import {
   THESAURUS,
   wordOrderNoise,
 } from '../../src/shifts/index';
+import { editDistance } from '../../src/data/editDistance';
 
 const QUESTIONS = [
   'What is the color of the large car shown in the picture? Describe its shape and position.',
@@ -22,17 +23,6 @@ const QUESTIONS = [
 const SEEDS = [1, 2, 99];
 const upper = (c: string): boolean => c !== c.toLowerCase();
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
 
 const words = (text: string): string[] => text.match(/[A-Za-z]+(?:['’-][A-Za-z]+)*/g) ?? [];
 const skeleton = (text: string): string => text.replace(/[A-Za-z]+(?:['’-][A-Za-z]+)*/g, 'W');
