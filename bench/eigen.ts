@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { isWasmAvailable, symmetricEigenvalues, type EigenBackend } from '../src/linalg/symmetricEigenvalues';
 import { createRng } from '../src/random';
+import { median } from './median';
 
 const SIZES = [180, 500, 768];
 const POOL_PROBLEMS = 16;
@@ -43,12 +44,6 @@ function benchmarkMatrix(n: number, seed: number): Float64Array {
     a[i * n + i] = 4 * Math.sqrt(n) * coupling + 10 / (1 + i);
   }
   return a;
-}
-
-function median(values: number[]): number {
-  const sorted = values.slice().sort((x, y) => x - y);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 /** Median and best ms per call after warm-up runs (which let V8 tier the code up). */

@@ -8,8 +8,9 @@ import os from 'node:os';
 import { clubForward, createClubOnnxTrainer } from '../src/backend/onnx/clubGraphs';
 import { loadOnnxRuntime } from '../src/backend/onnx/runtime';
 import type { ClubParameters, ClubShape } from '../src/mi/clubParameters';
-import { CLUB_TENSORS } from '../src/mi/clubParameters';
 import { createRng } from '../src/random';
+import { median } from './median';
+import { initClubParameters } from '../src/mi/clubModel';
 
 const SHAPE: ClubShape = { xDim: 768, yDim: 768, hiddenDim: 250 };
 const BATCH = 2048;
@@ -19,25 +20,8 @@ const ROUNDS = 3;
 /** Distinct batches cycled through, so timings include streaming fresh inputs from memory. */
 const BATCHES = 4;
 
-function randomParameters(shape: ClubShape, seed: number): ClubParameters {
-  const rng = createRng(seed);
-  const tensors: Record<string, Float32Array> = {};
-  for (const t of CLUB_TENSORS) {
-    const dims = t.shape(shape);
-    const fanIn = dims.length === 2 ? dims[1] : t.field.endsWith('B1') ? shape.xDim : shape.hiddenDim;
-    tensors[t.field] = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => (2 * rng.next() - 1) / Math.sqrt(fanIn));
-  }
-  return { ...shape, ...tensors } as unknown as ClubParameters;
-}
-
 function gaussian(length: number, rng: ReturnType<typeof createRng>): Float32Array {
   return Float32Array.from({ length }, () => rng.normal());
-}
-
-function median(values: number[]): number {
-  const sorted = values.slice().sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
@@ -108,7 +92,7 @@ async function benchmarkForward(rows: number, params: ClubParameters, seed: numb
 export async function runOnnxClubBenchmark(): Promise<object> {
   const ort = loadOnnxRuntime();
   const rng = createRng(2025);
-  const params = randomParameters(SHAPE, 1);
+  const params = initClubParameters(SHAPE, 1);
   const xs = Array.from({ length: BATCHES }, () => gaussian(BATCH * SHAPE.xDim, rng));
   const ys = Array.from({ length: BATCHES }, () => gaussian(BATCH * SHAPE.yDim, rng));
   const training = [];

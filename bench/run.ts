@@ -20,6 +20,7 @@ import { createRng } from '../src/random';
 import { runEigenBenchmark } from './eigen';
 import { runOnnxClubBenchmark } from './onnxClub';
 import { ensureSweepData } from './sweepData';
+import { median } from './median';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'emishift.js');
 const REFERENCE_SECONDS: Record<number, number> = { 90: 17.7, 1000: 351 };
@@ -59,11 +60,6 @@ function runMeasured(args: string[]): Promise<ProcessRun> {
       else resolve({ seconds, peakRssMb: Math.round(peakKb / 1024), stdout });
     });
   });
-}
-
-function median(values: number[]): number {
-  const sorted = values.slice().sort((a, b) => a - b);
-  return sorted[sorted.length >> 1];
 }
 
 async function benchmarkSweep(dataRoot: string, club: string, rows: number, repeats: number, layout: 'grid' | 'unique' = 'grid'): Promise<object> {

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../data/atomicWrite';
 import { decodeImage } from '../embed/imageDecode';
 import { generateQueries, type Query } from './questions';
 import { encodePng, renderScene, type RgbaImage } from './scenes';
+import { rgbToRgba } from '../shifts/image';
 
 export interface BenchmarkSettings {
   seed: number;
@@ -64,15 +65,7 @@ export function readBenchmarkData(dir: string): BenchmarkData {
     if (typeof query.image !== 'string') throw new InputError(`question ${query.question_id}: no "image"`, { file: join(dir, 'id', 'queries.jsonl') });
     const file = join(dir, 'id', query.image);
     if (!existsSync(file)) throw new InputError('image file not found', { file });
-    const decoded = decodeImage(readFileSync(file), { where: file });
-    const rgba = new Uint8Array(decoded.width * decoded.height * 4);
-    for (let i = 0; i < decoded.width * decoded.height; i++) {
-      rgba[4 * i] = decoded.data[3 * i];
-      rgba[4 * i + 1] = decoded.data[3 * i + 1];
-      rgba[4 * i + 2] = decoded.data[3 * i + 2];
-      rgba[4 * i + 3] = 255;
-    }
-    return { width: decoded.width, height: decoded.height, rgba };
+    return rgbToRgba(decodeImage(readFileSync(file), { where: file }));
   });
   return { train, queries: queries.map(({ image: _image, ...query }) => query as Query), images };
 }

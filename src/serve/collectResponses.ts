@@ -67,6 +67,11 @@ export interface CollectOptions extends ChatRunOptions {
   modelId?: string;
 }
 
+/** The settings every resumable run passes through unchanged. */
+export function runSettings(options: ChatRunOptions, table: SplitTable) {
+  return { concurrency: options.concurrency ?? 4, signal: options.signal, onProgress: options.onProgress, fsync: options.fsync, label: table.name };
+}
+
 /** Counts of one run over a split. */
 export interface RunCounts {
   total: number;
@@ -249,11 +254,7 @@ export async function collectResponses(table: SplitTable, options: CollectOption
       }
       return true;
     },
-    concurrency: options.concurrency ?? 4,
-    signal: options.signal,
-    onProgress: options.onProgress,
-    fsync: options.fsync,
-    label: table.name,
+    ...runSettings(options, table),
     work: async (row, write, signal) => {
       const request = requests.get(row) as ReturnType<typeof buildQuestionMessages>;
       const result = await client.complete(

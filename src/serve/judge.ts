@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { InputError } from '../errors';
 import type { SplitRow, SplitTable } from '../data/splitRow';
 import { readJsonl, type RecordValidator } from './appendOnlyJsonl';
-import { checkUniqueIds, idKey, RunFailuresError, runResumable, type ChatRunOptions, type RunCounts } from './collectResponses';
+import { checkUniqueIds, idKey, RunFailuresError, runResumable, runSettings, type ChatRunOptions, type RunCounts } from './collectResponses';
 import { ChatClient, imageMimeType, imagePart, type ChatMessage } from './openaiClient';
 
 export const JUDGE_SYSTEM_PROMPT = 'You are a helpful and precise assistant for checking the quality of the answer.';
@@ -274,11 +274,7 @@ export async function judgeSplit(table: SplitTable, options: JudgeOptions): Prom
       }
       return true;
     },
-    concurrency: options.concurrency ?? 4,
-    signal: options.signal,
-    onProgress: options.onProgress,
-    fsync: options.fsync,
-    label: table.name,
+    ...runSettings(options, table),
     work: async (row, write, signal) => {
       const messages = requests.get(row) as ChatMessage[];
       const withImage = messages.some((message) => Array.isArray(message.content) && message.content.some((part) => part.type === 'image_url'));

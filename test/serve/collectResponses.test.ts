@@ -1,33 +1,16 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, truncateSync, appendFileSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, truncateSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectResponses, readAnswerFile, RunFailuresError, type LlavaAnswerRecord } from '../../src/serve/collectResponses';
 import { ChatClient } from '../../src/serve/openaiClient';
 import { InputError } from '../../src/errors';
 import { createRng } from '../../src/random';
 import type { SplitTable } from '../../src/data/splitRow';
-import { expectedAnswer, fakeJpeg, fakePng, startFakeServer, testClientOptions, type FakeServer, type Fault } from './fakeOpenAiServer';
+import { expectedAnswer, fakeJpeg, fakePng, testClientOptions, useFakeServerAndTempDirs, type Fault } from './fakeOpenAiServer';
 
-let server: FakeServer;
-before(async () => {
-  server = await startFakeServer();
-});
-after(async () => {
-  await server.close();
-});
-
-const tempDirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'emishift-collect-'));
-  tempDirs.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const { server, tmp } = useFakeServerAndTempDirs('emishift-collect-');
 
 function makeTable(n: number, options: { images?: boolean; name?: string } = {}): SplitTable {
   return {

@@ -199,3 +199,40 @@ export function fakeJpeg(seed: number): Uint8Array {
 export function testClientOptions(server: FakeServer, overrides: Partial<ChatClientOptions> = {}): ChatClientOptions {
   return { baseUrl: server.baseUrl, model: 'fake-model', apiKey: 'sk-test-secret', timeoutMs: 2000, maxRetries: 5, initialBackoffMs: 5, maxBackoffMs: 20, env: {}, ...overrides };
 }
+
+/**
+ * Registers a fake server for the calling test file (started before its tests, closed after)
+ * and a temporary-folder factory whose folders are removed after them.
+ */
+export function useFakeServerAndTempDirs(prefix: string): { server: FakeServer; tmp: () => string } {
+  // Required here rather than at the top so importing the fake server alone registers no hooks.
+  const { before, after } = require('node:test') as typeof import('node:test');
+  const { mkdtempSync, rmSync } = require('node:fs') as typeof import('node:fs');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const { join } = require('node:path') as typeof import('node:path');
+  let server: FakeServer | undefined;
+  const dirs: string[] = [];
+  before(async () => {
+    server = await startFakeServer();
+  });
+  after(async () => {
+    await server?.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  // A stand-in that forwards to the server the hook starts, so tests can hold it from the start.
+  const live = new Proxy({} as FakeServer, {
+    get: (_target, key) => {
+      const value = Reflect.get(server!, key, server);
+      return typeof value === 'function' ? value.bind(server) : value;
+    },
+    set: (_target, key, value) => Reflect.set(server!, key, value),
+  });
+  return {
+    server: live,
+    tmp: () => {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+  };
+}

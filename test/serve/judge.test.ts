@@ -1,7 +1,6 @@
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   JUDGE_SYSTEM_PROMPT,
@@ -20,25 +19,9 @@ import { ChatClient } from '../../src/serve/openaiClient';
 import { InputError } from '../../src/errors';
 import { createRng } from '../../src/random';
 import type { SplitTable } from '../../src/data/splitRow';
-import { fakePng, startFakeServer, testClientOptions, type FakeServer } from './fakeOpenAiServer';
+import { fakePng, testClientOptions, useFakeServerAndTempDirs } from './fakeOpenAiServer';
 
-let server: FakeServer;
-before(async () => {
-  server = await startFakeServer();
-});
-after(async () => {
-  await server.close();
-});
-
-const tempDirs: string[] = [];
-const tmp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'emishift-judge-'));
-  tempDirs.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-});
+const { server, tmp } = useFakeServerAndTempDirs('emishift-judge-');
 
 function makeTable(n: number, images = true): SplitTable {
   return {
