@@ -25,3 +25,14 @@ export class InputError extends Error {
 export function isInputError(error: unknown): error is InputError {
   return error instanceof InputError;
 }
+
+/**
+ * An estimator applied to embeddings from another space than it was fitted in (or two splits of
+ * one comparison from different spaces). Refused unless the caller explicitly allows it.
+ */
+export class SpaceMismatchError extends InputError {
+  constructor(message: string, location: InputErrorLocation = {}) {
+    super(message, location);
+    this.name = 'SpaceMismatchError';
+  }
+}

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import type { ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
 import { writeFileAtomic } from '../data/atomicWrite';
-import { runJob, type JobResult } from '../pipeline/runJob';
+import { runJob, type JobOptions, type JobResult } from '../pipeline/runJob';
+import type { Invocation } from '../sweep/provenance';
 import { deserializeAnsweringModel, serializeAnsweringModel, slotAccuracy, trainAnsweringModel, type AnsweringModel } from './model';
 import { InputError } from '../errors';
 import { readBenchmarkData, readBenchmarkSettings } from './benchmarkFiles';
 import { generateQueries, type Query } from './questions';
 import { encodePng } from './scenes';
-import { defaultShiftGrid, shiftedQueries, type GridSplitSpec } from './shiftGridSplits';
+import { defaultShiftGrid, gridSplitShift, shiftedQueries, type GridSplitSpec } from './shiftGridSplits';
 
 export interface BenchmarkOptions {
   outDir: string;
@@ -28,6 +29,10 @@ export interface BenchmarkOptions {
   splitQueries?: number;
   modelEpochs?: number;
   grid?: GridSplitSpec[];
+  /** CLUB's preset and overrides (default: the `small` preset). */
+  club?: JobOptions['club'];
+  /** What was run, for the provenance. */
+  invocation?: Invocation;
   onProgress?: ProgressCallback;
 }
 
@@ -94,6 +99,7 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
     tables.push({
       name: spec.name,
       source: `generated (seed ${settings.seed + 1}, ${spec.name})`,
+      shift: gridSplitShift(spec),
       rows: shifted.map((item, i) => ({
         question_id: item.query.question_id,
         question: item.question,
@@ -104,6 +110,15 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
     });
     options.onProgress?.({ done: index + 1, total: grid.length, label: `answered ${spec.name}` });
   }
-  const job = await runJob(tables, { outDir: options.outDir, idSplit: grid[0].name, quality: accuracy, qualityName: 'ACCURACY', onProgress: options.onProgress });
+  const job = await runJob(tables, {
+    outDir: options.outDir,
+    idSplit: grid[0].name,
+    club: options.club,
+    quality: accuracy,
+    qualityName: 'ACCURACY',
+    qualityLabel: 'accuracy',
+    invocation: options.invocation,
+    onProgress: options.onProgress,
+  });
   return { ...job, accuracy, modelReused: reused };
 }

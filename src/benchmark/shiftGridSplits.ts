@@ -6,6 +6,8 @@
  * model sees and the question it reads change.
  */
 import { InputError } from '../errors';
+import type { ShiftDescription } from '../interface';
+import { describeShift } from '../data/shiftFamilies';
 import { applyImageShift, type ImageShiftName } from '../shifts/image';
 import { applyTextShift, type TextShiftName } from '../shifts/text';
 import type { Query } from './questions';
@@ -62,6 +64,14 @@ export function defaultShiftGrid(): GridSplitSpec[] {
   for (const image of IMAGE_ONLY) specs.push({ name: splitName(image), image });
   for (const text of TEXT_ONLY) specs.push({ name: splitName(undefined, text), text });
   return specs;
+}
+
+/** What a grid split's shift is, in the terms figures use (family, modality, severity and its unit). */
+export function gridSplitShift(spec: GridSplitSpec): ShiftDescription {
+  return describeShift([
+    ...(spec.image ? [{ family: spec.image.name, severity: spec.image.severity, modality: 'image' as const }] : []),
+    ...(spec.text ? [{ family: spec.text.name, severity: spec.text.severity, modality: 'text' as const }] : []),
+  ]);
 }
 
 /**

@@ -10,7 +10,7 @@ import { readCsvSplit } from './formats/csv';
 import { readLlavaAnswers, type LlavaAnswer } from './formats/llavaAnswers';
 import { readParquetSplit } from './formats/parquetSplit';
 import { assertUniqueIds, firstFew } from './formats/rows';
-import { IN_THE_WILD_EASY_POSITIONS, IN_THE_WILD_HARD_POSITIONS, IN_THE_WILD_QUERY_COUNT, isScenarioName, scenario } from './scenarios';
+import { IN_THE_WILD_EASY_POSITIONS, IN_THE_WILD_HARD_POSITIONS, IN_THE_WILD_QUERY_COUNT, isScenarioName, scenario, scenarioShift } from './scenarios';
 
 export { readCombinedJsonl, parseCombinedJsonl } from './formats/combinedJsonl';
 export { readCsvSplit, parseCsvSplit, parseCsv, type CsvRecord } from './formats/csv';
@@ -193,6 +193,8 @@ export async function loadSplit(file: string, options: LoadSplitOptions = {}): P
   else if (format === 'parquet') rows = await readParquetSplit(file);
   else if (format === 'llava') rows = llavaReferenceRows(file);
   else throw new InputError(`unknown format '${String(format)}'; expected ${SPLIT_FORMATS.join(' | ')}`, { file, field: 'format' });
-  const table: SplitTable = { name: options.name ?? splitNameFromFile(file), source: file, rows };
+  const name = options.name ?? splitNameFromFile(file);
+  // A split of the paper's benchmark brings its shift with it, to its manifest and figures.
+  const table: SplitTable = { name, source: file, rows, ...(isScenarioName(name) ? { shift: scenarioShift(scenario(name)) } : {}) };
   return options.responses === undefined ? table : joinResponses(table, options.responses, options.join);
 }

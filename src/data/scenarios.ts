@@ -8,6 +8,8 @@
  */
 import { InputError } from '../errors';
 import { editDistance } from './editDistance';
+import type { ShiftDescription } from '../interface';
+import { describeShift } from './shiftFamilies';
 
 export type Benchmark = 'synthetic' | 'natural';
 /** Which inputs differ from the ID split: none (the ID split itself), the image, the text, or both. */
@@ -215,6 +217,19 @@ export function scenario(name: string): Scenario {
 
 export function isScenarioName(name: string): boolean {
   return BY_NAME.has(name);
+}
+
+const DIFFICULTY: Readonly<Record<string, number>> = { easy: 1, normal: 2, hard: 3 };
+
+/** A catalog split's shift as a `ShiftDescription` (the paper's tokens `sr`, `KeyboardAug` in words). */
+export function scenarioShift(entry: Scenario): ShiftDescription {
+  const parts: { family: string; severity: number | null; modality: 'image' | 'text' }[] = [];
+  if (entry.visualFamily !== 'none') {
+    const severity = entry.visualSeverity === null ? null : typeof entry.visualSeverity === 'number' ? entry.visualSeverity : DIFFICULTY[entry.visualSeverity];
+    parts.push({ family: entry.visualFamily, severity, modality: 'image' });
+  }
+  if (entry.textFamily !== 'none') parts.push({ family: entry.textFamily, severity: entry.textSeverity, modality: 'text' });
+  return describeShift(parts);
 }
 
 /** The ID split of a benchmark. */

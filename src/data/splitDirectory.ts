@@ -9,6 +9,7 @@ import type { EmbeddingSet, Matrix } from '../interface';
 import { assertFiniteMatrix } from '../linalg/matrix';
 import { describeReadFailure } from './inputFile';
 import { readNpyMatrix, writeNpyMatrix } from './npy';
+import { MANIFEST_FILE, manifestDigest, readSplitManifest } from './splitManifest';
 
 export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;
 
@@ -30,7 +31,23 @@ export function readSplitDirectory(directory: string, name = basename(directory)
   const response = load(SPLIT_FILES.response);
   const reference = load(SPLIT_FILES.reference);
   const image = existsSync(join(directory, SPLIT_FILES.image)) ? load(SPLIT_FILES.image) : undefined;
-  const set: EmbeddingSet = image ? { name, image, text, response, reference } : { name, text, response, reference };
+  const manifest = readSplitManifest(directory);
+  if (manifest && manifest.rows !== text.rows) {
+    throw new InputError(
+      `describes ${manifest.rows} rows but ${SPLIT_FILES.text} has ${text.rows}: the matrices were replaced after embedding (re-embed, or delete the manifest)`,
+      { file: join(directory, MANIFEST_FILE) },
+    );
+  }
+  const set: EmbeddingSet = {
+    name,
+    ...(image ? { image } : {}),
+    text,
+    response,
+    reference,
+    ...(manifest?.space ? { space: manifest.space } : {}),
+    ...(manifest?.shift ? { shift: manifest.shift } : {}),
+    origin: { directory, manifestDigest: manifest ? manifestDigest(manifest) : null },
+  };
   validateEmbeddingSet(set, (key) => join(directory, SPLIT_FILES[key]));
   return set;
 }

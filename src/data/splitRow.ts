@@ -3,6 +3,8 @@
  * stage (embedding, response collection, judging) consumes. `toDataFrame` turns rows into a
  * danfojs DataFrame for notebooks.
  */
+import type { ShiftDescription } from '../interface';
+
 export interface SplitRow {
   /** The benchmark's id for the query (LLaVA uses integers); joins compare String(id). */
   question_id: string | number;
@@ -20,4 +22,6 @@ export interface SplitTable {
   name: string;
   source: string;
   rows: SplitRow[];
+  /** The shift the split was made with, when the loader (scenario catalog) or generator knows it; kept in the manifest. */
+  shift?: ShiftDescription;
 }

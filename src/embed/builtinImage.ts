@@ -398,6 +398,8 @@ export function embedImageBuiltin(bytes: Uint8Array, where?: string): Float32Arr
  */
 export class BuiltinImageEmbedder implements Embedder {
   readonly id = BUILTIN_IMAGE_EMBEDDER_ID;
+  readonly family = 'builtin';
+  readonly encoder = { model: 'emishift-builtin-image-v1', pooling: 'colour, edge and layout statistics, seeded random projection' };
   readonly dimension = BUILTIN_IMAGE_DIMENSION;
 
   async embedTexts(): Promise<Matrix> {

@@ -130,6 +130,8 @@ export function embedTextBuiltin(text: string, out: Float32Array = new Float32Ar
 
 export class BuiltinTextEmbedder implements Embedder {
   readonly id = BUILTIN_TEXT_EMBEDDER_ID;
+  readonly family = 'builtin';
+  readonly encoder = { model: 'emishift-builtin-text-v1', pooling: 'sum of signed hashed character 1-4-grams and words' };
   readonly dimension = BUILTIN_TEXT_DIMENSION;
 
   async embedTexts(texts: readonly string[]): Promise<Matrix> {

@@ -35,13 +35,12 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, isInputError } from '../errors';
-import type { Matrix, ProgressCallback } from '../interface';
+import type { EmbeddingSpace, Matrix, ProgressCallback } from '../interface';
 import type { SplitRow, SplitTable } from '../data/splitRow';
 import { writeNpyMatrix } from '../data/npy';
 import { SPLIT_FILES } from '../data/splitDirectory';
+import { MANIFEST_FILE, MANIFEST_FORMAT, readSplitManifest, type ManifestProgress, type SplitColumn, type SplitManifest } from '../data/splitManifest';
 import type { Embedder } from './embedder';
-
-export type SplitColumn = keyof typeof SPLIT_FILES;
 
 /** The row field each column embeds. */
 export const COLUMN_INPUTS: Readonly<Record<SplitColumn, 'question' | 'model_answer' | 'reference_answer' | 'image'>> = {
@@ -51,51 +50,7 @@ export const COLUMN_INPUTS: Readonly<Record<SplitColumn, 'question' | 'model_ans
   image: 'image',
 };
 
-export const MANIFEST_FILE = 'manifest.json';
 const PARTIAL_DIRECTORY = '.partial';
-const MANIFEST_FORMAT = 'emishift-split-embeddings';
-
-export interface ManifestColumn {
-  /** The matrix file, relative to the split folder. */
-  file: string;
-  /** The row field that was embedded. */
-  input: string;
-  embedder: string;
-  dimension: number;
-  rows: number;
-  /** SHA-256 of the column's inputs in row order. */
-  contentHash: string;
-  /** SHA-256 of the written `.npy` file, to notice a file replaced behind the manifest's back. */
-  fileHash: string;
-  embeddedAt: string;
-}
-
-export interface ManifestProgress {
-  /** The partial data file, relative to the split folder. */
-  file: string;
-  embedder: string;
-  contentHash: string;
-  rows: number;
-  dimension?: number;
-  /** Rows whose float32 values are durably in `file`. */
-  rowsDone: number;
-}
-
-export interface SplitManifest {
-  format: typeof MANIFEST_FORMAT;
-  version: 1;
-  split: string;
-  source: string;
-  created: string;
-  updated: string;
-  rows: number;
-  /** Row order of every matrix: row i is question_ids[i]. */
-  questionIds: (string | number)[];
-  dimension: number;
-  embedders: { text: string; image: string | null };
-  columns: Partial<Record<SplitColumn, ManifestColumn>>;
-  inProgress: Partial<Record<SplitColumn, ManifestProgress>>;
-}
 
 export interface EmbedSplitOptions {
   textEmbedder: Embedder;
@@ -144,21 +99,6 @@ function fileHash(file: string): string {
   return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
 }
 
-/** Reads a split folder's manifest; undefined when absent or not ours (it is then rebuilt). */
-export function readSplitManifest(directory: string): SplitManifest | undefined {
-  const file = join(directory, MANIFEST_FILE);
-  if (!existsSync(file)) return undefined;
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as SplitManifest;
-    if (parsed?.format !== MANIFEST_FORMAT || parsed.version !== 1) return undefined;
-    parsed.columns ??= {};
-    parsed.inProgress ??= {};
-    return parsed;
-  } catch {
-    return undefined;
-  }
-}
-
 function writeManifest(directory: string, manifest: SplitManifest): void {
   manifest.updated = new Date().toISOString();
   const file = join(directory, MANIFEST_FILE);
@@ -187,6 +127,17 @@ function normalisedRows(matrix: Matrix, what: string): Float32Array {
     for (let c = 0; c < cols; c++) out[r * cols + c] = data[r * cols + c] / norm;
   }
   return out;
+}
+
+/** The space rows embedded by these embedders live in (every row is L2-normalised here). */
+export function embeddingSpaceOf(text: Embedder, image: Embedder | undefined, dimension: number): EmbeddingSpace {
+  return {
+    embedder: image && image.family !== text.family ? `${text.family}+${image.family}` : text.family,
+    text: { ...text.encoder },
+    image: image ? { ...image.encoder } : null,
+    dimension,
+    normalization: 'l2',
+  };
 }
 
 /**
@@ -277,6 +228,7 @@ export async function embedSplit(table: SplitTable, outDir: string, options: Emb
     questionIds: ids,
     dimension: textEmbedder.dimension,
     embedders: { text: textEmbedder.id, image: embedImages && imageEmbedder ? imageEmbedder.id : null },
+    ...(table.shift ? { shift: table.shift } : {}),
     columns: {},
     inProgress: previous?.inProgress ?? {},
   };
@@ -410,6 +362,7 @@ export async function embedSplit(table: SplitTable, outDir: string, options: Emb
     delete manifest.inProgress.image;
   }
   manifest.dimension = manifest.columns.text?.dimension ?? manifest.dimension;
+  manifest.space = embeddingSpaceOf(textEmbedder, embedImages ? imageEmbedder : undefined, manifest.dimension);
   writeManifest(outDir, manifest);
   const partialDirectory = join(outDir, PARTIAL_DIRECTORY);
   if (existsSync(partialDirectory) && readdirSync(partialDirectory).length === 0) rmdirSync(partialDirectory);

@@ -72,19 +72,16 @@ export {
   type TransformersImageEmbedderOptions,
 } from './transformersEmbedder';
 export { OpenAIEmbedder, EmbeddingServiceError, embeddingsEndpoint, type OpenAIEmbedderOptions } from './openaiEmbedder';
+export { embedSplit, columnContentHash, COLUMN_INPUTS, type EmbedSplitOptions, type EmbedSplitResult } from './embedSplit';
 export {
-  embedSplit,
   readSplitManifest,
-  columnContentHash,
-  COLUMN_INPUTS,
+  manifestDigest,
   MANIFEST_FILE,
-  type EmbedSplitOptions,
-  type EmbedSplitResult,
   type SplitManifest,
   type ManifestColumn,
   type ManifestProgress,
   type SplitColumn,
-} from './embedSplit';
+} from '../data/splitManifest';
 
 export const EMBEDDER_KINDS = ['builtin', 'transformers', 'openai'] as const;
 export type EmbedderKind = (typeof EMBEDDER_KINDS)[number];

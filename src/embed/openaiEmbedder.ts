@@ -14,7 +14,7 @@
  * here, whatever the server did.
  */
 import { InputError } from '../errors';
-import type { Matrix } from '../interface';
+import type { EncoderDescription, Matrix } from '../interface';
 import type { Embedder } from './embedder';
 import { l2NormalizeRows } from './pooling';
 
@@ -110,6 +110,8 @@ function decodeBase64Floats(text: string): number[] {
 
 export class OpenAIEmbedder implements Embedder {
   readonly id: string;
+  readonly family = 'openai';
+  readonly encoder: EncoderDescription;
   readonly model: string;
   readonly endpoint: URL;
   private readonly apiKey?: string;
@@ -147,6 +149,8 @@ export class OpenAIEmbedder implements Embedder {
     shown.username = '';
     shown.password = '';
     this.id = `openai-embeddings:${model}${this.requestDimensions ? `(dimensions ${this.requestDimensions})` : ''}@${shown.href}`;
+    // The server decides the pooling; the model name (and any shortened output) is what is known.
+    this.encoder = { model: this.requestDimensions ? `${model}(dimensions ${this.requestDimensions})` : model, pooling: 'as served by /v1/embeddings' };
   }
 
   /**

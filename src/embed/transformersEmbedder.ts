@@ -31,7 +31,8 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type * as TransformersModule from '@huggingface/transformers';
 import { InputError, isInputError } from '../errors';
-import type { Matrix } from '../interface';
+import type { EncoderDescription, Matrix } from '../interface';
+import { PAPER_IMAGE_POOLING, PAPER_TEXT_POOLING } from '../data/embeddingSpace';
 import type { Embedder } from './embedder';
 import { decodeImage } from './imageDecode';
 import { l2NormalizeRows, meanExcludingFirstToken, poolXlmRobertaEmbeddingLayer, type EmbeddingLayerTables } from './pooling';
@@ -596,6 +597,8 @@ export interface TransformersTextEmbedderOptions extends ModelLocationOptions {
  */
 export class XlmRobertaEmbeddingLayerEmbedder implements Embedder {
   readonly id: string;
+  readonly family = 'transformers';
+  readonly encoder: EncoderDescription;
   readonly dimension: number;
   readonly directory: string;
   private readonly config: Record<string, unknown>;
@@ -613,6 +616,7 @@ export class XlmRobertaEmbeddingLayerEmbedder implements Embedder {
     this.maxLength = Math.min(options.maxLength ?? 512, positions - paddingIdx - 1);
     if (!(this.maxLength >= 2)) throw new InputError(`maxLength must allow at least <s> and </s>, got ${this.maxLength}`, { field: 'maxLength' });
     this.id = `transformers:xlm-roberta-embedding-layer-mean(max ${this.maxLength}):${describeModelDirectory(this.directory)}`;
+    this.encoder = { model: describeModelDirectory(this.directory), pooling: PAPER_TEXT_POOLING };
   }
 
   /** Loads the tokenizer and indexes the weights; called by the first embedding otherwise. */
@@ -681,6 +685,8 @@ export interface TransformersImageEmbedderOptions extends ModelLocationOptions {
  */
 export class ClipVisionEmbedder implements Embedder {
   readonly id: string;
+  readonly family = 'transformers';
+  readonly encoder: EncoderDescription;
   readonly dimension: number;
   readonly directory: string;
   private readonly options: TransformersImageEmbedderOptions;
@@ -707,6 +713,7 @@ export class ClipVisionEmbedder implements Embedder {
       throw new InputError(`batchSize must be a positive integer, got ${options.batchSize}`, { field: 'batchSize' });
     }
     this.id = `transformers:clip-vision-patch-mean(${dtype}):${describeModelDirectory(this.directory)}`;
+    this.encoder = { model: describeModelDirectory(this.directory), pooling: PAPER_IMAGE_POOLING };
   }
 
   ready(): Promise<void> {

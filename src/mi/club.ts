@@ -3,9 +3,17 @@
  * q(y | x) = N(μ(x), diag(exp(logvar(x)))) and the contrastive log-ratio upper bound
  * estimate. Construct it from parameters (trained here, or loaded from a file).
  */
-import type { EmbeddingSet, Matrix, MutualInformationEstimator } from '../interface';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { InputError } from '../errors';
+import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, MutualInformationEstimator, ProgressCallback } from '../interface';
+import { describeSpace, spaceMismatch } from '../data/embeddingSpace';
+import { readClubFile, saveClub } from './clubFile';
+import { clubPresetSettings, type ClubPresetName, type ClubTrainingSettings } from './clubPresets';
+import { pooledTrainingPairs } from './pooledPairs';
+import type { TrainClubResult, TrainEngine } from './trainClub';
 import { queryEmbedding } from './queryEmbedding';
-import type { ClubParameters } from './clubParameters';
+import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
 import { clubEstimateFromForward } from './clubEstimate';
 import { assertClubInput, assertClubParameters, clubForwardPortable, type ClubForward } from './clubModel';
 
@@ -38,12 +46,158 @@ export async function clubForward(params: ClubParameters, x: Matrix, engine: Clu
   return { rows: x.rows, yDim: params.yDim, mu, logvar };
 }
 
+/** Where a CLUB estimator's weights came from: the space it was fitted in, and its file or training. */
+export interface ClubOrigin {
+  space?: EmbeddingSpace;
+  file?: { path: string; sha256: string; recognizedAs?: string };
+  training?: { preset?: string; settings: Readonly<Record<string, unknown>>; pairs?: number; digest?: string; reused?: boolean };
+}
+
+export interface ClubFitOptions {
+  /** Settings that replace the preset's (epochs, batchSize, learningRate, hiddenDim, seed, validationFraction). */
+  overrides?: Partial<ClubTrainingSettings>;
+  /** Training engine (default: native when installed). */
+  trainEngine?: TrainEngine;
+  /** Threads for native training (default: all cores). */
+  threads?: number;
+  /** Engine for the estimates of the fitted estimator. */
+  engine?: ClubEngine;
+  /**
+   * A `.safetensors` file used as a cache: when it holds weights trained on the same pairs with
+   * the same settings (its recorded digest), they are loaded instead of training; otherwise the
+   * new weights are saved there.
+   */
+  cacheFile?: string;
+  /** Continue from these weights instead of a fresh initialisation (part of the cache key). */
+  initial?: ClubParameters;
+  onProgress?: ProgressCallback;
+}
+
+/** Training pairs with the space they live in: sets are pooled (z, z_y), sorted by name. */
+type FitData = readonly EmbeddingSet[] | { x: Matrix; y: Matrix; space?: EmbeddingSpace };
+
+function byName(a: EmbeddingSet, b: EmbeddingSet): number {
+  const left = a.name ?? '';
+  const right = b.name ?? '';
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** The one space every set is in; undefined when any set's space is unknown; an InputError when they differ. */
+function commonSpace(sets: readonly EmbeddingSet[]): EmbeddingSpace | undefined {
+  if (sets.some((set) => set.space === undefined)) return undefined;
+  const first = sets[0].space as EmbeddingSpace;
+  for (const set of sets) {
+    const reason = spaceMismatch(set.space as EmbeddingSpace, first);
+    if (reason) {
+      throw new InputError(`is in space ${describeSpace(set.space as EmbeddingSpace)} but '${sets[0].name}' is in ${describeSpace(first)} (${reason}): CLUB trains on pairs of one space`, {
+        field: set.name ?? 'split',
+      });
+    }
+  }
+  return first;
+}
+
+function trainingDigest(x: Matrix, y: Matrix, settings: ClubTrainingSettings, initial?: ClubParameters): string {
+  const bytes = (data: Float32Array | Float64Array) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const hash = createHash('sha256').update(JSON.stringify(settings)).update(bytes(x.data)).update(bytes(y.data));
+  if (initial) for (const tensor of CLUB_TENSORS) hash.update(bytes(initial[tensor.field]));
+  return hash.digest('hex');
+}
+
 export class ClubEstimator implements MutualInformationEstimator {
+  /** The training run that produced the weights, when `fit` trained them in this process. */
+  training?: TrainClubResult;
+
   constructor(
     readonly parameters: ClubParameters,
     readonly engine: ClubEngine = 'auto',
+    readonly origin: ClubOrigin = {},
   ) {
     assertClubParameters(parameters);
+  }
+
+  /** Reads a CLUB file: the project's `.safetensors` (with its recorded space and training) or a `.pt` checkpoint. */
+  static load(file: string, engine: ClubEngine = 'auto'): ClubEstimator {
+    const contents = readClubFile(file);
+    const { metadata } = contents;
+    let settings: Record<string, unknown> | undefined;
+    try {
+      settings = metadata.settings === undefined ? undefined : (JSON.parse(metadata.settings) as Record<string, unknown>);
+    } catch {
+      settings = { unparsed: metadata.settings };
+    }
+    return new ClubEstimator(contents.parameters, engine, {
+      ...(contents.space ? { space: contents.space } : {}),
+      file: { path: file, sha256: contents.sha256, ...(contents.recognizedAs ? { recognizedAs: contents.recognizedAs } : {}) },
+      ...(settings
+        ? {
+            training: {
+              ...(metadata.preset ? { preset: metadata.preset } : {}),
+              settings,
+              ...(metadata.pairs ? { pairs: Number(metadata.pairs) } : {}),
+              ...(metadata.training_digest ? { digest: metadata.training_digest } : {}),
+            },
+          }
+        : {}),
+    });
+  }
+
+  /**
+   * Trains CLUB on pooled (z, z_y) pairs — every set's query embeddings with its reference
+   * answers, sets in name order so the result does not depend on the order they are given in —
+   * with a named preset (`small` by default; see CLUB_PRESETS) and optional overrides.
+   */
+  static async fit(data: FitData, preset: ClubPresetName | string = 'small', options: ClubFitOptions = {}): Promise<ClubEstimator> {
+    const settings = clubPresetSettings(preset, options.overrides);
+    let x: Matrix;
+    let y: Matrix;
+    let space: EmbeddingSpace | undefined;
+    if (Array.isArray(data)) {
+      const sets = [...(data as readonly EmbeddingSet[])].sort(byName);
+      if (sets.length === 0) throw new InputError('no splits to train CLUB on', { field: 'sets' });
+      space = commonSpace(sets);
+      ({ x, y } = pooledTrainingPairs(sets));
+    } else {
+      ({ x, y, space } = data as { x: Matrix; y: Matrix; space?: EmbeddingSpace });
+    }
+    const digest = trainingDigest(x, y, settings, options.initial);
+    const training = { preset, settings: { ...settings }, pairs: x.rows, digest };
+    if (options.cacheFile && existsSync(options.cacheFile)) {
+      try {
+        const cached = readClubFile(options.cacheFile);
+        if (cached.metadata.training_digest === digest) {
+          return new ClubEstimator(cached.parameters, options.engine, { ...(space ? { space } : {}), training: { ...training, reused: true } });
+        }
+      } catch {
+        // A damaged or foreign cache file is retrained and replaced below.
+      }
+    }
+    const { trainClub } = await import('./trainClub');
+    const result = await trainClub(x, y, { ...settings, initial: options.initial, engine: options.trainEngine, threads: options.threads, onProgress: options.onProgress });
+    const estimator = new ClubEstimator(result.parameters, options.engine, { ...(space ? { space } : {}), training: { ...training, reused: false } });
+    estimator.training = result;
+    if (options.cacheFile) estimator.save(options.cacheFile);
+    return estimator;
+  }
+
+  /** Saves the weights as `.safetensors`, recording the space and training settings for the next reader. */
+  save(file: string, extraMetadata: Record<string, string> = {}): void {
+    const { space, training } = this.origin;
+    saveClub(file, this.parameters, {
+      ...(space ? { embedding_space: JSON.stringify(space) } : {}),
+      ...(training?.preset ? { preset: training.preset } : {}),
+      ...(training ? { settings: JSON.stringify(training.settings) } : {}),
+      ...(training?.pairs !== undefined ? { pairs: String(training.pairs) } : {}),
+      ...(training?.digest ? { training_digest: training.digest } : {}),
+      ...(this.training ? { best_epoch: String(this.training.bestEpoch), final_train_loss: String(this.training.finalTrainLoss) } : {}),
+      ...extraMetadata,
+    });
+  }
+
+  /** How this estimator was made, for the provenance of results computed with it. */
+  get description(): EstimatorDescription {
+    const { xDim, yDim, hiddenDim } = this.parameters;
+    return { name: 'club', network: { x_dim: xDim, y_dim: yDim, hidden_dim: hiddenDim }, engine: this.resolvedEngine(), ...this.origin };
   }
 
   /** Which engine runs the network: 'onnxruntime-node' (native) or 'portable' (TypeScript). */

@@ -8,7 +8,10 @@
  * Either way the keys and shapes must be exactly the CLUB network's; anything else is refused
  * with a message naming the offending keys.
  */
+import { createHash } from 'node:crypto';
 import { InputError } from '../errors';
+import type { EmbeddingSpace } from '../interface';
+import { PAPER_SPACE } from '../data/embeddingSpace';
 import { readInputFile } from '../data/inputFile';
 import { writeFileAtomic } from '../data/atomicWrite';
 import { firstNonFinite } from '../linalg/matrix';
@@ -127,16 +130,57 @@ export function clubParametersFromStateDict(tensors: Map<string, LoadedTensor>, 
   return params as unknown as ClubParameters;
 }
 
-/** Loads CLUB weights from the project's safetensors file or the authors' `.pt` checkpoint. */
-export function loadClub(file: string): ClubParameters {
+/** SHA-256 of the authors' `CLUB_global.pt` (deeplearning-wisc/mllmshift-emi, `estimator_ckpt/`). */
+export const AUTHORS_CHECKPOINT_SHA256 = '99ab062638de898356d087907b450d4cba755541eff49b877158c9b9b831b116';
+
+/** What a CLUB file holds besides its weights. */
+export interface ClubFileContents {
+  parameters: ClubParameters;
+  /** SHA-256 of the file's bytes (hex). */
+  sha256: string;
+  /** The safetensors `__metadata__` strings (empty for a `.pt` checkpoint). */
+  metadata: Record<string, string>;
+  /** The embedding space the weights were trained in, when the file records it or is the authors' checkpoint. */
+  space?: EmbeddingSpace;
+  /** Set when the file is a checkpoint emishift knows by its hash. */
+  recognizedAs?: string;
+}
+
+function recordedSpace(metadata: Record<string, string>, file: string): EmbeddingSpace | undefined {
+  if (metadata.embedding_space === undefined) return undefined;
+  try {
+    const space = JSON.parse(metadata.embedding_space) as EmbeddingSpace;
+    if (typeof space?.text?.model === 'string' && typeof space.dimension === 'number') return space;
+  } catch {
+    // Reported below: a space that cannot be read is no space.
+  }
+  throw new InputError('the recorded embedding_space is not a valid embedding space', { file, field: '__metadata__.embedding_space' });
+}
+
+/** Reads a CLUB file (the project's safetensors or the authors' `.pt`) with its hash, metadata and space. */
+export function readClubFile(file: string): ClubFileContents {
   const bytes = readInputFile(file);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
   // A zip archive (torch.save) starts with "PK"; safetensors starts with its header length.
   if (bytes.length >= 2 && bytes[0] === 0x50 && bytes[1] === 0x4b) {
-    return clubParametersFromStateDict(readTorchStateDict(bytes, file) as Map<string, LoadedTensor>, file);
+    const parameters = clubParametersFromStateDict(readTorchStateDict(bytes, file) as Map<string, LoadedTensor>, file);
+    const authors = sha256 === AUTHORS_CHECKPOINT_SHA256;
+    return {
+      parameters,
+      sha256,
+      metadata: {},
+      ...(authors ? { space: PAPER_SPACE, recognizedAs: "the authors' CLUB_global.pt (Oh et al., ICML 2025)" } : {}),
+    };
   }
   const { tensors, metadata } = parseSafetensors(bytes, file);
   if (metadata.format !== undefined && metadata.format !== FORMAT) {
     throw new InputError(`safetensors file of format '${metadata.format}', expected '${FORMAT}'`, { file });
   }
-  return clubParametersFromStateDict(tensors, file);
+  const space = recordedSpace(metadata, file);
+  return { parameters: clubParametersFromStateDict(tensors, file), sha256, metadata, ...(space ? { space } : {}) };
+}
+
+/** Loads CLUB weights from the project's safetensors file or the authors' `.pt` checkpoint. */
+export function loadClub(file: string): ClubParameters {
+  return readClubFile(file).parameters;
 }

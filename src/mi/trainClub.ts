@@ -11,6 +11,7 @@ import { clubLossFromForward } from './clubEstimate';
 import { initClubParameters } from './clubModel';
 import type { ClubParameters } from './clubParameters';
 import type { ClubTrainer } from './clubTrainer';
+import { CLUB_PRESETS } from './clubPresets';
 
 /** 'native': ONNX Runtime's multi-threaded kernels; 'tfjs': TensorFlow.js (tfjs-node when installed, else WASM). */
 export type TrainEngine = 'auto' | 'native' | 'tfjs';
@@ -53,7 +54,8 @@ export interface TrainClubResult {
   seconds: number;
 }
 
-export const TRAIN_DEFAULTS = { epochs: 50, batchSize: 2048, learningRate: 1e-3, seed: 0, hiddenDim: 250, validationFraction: 0 } as const;
+/** Settings `trainClub` uses for what it is not given: the `paper` preset. */
+export const TRAIN_DEFAULTS = CLUB_PRESETS.paper;
 
 function positiveInteger(value: number, field: string): number {
   if (!Number.isInteger(value) || value < 1) throw new InputError(`expected a positive integer, got ${value}`, { field });

@@ -4,8 +4,7 @@
  * and is reused when its inputs are unchanged (embeddings by content hash, CLUB by a digest of
  * its training pairs), so a rerun only redoes what changed.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../data/atomicWrite';
@@ -14,10 +13,8 @@ import type { SplitTable } from '../data/splitRow';
 import { readSplitDirectory } from '../data/splitDirectory';
 import { createEmbedder, embedSplit } from '../embed/index';
 import { ClubEstimator } from '../mi/club';
-import { loadClub, saveClub } from '../mi/clubFile';
-import type { ClubParameters } from '../mi/clubParameters';
-import { pooledTrainingPairs } from '../mi/pooledPairs';
-import { trainClub } from '../mi/trainClub';
+import type { ClubPresetName, ClubTrainingSettings } from '../mi/clubPresets';
+import type { Invocation } from '../sweep/provenance';
 import { sweepSplits, type SweepResult } from '../sweep/sweep';
 import { toResultsJson, type ResultsJson } from '../sweep/resultsJson';
 
@@ -26,11 +23,18 @@ export interface JobOptions {
   outDir: string;
   /** The ID split's name (one of the tables). */
   idSplit: string;
-  club?: { epochs?: number; batchSize?: number; learningRate?: number; hiddenDim?: number; seed?: number };
+  /** CLUB's training: a named preset (default `small`) and settings that override it. */
+  club?: { preset?: ClubPresetName } & Partial<ClubTrainingSettings>;
   onProgress?: ProgressCallback;
   /** Extra per-split numbers to record beside EMI (e.g. accuracy), keyed by split name. */
   quality?: Record<string, number>;
+  /** The results key of `quality` (default `QUALITY`) and its name in words. */
   qualityName?: string;
+  qualityLabel?: string;
+  /** What was run (a config file), for the provenance. */
+  invocation?: Invocation;
+  /** Receives one-line warnings; default: console.warn. */
+  warn?: (message: string) => void;
 }
 
 export interface JobResult {
@@ -39,35 +43,6 @@ export interface JobResult {
   resultsFile: string;
   reportFile: string;
   clubReused: boolean;
-}
-
-function digestPairs(x: Float32Array, y: Float32Array, settings: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(settings))
-    .update(new Uint8Array(x.buffer, x.byteOffset, x.byteLength))
-    .update(new Uint8Array(y.buffer, y.byteOffset, y.byteLength))
-    .digest('hex');
-}
-
-/** CLUB trained on the pooled (z, z_y) pairs of every split, or the saved one when they are unchanged. */
-async function trainedClub(directories: string[], names: string[], file: string, options: JobOptions): Promise<{ parameters: ClubParameters; reused: boolean }> {
-  const sets = directories.map((directory, i) => readSplitDirectory(directory, names[i]));
-  const { x, y } = pooledTrainingPairs(sets);
-  const settings = { epochs: 200, batchSize: 256, learningRate: 3e-3, hiddenDim: 64, seed: 0, ...options.club };
-  const digest = digestPairs(x.data as Float32Array, y.data as Float32Array, settings);
-  if (existsSync(file)) {
-    try {
-      const bytes = readFileSync(file);
-      const headerLength = Number(bytes.readBigUInt64LE(0));
-      const metadata = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')).__metadata__ ?? {};
-      if (metadata.training_digest === digest) return { parameters: loadClub(file), reused: true };
-    } catch {
-      // A damaged or foreign file is not reused: it is retrained and replaced below.
-    }
-  }
-  const result = await trainClub(x, y, { ...settings, onProgress: options.onProgress ? ({ done, total }) => options.onProgress!({ done, total, label: 'CLUB epoch' }) : undefined });
-  saveClub(file, result.parameters, { training_digest: digest, settings: JSON.stringify(settings), final_train_loss: String(result.finalTrainLoss) });
-  return { parameters: result.parameters, reused: false };
 }
 
 /** Runs the job on loaded split tables (each with model answers). */
@@ -85,16 +60,25 @@ export async function runJob(tables: readonly SplitTable[], options: JobOptions)
     options.onProgress?.({ done: index + 1, total: tables.length, label: `embedded ${table.name}` });
   }
   const names = tables.map((table) => table.name);
-  const club = await trainedClub(directories, names, join(options.outDir, 'club.safetensors'), options);
-  const estimator = new ClubEstimator(club.parameters);
-  const sources = names.map((name, i) => ({ name, location: directories[i], load: () => readSplitDirectory(directories[i], name) }));
+  const sets = directories.map((directory, i) => readSplitDirectory(directory, names[i]));
+  const { preset = 'small', ...overrides } = options.club ?? {};
+  const estimator = await ClubEstimator.fit(sets, preset, {
+    overrides,
+    cacheFile: join(options.outDir, 'club.safetensors'),
+    onProgress: options.onProgress ? ({ done, total }) => options.onProgress!({ done, total, label: 'CLUB epoch' }) : undefined,
+  });
+  const clubReused = estimator.origin.training?.reused === true;
+  const sources = sets.map((set, i) => ({ name: names[i], location: directories[i], load: () => set }));
   const sweep = await sweepSplits(sources.find((source) => source.name === options.idSplit)!, sources.filter((source) => source.name !== options.idSplit), estimator, {
+    invocation: options.invocation ?? { api: 'runJob' },
+    warn: options.warn,
     onProgress: options.onProgress ? ({ done, total, label }) => options.onProgress!({ done, total, label: `compared ${label}` }) : undefined,
   });
-  const results = toResultsJson(sweep, { club_engine: estimator.resolvedEngine(), club_reused: club.reused });
+  const results = toResultsJson(sweep, { club_engine: estimator.resolvedEngine(), club_reused: clubReused });
   if (options.quality) {
     const { spearman, kendallTauB } = await import('../stats/correlation');
     const name = options.qualityName ?? 'QUALITY';
+    results.quality = { key: name, label: options.qualityLabel ?? name.toLowerCase(), higher_is_better: true };
     const splits = Object.keys(results.EMI).filter((split) => options.quality![split] !== undefined);
     results[name] = Object.fromEntries(splits.map((split) => [split, options.quality![split]]));
     const emi = splits.map((split) => results.EMI[split]);
@@ -110,5 +94,5 @@ export async function runJob(tables: readonly SplitTable[], options: JobOptions)
   const { buildReport } = await import('../report/html');
   const reportFile = join(options.outDir, 'report.html');
   writeFileAtomic(reportFile, buildReport(results, { source: resultsFile, generatedAt: 'reproducible run' }));
-  return { sweep, results, resultsFile, reportFile, clubReused: club.reused };
+  return { sweep, results, resultsFile, reportFile, clubReused };
 }

@@ -3,6 +3,8 @@
  * split name to number; `PearsonR`, `PearsonPval` for EMID against the bound over OOD splits),
  * extended with the four RJSD term maps, the MI estimates, and rank correlations.
  */
+import type { ShiftDescription } from '../interface';
+import type { ResultProvenance } from './provenance';
 import type { Interval, PairComparison, SweepResult } from './sweep';
 
 export interface ResultsJson {
@@ -25,6 +27,10 @@ export interface ResultsJson {
   SpearmanPval: number | null;
   KendallTau: number | null;
   KendallPval: number | null;
+  /** What the generator or the scenario catalog knew of each split's shift. */
+  SHIFT?: Record<string, ShiftDescription>;
+  /** How the results were made (see ResultProvenance). */
+  provenance?: ResultProvenance;
   [extra: string]: unknown;
 }
 
@@ -58,6 +64,9 @@ export function toResultsJson(result: SweepResult, extra: Record<string, unknown
     KendallPval: correlation?.kendall.pValue ?? null,
     eigenproblems: result.eigenproblems,
   };
+  // Figures accept hand-made SweepResult-like objects too, which may carry no provenance.
+  const shifts = Object.entries(result.provenance?.splits ?? {}).flatMap(([name, split]) => (split.shift ? [[name, split.shift] as const] : []));
+  if (shifts.length > 0) json.SHIFT = Object.fromEntries(shifts);
   if (result.bootstrap) {
     const { sourceEmi, ...settings } = result.bootstrap;
     json.bootstrap = settings;
@@ -69,6 +78,7 @@ export function toResultsJson(result: SweepResult, extra: Record<string, unknown
     json.KendallTau_CI = correlation?.kendall.interval ?? null;
   }
   if (result.entropyScale !== undefined) json.EMID_UB_FULL = byTarget(comparisons, (c) => c.emidUpperBoundFull ?? NaN);
+  if (result.provenance) json.provenance = result.provenance;
   return json;
 }
 

@@ -21,6 +21,7 @@ import { emi, type EmiResult } from '../mi/emi';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, type BootstrapOptions } from '../stats/bootstrap';
 import { emidInterval, emidUpperBoundInterval, emiInterval } from '../stats/shiftIntervals';
+import { buildProvenance, estimatorDescription, SpaceGuard, splitRecord, type Invocation, type ResultProvenance, type SplitRecord } from './provenance';
 
 /** A percentile bootstrap interval [lower, upper]. */
 export type Interval = [number, number];
@@ -38,6 +39,8 @@ export interface PairComparison {
   emidUpperBoundFull?: number;
   /** Bootstrap intervals (resampling each split's rows), when asked for. */
   intervals?: { sourceEmi: Interval; targetEmi: Interval; emid: Interval; emidUpperBound: Interval };
+  /** The OOD split as the provenance records it (space, manifest digest, shift). */
+  targetSplit: SplitRecord;
 }
 
 export interface CorrelationSummary {
@@ -61,6 +64,8 @@ export interface SweepResult {
   eigenproblems: DivergenceCounts;
   /** The ID split's EMI interval and the settings, when bootstrap intervals were asked for. */
   bootstrap?: { resamples: number; confidence: number; seed: number; method: string; sourceEmi: Interval };
+  /** How the result was made: estimator, spaces, settings, warnings. */
+  provenance: ResultProvenance;
 }
 
 /** A split that is read only when the sweep reaches it. */
@@ -90,6 +95,15 @@ export interface SweepOptions {
    * 7 eigenproblems per resample and comparison.
    */
   bootstrap?: BootstrapOptions;
+  /**
+   * Run even when a split's embedding space differs from the estimator's or the ID split's
+   * (recorded in the provenance). Without it such a split is a SpaceMismatchError.
+   */
+  allowSpaceMismatch?: boolean;
+  /** Receives one-line warnings (splits whose space is unknown, …); default: console.warn. */
+  warn?: (message: string) => void;
+  /** What was run, for the provenance (default: the library call). */
+  invocation?: Invocation;
 }
 
 interface PreparedSplit {
@@ -106,10 +120,17 @@ function assertComparable(source: EmbeddingSet, target: EmbeddingSet, location: 
   }
 }
 
-async function prepare(split: SplitSource, estimator: MutualInformationEstimator, solver: EigenSolver, source?: PreparedSplit & { set: EmbeddingSet }): Promise<PreparedSplit & { set: EmbeddingSet }> {
+async function prepare(
+  split: SplitSource,
+  estimator: MutualInformationEstimator,
+  solver: EigenSolver,
+  guard: SpaceGuard,
+  source?: PreparedSplit & { set: EmbeddingSet },
+): Promise<PreparedSplit & { set: EmbeddingSet }> {
   const location = split.location ?? split.name;
   const set = split.load();
   if (source) assertComparable(source.set, set, location, source.name);
+  guard.check(split.name, location, set, source ? { name: source.name, set: source.set } : undefined);
   try {
     return { name: split.name, set, emi: await emi(set, estimator), moments: setMoments(set, solver) };
   } catch (error) {
@@ -152,9 +173,11 @@ export async function sweepSplits(
   const completed = new Map((options.completed ?? []).map((comparison) => [comparison.target, comparison]));
   const cache = new DivergenceCache(mixture);
   const total = oodSplits.length;
+  const description = estimatorDescription(estimator);
+  const guard = new SpaceGuard(description, options.allowSpaceMismatch ?? false);
   let done = 0;
   try {
-    const source = await prepare(idSplit, estimator, solver);
+    const source = await prepare(idSplit, estimator, solver, guard);
     const settings = options.bootstrap ? await bootstrapSettings(source.set, estimator, options.bootstrap) : undefined;
     const comparisons: PairComparison[] = new Array(oodSplits.length);
     const compareOne = async (index: number): Promise<void> => {
@@ -163,7 +186,7 @@ export async function sweepSplits(
       if (resumed) {
         comparisons[index] = resumed;
       } else {
-        const target = await prepare(split, estimator, solver, source);
+        const target = await prepare(split, estimator, solver, guard, source);
         const terms = await boundTermsOfMoments(source.moments, target.moments, cache);
         const bound = boundFromTerms(terms, options.entropyScale);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
@@ -177,6 +200,7 @@ export async function sweepSplits(
           emidUpperBound: bound.value,
           ...(bound.full !== undefined ? { emidUpperBoundFull: bound.full } : {}),
           ...(intervals ? { intervals } : {}),
+          targetSplit: splitRecord(target.set),
         };
         comparisons[index] = comparison;
         options.onComparison?.(comparison);
@@ -193,6 +217,20 @@ export async function sweepSplits(
 
     const emiBySplit: Record<string, EmiResult> = { [source.name]: source.emi };
     for (const comparison of comparisons) emiBySplit[comparison.target] = comparison.targetEmi;
+    const warnings = guard.warnings();
+    const warn = options.warn ?? ((message: string) => console.warn(`emishift: warning: ${message}`));
+    for (const line of warnings) warn(line);
+    const provenance = buildProvenance({
+      invocation: options.invocation ?? { api: 'sweepSplits' },
+      estimator: description,
+      id_split: source.name,
+      splits: Object.fromEntries([[source.name, splitRecord(source.set)], ...comparisons.map((c) => [c.target, c.targetSplit] as const)]),
+      mixture,
+      entropy_scale: options.entropyScale ?? null,
+      bootstrap: settings ? { resamples: settings.resamples, confidence: settings.confidence, seed: settings.seed, method: settings.method } : null,
+      space_check: guard.summary(),
+      warnings,
+    });
     return {
       idSplit: source.name,
       mixture,
@@ -206,6 +244,7 @@ export async function sweepSplits(
       ),
       eigenproblems: cache.eigenproblemCounts(),
       ...(settings ? { bootstrap: settings } : {}),
+      provenance,
     };
   } finally {
     if (ownSolver) await solver.close();
@@ -233,20 +272,20 @@ async function bootstrapSettings(source: EmbeddingSet, estimator: MutualInformat
   };
 }
 
-/** One ID/OOD comparison (a sweep of one). */
+/** One ID/OOD comparison (a sweep of one), with its provenance. */
 export async function comparePair(
   source: EmbeddingSet,
   target: EmbeddingSet,
   estimator: MutualInformationEstimator,
   options: Omit<SweepOptions, 'completed' | 'onComparison' | 'concurrency'> & { locations?: [string, string] } = {},
-): Promise<PairComparison> {
+): Promise<PairComparison & { provenance: ResultProvenance }> {
   const result = await sweepSplits(
     { name: source.name ?? 'source', location: options.locations?.[0], load: () => source },
     [{ name: target.name ?? 'target', location: options.locations?.[1], load: () => target }],
     estimator,
-    options,
+    { invocation: { api: 'comparePair' }, ...options },
   );
-  return result.comparisons[0];
+  return { ...result.comparisons[0], provenance: result.provenance };
 }
 
 /** Checks that the ID split is among the split names, with a message listing them. */

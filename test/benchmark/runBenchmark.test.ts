@@ -38,6 +38,23 @@ test('generated benchmark: accuracy falls and the bound grows with severity; EMI
   const emiAccuracy = result.results.EMI_vs_ACCURACY as { spearman_rho: number; n: number };
   assert.equal(emiAccuracy.n, 43);
   assert.ok(emiAccuracy.spearman_rho > 0.5, `EMI vs accuracy rho = ${emiAccuracy.spearman_rho}`);
+  // The results say how they were made: CLUB's preset and settings, each split's embedder and
+  // manifest, and every split's real shift family (which colours the figures).
+  const provenance = result.results.provenance!;
+  assert.equal(provenance.estimator.training?.preset, 'small');
+  assert.equal(provenance.estimator.training?.settings.hiddenDim, 64);
+  assert.equal(Object.keys(provenance.splits).length, 43);
+  for (const [name, split] of Object.entries(provenance.splits)) {
+    assert.equal(split.space?.embedder, 'builtin', name);
+    assert.match(split.manifest_digest ?? '', /^sha256:/, name);
+  }
+  const shifts = result.results.SHIFT!;
+  assert.equal(Object.keys(shifts).length, 43);
+  assert.equal(shifts.shift_none.family, 'none');
+  assert.equal(shifts.shift_defocus_blur_5.label, 'defocus blur');
+  assert.equal(shifts.shift_defocus_blur_5.severity, 5);
+  assert.equal(shifts.shift_frost_1_keyboard_typos_3.modality, 'joint');
+  assert.deepEqual(result.results.quality, { key: 'ACCURACY', label: 'accuracy', higher_is_better: true });
   // A rerun reuses the trained model and CLUB and reproduces every number.
   const again = await runShiftBenchmark({ outDir, seed: 2025, trainQueries: 300, splitQueries: 60, modelEpochs: 10 });
   assert.equal(again.modelReused, true);

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeDriftingSplit } from '../support/textSplits';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'emishift.js');
 const run = (...args: string[]) => {
@@ -11,24 +12,11 @@ const run = (...args: string[]) => {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 };
 
-const WORDS = ['red', 'blue', 'circle', 'square', 'left', 'right', 'top', 'two', 'three', 'picture'];
-
-/** A split whose model answers drift further from the references as `drift` grows. */
-function writeSplit(file: string, drift: number): void {
-  const lines = Array.from({ length: 24 }, (_, i) => {
-    const reference = `The ${WORDS[i % 10]} ${WORDS[(i * 3) % 10]} is at the ${WORDS[(i * 7) % 10]}.`;
-    const answer = drift === 0 ? reference : `${WORDS[(i + drift) % 10]} ${'maybe '.repeat(drift)}${reference.slice(0, Math.max(5, reference.length - 6 * drift))}`;
-    const question = `${'Please '.repeat(drift % 2)}What is shown in image ${i}?`;
-    return JSON.stringify({ question_id: i, question, reference_answer: reference, model_answer: answer });
-  });
-  writeFileSync(file, lines.join('\n') + '\n');
-}
-
 test('run --config: the whole job from split files, reused on a rerun; a bad config exits 2', () => {
   const dir = mkdtempSync(join(tmpdir(), 'emishift-run-'));
   const splits = [0, 1, 2, 3].map((drift) => {
     const file = join(dir, `split${drift}.jsonl`);
-    writeSplit(file, drift);
+    writeDriftingSplit(file, drift);
     return { file: `split${drift}.jsonl` };
   });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ id: 'split0', out: 'job', splits, club: { epochs: 20 } }));

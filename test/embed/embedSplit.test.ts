@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuiltinImageEmbedder } from '../../src/embed/builtinImage';
 import { BuiltinTextEmbedder } from '../../src/embed/builtinText';
-import { embedSplit, readSplitManifest, type SplitColumn } from '../../src/embed/embedSplit';
+import { embedSplit } from '../../src/embed/embedSplit';
+import { readSplitManifest, type SplitColumn } from '../../src/data/splitManifest';
 import type { Embedder } from '../../src/embed/embedder';
 import type { SplitTable } from '../../src/data/splitRow';
 import { readNpyMatrix } from '../../src/data/npy';
@@ -29,6 +30,12 @@ class Recording implements Embedder {
   ) {}
   get dimension(): number {
     return this.inner.dimension;
+  }
+  get family(): string {
+    return this.inner.family;
+  }
+  get encoder() {
+    return this.inner.encoder;
   }
   private tick(count: number): void {
     if (this.calls >= this.dieAfterCalls) throw new Error('killed');
@@ -190,6 +197,8 @@ test('missing model answers are an InputError naming the question_ids', async ()
 test('an embedder of the wrong dimension is an InputError', async () => {
   const small: Embedder = {
     id: 'small',
+    family: 'test',
+    encoder: { model: 'constant', pooling: 'none' },
     dimension: 16,
     embedTexts: async (texts) => ({ rows: texts.length, cols: 16, data: new Float32Array(texts.length * 16).fill(0.25) }),
   };

@@ -14,6 +14,7 @@ const comparison = (target: string): PairComparison => ({
   emid: 0.05,
   terms: { jsdV: 0.1, jsdT: 0.2, jsdPy: 0.3, jsdQy: 0.4 },
   emidUpperBound: 1.5,
+  targetSplit: { rows: 90, space: null, manifest_digest: null },
 });
 
 test('a checkpoint keeps finished comparisons across reopenings and ignores a cut-off last line', () => {

@@ -1,7 +1,7 @@
 import type { Command } from '../main';
 import { parseCommandArgs, requireOption } from '../args';
 import { formatNumber, formatTable, printJson } from '../output';
-import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, loadClubEstimator } from './shared';
+import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, comparisonContext, loadClubEstimator, SPACE_OPTIONS, SPACE_USAGE, withSpaceHint } from './shared';
 
 const OPTIONS = {
   source: { type: 'string' },
@@ -14,6 +14,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   interval: { type: 'string' },
   json: { type: 'boolean' },
+  ...SPACE_OPTIONS,
 } as const;
 
 export const pairCommand: Command = {
@@ -27,7 +28,9 @@ export const pairCommand: Command = {
     '  --mixture        RJSD mixture: sample-weighted (the reference\'s, default) or equal',
     '  --entropy-scale  Ĥ for the full bound (adds emid_ub_full)',
     ...BOOTSTRAP_USAGE,
-    '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci)',
+    ...SPACE_USAGE,
+    '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci;',
+    '                   `provenance`: emishift version, command, estimator file and SHA-256, each split\'s space)',
   ].join('\n'),
   async run(argv) {
     const options = parseCommandArgs('pair', argv, OPTIONS);
@@ -41,13 +44,17 @@ export const pairCommand: Command = {
     const estimator = await loadClubEstimator(clubFile);
     const source = readSplitDirectory(sourceDir);
     const target = readSplitDirectory(targetDir);
-    const comparison = await comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir] });
-    const json = { ...pairJson(comparison), ...pairIntervalsJson(comparison) };
+    const comparison = await withSpaceHint(() =>
+      comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
+    );
+    const values = { ...pairJson(comparison), ...pairIntervalsJson(comparison) };
     if (options.json) {
-      printJson(json);
+      printJson({ ...values, provenance: comparison.provenance });
       return;
     }
-    const rows = Object.entries(json).map(([key, value]) => [key, Array.isArray(value) ? `[${value.map(formatNumber).join(', ')}]` : value]);
+    const rows = Object.entries(values).map(([key, value]) => [key, Array.isArray(value) ? `[${value.map(formatNumber).join(', ')}]` : value]);
     process.stdout.write(`${formatTable(['quantity', 'value'], rows)}\n`);
+    const { describeEstimator } = await import('../../sweep/provenance');
+    process.stdout.write(`${describeEstimator(comparison.provenance.estimator)}\n`);
   },
 };

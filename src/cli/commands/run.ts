@@ -4,6 +4,8 @@ import { parseCommandArgs, requireOption } from '../args';
 import { readInputFile } from '../../data/inputFile';
 import { formatTable, printJson } from '../output';
 import { stderrProgress } from '../progress';
+import type { JobOptions } from '../../pipeline/runJob';
+import { CLUB_PRESET_NAMES, isClubPresetName } from '../../mi/clubPresets';
 
 const OPTIONS = { config: { type: 'string' }, json: { type: 'boolean' }, progress: { type: 'boolean' } } as const;
 
@@ -11,7 +13,8 @@ interface RunConfig {
   out?: string;
   id: string;
   splits: { name?: string; file: string; format?: string; responses?: string }[];
-  club?: { epochs?: number; batchSize?: number; learningRate?: number; hiddenDim?: number; seed?: number };
+  /** CLUB's preset (`small` by default, as `train --preset`) and settings overriding it. */
+  club?: { preset?: string; epochs?: number; batchSize?: number; learningRate?: number; hiddenDim?: number; seed?: number; validationFraction?: number };
   /** Instead of `id`/`splits`: the project's own generated benchmark. */
   benchmark?: { data?: string; seed?: number; trainQueries?: number; splitQueries?: number; modelEpochs?: number };
 }
@@ -26,6 +29,12 @@ function parseConfig(file: string): RunConfig {
   }
   const value = config as Partial<RunConfig>;
   if (typeof value !== 'object' || value === null) throw new InputError('expected a JSON object', { file });
+  if (value.club !== undefined) {
+    if (typeof value.club !== 'object' || value.club === null) throw new InputError('expected an object such as { "preset": "small" }', { file, field: 'club' });
+    if (value.club.preset !== undefined && !isClubPresetName(value.club.preset)) {
+      throw new InputError(`expected ${CLUB_PRESET_NAMES.join(' or ')}, got '${String(value.club.preset)}'`, { file, field: 'club.preset' });
+    }
+  }
   if (value.benchmark !== undefined) {
     if (typeof value.benchmark !== 'object' || value.benchmark === null) throw new InputError('expected an object', { file, field: 'benchmark' });
     return value as RunConfig;
@@ -44,10 +53,11 @@ export const runCommand: Command = {
     'Usage: emishift run --config FILE [--json] [--progress]',
     '',
     'FILE is JSON: { "id": "<ID split name>", "out": "out/job", "splits": [ { "file": "...", "responses": "...",',
-    '"name": "...", "format": "..." }, ... ], "club": { "epochs": 200, "batchSize": 256, ... } }, or',
+    '"name": "...", "format": "..." }, ... ], "club": { "preset": "small", "epochs": 300, ... } }, or',
     '{ "benchmark": { "data": "<shipped benchmark folder>" | "seed": S, "trainQueries": N, "splitQueries": N } }. Paths are',
     'relative to the config file. Each split is loaded (as `embed --split`), embedded with the built-in',
-    'embedder, CLUB is trained on the pooled (query, reference answer) pairs, and every split is compared',
+    'embedder, CLUB is trained on the pooled (query, reference answer) pairs with a named preset (small by',
+    'default, or paper: the same presets as `train --preset`; other keys override it), and every split is compared',
     'with the ID split. Writes OUT/embeddings/, OUT/club.safetensors, OUT/results.json and OUT/report.html;',
     'a rerun reuses what has not changed.',
   ].join('\n'),
@@ -58,6 +68,7 @@ export const runCommand: Command = {
     const { dirname, resolve } = await import('node:path');
     const base = dirname(resolve(configFile));
     const progress = stderrProgress('run', Boolean(options.progress) || Boolean(process.stderr.isTTY));
+    const invocation = { command: ['emishift', 'run', ...argv].join(' '), config, config_file: configFile };
     if (config.benchmark) {
       const { runShiftBenchmark } = await import('../../benchmark/runBenchmark');
       const { data, ...benchmark } = config.benchmark;
@@ -65,6 +76,8 @@ export const runCommand: Command = {
         outDir: resolve(base, config.out ?? 'out/job'),
         dataDir: data === undefined ? undefined : resolve(base, data),
         ...benchmark,
+        club: config.club as JobOptions['club'],
+        invocation,
         onProgress: progress,
       });
       report(result, options.json, { accuracy: result.accuracy, model_reused: result.modelReused });
@@ -86,7 +99,9 @@ export const runCommand: Command = {
     const result = await runJob(tables, {
       outDir: resolve(base, config.out ?? 'out/job'),
       idSplit: config.id,
-      club: config.club,
+      club: config.club as JobOptions['club'],
+      invocation,
+      warn: (message) => process.stderr.write(`emishift run: warning: ${message}\n`),
       onProgress: progress,
     });
     report(result, options.json, {});

@@ -22,11 +22,37 @@ export function boundOptions(command: string, options: { club?: string; mixture?
   };
 }
 
-/** A CLUB estimator from the weights file (loads only the modules estimation needs). */
+/** A CLUB estimator from the weights file, with its recorded space (loads only the modules estimation needs). */
 export async function loadClubEstimator(clubFile: string) {
-  const { loadClub } = await import('../../mi/clubFile');
   const { ClubEstimator } = await import('../../mi/club');
-  return new ClubEstimator(loadClub(clubFile));
+  return ClubEstimator.load(clubFile);
+}
+
+export const SPACE_OPTIONS = { 'allow-space-mismatch': { type: 'boolean' } } as const;
+
+export const SPACE_USAGE = [
+  '  --allow-space-mismatch  run even when a split\'s embedding space (its manifest) differs from the estimator\'s',
+  '                   or the ID split\'s; the results record it. Without it that is an error (exit 2).',
+];
+
+/** The settings that make a comparison traceable: warnings on stderr, the command line in the provenance. */
+export function comparisonContext(command: string, argv: readonly string[], options: { 'allow-space-mismatch'?: boolean }) {
+  return {
+    allowSpaceMismatch: Boolean(options['allow-space-mismatch']),
+    warn: (message: string) => process.stderr.write(`emishift ${command}: warning: ${message}\n`),
+    invocation: { command: ['emishift', command, ...argv].join(' ') },
+  };
+}
+
+/** Runs a comparison, turning a space mismatch into a message that names the flag overriding it. */
+export async function withSpaceHint<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const { SpaceMismatchError } = await import('../../errors');
+    if (error instanceof SpaceMismatchError) throw new SpaceMismatchError(`${error.message}; pass --allow-space-mismatch to run anyway`);
+    throw error;
+  }
 }
 
 /** --bootstrap N [--confidence C] [--seed S]: interval settings, or undefined when N is absent. */

@@ -2,7 +2,7 @@ import type { Command } from '../main';
 import { isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
 import { formatTable, printJson, writeFileAtomic } from '../output';
 import { stderrProgress } from '../progress';
-import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, loadClubEstimator } from './shared';
+import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, comparisonContext, loadClubEstimator, SPACE_OPTIONS, SPACE_USAGE, withSpaceHint } from './shared';
 
 const OPTIONS = {
   root: { type: 'string' },
@@ -18,6 +18,7 @@ const OPTIONS = {
   interval: { type: 'string' },
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
+  ...SPACE_OPTIONS,
 } as const;
 
 export const sweepCommand: Command = {
@@ -33,6 +34,7 @@ export const sweepCommand: Command = {
     'sweep rerun with the same inputs resumes from there.',
     ...BOOTSTRAP_USAGE,
     '                   (adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)',
+    ...SPACE_USAGE,
     '  --progress       progress on stderr (on by default when stderr is a terminal)',
   ].join('\n'),
   async run(argv) {
@@ -47,6 +49,7 @@ export const sweepCommand: Command = {
     const { toResultsJson } = await import('../../sweep/resultsJson');
     const { inputFingerprint, openSweepCheckpoint } = await import('../../sweep/checkpoint');
     const { join } = await import('node:path');
+    const { MANIFEST_FILE } = await import('../../data/splitManifest');
 
     const splits = listSplitDirectories(root);
     assertIdSplit(
@@ -62,12 +65,13 @@ export const sweepCommand: Command = {
       ? openSweepCheckpoint(
           `${options.out}.partial.jsonl`,
           inputFingerprint(
-            [clubFile, ...splits.flatMap((split) => Object.values(SPLIT_FILES).map((file) => join(split.directory, file)))],
-            { id, mixture, entropyScale, bootstrap },
+            [clubFile, ...splits.flatMap((split) => [...Object.values(SPLIT_FILES), MANIFEST_FILE].map((file) => join(split.directory, file)))],
+            { id, mixture, entropyScale, bootstrap, allowSpaceMismatch: Boolean(options['allow-space-mismatch']) },
           ),
         )
       : undefined;
-    const result = await sweepSplits(toSource(idSplit), others.map(toSource), estimator, {
+    const result = await withSpaceHint(() => sweepSplits(toSource(idSplit), others.map(toSource), estimator, {
+      ...comparisonContext('sweep', argv, options),
       mixture,
       entropyScale,
       threads,
@@ -75,7 +79,7 @@ export const sweepCommand: Command = {
       completed: checkpoint?.completed,
       onComparison: (comparison) => checkpoint?.append(comparison),
       onProgress: stderrProgress('sweep', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
-    });
+    }));
     const json = toResultsJson(result, { split_root: root, club: clubFile, club_engine: estimator.resolvedEngine() });
     const text = `${JSON.stringify(json, null, 2)}\n`;
     if (options.out) {

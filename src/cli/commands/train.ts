@@ -3,7 +3,7 @@ import { isNonNegative, isPositive, isPositiveInteger, numberOption, parseComman
 import { printJson } from '../output';
 import { stderrProgress } from '../progress';
 import { InputError } from '../../errors';
-import type { Matrix } from '../../interface';
+import type { EmbeddingSet, Matrix } from '../../interface';
 
 const OPTIONS = {
   root: { type: 'string' },
@@ -18,6 +18,7 @@ const OPTIONS = {
   hidden: { type: 'string' },
   'validation-fraction': { type: 'string' },
   engine: { type: 'string' },
+  preset: { type: 'string' },
   threads: { type: 'string' },
   json: { type: 'boolean' },
   progress: { type: 'boolean' },
@@ -28,15 +29,19 @@ const ENGINES = ['auto', 'native', 'tfjs'] as const;
 export const trainCommand: Command = {
   summary: 'train a CLUB estimator on paired rows (x_i, y_i) and save it as .safetensors',
   usage: [
-    'Usage: emishift train (--x FILE.npy --y FILE.npy | --root DIR) --out FILE [--epochs E] [--batch-size B] [--lr LR]',
+    'Usage: emishift train (--x FILE.npy --y FILE.npy | --root DIR) --out FILE [--preset paper|small] [--epochs E] [--batch-size B] [--lr LR]',
     '                      [--seed S] [--hidden H] [--validation-fraction F] [--init FILE] [--engine auto|native|tfjs]',
     '                      [--threads N] [--json] [--progress]',
     '',
     '--x/--y: paired rows. --root: pool (z, z_y) pairs from every split folder under DIR, as the reference does',
     '(z = (z_v + z_t) / 2, or z_t for text-only splits; z_y the reference answers).',
-    'Trains q(y|x) with Adam on the negative log-likelihood (defaults: 50 epochs, batch 2048, lr 1e-3, seed 0,',
-    '250 hidden units). With --validation-fraction the best held-out epoch is kept. --init continues from saved',
-    'weights (.pt or .safetensors; Adam restarts from zero moments).',
+    'Trains q(y|x) with Adam on the negative log-likelihood. --preset picks the settings (the same presets as',
+    '`run --config` and ClubEstimator.fit): paper (default: 50 epochs, batch 2048, lr 1e-3, seed 0, 250 hidden',
+    'units, the published network) or small (200 epochs, batch 256, lr 3e-3, seed 0, 64 hidden units, for a',
+    'few thousand pairs); --epochs, --batch-size, --lr, --seed, --hidden, --validation-fraction override it.',
+    'With --validation-fraction the best held-out epoch is kept. --init continues from saved weights (.pt or',
+    '.safetensors; Adam restarts from zero moments). With --root, the embedding space of the split folders\'',
+    'manifests is recorded in FILE, so later comparisons can check that they use embeddings of that space.',
     'Engines: native = ONNX Runtime kernels on all cores (auto picks it when installed);',
     '         tfjs = TensorFlow.js (tfjs-node when installed, else WASM).',
   ].join('\n'),
@@ -48,55 +53,71 @@ export const trainCommand: Command = {
     const out = requireOption(options.out, 'out', 'train');
     const engine = options.engine ?? 'auto';
     if (!(ENGINES as readonly string[]).includes(engine)) throw new InputError(`expected ${ENGINES.join(', ')}, got '${engine}'`, { field: '--engine' });
-    const trainOptions = {
+    const overrides = {
       epochs: numberOption(options.epochs, 'epochs', isPositiveInteger, 'a positive integer'),
       batchSize: numberOption(options['batch-size'], 'batch-size', isPositiveInteger, 'a positive integer'),
       learningRate: numberOption(options.lr, 'lr', isPositive, 'a positive number'),
       seed: numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'),
       hiddenDim: numberOption(options.hidden, 'hidden', isPositiveInteger, 'a positive integer'),
       validationFraction: numberOption(options['validation-fraction'], 'validation-fraction', (n) => isNonNegative(n) && n < 1, 'a number in [0, 1)'),
-      threads: numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer'),
-      engine: engine as (typeof ENGINES)[number],
     };
+    const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
+    const { CLUB_PRESET_NAMES, isClubPresetName } = await import('../../mi/clubPresets');
+    const preset = options.preset ?? 'paper';
+    if (!isClubPresetName(preset)) throw new InputError(`expected ${CLUB_PRESET_NAMES.join(' or ')}, got '${preset}'`, { field: '--preset' });
     const { readNpyMatrix } = await import('../../data/npy');
-    const { trainClub, TRAIN_DEFAULTS } = await import('../../mi/trainClub');
-    const { saveClub, loadClub } = await import('../../mi/clubFile');
+    const { loadClub } = await import('../../mi/clubFile');
+    const { ClubEstimator } = await import('../../mi/club');
     const initial = options.init !== undefined ? loadClub(options.init) : undefined;
-    let x: Matrix;
-    let y: Matrix;
+    let data: EmbeddingSet[] | { x: Matrix; y: Matrix };
+    let dims: { x: number; y: number };
     if (options.root !== undefined) {
       const { listSplitDirectories, readSplitDirectory } = await import('../../data/splitDirectory');
-      const { pooledTrainingPairs } = await import('../../mi/pooledPairs');
       const splits = listSplitDirectories(options.root);
       if (splits.length === 0) throw new InputError('no split folders found', { file: options.root });
-      ({ x, y } = pooledTrainingPairs(splits.map((split) => readSplitDirectory(split.directory, split.name))));
+      const sets = splits.map((split) => readSplitDirectory(split.directory, split.name));
+      data = sets;
+      dims = { x: sets[0].text.cols, y: sets[0].reference.cols };
     } else {
       const xFile = requireOption(options.x, 'x', 'train');
       const yFile = requireOption(options.y, 'y', 'train');
-      x = readNpyMatrix(xFile);
-      y = readNpyMatrix(yFile);
+      const x = readNpyMatrix(xFile);
+      const y = readNpyMatrix(yFile);
       if (x.rows !== y.rows) throw new InputError(`has ${y.rows} rows but ${xFile} has ${x.rows}: training pairs must be aligned`, { file: yFile });
+      data = { x, y };
+      dims = { x: x.cols, y: y.cols };
     }
-    if (initial && (initial.xDim !== x.cols || initial.yDim !== y.cols)) {
-      throw new InputError(`weights are for ${initial.xDim} → ${initial.yDim}, the training pairs are ${x.cols} → ${y.cols}`, { file: options.init });
+    if (initial && (initial.xDim !== dims.x || initial.yDim !== dims.y)) {
+      throw new InputError(`weights are for ${initial.xDim} → ${initial.yDim}, the training pairs are ${dims.x} → ${dims.y}`, { file: options.init });
     }
-    const result = await trainClub(x, y, { ...trainOptions, initial, onProgress: stderrProgress('train', Boolean(options.progress) || Boolean(process.stderr.isTTY)) });
-    const settings = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(trainOptions).filter(([, v]) => v !== undefined)) };
-    saveClub(out, result.parameters, {
-      trained_by: 'emishift train',
-      settings: JSON.stringify(settings),
-      best_epoch: String(result.bestEpoch),
-      final_train_loss: String(result.finalTrainLoss),
+    const estimator = await ClubEstimator.fit(data, preset, {
+      overrides,
+      initial,
+      trainEngine: engine as (typeof ENGINES)[number],
+      threads,
+      onProgress: stderrProgress('train', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
     });
+    const result = estimator.training!;
+    const settings = estimator.origin.training!.settings as Record<string, number>;
+    const space = estimator.origin.space;
+    if (!space) {
+      process.stderr.write(
+        `emishift train: warning: the training pairs come from ${options.root !== undefined ? 'split folders without a manifest naming their embedding space' : '--x/--y files'}: ` +
+          `${out} records no embedding space, so comparisons cannot check that they use embeddings of the same space\n`,
+      );
+    }
+    estimator.save(out, { trained_by: 'emishift train' });
     const summary = {
       out,
       engine: result.engine,
-      rows: x.rows,
+      rows: result.trainRows + result.validationRows,
       train_rows: result.trainRows,
       validation_rows: result.validationRows,
-      x_dim: x.cols,
-      y_dim: y.cols,
+      x_dim: dims.x,
+      y_dim: dims.y,
       hidden_dim: result.parameters.hiddenDim,
+      preset,
+      embedding_space: space ?? null,
       epochs: result.history.length,
       batch_size: settings.batchSize,
       learning_rate: settings.learningRate,
@@ -112,7 +133,7 @@ export const trainCommand: Command = {
       return;
     }
     process.stdout.write(
-      `trained CLUB on ${x.rows} pairs with ${result.engine}: final loss ${result.finalTrainLoss.toFixed(4)}, ` +
+      `trained CLUB on ${summary.rows} pairs (preset ${preset}) with ${result.engine}: final loss ${result.finalTrainLoss.toFixed(4)}, ` +
         `${Math.round(result.samplesPerSecond)} samples/s; saved to ${out}\n`,
     );
   },
