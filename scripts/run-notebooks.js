@@ -174,6 +174,24 @@ function removeOutputs(outDir, stem) {
   for (const suffix of ['.ipynb', '.html', '.failed.ipynb']) fs.rmSync(path.join(outDir, stem + suffix), { force: true });
 }
 
+/**
+ * Gives the executed code cells their execution counts, 1, 2, 3, … in order. nbclient takes the
+ * count from the kernel's `execute_input` message, which tslab never sends, so every cell would
+ * read `In [ ]:`; nbconvert runs the cells top to bottom, one each, so the order is the count.
+ */
+function numberExecutedCells(file) {
+  const notebook = JSON.parse(fs.readFileSync(file, 'utf8'));
+  let count = 0;
+  for (const cell of notebook.cells) {
+    if (cell.cell_type !== 'code') continue;
+    count += 1;
+    cell.execution_count = count;
+    for (const output of cell.outputs ?? []) if (output.output_type === 'execute_result') output.execution_count = count;
+  }
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(notebook, null, 1)}\n`);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
 function runNotebook(notebookFile, { outDir, timeout }) {
   const name = path.basename(notebookFile);
   const stem = name.replace(/\.ipynb$/, '');
@@ -207,6 +225,7 @@ function runNotebook(notebookFile, { outDir, timeout }) {
     return { name, ok: false, seconds, message: `${name}: ${kind === 'timeout' ? `timed out after ${timeout} s in` : 'error in'} ${where}\n${indent(detail)}` };
   }
   const executed = path.join(outDir, `${stem}.ipynb`);
+  numberExecutedCells(executed);
   const html = nbconvert(['--to', 'html', '--output-dir', outDir, '--output', stem, executed], { cwd: outDir });
   if (html.error || html.status !== 0) {
     return { name, ok: false, seconds, message: `${name}: executed, but the HTML export failed\n${indent((html.stderr || String(html.error)).trim().split('\n').slice(-8).join('\n'))}` };
@@ -281,6 +300,15 @@ function main(argv) {
   return failed.length ? 1 : 0;
 }
 
-module.exports = { environmentProblem, fingerprint, readManifest, listNotebooks, DEFAULT_OUT, NOTEBOOKS, ROOT };
+module.exports = {
+  numberExecutedCells,
+  environmentProblem,
+  fingerprint,
+  readManifest,
+  listNotebooks,
+  DEFAULT_OUT,
+  NOTEBOOKS,
+  ROOT,
+};
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -2,21 +2,26 @@
  * emishift's public API. Importing it loads no native code: ONNX Runtime and TensorFlow.js are
  * loaded on first use by the functions that need them.
  */
-export type { Matrix, EmbeddingSet, MutualInformationEstimator, ProgressCallback } from './interface';
-export { InputError, isInputError } from './errors';
+export type { Matrix, EmbeddingSet, MutualInformationEstimator, ProgressCallback, EmbeddingSpace, EncoderDescription, ShiftDescription, EstimatorDescription } from './interface';
+export { InputError, isInputError, SpaceMismatchError } from './errors';
+export { EMISHIFT_VERSION } from './version';
 export { createRng, type Rng } from './random';
 export { matrixFromRows, selectRows } from './linalg/matrix';
 
 // data
 export { parseNpy, readNpy, readNpyMatrix, encodeNpy, writeNpy, writeNpyMatrix, type NpyArray } from './data/npy';
 export { readSplitDirectory, writeSplitFolder, listSplitDirectories, validateEmbeddingSet, SPLIT_FILES } from './data/splitDirectory';
+export { manifestDigest } from './data/splitManifest';
+export { PAPER_SPACE, describeSpace, spaceMismatch, canonicalModelName } from './data/embeddingSpace';
+export { SHIFT_FAMILIES, NO_SHIFT, describeShift, shiftFamilyLabel, canonicalShiftFamily, type ShiftFamily } from './data/shiftFamilies';
 
 // mutual information
 export type { ClubParameters } from './mi/clubParameters';
-export { ClubEstimator, clubEstimate, clubForward, type ClubEngine } from './mi/club';
+export { ClubEstimator, clubEstimate, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './mi/club';
+export { CLUB_PRESETS, CLUB_PRESET_NAMES, clubPresetSettings, type ClubPresetName, type ClubTrainingSettings } from './mi/clubPresets';
 export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubForward } from './mi/clubModel';
 export { clubEstimateFromForward, clubLossFromForward } from './mi/clubEstimate';
-export { loadClub, saveClub, encodeClubSafetensors } from './mi/clubFile';
+export { loadClub, saveClub, readClubFile, encodeClubSafetensors, AUTHORS_CHECKPOINT_SHA256, type ClubFileContents } from './mi/clubFile';
 export { readTorchStateDict, type TorchTensor } from './mi/torch/stateDict';
 export { trainClub, TRAIN_DEFAULTS, type TrainClubOptions, type TrainClubResult, type EpochRecord } from './mi/trainClub';
 export { pooledTrainingPairs } from './mi/pooledPairs';
@@ -39,15 +44,16 @@ export { emiInterval, emidInterval, emidUpperBoundInterval, resampleSet, type Bo
 // sweeps and reports
 export { sweepSplits, comparePair, correlationSummary, type SweepResult, type PairComparison, type SweepOptions, type SplitSource } from './sweep/sweep';
 export { toResultsJson, pairJson, type ResultsJson } from './sweep/resultsJson';
+export { describeEstimator, type ResultProvenance, type SplitRecord, type SpaceCheck, type Invocation } from './sweep/provenance';
 
 // samplers with known ground truth
 export { sampleGaussianPairs, gaussianMutualInformation, gaussianClubValue } from './samplers/gaussianPairs';
-export { sampleShiftGrid, type ShiftGridSplit, type ShiftGridOptions } from './samplers/shiftGrid';
+export { sampleShiftGrid, shiftGridSpace, type ShiftGridSplit, type ShiftGridOptions } from './samplers/shiftGrid';
 
 // benchmark splits: loading, the scenario catalog, DataFrames, downloads
 export type { SplitRow, SplitTable } from './data/splitRow';
 export { loadSplit, joinResponses, selectRowsByPosition, readLlavaAnswers, SPLIT_FORMATS, type SplitFormat, type LoadSplitOptions, type JoinResponsesOptions } from './data/loaders';
-export { SCENARIOS, scenarios, scenarioNames, scenario, idScenario, type Scenario } from './data/scenarios';
+export { SCENARIOS, scenarios, scenarioNames, scenario, scenarioShift, idScenario, type Scenario } from './data/scenarios';
 export { toDataFrame, loadSplitDataFrame } from './data/dataFrame';
 export { fetchToCache, resolveSplitFile, huggingFaceParquetUrl, type SplitFileSource, type FetchToCacheOptions } from './data/download';
 export { cacheDirectory } from './data/cache';

@@ -25,6 +25,8 @@ export const SHIFT_FAMILIES: Readonly<Record<string, ShiftFamily>> = Object.free
   keyboard_typos: { label: 'keyboard typos', modality: 'text', unit: 'typo level' },
   word_order_noise: { label: 'word-order noise', modality: 'text', unit: 'word-swap level' },
   translation: { label: 'translated questions', modality: 'text', unit: null },
+  image_offset: { label: 'image shift (synthetic offset)', modality: 'image', unit: 'offset severity' },
+  question_offset: { label: 'question shift (synthetic offset)', modality: 'text', unit: 'offset severity' },
 });
 
 /** Generator tokens of the paper's split names, mapped to the family they mean. */

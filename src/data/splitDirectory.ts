@@ -2,14 +2,14 @@
  * A split on disk: a folder with `t.npy`, `yhat.npy`, `y.npy` and optionally `v.npy`, each
  * n × d float32, rows aligned (row i of every file is query i).
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError } from '../errors';
 import type { EmbeddingSet, Matrix } from '../interface';
 import { assertFiniteMatrix } from '../linalg/matrix';
 import { describeReadFailure } from './inputFile';
 import { readNpyMatrix, writeNpyMatrix } from './npy';
-import { MANIFEST_FILE, manifestDigest, readSplitManifest } from './splitManifest';
+import { fileDigest, MANIFEST_FILE, MANIFEST_FORMAT, manifestDigest, readSplitManifest, writeSplitManifest, type SplitManifest } from './splitManifest';
 
 export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;
 
@@ -97,11 +97,39 @@ export function listSplitDirectories(root: string): { name: string; directory: s
     .map((name) => ({ name, directory: join(root, name) }));
 }
 
-/** Writes a set as a split folder (v.npy only when it has images). */
+/**
+ * Writes a set as a split folder (v.npy only when it has images). When the set names its
+ * embedding space (or its shift), a `manifest.json` records them, so that readers can check the
+ * space; it holds no timestamps, so generated data stays byte-reproducible.
+ */
 export function writeSplitFolder(directory: string, set: EmbeddingSet): void {
   mkdirSync(directory, { recursive: true });
-  if (set.image) writeNpyMatrix(join(directory, SPLIT_FILES.image), set.image);
-  writeNpyMatrix(join(directory, SPLIT_FILES.text), set.text);
-  writeNpyMatrix(join(directory, SPLIT_FILES.response), set.response);
-  writeNpyMatrix(join(directory, SPLIT_FILES.reference), set.reference);
+  const keys = (['image', 'text', 'response', 'reference'] as const).filter((key) => set[key] !== undefined);
+  for (const key of keys) writeNpyMatrix(join(directory, SPLIT_FILES[key]), set[key] as Matrix);
+  if (!set.space && !set.shift) {
+    // An earlier manifest would describe matrices that are no longer there.
+    rmSync(join(directory, MANIFEST_FILE), { force: true });
+    return;
+  }
+  const columns: SplitManifest['columns'] = {};
+  for (const key of keys) {
+    const matrix = set[key] as Matrix;
+    const digest = fileDigest(join(directory, SPLIT_FILES[key]));
+    const encoder = key === 'image' ? set.space?.image : set.space?.text;
+    columns[key] = { file: SPLIT_FILES[key], input: 'embedding', embedder: encoder?.model ?? 'unknown', dimension: matrix.cols, rows: matrix.rows, contentHash: digest, fileHash: digest };
+  }
+  writeSplitManifest(directory, {
+    format: MANIFEST_FORMAT,
+    version: 1,
+    split: set.name ?? basename(directory),
+    source: 'matrices written by writeSplitFolder',
+    rows: set.text.rows,
+    questionIds: Array.from({ length: set.text.rows }, (_, i) => i),
+    dimension: set.text.cols,
+    embedders: { text: set.space?.text.model ?? 'unknown', image: set.image ? (set.space?.image?.model ?? 'unknown') : null },
+    ...(set.space ? { space: set.space } : {}),
+    ...(set.shift ? { shift: set.shift } : {}),
+    columns,
+    inProgress: {},
+  });
 }

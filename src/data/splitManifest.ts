@@ -4,7 +4,7 @@
  * readers use it to refuse estimators from another space and to record provenance.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddingSpace, ShiftDescription } from '../interface';
 import type { SPLIT_FILES } from './splitDirectory';
@@ -26,7 +26,8 @@ export interface ManifestColumn {
   contentHash: string;
   /** SHA-256 of the written `.npy` file, to notice a file replaced behind the manifest's back. */
   fileHash: string;
-  embeddedAt: string;
+  /** When the column was embedded (absent from generated data, whose files must be byte-reproducible). */
+  embeddedAt?: string;
 }
 
 export interface ManifestProgress {
@@ -45,8 +46,9 @@ export interface SplitManifest {
   version: 1;
   split: string;
   source: string;
-  created: string;
-  updated: string;
+  /** When the folder was first and last written (absent from generated data, see `embeddedAt`). */
+  created?: string;
+  updated?: string;
   rows: number;
   /** Row order of every matrix: row i is question_ids[i]. */
   questionIds: (string | number)[];
@@ -101,4 +103,17 @@ export function manifestDigest(manifest: SplitManifest): string {
   );
   const content = { split: manifest.split, rows: manifest.rows, questionIds: manifest.questionIds, space: manifest.space, shift: manifest.shift, columns };
   return `sha256:${createHash('sha256').update(canonicalJson(content)).digest('hex')}`;
+}
+
+/** SHA-256 of a file's bytes, as manifests record it. */
+export function fileDigest(file: string): string {
+  return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+}
+
+/** Writes `manifest.json` atomically (a reader never sees half of it). */
+export function writeSplitManifest(directory: string, manifest: SplitManifest): void {
+  const file = join(directory, MANIFEST_FILE);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(temporary, file);
 }

@@ -26,7 +26,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmdirSync,
   statSync,
   unlinkSync,
@@ -39,7 +38,7 @@ import type { EmbeddingSpace, Matrix, ProgressCallback } from '../interface';
 import type { SplitRow, SplitTable } from '../data/splitRow';
 import { writeNpyMatrix } from '../data/npy';
 import { SPLIT_FILES } from '../data/splitDirectory';
-import { MANIFEST_FILE, MANIFEST_FORMAT, readSplitManifest, type ManifestProgress, type SplitColumn, type SplitManifest } from '../data/splitManifest';
+import { fileDigest, MANIFEST_FORMAT, readSplitManifest, writeSplitManifest, type ManifestProgress, type SplitColumn, type SplitManifest } from '../data/splitManifest';
 import type { Embedder } from './embedder';
 
 /** The row field each column embeds. */
@@ -95,16 +94,10 @@ export function columnContentHash(values: readonly (string | Uint8Array)[]): str
   return `sha256:${hash.digest('hex')}`;
 }
 
-function fileHash(file: string): string {
-  return `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
-}
 
 function writeManifest(directory: string, manifest: SplitManifest): void {
   manifest.updated = new Date().toISOString();
-  const file = join(directory, MANIFEST_FILE);
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
-  renameSync(temporary, file);
+  writeSplitManifest(directory, manifest);
 }
 
 function hasReady(embedder: Embedder): embedder is Embedder & { ready(): Promise<void> } {
@@ -248,7 +241,7 @@ export async function embedSplit(table: SplitTable, outDir: string, options: Emb
       old.contentHash === contentHash &&
       old.rows === n &&
       existsSync(file) &&
-      fileHash(file) === old.fileHash;
+      fileDigest(file) === old.fileHash;
     if (current) {
       manifest.columns[entry.column] = old;
       delete manifest.inProgress[entry.column];
@@ -342,7 +335,7 @@ export async function embedSplit(table: SplitTable, outDir: string, options: Emb
       dimension: finalDimension,
       rows: n,
       contentHash,
-      fileHash: fileHash(file),
+      fileHash: fileDigest(file),
       embeddedAt: new Date().toISOString(),
     };
     if (column === 'text') manifest.dimension = finalDimension;

@@ -9,8 +9,15 @@
  * so EMI falls and every bound term grows with severity. Splits that share a severity share
  * their image or question matrices byte for byte, as in real benchmarks.
  */
-import type { EmbeddingSet, Matrix } from '../interface';
+import type { EmbeddingSet, EmbeddingSpace, Matrix } from '../interface';
+import { describeShift } from '../data/shiftFamilies';
 import { createRng, type Rng } from '../random';
+
+/** The sampler's own embedding space: its rows come from no encoder. */
+export function shiftGridSpace(dimension: number): EmbeddingSpace {
+  const encoder = { model: 'emishift-shift-grid-sampler', pooling: 'none (latent mixing + noise)' };
+  return { embedder: 'synthetic', text: encoder, image: encoder, dimension, normalization: 'l2' };
+}
 
 export interface ShiftGridOptions {
   rows?: number;
@@ -70,6 +77,7 @@ export function sampleShiftGrid(options: ShiftGridOptions = {}): ShiftGridSplit[
   const scaled = (direction: Float64Array, severity: number) => direction.map((value) => 0.35 * severity * value);
   const images = new Map(imageSeverities.map((s) => [s, embed(latent, mixImage, rows, k, dim, gaussian(rng, rows * dim), 1, scaled(imageDirection, s))]));
   const questions = new Map(questionSeverities.map((s) => [s, embed(latent, mixQuestion, rows, k, dim, gaussian(rng, rows * dim), 1, scaled(questionDirection, s))]));
+  const space = shiftGridSpace(dim);
   const splits: ShiftGridSplit[] = [];
   for (const imageSeverity of imageSeverities) {
     for (const questionSeverity of questionSeverities) {
@@ -81,6 +89,11 @@ export function sampleShiftGrid(options: ShiftGridOptions = {}): ShiftGridSplit[
         name: `image${imageSeverity}_question${questionSeverity}`,
         imageSeverity,
         questionSeverity,
+        space,
+        shift: describeShift([
+          ...(imageSeverity > 0 ? [{ family: 'image_offset', severity: imageSeverity }] : []),
+          ...(questionSeverity > 0 ? [{ family: 'question_offset', severity: questionSeverity }] : []),
+        ]),
         image: images.get(imageSeverity)!,
         text: questions.get(questionSeverity)!,
         response: embed(confused, mixAnswer, rows, k, dim, gaussian(rng, rows * dim), 0.8),

@@ -104,7 +104,7 @@ test('writes t/yhat/y/v.npy and a manifest; the folder reads back as a split', a
   assert.match(manifest.columns.text?.contentHash ?? '', /^sha256:[0-9a-f]{64}$/);
   assert.notEqual(manifest.columns.text?.contentHash, manifest.columns.reference?.contentHash);
   assert.deepEqual(manifest.inProgress, {});
-  assert.ok(!Number.isNaN(Date.parse(manifest.created)));
+  assert.ok(!Number.isNaN(Date.parse(manifest.created ?? '')));
   assert.equal(existsSync(join(directory, '.partial')), false);
 });
 

@@ -238,6 +238,9 @@ for (const [stem, expected] of Object.entries(EXPECTED)) {
         if (output.output_type === 'stream') assert.notEqual(output.name, 'stderr', `cell ${index + 1} wrote to stderr: ${outputText(output).slice(0, 500)}`);
       }
     });
+    // Executed copies are shared: their prompts say in which order the cells ran (In [1], [2], …).
+    const counts = cells.filter((cell) => cell.cell_type === 'code').map((cell) => cell.execution_count);
+    assert.deepEqual(counts, counts.map((_, index) => index + 1), 'execution counts');
     const figureCells = cells.filter(isFigureCell);
     assert.equal(figureCells.length, expected.figures.length, 'figure cells');
 
