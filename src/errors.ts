@@ -9,6 +9,7 @@ export interface InputErrorLocation {
   field?: string;
 }
 
+/** The user's data or arguments are wrong; the message names the file or field and what was expected (the CLI exits 2). */
 export class InputError extends Error {
   readonly file?: string;
   readonly field?: string;
@@ -22,6 +23,7 @@ export class InputError extends Error {
   }
 }
 
+/** Whether `error` is an InputError (bad input), as opposed to a failure of the environment or a bug. */
 export function isInputError(error: unknown): error is InputError {
   return error instanceof InputError;
 }

@@ -625,10 +625,12 @@ export function deserializeAnsweringModel(text: string, file?: string): Answerin
   }
 }
 
+/** Saves the answering model's weights and vocabulary as JSON (atomically). */
 export async function saveAnsweringModel(model: AnsweringModel, file: string): Promise<void> {
   await writeFile(file, serializeAnsweringModel(model));
 }
 
+/** Loads an answering model saved by `saveAnsweringModel`. */
 export async function loadAnsweringModel(file: string): Promise<AnsweringModel> {
   return deserializeAnsweringModel(await readFile(file, 'utf8'), file);
 }

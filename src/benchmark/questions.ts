@@ -139,6 +139,7 @@ function joinList(items: string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
+/** The words naming a grid cell's position (e.g. top left) for questions and answers. */
 export function positionSlot(row: Row, column: Column): PositionSlot {
   return `${row} ${column}`;
 }

@@ -70,6 +70,7 @@ async function answeringModel(
   return { model, reused: false };
 }
 
+/** The main job on the project's own benchmark: answer every shifted split, score accuracy, then run the method on the answers. */
 export async function runShiftBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
   const shipped = options.dataDir ? readBenchmarkSettings(options.dataDir) : undefined;
   if (options.dataDir && !shipped) throw new InputError('no settings.json: not a benchmark folder (regenerate with `npm run make-benchmark-data`)', { file: options.dataDir });

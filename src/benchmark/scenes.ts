@@ -125,6 +125,7 @@ function pick<T>(rng: Rng, items: readonly T[]): T {
   return items[rng.int(items.length)];
 }
 
+/** A seeded random scene: 1–5 objects (shape, colour, size) in grid cells on a background. */
 export function generateScene(seed: number, options: SceneOptions = {}): Scene {
   checkInteger(seed, 'seed', 0, 0xffffffff);
   const minObjects = options.minObjects ?? 1;
@@ -160,6 +161,7 @@ export function generateScene(seed: number, options: SceneOptions = {}): Scene {
   return { seed, background, objects };
 }
 
+/** Where an object is drawn in an image of the given size: its centre and radius in pixels. */
 export function objectGeometry(object: SceneObject, width: number, height: number): ObjectGeometry {
   const cellWidth = width / COLUMNS.length;
   const cellHeight = height / ROWS.length;
@@ -187,10 +189,12 @@ export function insideShape(shape: Shape, geometry: ObjectGeometry, x: number, y
   }
 }
 
+/** The RGB colour of an object colour name. */
 export function objectRgb(colour: ColourName): Rgb {
   return PALETTE[colour];
 }
 
+/** The RGB colour of a background name. */
 export function backgroundRgb(colour: BackgroundColour): Rgb {
   if (colour === 'white' || colour === 'gray' || colour === 'black') return NEUTRALS[colour];
   const [r, g, b] = PALETTE[colour];
@@ -240,6 +244,7 @@ function paintBackground(rgba: Uint8Array, width: number, height: number, backgr
   }
 }
 
+/** Draws a scene as an RGBA image (anti-aliased), deterministic for a given scene and size. */
 export function renderScene(scene: Scene, options: RenderOptions = {}): RgbaImage {
   const width = options.width ?? 64;
   const height = options.height ?? 64;
@@ -277,6 +282,7 @@ export function renderScene(scene: Scene, options: RenderOptions = {}): RgbaImag
   return { width, height, rgba };
 }
 
+/** Encodes an RGBA image as PNG bytes. */
 export function encodePng(image: RgbaImage): Uint8Array {
   const { width, height, rgba } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {

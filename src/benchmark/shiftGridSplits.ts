@@ -46,6 +46,7 @@ const TEXT_ONLY: ShiftSpec<TextShiftName>[] = [
 
 const label = (spec?: ShiftSpec<string>) => (spec ? `${spec.name}_${spec.severity}` : '');
 
+/** The benchmark's split name for an image shift and a question shift, e.g. `shift_frost_3_keyboard_typos_1`. */
 export function splitName(image?: ShiftSpec<string>, text?: ShiftSpec<string>): string {
   const parts = [label(image), label(text)].filter(Boolean);
   return parts.length ? `shift_${parts.join('_')}` : 'shift_none';

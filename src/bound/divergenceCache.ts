@@ -17,6 +17,7 @@ export interface DivergenceCounts {
   reused: number;
 }
 
+/** Remembers every spectrum a sweep computes (self-entropies by matrix content, mixture entropies by pair), so each is solved once. */
 export class DivergenceCache {
   private readonly entropies = new Map<string, Promise<number>>();
   private readonly divergences = new Map<string, Promise<number>>();

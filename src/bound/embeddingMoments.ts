@@ -23,6 +23,7 @@ export function spectrumSide(rows: number, cols: number, choice: SpectrumSideCho
   return rows < cols ? 'gram' : 'covariance';
 }
 
+/** One embedding matrix with its spectrum computed on the cheaper side (Gram when n < d, covariance otherwise), for RJSD. */
 export class EmbeddingMoments {
   private traceValue?: number;
   private gramPromise?: Promise<Float64Array>;

@@ -185,6 +185,7 @@ function llavaReferenceRows(file: string): SplitRow[] {
   return rows;
 }
 
+/** Loads a benchmark split (combined JSONL, CSV, parquet or a LLaVA answer file) as rows, joining model answers from `responses`. */
 export async function loadSplit(file: string, options: LoadSplitOptions = {}): Promise<SplitTable> {
   const format = options.format ?? inferSplitFormat(file);
   let rows: SplitRow[];

@@ -128,6 +128,7 @@ export function embedTextBuiltin(text: string, out: Float32Array = new Float32Ar
   return out;
 }
 
+/** The built-in text embedder: deterministic, offline, 768-d hashed character n-grams and words (a stand-in, not a neural encoder). */
 export class BuiltinTextEmbedder implements Embedder {
   readonly id = BUILTIN_TEXT_EMBEDDER_ID;
   readonly family = 'builtin';

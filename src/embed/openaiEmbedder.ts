@@ -108,6 +108,7 @@ function decodeBase64Floats(text: string): number[] {
   return out;
 }
 
+/** Text embeddings from a served model behind an OpenAI-compatible `/v1/embeddings` endpoint, batched, with retries. */
 export class OpenAIEmbedder implements Embedder {
   readonly id: string;
   readonly family = 'openai';

@@ -104,6 +104,11 @@ function trainingDigest(x: Matrix, y: Matrix, settings: ClubTrainingSettings, in
   return hash.digest('hex');
 }
 
+/**
+ * The CLUB mutual-information estimator: `estimate(x, y)` from trained weights. Build it with
+ * `ClubEstimator.load(file)` (the authors' `.pt` or the project's `.safetensors`) or
+ * `ClubEstimator.fit(sets, preset)`; it records the space and training it came from.
+ */
 export class ClubEstimator implements MutualInformationEstimator {
   /** The training run that produced the weights, when `fit` trained them in this process. */
   training?: TrainClubResult;

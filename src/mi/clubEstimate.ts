@@ -26,6 +26,7 @@ function halfPrecisionOf(forward: ClubForward): Float32Array | Float64Array {
   return cached;
 }
 
+/** The CLUB estimate from a forward pass (μ, logvar) on x and the paired y, in O(n·d) memory. */
 export function clubEstimateFromForward(forward: ClubForward, y: Matrix): number {
   const { rows, yDim, mu } = forward;
   const halfPrecision = halfPrecisionOf(forward);

@@ -38,6 +38,7 @@ function hasSetEstimate(estimator: MutualInformationEstimator): estimator is Set
   return typeof (estimator as Partial<SetEstimator>).estimateForSet === 'function';
 }
 
+/** EMI of a split: Î(z; z_ŷ) − Î(z; z_y) with the given estimator (z the query embedding). */
 export async function emi(set: EmbeddingSet, estimator: MutualInformationEstimator): Promise<EmiResult> {
   if (hasSetEstimate(estimator)) {
     const { miModel, miReference } = await estimator.estimateForSet(set);
@@ -50,6 +51,7 @@ export async function emi(set: EmbeddingSet, estimator: MutualInformationEstimat
   return { emi: miModel - miReference, miModel, miReference };
 }
 
+/** EMID = EMI(source) − EMI(target), with both EMIs; positive when the model lost relevance under the shift. */
 export async function emid(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator): Promise<EmidResult> {
   const sourceEmi = await emi(source, estimator);
   const targetEmi = await emi(target, estimator);

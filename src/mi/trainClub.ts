@@ -107,6 +107,7 @@ async function heldOutLoss(params: ClubParameters, x: Matrix, y: Matrix): Promis
   return clubLossFromForward(await clubForward(params, x), y);
 }
 
+/** Trains a CLUB network with Adam on paired rows (x_i, y_i); see TrainClubOptions for the held-out split and engines. */
 export async function trainClub(x: Matrix, y: Matrix, options: TrainClubOptions = {}): Promise<TrainClubResult> {
   const epochs = positiveInteger(options.epochs ?? TRAIN_DEFAULTS.epochs, 'epochs');
   const batchSize = positiveInteger(options.batchSize ?? TRAIN_DEFAULTS.batchSize, 'batchSize');

@@ -6,6 +6,7 @@ import { InputError } from '../errors';
 import type { Matrix } from '../interface';
 import { createRng } from '../random';
 
+/** `rows` seeded pairs (x, y) of dimension `dim` with per-dimension correlation ρ; their true MI is `gaussianMutualInformation(dim, ρ)`. */
 export function sampleGaussianPairs(rows: number, dim: number, correlation: number, seed = 0): { x: Matrix; y: Matrix } {
   if (!(Math.abs(correlation) < 1)) throw new InputError(`correlation must be in (−1, 1), got ${correlation}`, { field: 'correlation' });
   const rng = createRng(seed);

@@ -60,6 +60,7 @@ function embed(latent: Float64Array, mixing: Float64Array, rows: number, k: numb
   return normalizeRows(out, rows, cols);
 }
 
+/** The synthetic shift grid: one split per (image severity, question severity), in its own `synthetic` embedding space. */
 export function sampleShiftGrid(options: ShiftGridOptions = {}): ShiftGridSplit[] {
   const rows = options.rows ?? 60;
   const dim = options.dim ?? 32;

@@ -40,6 +40,7 @@ const byTarget = (comparisons: readonly PairComparison[], value: (comparison: Pa
 const byTargetInterval = (comparisons: readonly PairComparison[], value: (comparison: PairComparison) => Interval | undefined): Record<string, Interval | null> =>
   Object.fromEntries(comparisons.map((comparison) => [comparison.target, value(comparison) ?? null]));
 
+/** A sweep in the reference results format (EMI, EMID, EMID_UB maps, PearsonR, …), with SHIFT and provenance. */
 export function toResultsJson(result: SweepResult, extra: Record<string, unknown> = {}): ResultsJson {
   const { comparisons, correlation } = result;
   const json: ResultsJson = {

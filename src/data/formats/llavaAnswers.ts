@@ -39,6 +39,7 @@ export function parseLlavaAnswers(text: string, file: string): LlavaAnswer[] {
   });
 }
 
+/** Reads a LLaVA answer file (JSONL with question_id, prompt, text, …); bad lines are InputErrors naming the line. */
 export function readLlavaAnswers(file: string): LlavaAnswer[] {
   return parseLlavaAnswers(readTextFile(file, 'LLaVA answer lines {"question_id", "prompt", "text", "answer_id", "model_id", "metadata"}'), file);
 }
