@@ -4,6 +4,7 @@
  */
 export type { Matrix, EmbeddingSet, MutualInformationEstimator, ProgressCallback } from './interface';
 export { InputError, isInputError } from './errors';
+export { OptionalPeerError, isOptionalPeerError, type OptionalPeer, type OptionalPeerProblem } from './optionalPeers';
 export { createRng, type Rng } from './random';
 export { matrixFromRows, selectRows } from './linalg/matrix';
 
