@@ -4,10 +4,10 @@
  * The absent and broken cases run in a child process whose module resolution is rigged with a
  * preload script, since the repository itself has every peer installed.
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isOptionalPeerError, loadOptionalPeer, OptionalPeerError, peerInstallAdvice } from '../src/optionalPeers';
@@ -16,6 +16,7 @@ const ROOT = join(__dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string>; overrides: Record<string, string> };
 const INDEX = join(__dirname, '..', 'src', 'index.js');
 const work = mkdtempSync(join(tmpdir(), 'emishift-peers-'));
+after(() => rmSync(work, { recursive: true, force: true }));
 
 /** A preload script: `missing` packages do not resolve; `broken` ones resolve to a file that throws. */
 function rigResolution(missing: string[], broken: string[]): string {

@@ -4,7 +4,7 @@
  * real tslab kernel against this repository's build (the project's `emishift` linked to the
  * repository instead of installed, since tests do not use the network).
  */
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,11 @@ const own = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   overrides: Record<string, string>;
 };
 const work = mkdtempSync(join(tmpdir(), 'emishift-init-test-'));
+after(() => {
+  // The executed project links node_modules/emishift to this repository: unlink it first.
+  rmSync(join(work, 'executed', 'node_modules', 'emishift'), { force: true });
+  rmSync(work, { recursive: true, force: true });
+});
 
 /** Every file under `directory`, as slash-separated paths relative to it. */
 function filesUnder(directory: string): string[] {
@@ -338,5 +343,4 @@ test('the starter notebook executes headless through tslab and shows the EMID-vs
   const sweep = await sweepSplits(sources.find((source) => source.name === 'image0_question0')!, sources.filter((source) => source.name !== 'image0_question0'), new ClubEstimator(training.parameters));
   const printed = (figure.outputs ?? []).filter((output) => output.output_type === 'stream').map((output) => text(output.text)).join('');
   assert.ok(printed.includes(`Pearson r = ${sweep.correlation!.pearson.r.toFixed(3)} `), `notebook printed: ${printed}`);
-  rmSync(join(directory, 'node_modules', 'emishift'));
 });
