@@ -5,6 +5,7 @@
 export type { Matrix, EmbeddingSet, MutualInformationEstimator, ProgressCallback, EmbeddingSpace, EncoderDescription, ShiftDescription, EstimatorDescription } from './interface';
 export { InputError, isInputError, SpaceMismatchError } from './errors';
 export { EMISHIFT_VERSION } from './version';
+export { OptionalPeerError, isOptionalPeerError, type OptionalPeer, type OptionalPeerProblem } from './optionalPeers';
 export { createRng, type Rng } from './random';
 export { matrixFromRows, selectRows } from './linalg/matrix';
 

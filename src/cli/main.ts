@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Command> = {
   report: () => require('./commands/report').reportCommand,
   run: () => require('./commands/run').runCommand,
   info: () => require('./commands/info').infoCommand,
+  init: () => require('./commands/init').initCommand,
 };
 
 function version(): string {

@@ -1,7 +1,8 @@
 /**
- * Splits as danfojs-node DataFrames for notebooks. danfojs-node takes about a second to load,
- * so it is required inside the functions: importing this module (or the package index) costs
- * nothing for commands that never build a DataFrame.
+ * Splits as danfojs-node DataFrames for notebooks. danfojs-node is an optional peer (it installs
+ * only with two `overrides`, see optionalPeers.ts) and takes about a second to load, so it is
+ * loaded inside the functions: importing this module (or the package index) needs neither, and a
+ * project without it gets an OptionalPeerError saying what to install.
  *
  * Images are not put in the frame as bytes: a cell holding a Uint8Array is neither printable nor
  * usable by danfojs operations. Instead `image` is the encoded size in bytes (a number, so it
@@ -12,6 +13,7 @@
 import type { DataFrame } from 'danfojs-node';
 import type { SplitRow, SplitTable } from './splitRow';
 import { loadSplit, type LoadSplitOptions } from './loaders';
+import { loadOptionalPeer } from '../optionalPeers';
 
 type Danfo = typeof import('danfojs-node');
 
@@ -33,10 +35,11 @@ export function imageFormat(bytes: Uint8Array): 'png' | 'jpeg' | 'gif' | 'webp' 
  * A DataFrame with one row per query: question_id, question, reference_answer, model_answer
  * (null where absent), plus image (byte length) and image_format when the split has images.
  * Mixed numeric and string ids become strings, since a danfojs column has one dtype.
+ * Needs the optional peer danfojs-node (an OptionalPeerError names what to install when absent).
  */
 export function toDataFrame(source: SplitTable | readonly SplitRow[]): DataFrame {
   const rows: readonly SplitRow[] = 'rows' in source ? source.rows : source;
-  const danfo = require('danfojs-node') as Danfo;
+  const danfo = loadOptionalPeer<Danfo>('danfojs-node', 'toDataFrame');
   const numericIds = rows.every((row) => typeof row.question_id === 'number');
   const columns: Record<string, unknown[]> = {
     question_id: rows.map((row) => (numericIds ? row.question_id : String(row.question_id))),
@@ -53,7 +56,9 @@ export function toDataFrame(source: SplitTable | readonly SplitRow[]): DataFrame
   return new danfo.DataFrame(columns as never);
 }
 
-/** `loadSplit` then `toDataFrame`. */
+/** `loadSplit` then `toDataFrame` (needs the optional peer danfojs-node). */
 export async function loadSplitDataFrame(file: string, options: LoadSplitOptions = {}): Promise<DataFrame> {
+  // Before reading the file: a missing peer should not cost a large parquet read first.
+  loadOptionalPeer<Danfo>('danfojs-node', 'loadSplitDataFrame');
   return toDataFrame(await loadSplit(file, options));
 }

@@ -37,6 +37,7 @@ import type { Embedder } from './embedder';
 import { decodeImage } from './imageDecode';
 import { l2NormalizeRows, meanExcludingFirstToken, poolXlmRobertaEmbeddingLayer, type EmbeddingLayerTables } from './pooling';
 import { float16ToNumber } from '../data/float16';
+import { loadOptionalPeer } from '../optionalPeers';
 
 type Transformers = typeof TransformersModule;
 
@@ -44,20 +45,12 @@ let transformers: Transformers | undefined;
 
 /**
  * Loads transformers.js on first use and locks it to local files. Kept lazy so that importing
- * emishift (or using the built-in embedders) never maps ONNX Runtime or sharp.
+ * emishift (or using the built-in embedders) never maps ONNX Runtime or sharp; it is an optional
+ * peer of emishift, and a project without it gets an OptionalPeerError naming what to install.
  */
 export function loadTransformers(): Transformers {
   if (transformers) return transformers;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    transformers = require('@huggingface/transformers') as Transformers;
-  } catch (cause) {
-    throw new Error(
-      `@huggingface/transformers could not be loaded (${cause instanceof Error ? cause.message : String(cause)}); ` +
-        'install it with `npm install @huggingface/transformers`',
-      { cause },
-    );
-  }
+  transformers = loadOptionalPeer<Transformers>('@huggingface/transformers', 'the transformers embedder');
   transformers.env.allowRemoteModels = false;
   transformers.env.allowLocalModels = true;
   return transformers;
