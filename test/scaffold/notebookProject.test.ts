@@ -13,8 +13,6 @@ import { join, relative, sep } from 'node:path';
 import { isInputError } from '../../src/errors';
 import { EXAMPLE_GRID_FOLDER, projectPackageName, scaffoldNotebookProject, SKIPPED_INSTALL_SCRIPTS, STARTER_NOTEBOOK } from '../../src/scaffold/notebookProject';
 import { listSplitDirectories, readSplitDirectory } from '../../src/data/splitDirectory';
-import { pooledTrainingPairs } from '../../src/mi/pooledPairs';
-import { trainClub } from '../../src/mi/trainClub';
 import { ClubEstimator } from '../../src/mi/club';
 import { sweepSplits, type SplitSource } from '../../src/sweep/sweep';
 
@@ -154,8 +152,8 @@ test('the starter notebook: nbformat 4.5 for the tslab kernel, no outputs, the l
   assert.match(code, /from 'emishift'/);
   assert.match(code, /readSplitDirectory\(/);
   assert.match(code, /const root = 'data\/shift-grid'/);
-  assert.match(code, /trainClub\(x, y, \{ epochs: 200, batchSize: 256, learningRate: 3e-3, hiddenDim: 64, seed: 0 \}\)/);
-  for (const call of ['pooledTrainingPairs(', 'new ClubEstimator(', 'emid(', 'emidUpperBound(', 'sweepSplits(', 'show(emidBoundScatter(']) assert.ok(code.includes(call), call);
+  assert.match(code, /ClubEstimator\.fit\(splits, 'small'\)/);
+  for (const call of ['emid(', 'emidUpperBound(', 'sweepSplits(', 'show(emidBoundScatter(']) assert.ok(code.includes(call), call);
   const figures = notebook.cells.filter((cell) => (cell.metadata.tags ?? []).includes('figure'));
   assert.equal(figures.length, 1);
   assert.ok(text(figures[0].source).includes('show(emidBoundScatter('));
@@ -337,10 +335,9 @@ test('the starter notebook executes headless through tslab and shows the EMID-vs
   // The same computation through the library in this process: the notebook prints its numbers.
   const root = join(directory, EXAMPLE_GRID_FOLDER);
   const folders = listSplitDirectories(root);
-  const { x, y } = pooledTrainingPairs(folders.map(({ name, directory: folder }) => readSplitDirectory(folder, name)));
-  const training = await trainClub(x, y, { epochs: 200, batchSize: 256, learningRate: 3e-3, hiddenDim: 64, seed: 0 });
+  const club = await ClubEstimator.fit(folders.map(({ name, directory: folder }) => readSplitDirectory(folder, name)), 'small');
   const sources: SplitSource[] = folders.map(({ name, directory: folder }) => ({ name, load: () => readSplitDirectory(folder, name) }));
-  const sweep = await sweepSplits(sources.find((source) => source.name === 'image0_question0')!, sources.filter((source) => source.name !== 'image0_question0'), new ClubEstimator(training.parameters));
+  const sweep = await sweepSplits(sources.find((source) => source.name === 'image0_question0')!, sources.filter((source) => source.name !== 'image0_question0'), club, { warn: () => {} });
   const printed = (figure.outputs ?? []).filter((output) => output.output_type === 'stream').map((output) => text(output.text)).join('');
   assert.ok(printed.includes(`Pearson r = ${sweep.correlation!.pearson.r.toFixed(3)} `), `notebook printed: ${printed}`);
 });
