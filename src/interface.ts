@@ -81,7 +81,7 @@ export interface EstimatorDescription {
   /** The embedding space it was fitted in; absent when nobody recorded it. */
   readonly space?: EmbeddingSpace;
   readonly file?: { readonly path: string; readonly sha256: string; readonly recognizedAs?: string };
-  readonly training?: { readonly preset?: string; readonly settings: Readonly<Record<string, unknown>>; readonly pairs?: number; readonly digest?: string };
+  readonly training?: { readonly preset?: string; readonly settings: Readonly<Record<string, unknown>>; readonly pairs?: number; readonly digest?: string; readonly engine?: string };
   readonly [detail: string]: unknown;
 }
 

@@ -50,7 +50,7 @@ export async function clubForward(params: ClubParameters, x: Matrix, engine: Clu
 export interface ClubOrigin {
   space?: EmbeddingSpace;
   file?: { path: string; sha256: string; recognizedAs?: string };
-  training?: { preset?: string; settings: Readonly<Record<string, unknown>>; pairs?: number; digest?: string; reused?: boolean };
+  training?: { preset?: string; settings: Readonly<Record<string, unknown>>; pairs?: number; digest?: string; reused?: boolean; engine?: string };
 }
 
 export interface ClubFitOptions {
@@ -141,6 +141,7 @@ export class ClubEstimator implements MutualInformationEstimator {
               settings,
               ...(metadata.pairs ? { pairs: Number(metadata.pairs) } : {}),
               ...(metadata.training_digest ? { digest: metadata.training_digest } : {}),
+              ...(metadata.training_engine ? { engine: metadata.training_engine } : {}),
             },
           }
         : {}),
@@ -179,7 +180,7 @@ export class ClubEstimator implements MutualInformationEstimator {
     }
     const { trainClub } = await import('./trainClub');
     const result = await trainClub(x, y, { ...settings, initial: options.initial, engine: options.trainEngine, threads: options.threads, onProgress: options.onProgress });
-    const estimator = new ClubEstimator(result.parameters, options.engine, { ...(space ? { space } : {}), training: { ...training, reused: false } });
+    const estimator = new ClubEstimator(result.parameters, options.engine, { ...(space ? { space } : {}), training: { ...training, reused: false, engine: result.engine } });
     estimator.training = result;
     if (options.cacheFile) estimator.save(options.cacheFile);
     return estimator;
@@ -194,6 +195,7 @@ export class ClubEstimator implements MutualInformationEstimator {
       ...(training ? { settings: JSON.stringify(training.settings) } : {}),
       ...(training?.pairs !== undefined ? { pairs: String(training.pairs) } : {}),
       ...(training?.digest ? { training_digest: training.digest } : {}),
+      ...(training?.engine ? { training_engine: training.engine } : {}),
       ...(this.training ? { best_epoch: String(this.training.bestEpoch), final_train_loss: String(this.training.finalTrainLoss) } : {}),
       ...extraMetadata,
     });
