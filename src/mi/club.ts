@@ -172,7 +172,8 @@ export class ClubEstimator implements MutualInformationEstimator {
       try {
         const cached = readClubFile(options.cacheFile);
         if (cached.metadata.training_digest === digest) {
-          return new ClubEstimator(cached.parameters, options.engine, { ...(space ? { space } : {}), training: { ...training, reused: true } });
+          const engine = cached.metadata.training_engine;
+          return new ClubEstimator(cached.parameters, options.engine, { ...(space ? { space } : {}), training: { ...training, reused: true, ...(engine ? { engine } : {}) } });
         }
       } catch {
         // A damaged or foreign cache file is retrained and replaced below.
