@@ -74,9 +74,11 @@ function pointCount(trace: Record<string, unknown>): number {
 /** A text description of a figure: what a reader without a renderer still gets. */
 export function figureSummary(figure: PlotlyFigure): string {
   const title = axisTitle(figure.layout) ?? 'untitled figure';
+  const subtitle = (figure.layout.title as { subtitle?: { text?: unknown } } | undefined)?.subtitle?.text;
   const x = axisTitle(figure.layout.xaxis);
   const y = axisTitle(figure.layout.yaxis);
   const lines = [`Plotly figure: ${stripMarkup(title)}`];
+  if (typeof subtitle === 'string' && subtitle !== '') lines.push(`  ${stripMarkup(subtitle)}`);
   if (x || y) lines.push(`  x: ${x ? stripMarkup(x) : '—'}; y: ${y ? stripMarkup(y) : '—'}`);
   const traces = figure.data.filter((trace) => (trace as { showlegend?: boolean }).showlegend !== false);
   for (const trace of traces) {
