@@ -2,6 +2,7 @@
 import { formatNumber as formatSingleNumber, formatCoefficient, formatPValue } from '../plots/format';
 import { textTable, type Cell, type ColumnSpec } from '../plots/table';
 
+/** Prints a value as indented JSON on stdout. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

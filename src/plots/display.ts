@@ -24,6 +24,7 @@ import type { NamedFigure, PlotlyFigure } from './figures';
 import { plotlyScriptElement, scriptJson } from './plotlyJs';
 import { htmlTable, tableFrom, textTable, type TableFormatOptions, type TableInput } from './table';
 
+/** The MIME type of Plotly figure JSON in a Jupyter display bundle. */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
 export interface FigureBundle {
@@ -45,6 +46,7 @@ export interface DisplayState {
   count: number;
 }
 
+/** A fresh display state: plotly.js not yet sent, figure ids under a new (random) prefix. */
 export function createDisplayState(options: { idPrefix?: string } = {}): DisplayState {
   return { plotlyEmbedded: false, idPrefix: options.idPrefix ?? `emishift-${randomBytes(4).toString('hex')}`, count: 0 };
 }
@@ -136,6 +138,7 @@ export function displayBundle(input: PlotlyFigure | NamedFigure, state: DisplayS
   return { [PLOTLY_MIME]: json, 'text/html': html, 'text/plain': figureSummary(json) };
 }
 
+/** The MIME bundle for a table: HTML and aligned text, one number format per column. */
 export function tableBundle(input: TableInput | unknown, options: TableFormatOptions = {}): TableBundle {
   const table = tableFrom(input);
   return { 'text/html': htmlTable(table, options), 'text/plain': textTable(table, options) };

@@ -10,6 +10,7 @@ const OPTIONS = {
   svg: { type: 'boolean' },
 } as const;
 
+/** `emishift report`: the HTML report, the JSON summary and figure images from a results file. */
 export const reportCommand: Command = {
   summary: 'an offline HTML report (figures, correlations, tables) from a results file',
   usage: [
