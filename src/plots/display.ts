@@ -24,6 +24,7 @@ import type { NamedFigure, PlotlyFigure } from './figures';
 import { plotlyScriptElement, scriptJson } from './plotlyJs';
 import { htmlTable, tableFrom, textTable, type TableFormatOptions, type TableInput } from './table';
 
+/** The MIME type of Plotly figure JSON in a Jupyter display bundle. */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
 export interface FigureBundle {
@@ -45,6 +46,7 @@ export interface DisplayState {
   count: number;
 }
 
+/** A fresh display state: plotly.js not yet sent, figure ids under a new (random) prefix. */
 export function createDisplayState(options: { idPrefix?: string } = {}): DisplayState {
   return { plotlyEmbedded: false, idPrefix: options.idPrefix ?? `emishift-${randomBytes(4).toString('hex')}`, count: 0 };
 }
@@ -74,9 +76,11 @@ function pointCount(trace: Record<string, unknown>): number {
 /** A text description of a figure: what a reader without a renderer still gets. */
 export function figureSummary(figure: PlotlyFigure): string {
   const title = axisTitle(figure.layout) ?? 'untitled figure';
+  const subtitle = (figure.layout.title as { subtitle?: { text?: unknown } } | undefined)?.subtitle?.text;
   const x = axisTitle(figure.layout.xaxis);
   const y = axisTitle(figure.layout.yaxis);
   const lines = [`Plotly figure: ${stripMarkup(title)}`];
+  if (typeof subtitle === 'string' && subtitle !== '') lines.push(`  ${stripMarkup(subtitle)}`);
   if (x || y) lines.push(`  x: ${x ? stripMarkup(x) : '—'}; y: ${y ? stripMarkup(y) : '—'}`);
   const traces = figure.data.filter((trace) => (trace as { showlegend?: boolean }).showlegend !== false);
   for (const trace of traces) {
@@ -134,6 +138,7 @@ export function displayBundle(input: PlotlyFigure | NamedFigure, state: DisplayS
   return { [PLOTLY_MIME]: json, 'text/html': html, 'text/plain': figureSummary(json) };
 }
 
+/** The MIME bundle for a table: HTML and aligned text, one number format per column. */
 export function tableBundle(input: TableInput | unknown, options: TableFormatOptions = {}): TableBundle {
   const table = tableFrom(input);
   return { 'text/html': htmlTable(table, options), 'text/plain': textTable(table, options) };

@@ -4,30 +4,32 @@
  * headless Chromium for PNG/SVG export. Every axis says what it measures and in which unit, and
  * correlation figures carry their coefficient and p-value in the title, so a figure copied out
  * of its context still reads correctly.
+ *
+ * Layout rules every figure follows: no fixed width (the figure fills its container and
+ * follows it when the window is resized), titles and legends outside the plot area with margins
+ * that grow to fit them (so no text overlaps an axis title), families in the Okabe–Ito
+ * colour-blind-safe palette with a distinct marker symbol each, and translucent outlined markers
+ * so coinciding points stay visible.
  */
 import type { Config, Data, Layout } from 'plotly.js-dist-min';
 import { InputError } from '../errors';
-import { isScenarioName, scenario } from '../data/scenarios';
 import type { EpochRecord } from '../mi/trainClub';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import {
-  FamilyColours,
-  familyLabel,
   formatCoefficient,
   formatPValue,
   formatValue,
   leastSquares,
-  orderFamilies,
   requireCorrelatable,
   requireFinite,
   requireInterval,
   requireNonEmpty,
   requireVarying,
-  shiftFamilyOf,
   shortSplitLabels,
   withAlpha,
 } from './format';
 import { normalizeResults, type NormalizedResults, type SplitResult } from './results';
+import { FamilyStyles, shiftInfoOf, type FamilyStyle } from './shift';
 
 export interface PlotlyFigure {
   data: Data[];
@@ -43,18 +45,55 @@ export interface NamedFigure {
 }
 
 // The plotly logo links to plotly.com; an offline report must not invite a network request.
+// `responsive` redraws the figure when its container changes size.
 const CONFIG: Partial<Config> = { displaylogo: false, responsive: true };
 
-function baseLayout(title: string, xTitle: string, yTitle: string): Partial<Layout> {
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+const LINE_COLOUR = '#000000';
+
+/** A figure's heading: what it shows, its statistics line, and a line of context. */
+interface Heading {
+  title: string;
+  statistics?: string;
+  subtitle?: string;
+}
+
+function titleLayout(heading: Heading): Partial<Layout>['title'] {
+  const text = heading.statistics ? `${heading.title}<br><span style="font-size:13px">${heading.statistics}</span>` : heading.title;
   return {
-    title: { text: title, x: 0.02, xanchor: 'left' },
+    text,
+    ...(heading.subtitle ? { subtitle: { text: heading.subtitle, font: { size: 12, color: '#555555' } } } : {}),
+    font: { size: 16 },
+    x: 0,
+    xref: 'paper',
+    xanchor: 'left',
+    // Sits on the plot area's top edge and may push the top margin: the title never runs into
+    // the plot or the figure's edge, however many lines it has. (A container-anchored title
+    // with a subtitle mis-measures multi-line text and loses its first line.)
+    yref: 'paper',
+    y: 1,
+    yanchor: 'bottom',
+    pad: { b: 18 },
+    automargin: true,
+  };
+}
+
+/** A horizontal legend under the plot, anchored to the figure's bottom edge (below the x-axis title). */
+function bottomLegend(): Partial<Layout>['legend'] {
+  return { orientation: 'h', x: 0, xanchor: 'left', xref: 'paper', y: 0, yanchor: 'bottom', yref: 'container', font: { size: 12 } };
+}
+
+function baseLayout(heading: Heading, xTitle: string, yTitle: string): Partial<Layout> {
+  return {
+    title: titleLayout(heading),
     xaxis: { title: { text: xTitle }, zeroline: false, automargin: true },
     yaxis: { title: { text: yTitle }, zeroline: false, automargin: true },
     hovermode: 'closest',
-    legend: { orientation: 'v' },
-    margin: { t: 80, l: 70, r: 30, b: 70 },
-    width: 900,
+    legend: bottomLegend(),
+    autosize: true,
+    margin: { t: 40, l: 64, r: 24, b: 48, pad: 2 },
     height: 560,
+    font: { family: FONT, size: 13, color: '#222222' },
     paper_bgcolor: '#ffffff',
     plot_bgcolor: '#f7f7f9',
   };
@@ -68,6 +107,17 @@ function fieldOf(what: string, index: number, key: string): string {
   return `${what}[${index}].${key}`;
 }
 
+/** Markers: translucent with a dark outline, so coinciding points stay visible on any colour. */
+function markerOf(style: FamilyStyle, size = 10): Record<string, unknown> {
+  return { color: style.colour, symbol: style.symbol, size, opacity: 0.85, line: { color: 'rgba(0, 0, 0, 0.6)', width: 0.8 } };
+}
+
+/** The styles a standalone figure uses: explicit families as given, else the catalog's. */
+function stylesFor(entries: readonly { split: string; family?: string }[], given?: FamilyStyles): { styles: FamilyStyles; families: string[] } {
+  const infos = entries.map((entry) => (entry.family !== undefined ? { family: entry.family, label: entry.family, modality: 'image' as const } : shiftInfoOf(entry.split)));
+  return { styles: given ?? FamilyStyles.fromShifts(infos), families: infos.map((info) => info.family) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // EMID against its upper bound
 
@@ -75,7 +125,7 @@ export interface EmidBoundPoint {
   split: string;
   emid: number;
   bound: number;
-  /** Shift family; default: the split's modality in the scenario catalog, else 'other'. */
+  /** Shift family; default: the split's family in the scenario catalog, else 'other'. */
   family?: string;
   emidInterval?: [number, number];
   boundInterval?: [number, number];
@@ -84,14 +134,16 @@ export interface EmidBoundPoint {
 export interface EmidBoundScatterOptions {
   /** Title before the correlation (default "EMID vs. its upper bound"). */
   title?: string;
-  /** A second title line, e.g. the model and benchmark. */
+  /** A line of context under the title, e.g. the model and benchmark. */
   subtitle?: string;
+  /** Colours, markers and labels per family (figures of one report share one set). */
+  families?: FamilyStyles;
 }
 
 /**
- * One point per OOD split (x = the scale-adjusted EMID upper bound, y = EMID), coloured by shift
- * family, with the least-squares line of EMID on the bound and Pearson r and p in the title and
- * the line's legend entry. Error bars when intervals are given.
+ * One point per OOD split (x = the scale-adjusted EMID upper bound, y = EMID), coloured and
+ * marked by shift family, with the least-squares line of EMID on the bound and Pearson r and p
+ * in the title. Error bars when intervals are given.
  */
 export function emidBoundScatter(points: readonly EmidBoundPoint[], options: EmidBoundScatterOptions = {}): PlotlyFigure {
   requireCorrelatable(points.length, 'points');
@@ -101,49 +153,46 @@ export function emidBoundScatter(points: readonly EmidBoundPoint[], options: Emi
   requireVarying(bounds, 'bound');
   const emidIntervals = points.map((point, i) => (point.emidInterval ? requireInterval(point.emidInterval, fieldOf('points', i, 'emidInterval')) : undefined));
   const boundIntervals = points.map((point, i) => (point.boundInterval ? requireInterval(point.boundInterval, fieldOf('points', i, 'boundInterval')) : undefined));
-  const families = points.map((point) => point.family ?? shiftFamilyOf(point.split));
+  const { styles, families } = stylesFor(points, options.families);
   const { r, pValue } = pearson(bounds, emids);
   const { slope, intercept } = leastSquares(bounds, emids);
 
-  const colours = new FamilyColours();
-  const traces: Data[] = orderFamilies(families).map((family) => {
+  const traces: Data[] = styles.order(families).map((family) => {
     const members = points.map((_, i) => i).filter((i) => families[i] === family);
+    const style = styles.style(family);
     const trace: Data = {
       type: 'scatter',
       mode: 'markers',
-      name: `${familyLabel(family)} (n = ${members.length})`,
+      name: `${styles.label(family)} (n = ${members.length})`,
       legendgroup: family,
       x: members.map((i) => bounds[i]),
       y: members.map((i) => emids[i]),
       text: members.map((i) => points[i].split),
-      hovertemplate: '%{text}<br>EMID upper bound = %{x:.4f} nats<br>EMID = %{y:.4f} nats<extra></extra>',
-      marker: { color: colours.colour(family), size: 9, line: { color: '#ffffff', width: 1 } },
+      hovertemplate: `%{text}<br>${styles.label(family)}<br>EMID upper bound = %{x:.4f} nats<br>EMID = %{y:.4f} nats<extra></extra>`,
+      marker: markerOf(style),
     };
-    if (members.some((i) => emidIntervals[i])) {
-      trace.error_y = errorBars(members.map((i) => emidIntervals[i]), members.map((i) => emids[i]), colours.colour(family));
-    }
-    if (members.some((i) => boundIntervals[i])) {
-      trace.error_x = errorBars(members.map((i) => boundIntervals[i]), members.map((i) => bounds[i]), colours.colour(family));
-    }
+    if (members.some((i) => emidIntervals[i])) trace.error_y = errorBars(members.map((i) => emidIntervals[i]), members.map((i) => emids[i]), style.colour);
+    if (members.some((i) => boundIntervals[i])) trace.error_x = errorBars(members.map((i) => boundIntervals[i]), members.map((i) => bounds[i]), style.colour);
     return trace;
   });
   const xMin = Math.min(...bounds);
   const xMax = Math.max(...bounds);
-  const correlation = `Pearson r = ${formatCoefficient(r)}, p = ${formatPValue(pValue)}, n = ${points.length}`;
   traces.push({
     type: 'scatter',
     mode: 'lines',
-    name: `least squares: EMID = ${formatValue(intercept, 3)} + ${formatValue(slope, 3)} × bound (r = ${formatCoefficient(r)}, p = ${formatPValue(pValue)})`,
+    name: `least squares: EMID = ${formatValue(intercept, 3)} + ${formatValue(slope, 3)} × bound (r = ${formatCoefficient(r)})`,
     x: [xMin, xMax],
     y: [intercept + slope * xMin, intercept + slope * xMax],
-    line: { color: '#333333', width: 2, dash: 'dash' },
+    line: { color: LINE_COLOUR, width: 1.5, dash: 'dash' },
     hoverinfo: 'skip',
   });
-  const title = `${options.title ?? 'EMID vs. its upper bound'} — ${correlation}${options.subtitle ? `<br><sub>${options.subtitle}</sub>` : ''}`;
-  const layout = baseLayout(title, 'EMID upper bound (scale-adjusted, nats)', 'EMID = EMI(ID) − EMI(OOD) (nats)');
-  layout.legend = { orientation: 'h', y: -0.18, yanchor: 'top', x: 0, xanchor: 'left' };
-  layout.margin = { t: 80, l: 70, r: 30, b: 140 };
-  layout.height = 620;
+  const heading: Heading = {
+    title: options.title ?? 'EMID vs. its upper bound',
+    statistics: `Pearson r = ${formatCoefficient(r)}, p = ${formatPValue(pValue)}, n = ${points.length}`,
+    subtitle: options.subtitle,
+  };
+  const layout = baseLayout(heading, 'EMID upper bound (scale-adjusted, nats)', 'EMID = EMI(ID) − EMI(OOD) (nats)');
+  layout.height = 600;
   return figure(traces, layout);
 }
 
@@ -169,28 +218,45 @@ export interface SeverityPoint {
   severity: number;
   emid: number;
   bound: number;
+  /** What the family's severity counts (e.g. "ImageNet-C level"); names the family's x-axis. */
+  unit?: string;
   emidInterval?: [number, number];
   boundInterval?: [number, number];
 }
 
-/**
- * x = severity, per family one line for EMID and one for the bound (same colour, the bound
- * dashed), with shaded bands where intervals are given. EMID and the bound differ in scale by
- * two orders of magnitude on the benchmark (≈0.01 vs ≈1 nats), so they get a panel each,
- * sharing the severity axis: on one axis the EMID lines would lie flat on zero.
- */
-export function boundSeverityCurves(points: readonly SeverityPoint[], options: { title?: string; subtitle?: string; severityTitle?: string } = {}): PlotlyFigure {
+export interface SeverityCurveOptions {
+  title?: string;
+  subtitle?: string;
+  /**
+   * Says that every family's severity is on ONE common scale, and names it: the families then
+   * share one x-axis (EMID above, the bound below). Without it each family gets its own row of
+   * panels with its own x-axis, titled with the family and its unit, because the families'
+   * severities (words replaced 4/7, typo level 1/3, blur level 1/3/5) are not comparable.
+   */
+  severityTitle?: string;
+  families?: FamilyStyles;
+}
+
+interface CheckedSeverityPoint extends SeverityPoint {
+  emidInterval?: [number, number];
+  boundInterval?: [number, number];
+}
+
+function checkSeverityPoints(points: readonly SeverityPoint[]): CheckedSeverityPoint[] {
   requireNonEmpty(points.length, 'points');
   const checked = points.map((point, i) => {
     if (typeof point.family !== 'string' || point.family === '') throw new InputError('expected a family name', { field: fieldOf('points', i, 'family') });
-    return {
+    if (point.unit !== undefined && typeof point.unit !== 'string') throw new InputError('expected a string', { field: fieldOf('points', i, 'unit') });
+    const entry: CheckedSeverityPoint = {
       family: point.family,
       severity: requireFinite(point.severity, fieldOf('points', i, 'severity')),
       emid: requireFinite(point.emid, fieldOf('points', i, 'emid')),
       bound: requireFinite(point.bound, fieldOf('points', i, 'bound')),
-      emidInterval: point.emidInterval ? requireInterval(point.emidInterval, fieldOf('points', i, 'emidInterval')) : undefined,
-      boundInterval: point.boundInterval ? requireInterval(point.boundInterval, fieldOf('points', i, 'boundInterval')) : undefined,
     };
+    if (point.unit) entry.unit = point.unit;
+    if (point.emidInterval) entry.emidInterval = requireInterval(point.emidInterval, fieldOf('points', i, 'emidInterval'));
+    if (point.boundInterval) entry.boundInterval = requireInterval(point.boundInterval, fieldOf('points', i, 'boundInterval'));
+    return entry;
   });
   const seen = new Set<string>();
   checked.forEach((point, i) => {
@@ -198,57 +264,159 @@ export function boundSeverityCurves(points: readonly SeverityPoint[], options: {
     if (seen.has(key)) throw new InputError(`family '${point.family}' has severity ${point.severity} twice`, { field: fieldOf('points', i, 'severity') });
     seen.add(key);
   });
-  const colours = new FamilyColours();
+  return checked;
+}
+
+/** The traces of one family: per series (EMID, bound) an interval band when given, and the line. */
+function severityTraces(members: readonly CheckedSeverityPoint[], label: string, style: FamilyStyle, axes: { emid: [string, string]; bound: [string, string] }, showlegend: boolean): Data[] {
   const traces: Data[] = [];
-  for (const family of orderFamilies(checked.map((point) => point.family))) {
-    const members = checked.filter((point) => point.family === family).sort((a, b) => a.severity - b.severity);
-    const colour = colours.colour(family);
-    const x = members.map((point) => point.severity);
-    for (const series of ['emid', 'bound'] as const) {
-      const intervalKey = series === 'emid' ? 'emidInterval' : 'boundInterval';
-      const label = series === 'emid' ? 'EMID' : 'upper bound';
-      // Bands are drawn only over points that have an interval, so a partial set does not
-      // pretend to cover severities it has no interval for.
-      const banded = members.filter((point) => point[intervalKey]);
-      if (banded.length > 0) {
-        const bandX = banded.map((point) => point.severity);
-        traces.push({
-          type: 'scatter',
-          mode: 'lines',
-          name: `${family}: ${label} interval`,
-          legendgroup: family,
-          showlegend: false,
-          xaxis: 'x',
-          yaxis: series === 'emid' ? 'y' : 'y2',
-          x: [...bandX, ...[...bandX].reverse()],
-          y: [...banded.map((point) => point[intervalKey]![1]), ...banded.map((point) => point[intervalKey]![0]).reverse()],
-          fill: 'toself',
-          fillcolor: withAlpha(colour, series === 'emid' ? 0.22 : 0.12),
-          line: { width: 0, color: colour },
-          hoverinfo: 'skip',
-        });
-      }
+  const x = members.map((point) => point.severity);
+  for (const series of ['emid', 'bound'] as const) {
+    const intervalKey = series === 'emid' ? 'emidInterval' : 'boundInterval';
+    const name = series === 'emid' ? 'EMID' : 'upper bound';
+    const [xaxis, yaxis] = axes[series];
+    // Bands are drawn only over points that have an interval, so a partial set does not
+    // pretend to cover severities it has no interval for.
+    const banded = members.filter((point) => point[intervalKey]);
+    if (banded.length > 0) {
+      const bandX = banded.map((point) => point.severity);
       traces.push({
         type: 'scatter',
-        mode: 'lines+markers',
-        name: `${family}: ${label}`,
-        legendgroup: family,
-        xaxis: 'x',
-        yaxis: series === 'emid' ? 'y' : 'y2',
-        x,
-        y: members.map((point) => point[series]),
-        line: { color: colour, width: 2, dash: series === 'emid' ? 'solid' : 'dash' },
-        marker: { color: colour, size: 7, symbol: series === 'emid' ? 'circle' : 'diamond' },
-        hovertemplate: `${family}, severity %{x}<br>${label} = %{y:.4f} nats<extra></extra>`,
+        mode: 'lines',
+        name: `${label}: ${name} interval`,
+        legendgroup: label,
+        showlegend: false,
+        xaxis,
+        yaxis,
+        x: [...bandX, ...[...bandX].reverse()],
+        y: [...banded.map((point) => point[intervalKey]![1]), ...banded.map((point) => point[intervalKey]![0]).reverse()],
+        fill: 'toself',
+        fillcolor: withAlpha(style.colour, series === 'emid' ? 0.22 : 0.12),
+        line: { width: 0, color: style.colour },
+        hoverinfo: 'skip',
       });
     }
+    traces.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: `${label}: ${name}`,
+      legendgroup: label,
+      showlegend,
+      xaxis,
+      yaxis,
+      x,
+      y: members.map((point) => point[series]),
+      line: { color: style.colour, width: 2, dash: series === 'emid' ? 'solid' : 'dash' },
+      marker: { ...markerOf(style, 8), opacity: 1 },
+      hovertemplate: `${label}, severity %{x}<br>${name} = %{y:.4f} nats<extra></extra>`,
+    });
   }
-  const title = `${options.title ?? 'EMID (top) and its upper bound (bottom) by shift severity'}${options.subtitle ? `<br><sub>${options.subtitle}</sub>` : ''}`;
-  const layout = baseLayout(title, options.severityTitle ?? 'shift severity (family-specific scale)', 'EMID (nats)');
-  layout.xaxis = { ...layout.xaxis, anchor: 'y2' };
-  layout.yaxis = { ...layout.yaxis, domain: [0.54, 1], zeroline: true, zerolinecolor: '#bbbbbb' };
-  layout.yaxis2 = { title: { text: 'upper bound (nats)' }, domain: [0, 0.46], anchor: 'x', automargin: true };
-  layout.height = 680;
+  return traces;
+}
+
+/**
+ * EMID and the upper bound against shift severity, one line per family and series, with shaded
+ * bands where intervals are given. EMID and the bound differ in scale by up to two orders of
+ * magnitude, so they never share a y-axis. By default every family has its own row of panels
+ * (EMID left, bound right) with its own severity axis named by its unit; the EMID panels share
+ * one y-range, and so do the bound panels, so rows compare at a glance. Pass `severityTitle`
+ * when the families' severities are on one common scale to draw them on one shared axis.
+ */
+export function boundSeverityCurves(points: readonly SeverityPoint[], options: SeverityCurveOptions = {}): PlotlyFigure {
+  const checked = checkSeverityPoints(points);
+  const styles = options.families ?? new FamilyStyles(checked.map((point) => point.family));
+  const families = styles.order(checked.map((point) => point.family));
+  const membersOf = (family: string) => checked.filter((point) => point.family === family).sort((a, b) => a.severity - b.severity);
+  const traces: Data[] = [];
+
+  if (options.severityTitle !== undefined) {
+    for (const family of families) {
+      traces.push(...severityTraces(membersOf(family), styles.label(family), styles.style(family), { emid: ['x', 'y'], bound: ['x', 'y2'] }, true));
+    }
+    const heading: Heading = { title: options.title ?? 'EMID (top) and its upper bound (bottom) by shift severity', subtitle: options.subtitle };
+    const layout = baseLayout(heading, options.severityTitle, 'EMID (nats)');
+    layout.xaxis = { ...layout.xaxis, anchor: 'y2' };
+    layout.yaxis = { ...layout.yaxis, domain: [0.55, 1], zeroline: true, zerolinecolor: '#bbbbbb' };
+    layout.yaxis2 = { title: { text: 'upper bound (nats)' }, domain: [0, 0.45], anchor: 'x', automargin: true };
+    layout.height = 700;
+    return figure(traces, layout);
+  }
+
+  // One row per family under a heading in the family's colour: the row's two panels share its
+  // severity values, and the EMID (bound) panels of all rows share one y-range. Sizes are in
+  // pixels of the plot area, converted to domain fractions.
+  const rowHeight = 170;
+  const rowHeadingHeight = 26;
+  const rowGap = 64;
+  const plotHeight = families.length * (rowHeadingHeight + rowHeight) + (families.length - 1) * rowGap;
+  const heading: Heading = {
+    title: options.title ?? 'EMID and its upper bound by shift severity',
+    statistics: 'one row per shift family, each on its own severity scale',
+    subtitle: options.subtitle,
+  };
+  const layout = baseLayout(heading, '', '');
+  delete layout.xaxis;
+  delete layout.yaxis;
+  layout.showlegend = false;
+  // The title's automargin adds about this much to the top margin; the plot area keeps plotHeight.
+  const titleAllowance = 95;
+  layout.margin = { t: 40, l: 64, r: 24, b: 56, pad: 2 };
+  layout.height = plotHeight + 40 + 56 + titleAllowance;
+  const annotations: NonNullable<Layout['annotations']> = [];
+  const record = layout as Record<string, unknown>;
+  families.forEach((family, row) => {
+    const members = membersOf(family);
+    const label = styles.label(family);
+    const units = [...new Set(members.map((point) => point.unit).filter((unit): unit is string => unit !== undefined))];
+    const xTitle = units.length === 1 ? units[0] : 'severity';
+    const rowTop = 1 - (row * (rowHeadingHeight + rowHeight + rowGap)) / plotHeight;
+    const top = rowTop - rowHeadingHeight / plotHeight;
+    const bottom = top - rowHeight / plotHeight;
+    const domainY: [number, number] = [Math.max(0, bottom), Math.min(1, top)];
+    annotations.push({
+      text: `<b>${label}</b>`,
+      font: { size: 14, color: styles.style(family).colour },
+      xref: 'paper',
+      yref: 'paper',
+      x: 0,
+      xanchor: 'left',
+      y: Math.min(1, rowTop),
+      yanchor: 'top',
+      showarrow: false,
+    });
+    const emidIndex = 2 * row + 1;
+    const boundIndex = 2 * row + 2;
+    const axisName = (kind: 'x' | 'y', index: number) => (index === 1 ? kind : `${kind}${index}`);
+    const severities = members.map((point) => point.severity);
+    const span = Math.max(...severities) - Math.min(...severities);
+    const padding = span === 0 ? 0.5 : span * 0.08;
+    for (const [index, column, yTitle] of [
+      [emidIndex, [0, 0.45], 'EMID (nats)'],
+      [boundIndex, [0.55, 1], 'upper bound (nats)'],
+    ] as const) {
+      record[`xaxis${index === 1 ? '' : index}`] = {
+        domain: column,
+        anchor: axisName('y', index),
+        title: { text: xTitle, standoff: 6 },
+        tickmode: 'array',
+        tickvals: severities,
+        range: [Math.min(...severities) - padding, Math.max(...severities) + padding],
+        zeroline: false,
+        automargin: true,
+      };
+      record[`yaxis${index === 1 ? '' : index}`] = {
+        domain: domainY,
+        anchor: axisName('x', index),
+        title: { text: yTitle },
+        zeroline: index === emidIndex,
+        zerolinecolor: '#bbbbbb',
+        automargin: true,
+        ...(row > 0 ? { matches: index === emidIndex ? 'y' : 'y2' } : {}),
+      };
+    }
+    traces.push(...severityTraces(members, label, styles.style(family), { emid: [axisName('x', emidIndex), axisName('y', emidIndex)], bound: [axisName('x', boundIndex), axisName('y', boundIndex)] }, false));
+  });
+  layout.annotations = annotations;
   return figure(traces, layout);
 }
 
@@ -264,8 +432,10 @@ export interface DecompositionInput {
 }
 
 /**
- * Stacked bars per OOD split of the scale-adjusted bound's terms: √jsd_v, √jsd_t, jsd_py^¼,
- * jsd_qy^¼ (negative RJSD rounding noise is clamped to 0 before the root, as in the bound).
+ * Stacked horizontal bars per OOD split of the scale-adjusted bound's terms: √jsd_v, √jsd_t,
+ * jsd_py^¼, jsd_qy^¼ (negative RJSD rounding noise is clamped to 0 before the root, as in the
+ * bound). Splits are rows, so the chart grows in height with their number and never overflows
+ * its column, and long split names stay readable.
  */
 export function boundDecomposition(comparisons: readonly DecompositionInput[], options: { title?: string; subtitle?: string } = {}): PlotlyFigure {
   requireNonEmpty(comparisons.length, 'comparisons');
@@ -278,38 +448,95 @@ export function boundDecomposition(comparisons: readonly DecompositionInput[], o
   const { labels, prefix } = shortSplitLabels(comparisons.map((entry) => entry.split));
   const names = comparisons.map((entry) => entry.split);
   const parts: { name: string; colour: string; value: (term: (typeof terms)[number]) => number }[] = [
-    { name: '√jsd_v (images)', colour: '#1f77b4', value: (term) => Math.sqrt(Math.max(0, term.v)) },
-    { name: '√jsd_t (questions)', colour: '#ff7f0e', value: (term) => Math.sqrt(Math.max(0, term.t)) },
-    { name: 'jsd_py^¼ (ID answers vs references)', colour: '#2ca02c', value: (term) => Math.max(0, term.py) ** 0.25 },
-    { name: 'jsd_qy^¼ (OOD answers vs references)', colour: '#d62728', value: (term) => Math.max(0, term.qy) ** 0.25 },
+    { name: '√jsd_v (images)', colour: '#0072B2', value: (term) => Math.sqrt(Math.max(0, term.v)) },
+    { name: '√jsd_t (questions)', colour: '#E69F00', value: (term) => Math.sqrt(Math.max(0, term.t)) },
+    { name: 'jsd_py^¼ (ID answers vs. references)', colour: '#009E73', value: (term) => Math.max(0, term.py) ** 0.25 },
+    { name: 'jsd_qy^¼ (OOD answers vs. references)', colour: '#D55E00', value: (term) => Math.max(0, term.qy) ** 0.25 },
   ];
   const traces: Data[] = parts.map((part) => ({
     type: 'bar',
+    orientation: 'h',
     name: part.name,
-    x: labels,
-    y: terms.map(part.value),
+    y: labels,
+    x: terms.map(part.value),
     hovertext: names,
-    hovertemplate: `%{hovertext}<br>${part.name} = %{y:.4f}<extra></extra>`,
-    marker: { color: part.colour },
+    hovertemplate: `%{hovertext}<br>${part.name} = %{x:.4f}<extra></extra>`,
+    marker: { color: part.colour, line: { color: '#ffffff', width: 0.5 } },
   }));
-  const title = `${options.title ?? 'What the EMID upper bound is made of, per OOD split'}${options.subtitle ? `<br><sub>${options.subtitle}</sub>` : ''}`;
-  const layout = baseLayout(
-    title,
-    prefix ? `OOD split (names without the common prefix ${prefix})` : 'OOD split',
-    'contribution to the bound (RJSD in nats, to the power ½ or ¼)',
-  );
+  const heading: Heading = {
+    title: options.title ?? 'What the EMID upper bound is made of, per OOD split',
+    statistics: 'bar length = the scale-adjusted bound, √jsd_v + √jsd_t + jsd_py^¼ + jsd_qy^¼',
+    subtitle: options.subtitle,
+  };
+  const layout = baseLayout(heading, 'contribution to the bound (RJSD in nats, to the power ½ or ¼)', prefix ? `OOD split (without the prefix ${prefix})` : 'OOD split');
   layout.barmode = 'stack';
-  layout.xaxis = { ...layout.xaxis, tickangle: -50, type: 'category' };
-  // Plotly lists stacked bars top-down by default; a horizontal legend reads better bottom-up.
-  layout.legend = { orientation: 'h', y: 1.0, yanchor: 'bottom', x: 0, xanchor: 'left', traceorder: 'normal' };
-  layout.margin = { t: 110, l: 70, r: 30, b: 160 };
-  layout.width = Math.max(900, 26 * comparisons.length + 200);
-  layout.height = 640;
+  layout.bargap = 0.25;
+  layout.yaxis = { ...layout.yaxis, type: 'category', autorange: 'reversed', tickfont: { size: 11 } };
+  layout.legend = { ...bottomLegend(), traceorder: 'normal' };
+  layout.height = Math.max(380, 20 * comparisons.length + 220);
+  layout.hovermode = 'y';
   return figure(traces, layout);
 }
 
 // ---------------------------------------------------------------------------------------------
-// EMI against judge preference
+// EMI against a per-split quality (accuracy, judge preference, …)
+
+export interface QualityPoint {
+  split: string;
+  emi: number;
+  quality: number;
+  /** Shift family; default: the split's family in the scenario catalog, else 'other'. */
+  family?: string;
+}
+
+export interface QualityFigureOptions {
+  /** The quality in words, e.g. "accuracy" (default "quality"). */
+  qualityLabel?: string;
+  /** The y-axis title (default: the label). */
+  qualityTitle?: string;
+  title?: string;
+  subtitle?: string;
+  families?: FamilyStyles;
+}
+
+/**
+ * EMI of each split against its quality (e.g. the answering model's accuracy), coloured and
+ * marked by shift family, with Spearman ρ and Kendall τ_b (and their p-values) in the title:
+ * EMI is meant to rank splits the way the quality does, so rank correlations are the test.
+ */
+export function emiVersusQuality(points: readonly QualityPoint[], options: QualityFigureOptions = {}): PlotlyFigure {
+  requireCorrelatable(points.length, 'points');
+  const emi = points.map((point, i) => requireFinite(point.emi, fieldOf('points', i, 'emi')));
+  const quality = points.map((point, i) => requireFinite(point.quality, fieldOf('points', i, 'quality')));
+  requireVarying(emi, 'emi');
+  requireVarying(quality, 'quality');
+  const label = options.qualityLabel ?? 'quality';
+  const s = spearman(emi, quality);
+  const k = kendallTauB(emi, quality);
+  const { styles, families } = stylesFor(points, options.families);
+  const traces: Data[] = styles.order(families).map((family) => {
+    const members = points.map((_, i) => i).filter((i) => families[i] === family);
+    return {
+      type: 'scatter',
+      mode: 'markers',
+      name: `${styles.label(family)} (n = ${members.length})`,
+      legendgroup: family,
+      x: members.map((i) => emi[i]),
+      y: members.map((i) => quality[i]),
+      text: members.map((i) => points[i].split),
+      hovertemplate: `%{text}<br>${styles.label(family)}<br>EMI = %{x:.4f} nats<br>${label} = %{y:.4f}<extra></extra>`,
+      marker: markerOf(styles.style(family)),
+    };
+  });
+  const heading: Heading = {
+    title: options.title ?? `EMI vs. ${label}`,
+    statistics: `Spearman ρ = ${formatCoefficient(s.rho)} (p = ${formatPValue(s.pValue)}), Kendall τ_b = ${formatCoefficient(k.tau)} (p = ${formatPValue(k.pValue)}), n = ${points.length}`,
+    subtitle: options.subtitle,
+  };
+  const layout = baseLayout(heading, 'EMI = I(X; Ŷ) − I(X; Y) (nats)', options.qualityTitle ?? label);
+  layout.height = 600;
+  return figure(traces, layout);
+}
 
 export interface EmiRpPoint {
   split: string;
@@ -318,32 +545,17 @@ export interface EmiRpPoint {
 }
 
 /** EMI against the LLM judge's relative preference, Spearman ρ and Kendall τ_b in the title. */
-export function emiVersusRp(points: readonly EmiRpPoint[], options: { title?: string; subtitle?: string } = {}): PlotlyFigure {
-  requireCorrelatable(points.length, 'points');
-  const emi = points.map((point, i) => requireFinite(point.emi, fieldOf('points', i, 'emi')));
-  const rp = points.map((point, i) => requireFinite(point.rp, fieldOf('points', i, 'rp')));
-  requireVarying(emi, 'emi');
-  requireVarying(rp, 'rp');
-  const s = spearman(emi, rp);
-  const k = kendallTauB(emi, rp);
-  const families = points.map((point) => shiftFamilyOf(point.split));
-  const colours = new FamilyColours();
-  const traces: Data[] = orderFamilies(families).map((family) => {
-    const members = points.map((_, i) => i).filter((i) => families[i] === family);
-    return {
-      type: 'scatter',
-      mode: 'markers',
-      name: `${familyLabel(family)} (n = ${members.length})`,
-      x: members.map((i) => emi[i]),
-      y: members.map((i) => rp[i]),
-      text: members.map((i) => points[i].split),
-      hovertemplate: '%{text}<br>EMI = %{x:.4f} nats<br>RP = %{y:.3f}<extra></extra>',
-      marker: { color: colours.colour(family), size: 9, line: { color: '#ffffff', width: 1 } },
-    };
-  });
-  const correlation = `Spearman ρ = ${formatCoefficient(s.rho)} (p = ${formatPValue(s.pValue)}), Kendall τ_b = ${formatCoefficient(k.tau)} (p = ${formatPValue(k.pValue)}), n = ${points.length}`;
-  const title = `${options.title ?? 'EMI vs. judge relative preference'} — ${correlation}${options.subtitle ? `<br><sub>${options.subtitle}</sub>` : ''}`;
-  return figure(traces, baseLayout(title, 'EMI = I(X; Ŷ) − I(X; Y) (nats)', 'relative preference RP (judge score ratio, model / reference; unitless)'));
+export function emiVersusRp(points: readonly EmiRpPoint[], options: { title?: string; subtitle?: string; families?: FamilyStyles } = {}): PlotlyFigure {
+  return emiVersusQuality(
+    points.map((point) => ({ split: point.split, emi: point.emi, quality: point.rp })),
+    {
+      qualityLabel: 'RP',
+      qualityTitle: 'relative preference RP (model / reference score)',
+      title: options.title ?? 'EMI vs. judge relative preference',
+      subtitle: options.subtitle,
+      families: options.families,
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,15 +573,16 @@ export function trainingCurve(history: readonly EpochRecord[], options: { title?
       name: 'training loss',
       x: epochs,
       y: train,
-      line: { color: '#1f77b4', width: 2 },
+      line: { color: '#0072B2', width: 2 },
+      marker: { symbol: 'circle', size: 6 },
       hovertemplate: 'epoch %{x}<br>training loss = %{y:.4f}<extra></extra>',
     },
   ];
   const held = history.map((record, i) => (record.validationLoss === undefined ? undefined : requireFinite(record.validationLoss, fieldOf('history', i, 'validationLoss'))));
   const layout = baseLayout(
-    options.title ?? 'CLUB training: loss per epoch',
+    { title: options.title ?? 'CLUB training: loss per epoch', statistics: 'loss = Σ_d [(μ − y)²/σ² + log σ²], twice the Gaussian NLL without constants' },
     'epoch',
-    'loss (nats: Σ_d [(μ − y)²/σ² + log σ²], 2 × Gaussian NLL without constants)',
+    'loss (nats)',
   );
   if (held.some((value) => value !== undefined)) {
     const rows = held.map((value, i) => ({ value, epoch: epochs[i] })).filter((row): row is { value: number; epoch: number } => row.value !== undefined);
@@ -379,7 +592,8 @@ export function trainingCurve(history: readonly EpochRecord[], options: { title?
       name: 'held-out loss',
       x: rows.map((row) => row.epoch),
       y: rows.map((row) => row.value),
-      line: { color: '#d62728', width: 2 },
+      line: { color: '#D55E00', width: 2, dash: 'dash' },
+      marker: { symbol: 'square', size: 6 },
       hovertemplate: 'epoch %{x}<br>held-out loss = %{y:.4f}<extra></extra>',
     });
     const best = rows.reduce((a, b) => (b.value < a.value ? b : a));
@@ -395,6 +609,24 @@ export interface EstimatorPoint {
   trueMi: number;
   estimate: number;
   label?: string;
+}
+
+/**
+ * Where each point's text label goes: above-left by default, and below-right when the point is
+ * close to the previous one labelled above-left (neighbouring labels would print over each other).
+ */
+function labelPositions(x: readonly number[], y: readonly number[]): ('top left' | 'bottom right')[] {
+  const spanX = Math.max(...x) - Math.min(...x) || 1;
+  const spanY = Math.max(...y) - Math.min(...y) || 1;
+  const order = x.map((_, i) => i).sort((a, b) => x[a] - x[b]);
+  const positions: ('top left' | 'bottom right')[] = x.map(() => 'top left');
+  let previous = -1;
+  for (const i of order) {
+    const near = previous >= 0 && Math.abs(x[i] - x[previous]) / spanX < 0.08 && Math.abs(y[i] - y[previous]) / spanY < 0.08;
+    if (near && positions[previous] === 'top left') positions[i] = 'bottom right';
+    previous = i;
+  }
+  return positions;
 }
 
 /** Estimated MI against the known true MI (e.g. Gaussian pairs), with the y = x line. */
@@ -423,35 +655,32 @@ export function estimatorValidation(points: readonly EstimatorPoint[], options: 
       x: truth,
       y: estimates,
       text: points.map((point) => point.label ?? ''),
-      textposition: 'top center',
-      marker: { color: '#1f77b4', size: 9 },
+      textposition: labelPositions(truth, estimates),
+      marker: markerOf({ colour: '#0072B2', symbol: 'circle' }),
       hovertemplate: 'true MI = %{x:.4f} nats<br>estimate = %{y:.4f} nats<extra>%{text}</extra>',
     },
   ];
-  const title = `${options.title ?? `${estimator} estimate vs. true mutual information`} — mean |error| = ${formatValue(meanAbsoluteError, 4)} nats, n = ${points.length}`;
-  return figure(traces, baseLayout(title, 'true mutual information (nats)', `${estimator} estimate (nats)`));
+  const heading: Heading = {
+    title: options.title ?? `${estimator} estimate vs. true mutual information`,
+    statistics: `mean |error| = ${formatValue(meanAbsoluteError, 4)} nats, n = ${points.length}`,
+  };
+  return figure(traces, baseLayout(heading, 'true mutual information (nats)', `${estimator} estimate (nats)`));
 }
 
 // ---------------------------------------------------------------------------------------------
 // Everything a results file supports
 
-/** Single-axis synthetic shifts (only the image, or only the question, is corrupted). */
+/**
+ * Single-axis shifts (only the image, or only the question, is changed) with a numeric
+ * severity, from each split's shift information (the results' SHIFT map, else the catalog).
+ */
 export function severityPointsOf(splits: readonly SplitResult[]): SeverityPoint[] {
   const points: SeverityPoint[] = [];
   for (const entry of splits) {
-    const known = catalogEntry(entry.split);
-    if (!known || known.benchmark !== 'synthetic') continue;
-    let family: string | undefined;
-    let severity: number | undefined;
-    if (known.modality === 'visual' && typeof known.visualSeverity === 'number') {
-      family = known.visualFamily;
-      severity = known.visualSeverity;
-    } else if (known.modality === 'text' && typeof known.textSeverity === 'number') {
-      family = known.textFamily;
-      severity = known.textSeverity;
-    }
-    if (family === undefined || severity === undefined) continue;
-    const point: SeverityPoint = { family, severity, emid: entry.emid, bound: entry.bound };
+    const shift = entry.shift ?? shiftInfoOf(entry.split);
+    if ((shift.modality !== 'image' && shift.modality !== 'text') || shift.severity === null) continue;
+    const point: SeverityPoint = { family: shift.family, severity: shift.severity, emid: entry.emid, bound: entry.bound };
+    if (shift.unit) point.unit = shift.unit;
     if (entry.emidInterval) point.emidInterval = entry.emidInterval;
     if (entry.boundInterval) point.boundInterval = entry.boundInterval;
     points.push(point);
@@ -459,30 +688,41 @@ export function severityPointsOf(splits: readonly SplitResult[]): SeverityPoint[
   return points;
 }
 
-function catalogEntry(split: string) {
-  return isScenarioName(split) ? scenario(split) : undefined;
-}
-
-/** "llava-v1.5-13b, SYNTHETIC shifts, ID = llava_bench_coco" from whatever the results name. */
+/** "llava-v1.5-13b, SYNTHETIC shifts, ID split llava_bench_coco, 34 OOD splits" from whatever the results name. */
 export function describeResults(results: NormalizedResults): string {
   return [results.model, results.shiftType ? `${results.shiftType} shifts` : undefined, results.idSplit ? `ID split ${results.idSplit}` : undefined, `${results.splits.length} OOD splits`]
     .filter(Boolean)
     .join(', ');
 }
 
+/** Colours, markers and labels for every family of a results object, shared by all its figures. */
+export function familyStylesOf(results: NormalizedResults): FamilyStyles {
+  return FamilyStyles.fromShifts(Object.values(results.shift));
+}
+
 /**
- * The figures a results object supports: always EMID vs. the bound; the bound's decomposition
- * when the RJSD terms are present (sweep output); severity curves when the splits include
- * single-axis synthetic shifts at two or more severities. Throws InputError (see
- * normalizeResults) rather than returning an empty or partial set.
+ * The figures a results object supports: always EMID vs. the bound; EMI vs. the per-split
+ * quality when the results hold one (accuracy, RP); severity curves when single-axis shifts come
+ * at two or more severities; the bound's decomposition when the RJSD terms are present (sweep
+ * output). Throws InputError (see normalizeResults) rather than returning an empty or partial set.
  */
 export function figuresFromResults(results: unknown): NamedFigure[] {
   return figuresFromNormalized(normalizeResults(results));
 }
 
+/** The points of the EMI-vs-quality figure: every split with both EMI and a quality value. */
+export function qualityPointsOf(results: NormalizedResults): QualityPoint[] {
+  if (!results.quality) return [];
+  const values = results.quality.values;
+  return Object.keys(results.emi)
+    .filter((split) => split in values)
+    .map((split) => ({ split, emi: results.emi[split], quality: values[split], family: (results.shift[split] ?? shiftInfoOf(split)).family }));
+}
+
 /** figuresFromResults for results already checked by normalizeResults. */
 export function figuresFromNormalized(normalized: NormalizedResults): NamedFigure[] {
   const subtitle = describeResults(normalized);
+  const families = familyStylesOf(normalized);
   const figures: NamedFigure[] = [
     {
       id: 'emid-vs-bound',
@@ -496,10 +736,35 @@ export function figuresFromNormalized(normalized: NormalizedResults): NamedFigur
           ...(entry.emidInterval ? { emidInterval: entry.emidInterval } : {}),
           ...(entry.boundInterval ? { boundInterval: entry.boundInterval } : {}),
         })),
-        { subtitle },
+        { subtitle, families },
       ),
     },
   ];
+  const quality = normalized.quality;
+  const qualityPoints = qualityPointsOf(normalized);
+  if (quality && qualityPoints.length >= 3 && new Set(qualityPoints.map((point) => point.quality)).size > 1 && new Set(qualityPoints.map((point) => point.emi)).size > 1) {
+    figures.push({
+      id: 'emi-vs-quality',
+      title: `EMI vs. ${quality.label}`,
+      figure: emiVersusQuality(qualityPoints, {
+        qualityLabel: quality.label,
+        qualityTitle: `${quality.label} (${quality.higherIsBetter ? 'higher is better' : 'lower is better'})`,
+        subtitle: `${subtitle}; ID split included`,
+        families,
+      }),
+    });
+  }
+  const severity = severityPointsOf(normalized.splits);
+  const severitiesPerFamily = new Map<string, Set<number>>();
+  for (const point of severity) severitiesPerFamily.set(point.family, (severitiesPerFamily.get(point.family) ?? new Set()).add(point.severity));
+  const curves = severity.filter((point) => (severitiesPerFamily.get(point.family)?.size ?? 0) >= 2);
+  if (curves.length > 0) {
+    figures.push({
+      id: 'bound-vs-severity',
+      title: 'EMID and the bound by shift severity (single-axis shifts, one row per family)',
+      figure: boundSeverityCurves(curves, { subtitle, families }),
+    });
+  }
   const withTerms = normalized.splits.filter((entry) => entry.terms);
   if (withTerms.length === normalized.splits.length) {
     figures.push({
@@ -511,19 +776,6 @@ export function figuresFromNormalized(normalized: NormalizedResults): NamedFigur
       ),
     });
   }
-  const severity = severityPointsOf(normalized.splits);
-  const perFamily = new Map<string, number>();
-  for (const point of severity) perFamily.set(point.family, (perFamily.get(point.family) ?? 0) + 1);
-  const curves = severity.filter((point) => (perFamily.get(point.family) ?? 0) >= 2);
-  if (curves.length > 0) {
-    figures.push({
-      id: 'bound-vs-severity',
-      title: 'EMID and the bound by shift severity (single-axis synthetic shifts)',
-      figure: boundSeverityCurves(curves, {
-        subtitle,
-        severityTitle: 'shift severity (per family: defocus blur and frost level 1–5, synonyms replaced 4 or 7, keyboard-typo level 1 or 3)',
-      }),
-    });
-  }
   return figures;
 }
+

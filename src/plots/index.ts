@@ -4,11 +4,15 @@ export {
   boundSeverityCurves,
   boundDecomposition,
   emiVersusRp,
+  emiVersusQuality,
   trainingCurve,
   estimatorValidation,
   figuresFromResults,
   figuresFromNormalized,
   severityPointsOf,
+  qualityPointsOf,
+  familyStylesOf,
+  describeResults,
   type PlotlyFigure,
   type NamedFigure,
   type EmidBoundPoint,
@@ -16,9 +20,20 @@ export {
   type SeverityPoint,
   type DecompositionInput,
   type EmiRpPoint,
+  type QualityPoint,
+  type QualityFigureOptions,
+  type SeverityCurveOptions,
   type EstimatorPoint,
 } from './figures';
-export { normalizeResults, parseResultsText, type NormalizedResults, type SplitResult, type ResultsFormat } from './results';
+export {
+  normalizeResults,
+  parseResultsText,
+  type NormalizedResults,
+  type SplitResult,
+  type ResultsFormat,
+  type QualityMeasure,
+  type ReportedRankCorrelation,
+} from './results';
 export {
   show,
   showTable,
@@ -35,5 +50,17 @@ export {
   type TableBundle,
   type ShowOptions,
 } from './display';
-export { tableFrom, htmlTable, textTable, type Table, type TableInput, type TableFormatOptions } from './table';
-export { shiftFamilyOf, leastSquares } from './format';
+export { tableFrom, htmlTable, textTable, type Table, type TableInput, type TableFormatOptions, type Cell, type ColumnSpec } from './table';
+export {
+  leastSquares,
+  numberColumnFormat,
+  formatWith,
+  formatNumberColumn,
+  formatNumber,
+  formatInterval,
+  formatCoefficient,
+  formatPValue,
+  type NumberFormat,
+  type ColumnFormatOptions,
+} from './format';
+export { shiftFamilyOf, shiftInfoOf, familyWords, FamilyStyles, type ShiftInfo, type ShiftModality, type FamilyStyle } from './shift';

@@ -37,6 +37,7 @@ export function plotlyScriptSource(): string {
   return load().source;
 }
 
+/** The version of the inlined plotly.js bundle (from its header comment). */
 export function plotlyVersion(): string {
   return load().version;
 }

@@ -1,20 +1,32 @@
 /**
  * Reading a results object for plotting and reporting: the reference implementation's published
- * format (EMI, EMID, EMID_UB maps; PearsonR, PearsonPval), the `emishift sweep` output (the same
- * plus JSD_* term maps, rank correlations and optional intervals), or an in-memory SweepResult.
+ * format (EMI, EMID, EMID_UB maps; PearsonR, PearsonPval), the `emishift sweep`/`run` output (the
+ * same plus JSD_* term maps, rank correlations and optional intervals), or an in-memory
+ * SweepResult. Optional parts a results file may carry, each used when present:
+ * - `SHIFT`: per split `{ family, label, modality, severity, unit }` (else the scenario catalog
+ *   for the paper's split names, else 'other');
+ * - `quality`: `{ key, label, higher_is_better }` naming a per-split map such as ACCURACY or RP
+ *   (else an ACCURACY or RP map when there is one), with `EMI_vs_<KEY>` rank correlations;
+ * - `provenance`: how the results were made, kept as recorded for the report to print.
  * Everything is checked up front so a bad file is one InputError naming the problem, never an
  * empty or silently truncated figure.
  */
 import { InputError } from '../errors';
 import type { SweepResult } from '../sweep/sweep';
 import { toResultsJson } from '../sweep/resultsJson';
-import { requireCorrelatable, requireFinite, requireVarying, shiftFamilyOf } from './format';
+import { requireCorrelatable, requireFinite, requireVarying } from './format';
+import { readableLabel, shiftInfoOf, type ShiftInfo, type ShiftModality } from './shift';
 
 export type ResultsFormat = 'reference' | 'sweep';
 
 export interface SplitResult {
   split: string;
+  /** The shift family token (the same as `shift.family`). */
   family: string;
+  /** The split's shift: from the results' SHIFT map, else the scenario catalog, else 'other'. */
+  shift: ShiftInfo;
+  /** The per-split quality (e.g. accuracy) when the results hold one. */
+  quality?: number;
   /** EMI of the OOD split, when the results hold it. */
   emi?: number;
   emid: number;
@@ -37,6 +49,35 @@ export interface NormalizedResults {
   splits: SplitResult[];
   /** The correlation the file itself reports (recomputed values are in the summary). */
   reported: { pearsonR?: number; pearsonPval?: number };
+  /** The shift of every split the results describe (OOD splits and, when known, the ID split). */
+  shift: Record<string, ShiftInfo>;
+  /** Where the shift information came from: the file's SHIFT map, or split names only. */
+  shiftSource: 'file' | 'names';
+  /** The per-split quality measure the job recorded (accuracy, RP, …), when there is one. */
+  quality?: QualityMeasure;
+  /** How the results were made, as the file records it (printed by the report as is). */
+  provenance?: Record<string, unknown>;
+}
+
+/** Rank correlations of EMI with the quality, as a results file records them (`EMI_vs_<KEY>`). */
+export interface ReportedRankCorrelation {
+  n: number;
+  spearmanRho: number;
+  spearmanPval: number;
+  kendallTau: number;
+  kendallPval: number;
+}
+
+export interface QualityMeasure {
+  /** The key of the map in the results, e.g. 'ACCURACY' or 'RP'. */
+  key: string;
+  /** In words, e.g. "accuracy". */
+  label: string;
+  higherIsBetter: boolean;
+  /** Every split that has a value, the ID split included. */
+  values: Record<string, number>;
+  /** What the file says about EMI against it, when it does. */
+  reported?: ReportedRankCorrelation;
 }
 
 const REFERENCE_KEYS = 'EMI, EMID, EMID_UB maps and PearsonR, PearsonPval';
@@ -103,11 +144,84 @@ function optionalNumber(value: unknown, key: string): number | undefined {
   return requireFinite(value, key);
 }
 
+const MODALITIES: readonly ShiftModality[] = ['image', 'text', 'joint', 'none'];
+
+/** The SHIFT map (split → family, label, modality, severity, unit), checked; undefined when absent. */
+function shiftMap(value: unknown): Record<string, ShiftInfo> | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) throw new InputError(`expected a map from split name to { family, label, modality, severity, unit }`, { field: 'SHIFT' });
+  const map: Record<string, ShiftInfo> = {};
+  for (const [split, entry] of Object.entries(value)) {
+    const where = `SHIFT['${split}']`;
+    if (!isPlainObject(entry)) throw new InputError(`expected { family, label, modality, severity, unit }, got ${JSON.stringify(entry)}`, { field: where });
+    if (typeof entry.family !== 'string' || entry.family.trim() === '') throw new InputError(`expected a family name, got ${JSON.stringify(entry.family)}`, { field: `${where}.family` });
+    if (entry.label !== undefined && typeof entry.label !== 'string') throw new InputError(`expected a string, got ${JSON.stringify(entry.label)}`, { field: `${where}.label` });
+    if (!MODALITIES.includes(entry.modality as ShiftModality)) throw new InputError(`expected one of ${MODALITIES.join(', ')}, got ${JSON.stringify(entry.modality)}`, { field: `${where}.modality` });
+    const severity = entry.severity === undefined || entry.severity === null ? null : requireFinite(entry.severity, `${where}.severity`);
+    if (entry.unit !== undefined && entry.unit !== null && typeof entry.unit !== 'string') throw new InputError(`expected a string or null, got ${JSON.stringify(entry.unit)}`, { field: `${where}.unit` });
+    map[split] = {
+      family: entry.family,
+      label: readableLabel(entry.label as string | undefined, entry.family),
+      modality: entry.modality as ShiftModality,
+      severity,
+      unit: typeof entry.unit === 'string' && entry.unit !== '' ? entry.unit : null,
+    };
+  }
+  return map;
+}
+
+/** Quality maps a results file may hold without naming them in `quality`, in order of preference. */
+const KNOWN_QUALITIES: readonly { key: string; label: string; higherIsBetter: boolean }[] = [
+  { key: 'ACCURACY', label: 'accuracy', higherIsBetter: true },
+  { key: 'RP', label: 'relative preference (RP)', higherIsBetter: true },
+];
+
+function reportedRankCorrelation(value: unknown, key: string): ReportedRankCorrelation | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) throw new InputError(`expected { n, spearman_rho, spearman_pval, kendall_tau, kendall_pval }`, { field: key });
+  return {
+    n: requireFinite(value.n, `${key}.n`),
+    spearmanRho: requireFinite(value.spearman_rho, `${key}.spearman_rho`),
+    spearmanPval: requireFinite(value.spearman_pval, `${key}.spearman_pval`),
+    kendallTau: requireFinite(value.kendall_tau, `${key}.kendall_tau`),
+    kendallPval: requireFinite(value.kendall_pval, `${key}.kendall_pval`),
+  };
+}
+
+/** The quality the results name in `quality`, else an ACCURACY or RP map; undefined when none. */
+function qualityMeasure(results: Record<string, unknown>): QualityMeasure | undefined {
+  let chosen: { key: string; label: string; higherIsBetter: boolean } | undefined;
+  const declared = results.quality;
+  if (declared !== undefined && declared !== null) {
+    if (!isPlainObject(declared)) throw new InputError(`expected { key, label, higher_is_better }, got ${JSON.stringify(declared)}`, { field: 'quality' });
+    if (typeof declared.key !== 'string' || declared.key === '') throw new InputError(`expected the key of a per-split map, got ${JSON.stringify(declared.key)}`, { field: 'quality.key' });
+    if (results[declared.key] === undefined) throw new InputError(`names '${declared.key}', but the results have no '${declared.key}' map`, { field: 'quality.key' });
+    if (declared.label !== undefined && typeof declared.label !== 'string') throw new InputError(`expected a string, got ${JSON.stringify(declared.label)}`, { field: 'quality.label' });
+    if (declared.higher_is_better !== undefined && typeof declared.higher_is_better !== 'boolean') {
+      throw new InputError(`expected true or false, got ${JSON.stringify(declared.higher_is_better)}`, { field: 'quality.higher_is_better' });
+    }
+    const known = KNOWN_QUALITIES.find((entry) => entry.key === declared.key);
+    chosen = {
+      key: declared.key,
+      label: typeof declared.label === 'string' && declared.label !== '' ? declared.label : (known?.label ?? readableLabel(undefined, declared.key.toLowerCase())),
+      higherIsBetter: typeof declared.higher_is_better === 'boolean' ? declared.higher_is_better : (known?.higherIsBetter ?? true),
+    };
+  } else {
+    chosen = KNOWN_QUALITIES.find((entry) => results[entry.key] !== undefined && results[entry.key] !== null);
+  }
+  if (!chosen) return undefined;
+  const values = numberMap(results, chosen.key, true);
+  const measure: QualityMeasure = { ...chosen, values };
+  const reported = reportedRankCorrelation(results[`EMI_vs_${chosen.key}`], `EMI_vs_${chosen.key}`);
+  if (reported) measure.reported = reported;
+  return measure;
+}
+
 /**
  * Checks and normalises a results object. Throws InputError when it is neither format, when a
  * map holds a non-number (NaN is written as null by a JSON round-trip), when the maps cover
- * different splits, or when there are fewer than 3 OOD splits or a constant column (no
- * correlation to plot).
+ * different splits, when there are fewer than 3 OOD splits or a constant column (no
+ * correlation to plot), or when SHIFT, quality or provenance are present but malformed.
  */
 export function normalizeResults(input: unknown): NormalizedResults {
   if (!isPlainObject(input)) {
@@ -138,9 +252,15 @@ export function normalizeResults(input: unknown): NormalizedResults {
   requireVarying(names.map((name) => emid[name]), 'EMID');
   requireVarying(names.map((name) => bound[name]), 'EMID_UB');
 
+  const fileShift = shiftMap(results.SHIFT);
+  const shiftOf = (split: string): ShiftInfo => fileShift?.[split] ?? shiftInfoOf(split);
+  const quality = qualityMeasure(results);
+
   const splits: SplitResult[] = names.map((split) => {
-    const entry: SplitResult = { split, family: shiftFamilyOf(split), emid: emid[split], bound: bound[split] };
+    const shift = shiftOf(split);
+    const entry: SplitResult = { split, family: shift.family, shift, emid: emid[split], bound: bound[split] };
     if (split in emi) entry.emi = emi[split];
+    if (quality && split in quality.values) entry.quality = quality.values[split];
     if (present) {
       const [v, t, py, qy] = termMaps as Record<string, number>[];
       entry.terms = { jsdV: v[split], jsdT: t[split], jsdPy: py[split], jsdQy: qy[split] };
@@ -152,12 +272,24 @@ export function normalizeResults(input: unknown): NormalizedResults {
 
   const idCandidates = Object.keys(emi).filter((name) => !(name in emid));
   const idSplit = typeof results.id_split === 'string' ? results.id_split : idCandidates.length === 1 ? idCandidates[0] : undefined;
+  const shift: Record<string, ShiftInfo> = {};
+  for (const split of [...(idSplit !== undefined ? [idSplit] : []), ...names]) shift[split] = shiftOf(split);
+  if (idSplit !== undefined && !fileShift?.[idSplit] && shift[idSplit].family === 'other') {
+    shift[idSplit] = { family: 'none', label: 'no shift', modality: 'none', severity: null, unit: null };
+  }
   const normalized: NormalizedResults = {
     format,
     emi,
     splits,
     reported: {},
+    shift,
+    shiftSource: fileShift ? 'file' : 'names',
   };
+  if (quality) normalized.quality = quality;
+  if (results.provenance !== undefined && results.provenance !== null) {
+    if (!isPlainObject(results.provenance)) throw new InputError(`expected an object, got ${Array.isArray(results.provenance) ? 'an array' : typeof results.provenance}`, { field: 'provenance' });
+    normalized.provenance = results.provenance;
+  }
   if (idSplit !== undefined) normalized.idSplit = idSplit;
   if (typeof results.model_name === 'string') normalized.model = results.model_name;
   if (typeof results.shift_type === 'string') normalized.shiftType = results.shift_type;

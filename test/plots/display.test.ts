@@ -24,7 +24,8 @@ test('displayBundle: plotly JSON, HTML and text in one bundle; plotly.js only in
   assert.ok(first['text/html'].includes('Plotly.newPlot'));
   assert.match(first['text/plain'], /^Plotly figure: EMID vs\. its upper bound — Pearson r = /);
   assert.match(first['text/plain'], /x: EMID upper bound \(scale-adjusted, nats\)/);
-  assert.match(first['text/plain'], /visual shift \(n = 1\) \(scatter, 1 points\)/);
+  assert.match(first['text/plain'], /frost \(n = 1\) \(scatter, 1 points\)/);
+  assert.match(first['text/plain'], /frost \+ synonym replacement \(n = 1\) \(scatter, 1 points\)/);
   assert.equal(state.plotlyEmbedded, true);
 
   const second = displayBundle(figure, state);
@@ -124,7 +125,8 @@ test('tables from rows and from DataFrame-like objects', () => {
   const bundle = tableBundle(rows);
   assert.match(bundle['text/html'], /<th>split<\/th><th class="num">emid<\/th>/);
   assert.ok(bundle['text/html'].includes('a&lt;b'), 'cells are escaped');
-  assert.ok(bundle['text/html'].includes('0.1235'));
+  assert.ok(bundle['text/html'].includes('<td class="num">0.1235</td>'), 'the column takes 4 significant digits from its largest value');
+  assert.ok(bundle['text/html'].includes('<td class="num">-0.5000</td>'), 'and every value of it the same decimals');
   assert.equal(bundle['text/plain'].split('\n')[0].trim().split(/\s+/).join(' '), 'split emid n extra');
 
   const frame = { columns: ['split', 'emid'], values: [['a', 0.1], ['b', 0.2]] };
@@ -133,7 +135,7 @@ test('tables from rows and from DataFrame-like objects', () => {
   assert.equal(fromFrame['text/plain'].split('\n').length, 3);
 
   const printed = captureStdout(() => showTable(frame));
-  assert.match(printed, /^split\s+emid\na\s+0\.1000\nb\s+0\.2000\n$/);
+  assert.equal(printed, 'split  emid\na       0.1\nb       0.2\n', 'one format for the column, no trailing zeros, numbers right-aligned');
   assert.throws(() => tableBundle({ columns: ['a', 'b'], values: [[1]] }), /values\[0\]: row has 1 values for 2 columns/);
   assert.throws(() => tableBundle(42), (error: unknown) => isInputError(error));
 });

@@ -4,6 +4,7 @@ import { isInputError } from '../../src/errors';
 import {
   boundDecomposition,
   boundSeverityCurves,
+  emiVersusQuality,
   emiVersusRp,
   emidBoundScatter,
   estimatorValidation,
@@ -12,7 +13,9 @@ import {
   type PlotlyFigure,
 } from '../../src/plots/figures';
 import { normalizeResults, parseResultsText } from '../../src/plots/results';
-import { pearson } from '../../src/stats/correlation';
+import { kendallTauB, pearson, spearman } from '../../src/stats/correlation';
+import { formatPValue } from '../../src/plots/format';
+import { benchmarkResults } from '../report/benchmarkFixture';
 
 type Trace = Record<string, any>;
 const traces = (figure: PlotlyFigure) => figure.data as Trace[];
@@ -39,18 +42,26 @@ const POINTS = [
   { split: 'my_own_split', emid: 0.04, bound: 1.2 },
 ];
 
-test('emidBoundScatter: one point per split, coloured by catalog family, with the least-squares line', () => {
+test('emidBoundScatter: one point per split, coloured and marked by catalog family, with the least-squares line', () => {
   const figure = emidBoundScatter(POINTS);
   const markers = traces(figure).filter((trace) => trace.mode === 'markers');
   assert.ok(traces(figure).every((trace) => trace.type === 'scatter'));
   assert.equal(markers.reduce((sum, trace) => sum + trace.x.length, 0), POINTS.length);
+  // Real families in words (image shifts, then text, then joint, 'other' last), never the catalog's tokens.
   assert.deepEqual(
     markers.map((trace) => trace.name),
-    ['visual shift (n = 2)', 'text shift (n = 2)', 'joint shift (n = 2)', 'other (n = 1)'],
+    ['frost (n = 2)', 'synonym replacement (n = 1)', 'keyboard typos (n = 1)', 'frost + synonym replacement (n = 1)', 'in-the-wild images + translated questions (n = 1)', 'other (n = 1)'],
   );
   const other = markers.find((trace) => trace.name.startsWith('other'))!;
   assert.deepEqual(other.text, ['my_own_split']);
-  assert.notEqual(markers[0].marker.color, markers[1].marker.color);
+  assert.equal(other.marker.color, '#8C8C8C', "'other' is grey beside known families");
+  const styles = markers.map((trace) => `${trace.marker.color} ${trace.marker.symbol}`);
+  assert.equal(new Set(styles).size, markers.length, 'every family has its own colour and symbol');
+  assert.equal(new Set(markers.map((trace) => trace.marker.symbol)).size, markers.length, 'and its own marker symbol');
+  assert.ok(markers.every((trace) => trace.marker.opacity < 1 && trace.marker.line.width > 0), 'translucent outlined markers');
+  assert.equal(figure.layout.width, undefined, 'no fixed width: the figure fills its container');
+  assert.equal(figure.layout.autosize, true);
+  assert.equal(figure.config?.responsive, true);
 
   // Least squares of EMID on the bound, by hand: slope = Sxy / Sxx, intercept = ȳ − slope x̄.
   const x = POINTS.map((point) => point.bound);
@@ -77,10 +88,10 @@ test('emidBoundScatter: one point per split, coloured by catalog family, with th
 
 test('emidBoundScatter: explicit families win, intervals become asymmetric error bars', () => {
   const figure = emidBoundScatter(
-    POINTS.slice(0, 3).map((point, i) => ({ ...point, family: 'mine', emidInterval: [point.emid - 0.01, point.emid + 0.02 * (i + 1)] as [number, number] })),
+    POINTS.slice(0, 3).map((point, i) => ({ ...point, family: 'my_family', emidInterval: [point.emid - 0.01, point.emid + 0.02 * (i + 1)] as [number, number] })),
   );
   const [markers] = traces(figure);
-  assert.equal(markers.name, 'mine (n = 3)');
+  assert.equal(markers.name, 'my family (n = 3)', 'a token in words');
   assert.equal(markers.error_y.type, 'data');
   assert.deepEqual(markers.error_y.arrayminus.map((v: number) => +v.toFixed(6)), [0.01, 0.01, 0.01]);
   assert.deepEqual(markers.error_y.array.map((v: number) => +v.toFixed(6)), [0.02, 0.04, 0.06]);
@@ -94,29 +105,53 @@ test('emidBoundScatter refuses what cannot make a correlation plot', () => {
   assertInputError(() => emidBoundScatter(POINTS.map((point) => ({ ...point, emidInterval: [1, 0] as [number, number] }))), /lower 1 exceeds upper 0/);
 });
 
-test('boundSeverityCurves: per family an EMID line and a bound line, sorted by severity, bands from intervals', () => {
-  const figure = boundSeverityCurves([
-    { family: 'frost', severity: 5, emid: 0.03, bound: 1.3, emidInterval: [0.02, 0.04] },
-    { family: 'frost', severity: 1, emid: 0.01, bound: 1.0, emidInterval: [0.0, 0.02] },
-    { family: 'frost', severity: 3, emid: 0.02, bound: 1.2, emidInterval: [0.01, 0.03] },
-    { family: 'sr', severity: 4, emid: 0.02, bound: 1.1 },
-    { family: 'sr', severity: 7, emid: 0.05, bound: 1.4 },
-  ]);
+const SEVERITY_POINTS = [
+  { family: 'frost', severity: 5, emid: 0.03, bound: 1.3, unit: 'ImageNet-C level', emidInterval: [0.02, 0.04] as [number, number] },
+  { family: 'frost', severity: 1, emid: 0.01, bound: 1.0, unit: 'ImageNet-C level', emidInterval: [0.0, 0.02] as [number, number] },
+  { family: 'frost', severity: 3, emid: 0.02, bound: 1.2, unit: 'ImageNet-C level', emidInterval: [0.01, 0.03] as [number, number] },
+  { family: 'sr', severity: 4, emid: 0.02, bound: 1.1, unit: 'tenths of the words replaced' },
+  { family: 'sr', severity: 7, emid: 0.05, bound: 1.4, unit: 'tenths of the words replaced' },
+];
+
+test('boundSeverityCurves: one row of panels per family, each with its own severity axis named by its unit', () => {
+  const figure = boundSeverityCurves(SEVERITY_POINTS);
+  const layout = figure.layout as Record<string, any>;
   const lines = traces(figure).filter((trace) => trace.mode === 'lines+markers');
-  assert.deepEqual(lines.map((trace) => trace.name), ['frost: EMID', 'frost: upper bound', 'sr: EMID', 'sr: upper bound']);
+  assert.deepEqual(lines.map((trace) => trace.name), ['frost: EMID', 'frost: upper bound', 'synonym replacement: EMID', 'synonym replacement: upper bound']);
   assert.deepEqual(lines[0].x, [1, 3, 5]);
   assert.deepEqual(lines[0].y, [0.01, 0.02, 0.03]);
   assert.deepEqual(lines[1].y, [1.0, 1.2, 1.3]);
-  assert.equal(lines[0].yaxis, 'y');
-  assert.equal(lines[1].yaxis, 'y2');
+  assert.deepEqual(lines.map((trace) => `${trace.xaxis}/${trace.yaxis}`), ['x/y', 'x2/y2', 'x3/y3', 'x4/y4'], 'no two families share an axis');
   assert.equal(lines[1].line.dash, 'dash');
+  // Each family's x-axes name its unit and tick exactly its severities (4 and 7, not 5 and 6).
+  assert.equal(layout.xaxis.title.text, 'ImageNet-C level');
+  assert.equal(layout.xaxis3.title.text, 'tenths of the words replaced');
+  assert.deepEqual(layout.xaxis3.tickvals, [4, 7]);
+  assert.deepEqual(layout.xaxis.tickvals, [1, 3, 5]);
+  // The rows are headed by the family in words, and stack without overlapping.
+  assert.deepEqual((layout.annotations as any[]).map((annotation) => annotation.text), ['<b>frost</b>', '<b>synonym replacement</b>']);
+  assert.ok(layout.yaxis3.domain[1] < layout.yaxis.domain[0], 'the second row lies below the first');
+  assert.deepEqual(layout.yaxis.domain, layout.yaxis2.domain, 'EMID and bound panels side by side');
+  assert.equal(layout.yaxis3.matches, 'y', 'EMID panels share one y-range');
+  assert.equal(layout.yaxis4.matches, 'y2', 'and so do the bound panels');
+  assert.match(layout.yaxis.title.text, /EMID \(nats\)/);
+  assert.match(layout.yaxis2.title.text, /upper bound \(nats\)/);
   const bands = traces(figure).filter((trace) => trace.fill === 'toself');
   assert.equal(bands.length, 1, 'only frost EMID has intervals');
   assert.deepEqual(bands[0].x, [1, 3, 5, 5, 3, 1]);
   assert.deepEqual(bands[0].y, [0.02, 0.03, 0.04, 0.02, 0.01, 0.0]);
-  assert.match(axisTitle(figure, 'xaxis'), /severity/);
+  assert.equal(figure.layout.width, undefined);
+});
+
+test('boundSeverityCurves with severityTitle: the caller says the scale is shared, so one x-axis', () => {
+  const figure = boundSeverityCurves(SEVERITY_POINTS, { severityTitle: 'total shift severity s_v + s_t' });
+  const lines = traces(figure).filter((trace) => trace.mode === 'lines+markers');
+  assert.deepEqual(lines.map((trace) => `${trace.xaxis}/${trace.yaxis}`), ['x/y', 'x/y2', 'x/y', 'x/y2']);
+  assert.equal(axisTitle(figure, 'xaxis'), 'total shift severity s_v + s_t');
   assert.match(axisTitle(figure, 'yaxis'), /nats/);
   assert.match(axisTitle(figure, 'yaxis2'), /nats/);
+  assert.notEqual(lines[0].line.color, lines[2].line.color, 'families differ in colour');
+  assert.notEqual(lines[0].marker.symbol, lines[2].marker.symbol, 'and in marker');
   assertInputError(() => boundSeverityCurves([]), /no points to plot/);
   assertInputError(
     () => boundSeverityCurves([
@@ -136,15 +171,20 @@ test('boundDecomposition: stacked bars of √jsd_v, √jsd_t, jsd_py^¼, jsd_qy^
   assert.equal(figure.layout.barmode, 'stack');
   const bars = traces(figure);
   assert.equal(bars.length, 4);
-  assert.ok(bars.every((trace) => trace.type === 'bar'));
-  assert.deepEqual(bars[0].x, ['frost_1', 'sr_4'], 'the common prefix is dropped from the labels');
-  assert.match(axisTitle(figure, 'xaxis'), /llava_bench_coco_/);
+  assert.ok(bars.every((trace) => trace.type === 'bar' && trace.orientation === 'h'), 'horizontal bars: splits are rows');
+  assert.deepEqual(bars[0].y, ['frost_1', 'sr_4'], 'the common prefix is dropped from the labels');
+  assert.deepEqual(bars[0].hovertext, ['llava_bench_coco_frost_1', 'llava_bench_coco_sr_4'], 'and kept in the hover text');
+  assert.match(axisTitle(figure, 'yaxis'), /llava_bench_coco_/);
   const close = (a: number[], b: number[]) => a.every((value, i) => Math.abs(value - b[i]) < 1e-12);
-  assert.ok(close(bars[0].y, [0.2, 0]), 'negative rounding noise is clamped to 0');
-  assert.ok(close(bars[1].y, [0, 0.3]));
-  assert.ok(close(bars[2].y, [0.2, 0.2]));
-  assert.ok(close(bars[3].y, [0.3, 0.5]));
-  assert.match(axisTitle(figure, 'yaxis'), /nats/);
+  assert.ok(close(bars[0].x, [0.2, 0]), 'negative rounding noise is clamped to 0');
+  assert.ok(close(bars[1].x, [0, 0.3]));
+  assert.ok(close(bars[2].x, [0.2, 0.2]));
+  assert.ok(close(bars[3].x, [0.3, 0.5]));
+  assert.match(axisTitle(figure, 'xaxis'), /nats/);
+  assert.equal(figure.layout.width, undefined, 'no fixed width');
+  const many = boundDecomposition(Array.from({ length: 42 }, (_, i) => ({ ...rows[0], split: `split_${i}` })));
+  assert.ok((many.layout.height as number) > (figure.layout.height as number), 'more splits make the chart taller, never wider');
+  assert.equal(many.layout.width, undefined);
   assertInputError(() => boundDecomposition([{ ...rows[0], jsdQy: NaN }]), /comparisons\[0\]\.jsdQy/);
 });
 
@@ -155,7 +195,30 @@ test('emiVersusRp: Spearman and Kendall in the title', () => {
   assert.match(titleOf(figure), /Kendall τ_b = 1\.000 \(p = /);
   assert.equal(traces(figure)[0].x.length, 5);
   assert.match(axisTitle(figure, 'xaxis'), /nats/);
+  assert.match(axisTitle(figure, 'yaxis'), /RP/);
+  assert.notEqual(traces(figure)[0].marker.color, '#8C8C8C', "a figure of 'other' splits only is not drawn in grey");
   assertInputError(() => emiVersusRp(points.slice(0, 2)), /at least 3/);
+});
+
+test('emiVersusQuality: EMI against any per-split quality, rank correlations recomputed into the title', () => {
+  const points = [
+    { split: 'shift_none', emi: -0.09, quality: 0.8, family: 'none' },
+    { split: 'a1', emi: -0.2, quality: 0.6, family: 'blur' },
+    { split: 'a3', emi: -0.4, quality: 0.5, family: 'blur' },
+    { split: 'b1', emi: -0.3, quality: 0.4, family: 'typos' },
+    { split: 'b3', emi: -0.7, quality: 0.1, family: 'typos' },
+  ];
+  const figure = emiVersusQuality(points, { qualityLabel: 'accuracy', qualityTitle: 'accuracy (higher is better)' });
+  const emi = points.map((point) => point.emi);
+  const quality = points.map((point) => point.quality);
+  assert.ok(titleOf(figure).startsWith('EMI vs. accuracy'));
+  assert.ok(titleOf(figure).includes(`Spearman ρ = ${spearman(emi, quality).rho.toFixed(3)} (p = ${formatPValue(spearman(emi, quality).pValue)})`));
+  assert.ok(titleOf(figure).includes(`Kendall τ_b = ${kendallTauB(emi, quality).tau.toFixed(3)} (p = ${formatPValue(kendallTauB(emi, quality).pValue)}), n = 5`));
+  assert.equal(axisTitle(figure, 'yaxis'), 'accuracy (higher is better)');
+  const markers = traces(figure);
+  assert.deepEqual(markers.map((trace) => trace.name), ['blur (n = 2)', 'typos (n = 2)', 'no shift (n = 1)'], 'the ID split is its own family, listed after the shifts');
+  assert.equal(markers[2].marker.symbol, 'star');
+  assertInputError(() => emiVersusQuality(points.map((point) => ({ ...point, quality: 0.5 }))), /quality: every value is 0\.5/);
 });
 
 test('trainingCurve: training loss, and held-out loss with its best epoch when present', () => {
@@ -270,4 +333,101 @@ test('parseResultsText turns Python NaN tokens into a check that names the split
   assert.equal(parsed.note, 'NaN stays in strings');
   assertInputError(() => normalizeResults(parsed), /EMID\['a'\]: expected a finite number, got null \(NaN in the file\?\)/);
   assertInputError(() => parseResultsText('{"EMID": ', 'r.json'), /^r\.json: not valid JSON/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The main job's results: SHIFT, quality, and what happens without them
+
+test('figuresFromResults on the main job: families from SHIFT, EMI vs. accuracy, severity rows per family', () => {
+  const results = benchmarkResults();
+  const figures = figuresFromResults(results);
+  assert.deepEqual(figures.map((entry) => entry.id), ['emid-vs-bound', 'emi-vs-quality', 'bound-vs-severity', 'bound-decomposition']);
+
+  const scatter = traces(figures[0].figure).filter((trace) => trace.mode === 'markers');
+  const shift = results.SHIFT as Record<string, { family: string; label: string }>;
+  const families = new Set(Object.keys(results.EMID as object).map((split) => shift[split].family));
+  assert.equal(scatter.length, families.size, 'one trace per real family');
+  assert.equal(families.size, 11, '7 single-axis families and 4 joint ones');
+  assert.ok(scatter.every((trace) => !trace.name.startsWith('other')), 'no split is "other"');
+  for (const trace of scatter) {
+    assert.doesNotMatch(trace.name, /_|KeyboardAug|\bsr\b/, `label in words: ${trace.name}`);
+    for (const split of trace.text) assert.ok(trace.name.startsWith(`${shift[split].label} (n = `), `${split} is drawn as ${shift[split].label}`);
+  }
+  assert.equal(new Set(scatter.map((trace) => `${trace.marker.color} ${trace.marker.symbol}`)).size, scatter.length, 'distinct colour/marker per family');
+
+  // One family, one look, in every figure of the results.
+  const quality = traces(figures[1].figure);
+  for (const trace of quality) {
+    const same = scatter.find((other) => other.legendgroup === trace.legendgroup);
+    if (same) assert.deepEqual([trace.marker.color, trace.marker.symbol], [same.marker.color, same.marker.symbol], trace.name);
+  }
+  const names = Object.keys(results.EMI as object);
+  const emi = names.map((split) => (results.EMI as Record<string, number>)[split]);
+  const accuracy = names.map((split) => (results.ACCURACY as Record<string, number>)[split]);
+  assert.equal(quality.reduce((sum, trace) => sum + trace.x.length, 0), 43, 'every split with EMI and accuracy, the ID split included');
+  assert.ok(titleOf(figures[1].figure).includes(`Spearman ρ = ${spearman(emi, accuracy).rho.toFixed(3)}`));
+  assert.ok(titleOf(figures[1].figure).includes(`Kendall τ_b = ${kendallTauB(emi, accuracy).tau.toFixed(3)}`));
+  assert.match(axisTitle(figures[1].figure, 'yaxis'), /^accuracy/);
+
+  const severity = figures[2].figure.layout as Record<string, any>;
+  const rows = (severity.annotations as any[]).map((annotation) => annotation.text.replace(/<\/?b>/g, ''));
+  assert.deepEqual(rows, ['defocus blur', 'frost', 'Gaussian noise', 'contrast', 'synonym replacement', 'keyboard typos', 'word-order noise']);
+  const units = rows.map((_, row) => severity[`xaxis${row === 0 ? '' : 2 * row + 1}`].title.text);
+  assert.deepEqual(units, ['ImageNet-C level', 'ImageNet-C level', 'ImageNet-C level', 'ImageNet-C level', 'tenths of the words replaced', 'typo level', 'swap level']);
+  const lines = traces(figures[2].figure).filter((trace) => trace.mode === 'lines+markers');
+  assert.equal(lines.reduce((sum, trace) => sum + trace.x.length, 0), 2 * 18, 'EMID and bound for each of the 18 single-axis splits');
+  const blur = lines.find((trace) => trace.name === 'defocus blur: EMID')!;
+  assert.equal(blur.line.color, scatter.find((trace) => trace.name.startsWith('defocus blur ('))!.marker.color);
+});
+
+test('normalizeResults: SHIFT, quality and provenance are read and checked; absent, the names and ACCURACY still work', () => {
+  const full = normalizeResults(benchmarkResults());
+  assert.equal(full.shiftSource, 'file');
+  assert.deepEqual(full.shift.shift_defocus_blur_3, { family: 'defocus_blur', label: 'defocus blur', modality: 'image', severity: 3, unit: 'ImageNet-C level' });
+  assert.equal(full.shift.shift_none.family, 'none', 'the ID split is described too');
+  assert.equal(full.quality?.key, 'ACCURACY');
+  assert.equal(full.quality?.reported?.n, 43);
+  assert.equal(full.splits.find((entry) => entry.split === 'shift_frost_1')!.quality, (benchmarkResults().ACCURACY as Record<string, number>).shift_frost_1);
+  assert.equal((full.provenance as any).emishift_version, '0.1.0');
+
+  // Without SHIFT and quality: the benchmark's names are not in the catalog, so 'other', but ACCURACY is found.
+  const bare = normalizeResults(benchmarkResults({ shift: false, quality: false, provenance: false }));
+  assert.equal(bare.shiftSource, 'names');
+  assert.ok(bare.splits.every((entry) => entry.family === 'other'));
+  assert.equal(bare.quality?.key, 'ACCURACY');
+  assert.equal(bare.quality?.label, 'accuracy');
+  assert.equal(bare.provenance, undefined);
+  assert.deepEqual(figuresFromResults(benchmarkResults({ shift: false })).map((entry) => entry.id), ['emid-vs-bound', 'emi-vs-quality', 'bound-decomposition'], 'no severity figure without severities');
+
+  // The paper's names fall back to the catalog's families.
+  const paper = normalizeResults(synthetic());
+  assert.deepEqual(paper.shift.llava_bench_coco_sr_4, { family: 'sr', label: 'synonym replacement', modality: 'text', severity: 4, unit: 'tenths of the words replaced' });
+  assert.equal(paper.shift.llava_bench_coco_frost_5_sr_7.label, 'frost + synonym replacement');
+
+  // A SHIFT map that covers some splits: the rest fall back.
+  const partial = normalizeResults({ ...synthetic(), SHIFT: { llava_bench_coco_frost_1: { family: 'my_frost', modality: 'image', severity: 1, unit: 'level' } } });
+  assert.equal(partial.shift.llava_bench_coco_frost_1.label, 'my frost', 'a missing label is the family in words');
+  assert.equal(partial.shift.llava_bench_coco_frost_3.family, 'frost');
+
+  // RP is used when there is no ACCURACY, and a declared quality wins.
+  const rp = normalizeResults({ ...synthetic(), RP: { llava_bench_coco: 1, llava_bench_coco_frost_1: 0.9, llava_bench_coco_frost_3: 0.8 } });
+  assert.equal(rp.quality?.key, 'RP');
+  const declared = normalizeResults({ ...synthetic(), ERR: { llava_bench_coco: 0.1, llava_bench_coco_sr_4: 0.3 }, quality: { key: 'ERR', label: 'error rate', higher_is_better: false } });
+  assert.deepEqual([declared.quality?.label, declared.quality?.higherIsBetter], ['error rate', false]);
+});
+
+test('normalizeResults refuses malformed SHIFT, quality and provenance with the field named', () => {
+  const good = benchmarkResults();
+  const shift = good.SHIFT as Record<string, Record<string, unknown>>;
+  const withShift = (split: string, entry: unknown) => ({ ...good, SHIFT: { ...shift, [split]: entry } });
+  assertInputError(() => normalizeResults(withShift('shift_frost_1', { ...shift.shift_frost_1, modality: 'visual' })), /SHIFT\['shift_frost_1'\]\.modality: expected one of image, text, joint, none, got "visual"/);
+  assertInputError(() => normalizeResults(withShift('shift_frost_1', { ...shift.shift_frost_1, family: '' })), /SHIFT\['shift_frost_1'\]\.family: expected a family name/);
+  assertInputError(() => normalizeResults(withShift('shift_frost_1', { ...shift.shift_frost_1, severity: 'high' })), /SHIFT\['shift_frost_1'\]\.severity: expected a finite number, got "high"/);
+  assertInputError(() => normalizeResults(withShift('shift_frost_1', 'frost')), /SHIFT\['shift_frost_1'\]: expected \{ family, label, modality, severity, unit \}/);
+  assertInputError(() => normalizeResults({ ...good, SHIFT: [] }), /SHIFT: expected a map/);
+  assertInputError(() => normalizeResults({ ...good, quality: { key: 'RP', label: 'RP' } }), /quality\.key: names 'RP', but the results have no 'RP' map/);
+  assertInputError(() => normalizeResults({ ...good, quality: { key: 'ACCURACY', higher_is_better: 'yes' } }), /quality\.higher_is_better: expected true or false/);
+  assertInputError(() => normalizeResults({ ...good, EMI_vs_ACCURACY: { n: 43, spearman_rho: null } }), /EMI_vs_ACCURACY\.spearman_rho: expected a finite number/);
+  assertInputError(() => normalizeResults({ ...good, ACCURACY: { ...(good.ACCURACY as object), shift_frost_1: 'x' } }), /ACCURACY\['shift_frost_1'\]: expected a finite number/);
+  assertInputError(() => normalizeResults({ ...good, provenance: 'made by hand' }), /provenance: expected an object, got string/);
 });

@@ -8,9 +8,16 @@ import { reportCommand } from '../../src/cli/commands/report';
 import { buildReport } from '../../src/report/html';
 import { summarizeResults } from '../../src/report/summary';
 import { dumpRenderedDom, exportFigureImage, findChromium } from '../../src/report/chromium';
-import { figuresFromResults } from '../../src/plots/figures';
+import { boundSeverityCurves, emidBoundScatter, emiVersusRp, estimatorValidation, figuresFromResults, trainingCurve, type PlotlyFigure } from '../../src/plots/figures';
+import { createDisplayState, displayBundle } from '../../src/plots/display';
+import { formatPValue } from '../../src/plots/format';
+import { shiftInfoOf } from '../../src/plots/shift';
 import { kendallTauB, pearson, spearman } from '../../src/stats/correlation';
 import { sharedDataPath } from '../support/fixtures';
+import { benchmarkResults, SHA } from './benchmarkFixture';
+import { layoutProblems, measurePage } from './layoutCheck';
+
+const SYNTHETIC_RP = [0.1, 0.2, 0.15, 0.4, 0.35].map((emi, i) => ({ split: `llava_bench_coco_frost_${[1, 3, 5][i % 3]}${i > 2 ? '_sr_4' : ''}`, emi, rp: 0.5 + emi + (i % 2) * 0.01 }));
 
 const work = mkdtempSync(join(tmpdir(), 'emishift-report-'));
 
@@ -62,13 +69,18 @@ test('buildReport: one self-contained page with the data, and nothing fetched fr
   assert.doesNotMatch(page, /url\(\s*["']?(https?:)?\/\//i);
   assert.doesNotMatch(page, /@import/i);
   assert.match(page, /Content-Security-Policy" content="default-src 'none'/);
-  for (const name of names) assert.ok(page.includes(name), name);
-  assert.ok(page.includes('0.0310'), 'per-split EMID is in the table');
-  assert.ok(page.includes('1.7200'), 'per-split bound is in the table');
+  for (const name of names) assert.ok(page.includes(name.replace(/_/g, '_<wbr>')), name);
+  // One format per column: EMID's values have 3 decimals, the bound's 2; no padding zeros.
+  assert.ok(page.includes('<td class="num">0.031</td>'), 'per-split EMID is in the table');
+  assert.ok(page.includes('<td class="num">1.72</td>'), 'per-split bound is in the table');
+  const splitTable = page.slice(page.indexOf('<h2>Per OOD split</h2>'));
+  assert.ok(!splitTable.includes('0.0310') && !splitTable.includes('1.7200'), 'no zeros the values do not have');
   for (const id of ['figure-emid-vs-bound', 'figure-bound-decomposition', 'figure-bound-vs-severity']) assert.ok(page.includes(`id="${id}"`), id);
-  assert.match(page, /Pearson r<\/td><td>0\.\d{3}<\/td>/);
+  assert.match(page, new RegExp(`Pearson r</td><td class="num">${pearson(emid, bound).r.toFixed(3)}</td><td class="num">${formatPValue(pearson(emid, bound).pValue)}</td>`), 'coefficients and p-values right-aligned');
   assert.ok(page.includes('<th>shift family</th>'));
-  assert.ok(page.includes('visual shift'));
+  for (const family of ['defocus blur', 'synonym replacement', 'frost + synonym replacement', 'frost + keyboard typos']) assert.ok(page.includes(`<td>${family}</td>`), family);
+  assert.doesNotMatch(page, /<td>(sr|KeyboardAug|defocus_blur|visual shift)<\/td>/, 'no generator tokens in the tables');
+  assert.match(page, /<h2 id="provenance">How these results were made<\/h2>\s*<p class="note">The results file holds no provenance record/);
   const summary = JSON.parse(/<script type="application\/json" id="emishift-summary">([^<]*)<\/script>/.exec(page)![1]);
   assert.equal(summary.splits, names.length);
 });
@@ -83,13 +95,16 @@ test('summarizeResults: correlations recomputed from the maps, per-family means'
   assert.equal(summary.spearman.rho, spearman(emid, bound).rho);
   assert.equal(summary.kendall.tau, kendallTauB(emid, bound).tau);
   assert.deepEqual(
-    summary.perFamily.map((family) => [family.family, family.n]),
+    summary.perFamily.map((family) => [family.family, family.familyKey, family.modality, family.n, family.severities.join(' ')]),
     [
-      ['visual shift', 3],
-      ['text shift', 2],
-      ['joint shift', 2],
+      ['defocus blur', 'defocus_blur', 'image', 3, '1 3 5'],
+      ['synonym replacement', 'sr', 'text', 2, '4 7'],
+      ['frost + synonym replacement', 'frost+sr', 'joint', 1, ''],
+      ['frost + keyboard typos', 'frost+KeyboardAug', 'joint', 1, ''],
     ],
   );
+  assert.equal(summary.perFamily[0].unit, 'ImageNet-C level');
+  assert.equal(summary.quality, undefined, 'no quality map, no quality summary');
   const visual = summary.perFamily[0];
   assert.ok(Math.abs(visual.meanEmid - (0.004 + 0.011 + 0.019) / 3) < 1e-15);
   assert.ok(Math.abs(visual.meanBound - (1.05 + 1.13 + 1.19) / 3) < 1e-15);
@@ -128,6 +143,12 @@ test('report command: summary JSON and report.html from a sweep file', async () 
   const text = await runReport('--results', file, '--out', out);
   assert.match(text.stdout, /^EMID vs EMID_UB over 7 OOD splits: Pearson r = 0\.\d{3} \(p = /);
   assert.match(text.stdout, /report written to /);
+  // The per-family means are an aligned table with one format per column.
+  const table = text.stdout.split('\n').filter((line) => /^(shift family|defocus blur|synonym replacement|frost \+)/.test(line));
+  assert.equal(table.length, 5, text.stdout);
+  assert.match(table[0], /^shift family\s+splits\s+mean EMID\s+mean bound$/);
+  assert.equal(new Set(table.map((line) => line.length)).size, 1, 'numbers right-aligned to one edge');
+  assert.match(table[1], /^defocus blur\s+3\s+0\.01133\s+1\.123$/);
   assert.match(reportCommand.usage, /emishift report --results FILE \[--out DIR\] \[--json\] \[--png\] \[--svg\]/);
 });
 
@@ -248,4 +269,191 @@ test('PNG and SVG export through headless Chromium', { skip: noChromium }, async
   const text = readFileSync(svg, 'utf8');
   assert.match(text, /^<svg/);
   assert.equal((text.match(/class="point"/g) ?? []).length, names.length);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The main job's report: quality, real families, severity figure, provenance
+
+function section(page: string, heading: RegExp): string {
+  const match = heading.exec(page);
+  assert.ok(match, `section ${heading}`);
+  const rest = page.slice(match.index + match[0].length);
+  const next = rest.search(/<h2[ >]/);
+  return next < 0 ? rest : rest.slice(0, next);
+}
+
+const rowsOf = (html: string) => (html.match(/<tr>[\s\S]*?<\/tr>/g) ?? []).slice(1);
+const cellsOf = (row: string) => [...row.matchAll(/<t[dh](?:\s[^>]*)?>([\s\S]*?)<\/t[dh]>/g)].map((match) => match[1].replace(/<wbr>/g, ''));
+
+test('the main job\'s report shows what it measured: accuracy column, EMI vs. accuracy, one row per real family', () => {
+  const results = benchmarkResults();
+  const page = withoutPlotlyLibrary(buildReport(results, { generatedAt: 'fixed' }));
+  const accuracy = results.ACCURACY as Record<string, number>;
+  const emi = results.EMI as Record<string, number>;
+  const names = Object.keys(emi);
+
+  // EMI vs. accuracy, recomputed, beside what the file reports.
+  const qualitySection = section(page, /<h2>Does EMI track the accuracy\?<\/h2>/);
+  const rho = spearman(names.map((split) => emi[split]), names.map((split) => accuracy[split]));
+  const tau = kendallTauB(names.map((split) => emi[split]), names.map((split) => accuracy[split]));
+  const qualityRows = rowsOf(qualitySection).map(cellsOf);
+  assert.deepEqual(qualityRows[0], ['Spearman ρ', rho.rho.toFixed(3), formatPValue(rho.pValue), '43']);
+  assert.deepEqual(qualityRows[1].slice(1), [tau.tau.toFixed(3), formatPValue(tau.pValue), '43']);
+  assert.equal(qualityRows.length, 4, 'recomputed and as reported in the file');
+  assert.ok(page.includes('id="figure-emi-vs-quality"'));
+
+  // Per family: one row per family of SHIFT, severities with their unit.
+  const families = rowsOf(section(page, /<h2>Per shift family<\/h2>/)).map(cellsOf);
+  assert.deepEqual(
+    families.map((row) => row[0]),
+    ['defocus blur', 'frost', 'Gaussian noise', 'contrast', 'synonym replacement', 'keyboard typos', 'word-order noise', 'defocus blur + synonym replacement', 'defocus blur + keyboard typos', 'frost + synonym replacement', 'frost + keyboard typos'],
+  );
+  assert.deepEqual(families[4].slice(1, 4), ['text', '2', '4, 7 (tenths of the words replaced)']);
+  assert.deepEqual(families[7].slice(1, 4), ['both', '6', '']);
+  const header = cellsOf((section(page, /<h2>Per shift family<\/h2>/).match(/<thead>[\s\S]*?<\/thead>/) ?? [''])[0]);
+  assert.ok(header.includes('mean accuracy'));
+  const blurAccuracy = ['shift_defocus_blur_1', 'shift_defocus_blur_3', 'shift_defocus_blur_5'].reduce((sum, split) => sum + accuracy[split], 0) / 3;
+  assert.equal(families[0][header.indexOf('mean accuracy')], blurAccuracy.toFixed(4));
+
+  // Per split: the accuracy as a column, one format for it, the family in words.
+  const splitSection = section(page, /<h2>Per OOD split<\/h2>/);
+  const splitHeader = cellsOf((splitSection.match(/<thead>[\s\S]*?<\/thead>/) ?? [''])[0]);
+  assert.deepEqual(splitHeader.slice(0, 5), ['OOD split', 'shift family', 'severity', 'accuracy', 'EMI']);
+  const splitRows = rowsOf(splitSection).map(cellsOf);
+  assert.equal(splitRows.length, 42);
+  const frost3 = splitRows.find((row) => row[0] === 'shift_frost_3')!;
+  assert.deepEqual(frost3.slice(1, 4), ['frost', '3', accuracy.shift_frost_3.toFixed(4)]);
+  // jsd_t of image-only splits is rounding noise in the file; the table says 0 in the column's format.
+  const jsdT = splitHeader.indexOf('jsd_t');
+  assert.equal(frost3[jsdT], '0.0000');
+  assert.doesNotMatch(splitSection, /e-16/);
+  assert.match(page, /its accuracy: 0\.\d{4}/, 'the ID split\'s accuracy is stated');
+});
+
+test('provenance: a readable "How these results were made" section, keys in reading order, digests shortened', () => {
+  const page = withoutPlotlyLibrary(buildReport(benchmarkResults(), { generatedAt: 'fixed' }));
+  const provenance = section(page, /<h2 id="provenance">How these results were made<\/h2>/);
+  const topKeys = [...provenance.matchAll(/<dt title="([^"]+)">/g)].map((match) => match[1]);
+  const order = ['emishift_version', 'config', 'estimator', 'splits', 'mixture', 'entropy_scale', 'bootstrap', 'allow_space_mismatch'];
+  const positions = order.map((key) => topKeys.indexOf(key));
+  assert.ok(positions.every((position) => position >= 0), `all top-level keys shown: ${topKeys.join(', ')}`);
+  assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'version, command/config, estimator, splits, mixture, entropy, bootstrap, mismatch');
+  assert.match(provenance, /<dt title="emishift_version">emishift version<\/dt><dd>0\.1\.0<\/dd>/, 'keys in words');
+  assert.ok(provenance.includes(`<code title="${SHA}">${SHA.slice(0, 12)}…</code>`), 'a SHA-256 shortened, the full value in its title');
+  assert.ok(!provenance.replace(/title="[^"]*"/g, '').includes(SHA), 'the full digest only in the title');
+  assert.match(provenance, /the same for all 43:/, 'what every split shares is printed once');
+  assert.match(provenance, /<details><summary>manifest sha256 of each of the 43<\/summary>/, 'what varies is folded away');
+  assert.match(provenance, /<dt title="bootstrap">bootstrap<\/dt><dd><span class="none">none<\/span><\/dd>/);
+  assert.doesNotMatch(page, /class="warning"/, 'no mismatch allowed, no warning');
+
+  const allowed = withoutPlotlyLibrary(buildReport(benchmarkResults({ allowSpaceMismatch: true }), { generatedAt: 'fixed' }));
+  assert.match(allowed, /<p class="warning"><strong>The embedding-space check was overridden\.<\/strong>[^\n]*<code>allow_space_mismatch<\/code>/);
+  assert.throws(() => buildReport({ ...benchmarkResults(), provenance: [1] }), (error: unknown) => isInputError(error) && /provenance: expected an object, got an array/.test((error as Error).message));
+});
+
+test('results without SHIFT, quality or provenance still report (the published files have none)', () => {
+  const page = withoutPlotlyLibrary(buildReport(benchmarkResults({ shift: false, quality: false, provenance: false }), { generatedAt: 'fixed' }));
+  assert.match(page, /shift families from the split names/);
+  assert.match(page, /<h2>Does EMI track the accuracy\?<\/h2>/, 'the ACCURACY map is found without a quality declaration');
+  assert.deepEqual(rowsOf(section(page, /<h2>Per shift family<\/h2>/)).map((row) => cellsOf(row)[0]), ['other']);
+  assert.ok(!page.includes('id="figure-bound-vs-severity"'), 'no severity figure without severities');
+  assert.match(page, /holds no provenance record/);
+});
+
+test('report command: the summary JSON carries EMI vs. quality and the families', async () => {
+  const file = join(work, 'bench.json');
+  writeFileSync(file, JSON.stringify(benchmarkResults()));
+  const run = await runReport('--results', file, '--out', join(work, 'bench'), '--json');
+  assert.equal(run.error, undefined, run.error?.message);
+  const summary = JSON.parse(run.stdout);
+  assert.equal(summary.quality.key, 'ACCURACY');
+  assert.equal(summary.quality.n, 43);
+  assert.equal(summary.perFamily.length, 11);
+  const text = await runReport('--results', file, '--out', join(work, 'bench'));
+  assert.match(text.stdout, /\nEMI vs accuracy over 43 splits: Spearman rho = 0\.\d{3} \(p = \d\.\d{2}e-\d+\), Kendall tau-b = /);
+  assert.match(text.stdout, /\nshift family\s+splits\s+mean accuracy\s+mean EMID\s+mean bound\n/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Every figure fits and reads well in a browser, at a narrow and a wide window
+
+const WIDTHS = [1000, 1920];
+
+test('the report in Chromium at 1000 and 1920 px: every figure fits its column, no text overlaps, every point is drawn', { skip: noChromium }, () => {
+  const pages = measurePage(buildReport(benchmarkResults(), { generatedAt: 'fixed' }), WIDTHS);
+  const expected = { 'figure-emid-vs-bound': 42, 'figure-emi-vs-quality': 43, 'figure-bound-vs-severity': 2 * 18, 'figure-bound-decomposition': 4 * 42 };
+  for (const page of pages) {
+    assert.equal(page.viewport, page.windowWidth, 'the window width took effect');
+    assert.deepEqual(page.figures.map((figure) => figure.id), Object.keys(expected));
+    assert.deepEqual(layoutProblems(page, expected), []);
+    for (const figure of page.figures) {
+      const width = figure.box.right - figure.box.left;
+      assert.ok(width >= Math.min(page.viewport, 1200) - 2 * 16 - 40, `${figure.id} fills its column at ${page.windowWidth} px (${width} px)`);
+      assert.ok(figure.parts.some((part) => part.kind === 'title'), `${figure.id} has its title drawn`);
+    }
+  }
+  // The figures follow the column: narrower at 1000 px than at 1920 px (the column stops at 1200 px).
+  assert.ok(pages[0].figures[0].box.right - pages[0].figures[0].box.left < pages[1].figures[0].box.right - pages[1].figures[0].box.left);
+});
+
+test('show() bundles in Chromium at 1000 and 1920 px: every figure of a notebook fits its output area', { skip: noChromium }, () => {
+  const figures: PlotlyFigure[] = figuresFromResults(benchmarkResults()).map((named) => named.figure);
+  figures.push(
+    trainingCurve(Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, trainLoss: 3 / (i + 1), validationLoss: 3.2 / (i + 1) + 0.002 * i, seconds: 0.1 }))),
+    estimatorValidation([0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8].map((rho) => ({ trueMi: -4 * Math.log(1 - rho * rho), estimate: -3.6 * Math.log(1 - rho * rho), label: `ρ = ${rho}` })), { title: 'CLUB on Gaussian pairs (d = 8)' }),
+    emiVersusRp(SYNTHETIC_RP, { title: 'EMI vs. RP, judge gpt-4o', subtitle: 'llava-v1.5-13b answers, synthetic shifts, built-in text embedder' }),
+    boundSeverityCurves(
+      [1, 3, 5].flatMap((level) => [
+        { family: 'image shift', severity: level, emid: 0.01 * level, bound: 1 + 0.1 * level },
+        { family: 'question shift', severity: level, emid: 0.02 * level, bound: 1.1 + 0.1 * level },
+      ]),
+      { severityTitle: 'total shift severity s_v + s_t (image level + question level)', subtitle: 'shift grid, ID split image0_question0' },
+    ),
+    emidBoundScatter(
+      Array.from({ length: 11 }, (_, i) => ({ split: `image${i % 4}_question${i % 3}`, emid: 0.05 * i, bound: 1 + 0.07 * i + 0.01 * (i % 3), family: ['image shift', 'question shift', 'joint shift'][i % 3] })),
+      { title: 'Shift grid: EMID vs. its upper bound', subtitle: 'ID split image0_question0, 11 shifted splits, CLUB trained on the pooled splits' },
+    ),
+  );
+  const state = createDisplayState({ idPrefix: 'cell' });
+  // A notebook output area: the prompt gutter on the left, a margin on the right.
+  const outputs = figures.map((figure) => `<div class="output">${displayBundle(figure, state)['text/html']}</div>`).join('\n');
+  const html = `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0"><main style="margin: 0 24px 0 96px">${outputs}</main></body></html>`;
+  const expected = { 'cell-1': 42, 'cell-2': 43, 'cell-3': 36, 'cell-4': 168, 'cell-5': 60, 'cell-6': 7, 'cell-7': SYNTHETIC_RP.length, 'cell-8': 12, 'cell-9': 11 };
+  for (const page of measurePage(html, WIDTHS)) {
+    assert.equal(page.figures.length, figures.length);
+    assert.deepEqual(layoutProblems(page, expected), []);
+  }
+});
+
+test('the layout check catches what it is for: a figure wider than its column, a title on an axis title', { skip: noChromium }, () => {
+  const figure = figuresFromResults(benchmarkResults())[0].figure;
+  const tooWide = { ...figure, layout: { ...figure.layout, width: 1400, autosize: false } };
+  const crowded = { ...figure, layout: { ...figure.layout, title: { text: 'a title pushed onto the x-axis title', x: 0.5, xref: 'paper' as const, y: 0.02, yref: 'container' as const } } };
+  const state = createDisplayState({ idPrefix: 'bad' });
+  const html = `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><main style="width: 900px">${displayBundle(tooWide, state)['text/html']}${displayBundle(crowded, state)['text/html']}</main></body></html>`;
+  const [page] = measurePage(html, [1000]);
+  const problems = layoutProblems(page, { 'bad-1': 42 });
+  assert.ok(problems.some((problem) => /bad-1: (figure .* does not fit its column|plot is 1400 px wide)/.test(problem)), problems.join('\n'));
+  assert.ok(problems.some((problem) => /bad-2: title .* overlaps (axis-title|legend|tick)/.test(problem)), problems.join('\n'));
+});
+
+test('the published results render cleanly too: families from the catalog, every figure fits (EMISHIFT_DATA)', { skip: noChromium }, (t) => {
+  const folder = sharedDataPath('official-results');
+  if (!folder.path) return t.skip(folder.skipReason);
+  for (const name of ['pairs-SYNTHETIC-ALL-llava-v1.5-13b-CLUB_global.json', 'pairs-NATURAL-ALL-llava-v1.5-13b-CLUB_global.json']) {
+    const published = JSON.parse(readFileSync(join(folder.path, name), 'utf8'));
+    const splits = Object.keys(published.EMID);
+    // Single-axis splits with a numeric severity, in families that have two or more of them.
+    const single = splits.map(shiftInfoOf).filter((shift) => (shift.modality === 'image' || shift.modality === 'text') && shift.severity !== null);
+    const perFamily = new Map<string, number>();
+    for (const shift of single) perFamily.set(shift.family, (perFamily.get(shift.family) ?? 0) + 1);
+    const severityPoints = 2 * single.filter((shift) => (perFamily.get(shift.family) ?? 0) >= 2).length;
+    const expected: Record<string, number> = { 'figure-emid-vs-bound': splits.length, ...(severityPoints > 0 ? { 'figure-bound-vs-severity': severityPoints } : {}) };
+    const html = buildReport(published, { generatedAt: 'fixed' });
+    assert.doesNotMatch(withoutPlotlyLibrary(html), /<td>other<\/td>/, `${name}: every published split has a catalog family`);
+    for (const page of measurePage(html, WIDTHS)) {
+      assert.deepEqual(page.figures.map((figure) => figure.id), Object.keys(expected), name);
+      assert.deepEqual(layoutProblems(page, expected), [], name);
+    }
+  }
 });

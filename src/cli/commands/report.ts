@@ -10,15 +10,18 @@ const OPTIONS = {
   svg: { type: 'boolean' },
 } as const;
 
+/** `emishift report`: the HTML report, the JSON summary and figure images from a results file. */
 export const reportCommand: Command = {
   summary: 'an offline HTML report (figures, correlations, tables) from a results file',
   usage: [
     'Usage: emishift report --results FILE [--out DIR] [--json] [--png] [--svg]',
     '',
     'FILE is a results JSON in the reference format (EMI, EMID, EMID_UB maps; PearsonR, PearsonPval)',
-    "or 'emishift sweep' output. Writes DIR/report.html (default out/report): one self-contained page",
-    'with plotly.js inlined, which opens offline.',
-    '  --json   print the summary as JSON (Pearson, Spearman, Kendall, splits, per-family means)',
+    "or 'emishift sweep'/'run' output. Writes DIR/report.html (default out/report): one self-contained page",
+    'with plotly.js inlined, which opens offline. Shift families come from the file\'s SHIFT map, else from',
+    "the paper's split names; a per-split quality (the file's 'quality', else ACCURACY or RP) gets a column",
+    "and an EMI-vs-quality figure; the file's provenance block is printed as 'How these results were made'.",
+    '  --json   print the summary as JSON (Pearson, Spearman, Kendall, EMI vs. quality, per-family means)',
     '  --png    also write DIR/<figure>.png for every figure (needs headless Chromium:',
     "           /usr/bin/chromium or EMISHIFT_CHROMIUM; 'apt-get install chromium')",
     '  --svg    the same as SVG',
@@ -60,12 +63,12 @@ export const reportCommand: Command = {
         throw new InputError(`${chromiumMissingMessage()}; ${reportFile} was written, the images were not`, { field: formats.map((format) => `--${format}`).join('/') });
       }
       const { figuresFromNormalized } = await import('../../plots/figures');
-      for (const named of figuresFromNormalized(normalized)) {
-        for (const format of formats) {
-          const image = join(outDir, `${named.id}.${format}`);
-          await exportFigureImage(named.figure, image, { format });
-          images.push(image);
-        }
+      const jobs = figuresFromNormalized(normalized).flatMap((named) => formats.map((format) => ({ named, format, image: join(outDir, `${named.id}.${format}`) })));
+      for (const [index, { named, format, image }] of jobs.entries()) {
+        // Each image takes a browser start (seconds): say which one is being drawn.
+        process.stderr.write(`report: drawing image ${index + 1}/${jobs.length} ${image}\n`);
+        await exportFigureImage(named.figure, image, { format });
+        images.push(image);
       }
     }
 
@@ -73,12 +76,26 @@ export const reportCommand: Command = {
       printJson({ ...summary, report: reportFile, ...(images.length ? { images } : {}) });
       return;
     }
-    const { formatCoefficient, formatPValue } = await import('../../plots/format');
+    const { formatCoefficient, formatPValue, formatTable } = await import('../output');
+    const quality = summary.quality;
+    const withQuality = summary.perFamily.some((family) => family.meanQuality !== undefined);
+    const families = formatTable(
+      ['shift family', 'splits', ...(withQuality ? [`mean ${quality?.label ?? 'quality'}`] : []), 'mean EMID', 'mean bound'],
+      summary.perFamily.map((family) => [family.family, family.n, ...(withQuality ? [family.meanQuality] : []), family.meanEmid, family.meanBound]),
+    );
     const lines = [
       `EMID vs EMID_UB over ${summary.splits} OOD splits: Pearson r = ${formatCoefficient(summary.pearson.r)} (p = ${formatPValue(summary.pearson.p)}), ` +
         `Spearman rho = ${formatCoefficient(summary.spearman.rho)} (p = ${formatPValue(summary.spearman.p)}), ` +
         `Kendall tau-b = ${formatCoefficient(summary.kendall.tau)} (p = ${formatPValue(summary.kendall.p)})`,
-      ...summary.perFamily.map((family) => `  ${family.family}: ${family.n} splits, mean EMID ${family.meanEmid.toFixed(4)}, mean bound ${family.meanBound.toFixed(4)} nats`),
+      ...(quality
+        ? [
+            `EMI vs ${quality.label} over ${quality.n} splits: Spearman rho = ${formatCoefficient(quality.spearman.rho)} (p = ${formatPValue(quality.spearman.p)}), ` +
+              `Kendall tau-b = ${formatCoefficient(quality.kendall.tau)} (p = ${formatPValue(quality.kendall.p)})`,
+          ]
+        : []),
+      '',
+      families,
+      '',
       `report written to ${reportFile}`,
       ...images.map((image) => `image written to ${image}`),
     ];

@@ -1,0 +1,185 @@
+/**
+ * What each split's shift is — family, label, modality, severity and its unit — and how a family
+ * looks in every figure (colour and marker symbol).
+ *
+ * A results file may say it itself (the `SHIFT` map the generator writes); otherwise the paper's
+ * split names are looked up in the scenario catalog, and anything else is 'other'. Labels shown
+ * to readers are words: generator tokens (`sr`, `KeyboardAug`, `defocus_blur`) are translated.
+ */
+import { isScenarioName, scenario, type Scenario } from '../data/scenarios';
+
+/** Which inputs the shift changes: the image, the text, both, or neither (the ID split). */
+export type ShiftModality = 'image' | 'text' | 'joint' | 'none';
+
+export interface ShiftInfo {
+  /** A stable token, e.g. `defocus_blur`, `sr`, `defocus_blur+sr`; 'other' when unknown. */
+  family: string;
+  /** The family in words, e.g. "defocus blur". */
+  label: string;
+  modality: ShiftModality;
+  /** The severity within the family, when the family has a numeric one. */
+  severity: number | null;
+  /** What the severity counts, e.g. "ImageNet-C level" or "share of words replaced". */
+  unit: string | null;
+}
+
+/** Generator and catalog tokens in words. */
+const FAMILY_WORDS: Record<string, string> = {
+  sr: 'synonym replacement',
+  synonym_replacement: 'synonym replacement',
+  KeyboardAug: 'keyboard typos',
+  keyboard_typos: 'keyboard typos',
+  defocus_blur: 'defocus blur',
+  frost: 'frost',
+  gaussian_noise: 'Gaussian noise',
+  contrast: 'contrast',
+  word_order_noise: 'word-order noise',
+  in_the_wild: 'in-the-wild images',
+  translation: 'translated questions',
+  none: 'no shift',
+  other: 'other',
+};
+
+/**
+ * A family token in words: known tokens from the table above, joint tokens (`a+b`) part by part,
+ * anything else with underscores and camel case turned into spaces (`MyShift_v2` → "my shift v2").
+ */
+export function familyWords(family: string): string {
+  const known = FAMILY_WORDS[family];
+  if (known) return known;
+  if (family.includes('+')) return family.split('+').map((part) => familyWords(part.trim())).join(' + ');
+  if (!/[_A-Z]/.test(family.slice(1))) return family;
+  return family
+    .replace(/_+/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/\b([A-Z])([a-z])/g, (_, first: string, second: string) => first.toLowerCase() + second)
+    .trim();
+}
+
+/** A label fit for readers: the file's own label unless it is just the token again. */
+export function readableLabel(label: string | undefined, family: string): string {
+  if (!label || label === family || /_/.test(label)) return familyWords(family);
+  return label;
+}
+
+const VISUAL_UNITS: Record<string, string> = { defocus_blur: 'ImageNet-C level', frost: 'ImageNet-C level' };
+const TEXT_UNITS: Record<string, string> = { sr: 'tenths of the words replaced', KeyboardAug: 'typo level' };
+
+function fromCatalog(entry: Scenario): ShiftInfo {
+  const visualSeverity = typeof entry.visualSeverity === 'number' ? entry.visualSeverity : null;
+  switch (entry.modality) {
+    case 'none':
+      return { family: 'none', label: familyWords('none'), modality: 'none', severity: null, unit: null };
+    case 'visual':
+      return {
+        family: entry.visualFamily,
+        label: familyWords(entry.visualFamily),
+        modality: 'image',
+        severity: visualSeverity,
+        unit: visualSeverity === null ? null : (VISUAL_UNITS[entry.visualFamily] ?? 'level'),
+      };
+    case 'text':
+      return {
+        family: entry.textFamily,
+        label: familyWords(entry.textFamily),
+        modality: 'text',
+        severity: entry.textSeverity,
+        unit: entry.textSeverity === null ? null : (TEXT_UNITS[entry.textFamily] ?? 'level'),
+      };
+    case 'joint': {
+      const family = `${entry.visualFamily}+${entry.textFamily}`;
+      return { family, label: familyWords(family), modality: 'joint', severity: null, unit: null };
+    }
+  }
+}
+
+/** The shift of a split known only by its name: the scenario catalog, else 'other'. */
+export function shiftInfoOf(split: string): ShiftInfo {
+  if (isScenarioName(split)) return fromCatalog(scenario(split));
+  return { family: 'other', label: familyWords('other'), modality: 'none', severity: null, unit: null };
+}
+
+/** The family token of a split known only by its name (`defocus_blur`, `sr`, …; 'other' when unknown). */
+export function shiftFamilyOf(split: string): string {
+  return shiftInfoOf(split).family;
+}
+
+// Okabe & Ito's palette (2008), distinguishable with the common colour-vision deficiencies. Its
+// yellow is too faint for lines on a light background and its black is kept for the ID split and
+// fitted lines, so families cycle through the other six colours and, independently, seven marker
+// symbols: 6 and 7 are coprime, so the first 42 families all differ in colour or symbol, and a
+// repeated colour comes with a clearly different shape (blue circle, later blue x).
+const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#56B4E9', '#CC79A7'];
+const SYMBOLS = ['circle', 'square', 'diamond', 'triangle-up', 'triangle-down', 'cross', 'x'];
+const OTHER = { colour: '#8C8C8C', symbol: 'circle-open' };
+const NO_SHIFT = { colour: '#000000', symbol: 'star' };
+
+export interface FamilyStyle {
+  colour: string;
+  symbol: string;
+}
+
+const MODALITY_RANK: Record<ShiftModality, number> = { image: 0, text: 1, joint: 2, none: 3 };
+
+/**
+ * Colour, marker and label of every family in one report or figure set, assigned once from the
+ * full list so a family looks the same in every figure. Families are ordered image shifts first,
+ * then text, joint, the ID split and 'other', each group in order of first appearance.
+ */
+export class FamilyStyles {
+  private readonly styles = new Map<string, FamilyStyle>();
+  private readonly labels = new Map<string, string>();
+  private readonly ordered: string[];
+  private paletteUsed = 0;
+
+  /** From the splits' shift information, in the order the results list them. */
+  static fromShifts(shifts: Iterable<Pick<ShiftInfo, 'family' | 'label' | 'modality'>>): FamilyStyles {
+    const seen = new Map<string, Pick<ShiftInfo, 'family' | 'label' | 'modality'>>();
+    for (const shift of shifts) if (!seen.has(shift.family)) seen.set(shift.family, shift);
+    const rank = (info: Pick<ShiftInfo, 'family' | 'modality'>) => (info.family === 'other' ? 5 : info.family === 'none' ? 4 : MODALITY_RANK[info.modality]);
+    const entries = [...seen.values()].map((info, index) => ({ info, index })).sort((a, b) => rank(a.info) - rank(b.info) || a.index - b.index);
+    return new FamilyStyles(
+      entries.map(({ info }) => info.family),
+      Object.fromEntries(entries.map(({ info }) => [info.family, readableLabel(info.label, info.family)])),
+    );
+  }
+
+  /** Families in the given order; labels default to the family in words. */
+  constructor(families: Iterable<string>, labels: Record<string, string> = {}) {
+    this.ordered = [];
+    for (const family of families) this.add(family, labels[family]);
+  }
+
+  private add(family: string, label?: string): void {
+    if (this.styles.has(family)) return;
+    this.ordered.push(family);
+    this.labels.set(family, readableLabel(label, family));
+    // Grey marks 'other' apart from known families; alone, it is drawn like a first family.
+    const next = () => {
+      const index = this.paletteUsed++;
+      return { colour: PALETTE[index % PALETTE.length], symbol: SYMBOLS[index % SYMBOLS.length] };
+    };
+    if (family === 'other') this.styles.set(family, this.ordered.length === 1 ? next() : OTHER);
+    else if (family === 'none') this.styles.set(family, NO_SHIFT);
+    else this.styles.set(family, next());
+  }
+
+  /** A family's colour and marker (families not seen before are added at the end). */
+  style(family: string): FamilyStyle {
+    this.add(family);
+    return this.styles.get(family)!;
+  }
+
+  /** A family in words. */
+  label(family: string): string {
+    this.add(family);
+    return this.labels.get(family)!;
+  }
+
+  /** The given families in this set's order (unknown ones last, in their given order). */
+  order(families: Iterable<string>): string[] {
+    const present = new Set(families);
+    for (const family of present) this.add(family);
+    return this.ordered.filter((family) => present.has(family));
+  }
+}
