@@ -13,17 +13,17 @@ export interface ShiftFamily {
   unit: string | null;
 }
 
-const IMAGENET_C_LEVEL = 'ImageNet-C severity level';
+const IMAGENET_C_LEVEL = 'ImageNet-C level';
 
 export const SHIFT_FAMILIES: Readonly<Record<string, ShiftFamily>> = Object.freeze({
   defocus_blur: { label: 'defocus blur', modality: 'image', unit: IMAGENET_C_LEVEL },
   frost: { label: 'frost', modality: 'image', unit: IMAGENET_C_LEVEL },
   gaussian_noise: { label: 'Gaussian noise', modality: 'image', unit: IMAGENET_C_LEVEL },
-  contrast: { label: 'contrast loss', modality: 'image', unit: IMAGENET_C_LEVEL },
+  contrast: { label: 'contrast', modality: 'image', unit: IMAGENET_C_LEVEL },
   in_the_wild: { label: 'in-the-wild images', modality: 'image', unit: 'difficulty (1 easy, 2 normal, 3 hard)' },
   synonym_replacement: { label: 'synonym replacement', modality: 'text', unit: 'tenths of the words replaced' },
   keyboard_typos: { label: 'keyboard typos', modality: 'text', unit: 'typo level' },
-  word_order_noise: { label: 'word-order noise', modality: 'text', unit: 'word-swap level' },
+  word_order_noise: { label: 'word-order noise', modality: 'text', unit: 'swap level' },
   translation: { label: 'translated questions', modality: 'text', unit: null },
   image_offset: { label: 'image shift (synthetic offset)', modality: 'image', unit: 'offset severity' },
   question_offset: { label: 'question shift (synthetic offset)', modality: 'text', unit: 'offset severity' },
@@ -37,10 +37,24 @@ export function canonicalShiftFamily(token: string): string {
   return ALIASES[token] ?? token;
 }
 
-/** A family in words: `KeyboardAug` → `keyboard typos`; an unknown token with `_` read as spaces. */
+const SPECIAL_LABELS: Readonly<Record<string, string>> = { none: 'no shift', other: 'other' };
+
+/**
+ * A family in words: `KeyboardAug` → "keyboard typos", a joint token `frost+sr` part by part
+ * ("frost + synonym replacement"), and an unknown token with underscores and camel case read as
+ * spaces (`MyShift_v2` → "my shift v2").
+ */
 export function shiftFamilyLabel(token: string): string {
+  if (token.includes('+')) return token.split('+').map((part) => shiftFamilyLabel(part.trim())).join(' + ');
   const family = canonicalShiftFamily(token);
-  return SHIFT_FAMILIES[family]?.label ?? family.replace(/_/g, ' ');
+  const known = SHIFT_FAMILIES[family]?.label ?? SPECIAL_LABELS[family];
+  if (known) return known;
+  if (!/[_A-Z]/.test(family.slice(1))) return family;
+  return family
+    .replace(/_+/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/\b([A-Z])([a-z])/g, (_, first: string, second: string) => first.toLowerCase() + second)
+    .trim();
 }
 
 /** The unshifted (ID) split. */

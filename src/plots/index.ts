@@ -63,4 +63,4 @@ export {
   type NumberFormat,
   type ColumnFormatOptions,
 } from './format';
-export { shiftFamilyOf, shiftInfoOf, familyWords, FamilyStyles, type ShiftInfo, type ShiftModality, type FamilyStyle } from './shift';
+export { shiftFamilyOf, shiftInfoOf, FamilyStyles, type ShiftInfo, type ShiftModality, type FamilyStyle } from './shift';

@@ -4,102 +4,32 @@
  *
  * A results file may say it itself (the `SHIFT` map the generator writes); otherwise the paper's
  * split names are looked up in the scenario catalog, and anything else is 'other'. Labels shown
- * to readers are words: generator tokens (`sr`, `KeyboardAug`, `defocus_blur`) are translated.
+ * to readers are words (`shiftFamilyLabel`): generator tokens such as `sr` never reach a figure.
  */
-import { isScenarioName, scenario, type Scenario } from '../data/scenarios';
+import { isScenarioName, scenario, scenarioShift } from '../data/scenarios';
+import { shiftFamilyLabel } from '../data/shiftFamilies';
+import type { ShiftDescription } from '../interface';
 
 /** Which inputs the shift changes: the image, the text, both, or neither (the ID split). */
-export type ShiftModality = 'image' | 'text' | 'joint' | 'none';
+export type ShiftModality = ShiftDescription['modality'];
 
-export interface ShiftInfo {
-  /** A stable token, e.g. `defocus_blur`, `sr`, `defocus_blur+sr`; 'other' when unknown. */
-  family: string;
-  /** The family in words, e.g. "defocus blur". */
-  label: string;
-  modality: ShiftModality;
-  /** The severity within the family, when the family has a numeric one. */
-  severity: number | null;
-  /** What the severity counts, e.g. "ImageNet-C level" or "share of words replaced". */
-  unit: string | null;
-}
-
-/** Generator and catalog tokens in words. */
-const FAMILY_WORDS: Record<string, string> = {
-  sr: 'synonym replacement',
-  synonym_replacement: 'synonym replacement',
-  KeyboardAug: 'keyboard typos',
-  keyboard_typos: 'keyboard typos',
-  defocus_blur: 'defocus blur',
-  frost: 'frost',
-  gaussian_noise: 'Gaussian noise',
-  contrast: 'contrast',
-  word_order_noise: 'word-order noise',
-  in_the_wild: 'in-the-wild images',
-  translation: 'translated questions',
-  none: 'no shift',
-  other: 'other',
-};
-
-/**
- * A family token in words: known tokens from the table above, joint tokens (`a+b`) part by part,
- * anything else with underscores and camel case turned into spaces (`MyShift_v2` → "my shift v2").
- */
-export function familyWords(family: string): string {
-  const known = FAMILY_WORDS[family];
-  if (known) return known;
-  if (family.includes('+')) return family.split('+').map((part) => familyWords(part.trim())).join(' + ');
-  if (!/[_A-Z]/.test(family.slice(1))) return family;
-  return family
-    .replace(/_+/g, ' ')
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/\b([A-Z])([a-z])/g, (_, first: string, second: string) => first.toLowerCase() + second)
-    .trim();
-}
+/** A split's shift as figures use it: what the generator recorded, the catalog's entry, or 'other'. */
+export type ShiftInfo = ShiftDescription;
 
 /** A label fit for readers: the file's own label unless it is just the token again. */
 export function readableLabel(label: string | undefined, family: string): string {
-  if (!label || label === family || /_/.test(label)) return familyWords(family);
+  if (!label || label === family || /_/.test(label)) return shiftFamilyLabel(family);
   return label;
 }
 
-const VISUAL_UNITS: Record<string, string> = { defocus_blur: 'ImageNet-C level', frost: 'ImageNet-C level' };
-const TEXT_UNITS: Record<string, string> = { sr: 'tenths of the words replaced', KeyboardAug: 'typo level' };
-
-function fromCatalog(entry: Scenario): ShiftInfo {
-  const visualSeverity = typeof entry.visualSeverity === 'number' ? entry.visualSeverity : null;
-  switch (entry.modality) {
-    case 'none':
-      return { family: 'none', label: familyWords('none'), modality: 'none', severity: null, unit: null };
-    case 'visual':
-      return {
-        family: entry.visualFamily,
-        label: familyWords(entry.visualFamily),
-        modality: 'image',
-        severity: visualSeverity,
-        unit: visualSeverity === null ? null : (VISUAL_UNITS[entry.visualFamily] ?? 'level'),
-      };
-    case 'text':
-      return {
-        family: entry.textFamily,
-        label: familyWords(entry.textFamily),
-        modality: 'text',
-        severity: entry.textSeverity,
-        unit: entry.textSeverity === null ? null : (TEXT_UNITS[entry.textFamily] ?? 'level'),
-      };
-    case 'joint': {
-      const family = `${entry.visualFamily}+${entry.textFamily}`;
-      return { family, label: familyWords(family), modality: 'joint', severity: null, unit: null };
-    }
-  }
-}
+const OTHER_SHIFT: ShiftInfo = Object.freeze({ family: 'other', label: 'other', modality: 'none', severity: null, unit: null });
 
 /** The shift of a split known only by its name: the scenario catalog, else 'other'. */
 export function shiftInfoOf(split: string): ShiftInfo {
-  if (isScenarioName(split)) return fromCatalog(scenario(split));
-  return { family: 'other', label: familyWords('other'), modality: 'none', severity: null, unit: null };
+  return isScenarioName(split) ? scenarioShift(scenario(split)) : OTHER_SHIFT;
 }
 
-/** The family token of a split known only by its name (`defocus_blur`, `sr`, …; 'other' when unknown). */
+/** The family token of a split known only by its name (`defocus_blur`, `synonym_replacement`, …; 'other' when unknown). */
 export function shiftFamilyOf(split: string): string {
   return shiftInfoOf(split).family;
 }

@@ -9,7 +9,7 @@ import { describeResults, figuresFromNormalized, type NamedFigure } from '../plo
 import { escapeHtml, formatNumber } from '../plots/format';
 import { plotlyScriptElement, scriptJson } from '../plots/plotlyJs';
 import { normalizeResults, type NormalizedResults } from '../plots/results';
-import { familyWords } from '../plots/shift';
+import { shiftFamilyLabel } from '../data/shiftFamilies';
 import { htmlTable, type Cell, type ColumnSpec, type Table } from '../plots/table';
 import { summarizeNormalized, type ResultsSummary } from './summary';
 
@@ -197,7 +197,7 @@ function orderedEntries(record: Record<string, unknown>, topLevel: boolean): [st
 /** A key in words (`entropy_scale` → "entropy scale", `manifestDigest` → "manifest digest"). */
 function keyWords(key: string): string {
   if (!/[_A-Z]/.test(key.slice(1))) return key;
-  return familyWords(key);
+  return shiftFamilyLabel(key);
 }
 
 const HASH = /^(sha256:|sha-256:)?[0-9a-f]{32,}$/i;
@@ -218,10 +218,10 @@ function isPlainRecord(value: unknown): value is Record<string, unknown> {
 
 const isPrimitive = (value: unknown) => value === null || ['string', 'number', 'boolean'].includes(typeof value);
 
-/** A map whose values are records of primitives with mostly the same keys reads best as a table. */
+/** A map whose values are records with mostly the same keys reads best as a table. */
 function tableLike(record: Record<string, unknown>): string[] | undefined {
   const values = Object.values(record);
-  if (values.length < 2 || !values.every((value) => isPlainRecord(value) && Object.values(value).every(isPrimitive))) return undefined;
+  if (values.length < 2 || !values.every(isPlainRecord)) return undefined;
   const columns: string[] = [];
   for (const value of values as Record<string, unknown>[]) for (const key of Object.keys(value)) if (!columns.includes(key)) columns.push(key);
   const shared = columns.filter((column) => (values as Record<string, unknown>[]).every((value) => column in value)).length;
@@ -257,11 +257,22 @@ function tableLikeHtml(record: Record<string, Record<string, unknown>>, columns:
   if (varying.length === 0) return shared;
   const head = ['', ...varying].map((column) => `<th${column ? ` title="${escapeHtml(column)}"` : ''}>${escapeHtml(keyWords(column))}</th>`).join('');
   const body = rows
-    .map(([key, row]) => `<tr><td>${escapeHtml(key).replace(/_/g, '_<wbr>')}</td>${varying.map((column) => `<td>${column in row ? valueHtml(row[column], depth + 1) : ''}</td>`).join('')}</tr>`)
+    .map(([key, row]) => `<tr><td>${escapeHtml(key).replace(/_/g, '_<wbr>')}</td>${varying.map((column) => `<td>${column in row ? compactHtml(row[column]) : ''}</td>`).join('')}</tr>`)
     .join('');
   const table = `<div class="table-scroll"><table class="emishift-table provenance-table"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
   const folded = rows.length > 8 ? `<details><summary>${varying.map(keyWords).join(', ')} of each of the ${rows.length}</summary>${table}</details>` : table;
   return `${shared}${folded}`;
+}
+
+/** A value on one line, for a table cell: a record with a label reads as its label, others as `key value` pairs. */
+function compactHtml(value: unknown): string {
+  if (isPrimitive(value) || value === undefined) return valueHtml(value, 0);
+  if (Array.isArray(value)) return value.map(compactHtml).join('; ');
+  const record = value as Record<string, unknown>;
+  if (typeof record.label === 'string') return escapeHtml(record.label);
+  return Object.entries(record)
+    .map(([key, entry]) => `${escapeHtml(keyWords(key))} ${compactHtml(entry)}`)
+    .join(', ');
 }
 
 function recordHtml(record: Record<string, unknown>, depth: number): string {

@@ -44,8 +44,8 @@ export interface Invocation {
 }
 
 export interface ResultProvenance {
-  emishift: string;
-  node: string;
+  emishift_version: string;
+  node_version: string;
   invocation: Invocation;
   estimator: EstimatorDescription;
   id_split: string;
@@ -169,6 +169,6 @@ export class SpaceGuard {
 }
 
 /** The provenance of a sweep or comparison. */
-export function buildProvenance(parts: Omit<ResultProvenance, 'emishift' | 'node'>): ResultProvenance {
-  return { emishift: EMISHIFT_VERSION, node: process.version, ...parts };
+export function buildProvenance(parts: Omit<ResultProvenance, 'emishift_version' | 'node_version'>): ResultProvenance {
+  return { emishift_version: EMISHIFT_VERSION, node_version: process.version, ...parts };
 }

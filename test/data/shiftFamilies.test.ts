@@ -14,7 +14,7 @@ test('family labels are words, never generator tokens', () => {
 test('describeShift: none, one family with its unit, or a joint shift with components', () => {
   assert.deepEqual(describeShift([]), NO_SHIFT);
   const blur = describeShift([{ family: 'defocus_blur', severity: 3 }]);
-  assert.deepEqual(blur, { family: 'defocus_blur', label: 'defocus blur', modality: 'image', severity: 3, unit: 'ImageNet-C severity level' });
+  assert.deepEqual(blur, { family: 'defocus_blur', label: 'defocus blur', modality: 'image', severity: 3, unit: 'ImageNet-C level' });
   const joint = describeShift([
     { family: 'frost', severity: 5 },
     { family: 'sr', severity: 4 },
@@ -26,7 +26,7 @@ test('describeShift: none, one family with its unit, or a joint shift with compo
   assert.deepEqual(
     joint.components?.map((part) => [part.family, part.severity, part.unit]),
     [
-      ['frost', 5, 'ImageNet-C severity level'],
+      ['frost', 5, 'ImageNet-C level'],
       ['synonym_replacement', 4, 'tenths of the words replaced'],
     ],
   );

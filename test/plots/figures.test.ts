@@ -401,7 +401,7 @@ test('normalizeResults: SHIFT, quality and provenance are read and checked; abse
 
   // The paper's names fall back to the catalog's families.
   const paper = normalizeResults(synthetic());
-  assert.deepEqual(paper.shift.llava_bench_coco_sr_4, { family: 'sr', label: 'synonym replacement', modality: 'text', severity: 4, unit: 'tenths of the words replaced' });
+  assert.deepEqual(paper.shift.llava_bench_coco_sr_4, { family: 'synonym_replacement', label: 'synonym replacement', modality: 'text', severity: 4, unit: 'tenths of the words replaced' });
   assert.equal(paper.shift.llava_bench_coco_frost_5_sr_7.label, 'frost + synonym replacement');
 
   // A SHIFT map that covers some splits: the rest fall back.

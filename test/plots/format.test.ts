@@ -10,7 +10,8 @@ import {
   isPValueColumn,
   numberColumnFormat,
 } from '../../src/plots/format';
-import { familyWords, FamilyStyles, shiftInfoOf } from '../../src/plots/shift';
+import { FamilyStyles, shiftInfoOf } from '../../src/plots/shift';
+import { shiftFamilyLabel as familyWords } from '../../src/data/shiftFamilies';
 import { htmlTable, textTable } from '../../src/plots/table';
 import { formatNumber as cliNumber, formatPValue as cliPValue, formatTable } from '../../src/cli/output';
 
@@ -122,8 +123,8 @@ test('family labels are words, never generator tokens', () => {
   assert.equal(familyWords('defocus_blur+KeyboardAug'), 'defocus blur + keyboard typos');
   assert.equal(familyWords('MyNewShift_v2'), 'my new shift v2');
   assert.equal(familyWords('image shift'), 'image shift');
-  assert.deepEqual(shiftInfoOf('llava_bench_coco_KeyboardAug_3'), { family: 'KeyboardAug', label: 'keyboard typos', modality: 'text', severity: 3, unit: 'typo level' });
-  assert.deepEqual(shiftInfoOf('llava_bench_in_the_wild_easy_English'), { family: 'in_the_wild', label: 'in-the-wild images', modality: 'image', severity: null, unit: null });
+  assert.deepEqual(shiftInfoOf('llava_bench_coco_KeyboardAug_3'), { family: 'keyboard_typos', label: 'keyboard typos', modality: 'text', severity: 3, unit: 'typo level' });
+  assert.deepEqual(shiftInfoOf('llava_bench_in_the_wild_easy_English'), { family: 'in_the_wild', label: 'in-the-wild images', modality: 'image', severity: 1, unit: 'difficulty (1 easy, 2 normal, 3 hard)' });
   assert.equal(shiftInfoOf('llava_bench_coco').family, 'none');
   assert.equal(shiftInfoOf('my_split').family, 'other');
 });

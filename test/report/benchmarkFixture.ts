@@ -5,55 +5,22 @@
  * The numbers are synthetic but behave like the job's: EMID and the bound grow with severity,
  * accuracy falls, and jsd_t of an image-only split is rounding noise around 0 (−4.44e-16).
  */
-import { defaultShiftGrid } from '../../src/benchmark/shiftGridSplits';
-import { IMAGE_SHIFT_NAMES } from '../../src/shifts/image';
-import { TEXT_SHIFT_NAMES } from '../../src/shifts/text';
+import { defaultShiftGrid, gridSplitShift } from '../../src/benchmark/shiftGridSplits';
+import type { EmbeddingSpace, ShiftDescription } from '../../src/interface';
 import { kendallTauB, pearson, spearman } from '../../src/stats/correlation';
 
-interface Parsed {
-  image?: { name: string; severity: number };
-  text?: { name: string; severity: number };
+const SPECS = new Map(defaultShiftGrid().map((spec) => [spec.name, spec]));
+
+/** A shift-grid split's shifts as the generator defines them. */
+export function parseGridName(split: string): { image?: { name: string; severity: number }; text?: { name: string; severity: number } } {
+  const spec = SPECS.get(split);
+  if (!spec) throw new Error(`not a shift-grid split name: ${split}`);
+  return { ...(spec.image ? { image: spec.image } : {}), ...(spec.text ? { text: spec.text } : {}) };
 }
 
-/** `shift_frost_3_synonym_replacement_4` → frost 3 + synonym_replacement 4, from the names alone. */
-export function parseGridName(split: string): Parsed {
-  if (split === 'shift_none') return {};
-  const images = IMAGE_SHIFT_NAMES.join('|');
-  const texts = TEXT_SHIFT_NAMES.join('|');
-  const match = new RegExp(`^shift_(?:(${images})_(\\d+))?_?(?:(${texts})_(\\d+))?$`).exec(split);
-  if (!match || (!match[1] && !match[3])) throw new Error(`not a shift-grid split name: ${split}`);
-  const parsed: Parsed = {};
-  if (match[1]) parsed.image = { name: match[1], severity: Number(match[2]) };
-  if (match[3]) parsed.text = { name: match[3], severity: Number(match[4]) };
-  return parsed;
-}
-
-const LABELS: Record<string, string> = {
-  defocus_blur: 'defocus blur',
-  frost: 'frost',
-  gaussian_noise: 'Gaussian noise',
-  contrast: 'contrast',
-  synonym_replacement: 'synonym replacement',
-  keyboard_typos: 'keyboard typos',
-  word_order_noise: 'word-order noise',
-};
-const UNITS: Record<string, string> = {
-  defocus_blur: 'ImageNet-C level',
-  frost: 'ImageNet-C level',
-  gaussian_noise: 'ImageNet-C level',
-  contrast: 'ImageNet-C level',
-  synonym_replacement: 'tenths of the words replaced',
-  keyboard_typos: 'typo level',
-  word_order_noise: 'swap level',
-};
-
-/** The SHIFT entry of a shift-grid split, as the generator knows it. */
-export function shiftEntry(split: string): { family: string; label: string; modality: string; severity: number | null; unit: string | null } {
-  const { image, text } = parseGridName(split);
-  if (!image && !text) return { family: 'none', label: 'no shift', modality: 'none', severity: null, unit: null };
-  if (image && text) return { family: `${image.name}+${text.name}`, label: `${LABELS[image.name]} + ${LABELS[text.name]}`, modality: 'joint', severity: null, unit: null };
-  const single = (image ?? text)!;
-  return { family: single.name, label: LABELS[single.name], modality: image ? 'image' : 'text', severity: single.severity, unit: UNITS[single.name] };
+/** The SHIFT entry of a shift-grid split, as the generator records it. */
+export function shiftEntry(split: string): ShiftDescription {
+  return gridSplitShift(SPECS.get(split)!);
 }
 
 /** Deterministic jitter in [-1, 1] from a name, so the fixture is the same on every run. */
@@ -123,16 +90,35 @@ export function benchmarkResults(options: FixtureOptions = {}): Record<string, u
   if (options.shift ?? true) results.SHIFT = Object.fromEntries(splits.map((split) => [split, shiftEntry(split)]));
   if (options.quality ?? true) results.quality = { key: 'ACCURACY', label: 'accuracy', higher_is_better: true };
   if (options.provenance ?? true) {
+    // The shape the sweep writes (src/sweep/provenance.ts), with the job's settings.
+    const space: EmbeddingSpace = {
+      embedder: 'builtin',
+      text: { model: 'emishift-builtin-text-v1', pooling: 'sum of signed hashed character 1-4-grams and words' },
+      image: { model: 'emishift-builtin-image-v1', pooling: 'colour, edge and layout statistics, seeded random projection' },
+      dimension: 768,
+      normalization: 'l2',
+    };
+    const allowed = options.allowSpaceMismatch ?? false;
     results.provenance = {
-      // Deliberately not in reading order: the report orders the keys itself.
-      bootstrap: null,
-      mixture: 'sample-weighted',
-      estimator: { kind: 'trained', preset: 'job', training: { epochs: 20, batch_size: 256, learning_rate: 0.001, hidden_dim: 250, seed: 0 }, file: 'out/benchmark/club.safetensors', sha256: SHA },
       emishift_version: '0.1.0',
-      config: { file: 'data/benchmark.json', benchmark: { data: 'benchmark', modelEpochs: 30 } },
-      splits: Object.fromEntries(splits.map((split, i) => [split, { embedder: 'builtin', model: 'builtin-text-v1', dimension: 512, pooling: 'mean', normalised: true, manifest_sha256: SHA.slice(i % 8) + SHA.slice(0, i % 8) }])),
+      node_version: 'v20.20.2',
+      invocation: { command: 'emishift run --config data/benchmark.json', config: { benchmark: { data: 'benchmark', modelEpochs: 30 }, out: '../out/benchmark' }, config_file: 'data/benchmark.json' },
+      estimator: {
+        name: 'club',
+        network: { x_dim: 768, y_dim: 768, hidden_dim: 64 },
+        engine: 'onnxruntime-node',
+        space,
+        training: { preset: 'small', settings: { epochs: 200, batchSize: 256, learningRate: 0.003, hiddenDim: 64, seed: 0, validationFraction: 0 }, pairs: 3870, digest: SHA, reused: false },
+      },
+      id_split: id,
+      splits: Object.fromEntries(
+        splits.map((split, i) => [split, { rows: 90, space, manifest_digest: `sha256:${SHA.slice(i % 8)}${SHA.slice(0, i % 8)}`, directory: `out/benchmark/embeddings/${split}`, shift: shiftEntry(split) }]),
+      ),
+      mixture: 'sample-weighted',
       entropy_scale: null,
-      allow_space_mismatch: options.allowSpaceMismatch ?? false,
+      bootstrap: null,
+      space_check: { allow_mismatch: allowed, unchecked: [], mismatches: allowed ? [{ split: ood[0], against: 'estimator', reason: 'text encoder other-model against emishift-builtin-text-v1' }] : [] },
+      warnings: [],
     };
   }
   return results;

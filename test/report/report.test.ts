@@ -98,9 +98,9 @@ test('summarizeResults: correlations recomputed from the maps, per-family means'
     summary.perFamily.map((family) => [family.family, family.familyKey, family.modality, family.n, family.severities.join(' ')]),
     [
       ['defocus blur', 'defocus_blur', 'image', 3, '1 3 5'],
-      ['synonym replacement', 'sr', 'text', 2, '4 7'],
-      ['frost + synonym replacement', 'frost+sr', 'joint', 1, ''],
-      ['frost + keyboard typos', 'frost+KeyboardAug', 'joint', 1, ''],
+      ['synonym replacement', 'synonym_replacement', 'text', 2, '4 7'],
+      ['frost + synonym replacement', 'frost+synonym_replacement', 'joint', 1, ''],
+      ['frost + keyboard typos', 'frost+keyboard_typos', 'joint', 1, ''],
     ],
   );
   assert.equal(summary.perFamily[0].unit, 'ImageNet-C level');
@@ -334,20 +334,20 @@ test('provenance: a readable "How these results were made" section, keys in read
   const page = withoutPlotlyLibrary(buildReport(benchmarkResults(), { generatedAt: 'fixed' }));
   const provenance = section(page, /<h2 id="provenance">How these results were made<\/h2>/);
   const topKeys = [...provenance.matchAll(/<dt title="([^"]+)">/g)].map((match) => match[1]);
-  const order = ['emishift_version', 'config', 'estimator', 'splits', 'mixture', 'entropy_scale', 'bootstrap', 'allow_space_mismatch'];
+  const order = ['emishift_version', 'invocation', 'estimator', 'splits', 'mixture', 'entropy_scale', 'bootstrap'];
   const positions = order.map((key) => topKeys.indexOf(key));
   assert.ok(positions.every((position) => position >= 0), `all top-level keys shown: ${topKeys.join(', ')}`);
-  assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'version, command/config, estimator, splits, mixture, entropy, bootstrap, mismatch');
+  assert.deepEqual([...positions].sort((a, b) => a - b), positions, 'version, command/config, estimator, splits, mixture, entropy, bootstrap');
   assert.match(provenance, /<dt title="emishift_version">emishift version<\/dt><dd>0\.1\.0<\/dd>/, 'keys in words');
   assert.ok(provenance.includes(`<code title="${SHA}">${SHA.slice(0, 12)}…</code>`), 'a SHA-256 shortened, the full value in its title');
   assert.ok(!provenance.replace(/title="[^"]*"/g, '').includes(SHA), 'the full digest only in the title');
   assert.match(provenance, /the same for all 43:/, 'what every split shares is printed once');
-  assert.match(provenance, /<details><summary>manifest sha256 of each of the 43<\/summary>/, 'what varies is folded away');
+  assert.match(provenance, /<details><summary>manifest digest, directory, shift of each of the 43<\/summary>/, 'what varies is folded away');
   assert.match(provenance, /<dt title="bootstrap">bootstrap<\/dt><dd><span class="none">none<\/span><\/dd>/);
   assert.doesNotMatch(page, /class="warning"/, 'no mismatch allowed, no warning');
 
   const allowed = withoutPlotlyLibrary(buildReport(benchmarkResults({ allowSpaceMismatch: true }), { generatedAt: 'fixed' }));
-  assert.match(allowed, /<p class="warning"><strong>The embedding-space check was overridden\.<\/strong>[^\n]*<code>allow_space_mismatch<\/code>/);
+  assert.match(allowed, /<p class="warning"><strong>The embedding-space check was overridden\.<\/strong>[^\n]*<code>space_check.allow_mismatch<\/code>/);
   assert.throws(() => buildReport({ ...benchmarkResults(), provenance: [1] }), (error: unknown) => isInputError(error) && /provenance: expected an object, got an array/.test((error as Error).message));
 });
 

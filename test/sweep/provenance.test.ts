@@ -31,8 +31,8 @@ test('a sweep records its provenance: version, invocation, estimator, every spli
   const result = await sweepSplits(lazy(id), oods.map(lazy), withSpace, { warn: (line) => warnings.push(line), invocation: { command: 'emishift sweep --root R' } });
   const { provenance } = result;
   const version = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version;
-  assert.equal(provenance.emishift, version);
-  assert.equal(provenance.node, process.version);
+  assert.equal(provenance.emishift_version, version);
+  assert.equal(provenance.node_version, process.version);
   assert.deepEqual(provenance.invocation, { command: 'emishift sweep --root R' });
   assert.equal(provenance.estimator.name, 'club');
   assert.deepEqual(provenance.estimator.space, SPACE);
