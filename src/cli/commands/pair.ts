@@ -1,7 +1,7 @@
 import type { Command } from '../main';
 import { parseCommandArgs, requireOption } from '../args';
 import { formatNumber, formatTable, printJson } from '../output';
-import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, loadClubEstimator } from './shared';
+import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, describeIntervals, loadClubEstimator } from './shared';
 
 const OPTIONS = {
   source: { type: 'string' },
@@ -20,14 +20,14 @@ export const pairCommand: Command = {
   summary: 'EMI, EMID and the EMID upper bound for one source (ID) / target (OOD) pair',
   usage: [
     'Usage: emishift pair --source DIR --target DIR --club FILE [--mixture sample-weighted|equal] [--entropy-scale H]',
-    '                     [--bootstrap N [--confidence C] [--seed S] [--interval percentile|basic]] [--json]',
+    '                     [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--json]',
     '',
     'DIR holds t.npy, yhat.npy, y.npy and optionally v.npy (n × d float32, rows aligned).',
     'FILE is CLUB weights: the authors\' PyTorch .pt checkpoint or a .safetensors file from `emishift train`.',
     '  --mixture        RJSD mixture: sample-weighted (the reference\'s, default) or equal',
     '  --entropy-scale  Ĥ for the full bound (adds emid_ub_full)',
     ...BOOTSTRAP_USAGE,
-    '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci)',
+    '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci and interval_method)',
   ].join('\n'),
   async run(argv) {
     const options = parseCommandArgs('pair', argv, OPTIONS);
@@ -42,12 +42,15 @@ export const pairCommand: Command = {
     const source = readSplitDirectory(sourceDir);
     const target = readSplitDirectory(targetDir);
     const comparison = await comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir] });
-    const json = { ...pairJson(comparison), ...pairIntervalsJson(comparison) };
+    const json = { ...pairJson(comparison), ...pairIntervalsJson(comparison, bootstrap?.method) };
     if (options.json) {
       printJson(json);
       return;
     }
-    const rows = Object.entries(json).map(([key, value]) => [key, Array.isArray(value) ? `[${value.map(formatNumber).join(', ')}]` : value]);
+    const rows = Object.entries(json)
+      .filter(([key]) => key !== 'interval_method')
+      .map(([key, value]) => [key, Array.isArray(value) ? `[${value.map(formatNumber).join(', ')}]` : value]);
     process.stdout.write(`${formatTable(['quantity', 'value'], rows)}\n`);
+    if (bootstrap) process.stdout.write(`${describeIntervals(bootstrap)}\n`);
   },
 };

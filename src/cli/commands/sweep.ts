@@ -2,7 +2,7 @@ import type { Command } from '../main';
 import { isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
 import { formatTable, printJson, writeFileAtomic } from '../output';
 import { stderrProgress } from '../progress';
-import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, loadClubEstimator } from './shared';
+import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, describeIntervals, loadClubEstimator } from './shared';
 
 const OPTIONS = {
   root: { type: 'string' },
@@ -24,7 +24,7 @@ export const sweepCommand: Command = {
   summary: 'compare an ID split with every other split under a folder; results JSON in the reference format',
   usage: [
     'Usage: emishift sweep --root DIR --id NAME --club FILE [--out FILE] [--mixture sample-weighted|equal] [--entropy-scale H]',
-    '                      [--bootstrap N [--confidence C] [--seed S] [--interval percentile|basic]] [--threads N] [--json] [--progress]',
+    '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N] [--json] [--progress]',
     '',
     'Every subfolder of DIR is a split (t.npy, yhat.npy, y.npy, optionally v.npy); NAME is the ID split.',
     'Writes (with --out) and prints the results: EMI, EMID, EMID_UB maps, PearsonR/PearsonPval,',
@@ -95,6 +95,7 @@ export const sweepCommand: Command = {
           `Spearman rho = ${spearman.rho.toFixed(3)} (p = ${spearman.pValue.toExponential(2)}), Kendall tau-b = ${kendall.tau.toFixed(3)} (p = ${kendall.pValue.toExponential(2)})\n`,
       );
     }
+    if (bootstrap) process.stdout.write(`${describeIntervals(bootstrap)}; the intervals are in the results JSON (--json, --out)\n`);
     if (options.out) process.stdout.write(`results written to ${options.out}\n`);
   },
 };
