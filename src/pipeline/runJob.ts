@@ -65,7 +65,10 @@ async function trainedClub(directories: string[], names: string[], file: string,
       // A damaged or foreign file is not reused: it is retrained and replaced below.
     }
   }
-  const result = await trainClub(x, y, { ...settings, onProgress: options.onProgress ? ({ done, total }) => options.onProgress!({ done, total, label: 'CLUB epoch' }) : undefined });
+  const result = await trainClub(x, y, {
+    ...settings,
+    onProgress: options.onProgress ? ({ done, total }) => options.onProgress!({ done, total, label: 'CLUB epoch', stage: 'training CLUB', unit: 'epochs' }) : undefined,
+  });
   saveClub(file, result.parameters, { training_digest: digest, settings: JSON.stringify(settings), final_train_loss: String(result.finalTrainLoss) });
   return { parameters: result.parameters, reused: false };
 }
@@ -78,18 +81,19 @@ export async function runJob(tables: readonly SplitTable[], options: JobOptions)
   mkdirSync(options.outDir, { recursive: true });
   const { text, image } = createEmbedder('builtin');
   const directories: string[] = [];
+  options.onProgress?.({ done: 0, total: tables.length, stage: 'embedding', unit: 'splits' });
   for (const [index, table] of tables.entries()) {
     const directory = join(options.outDir, 'embeddings', table.name);
     await embedSplit(table, directory, { textEmbedder: text, imageEmbedder: image });
     directories.push(directory);
-    options.onProgress?.({ done: index + 1, total: tables.length, label: `embedded ${table.name}` });
+    options.onProgress?.({ done: index + 1, total: tables.length, label: `embedded ${table.name}`, stage: 'embedding', unit: 'splits' });
   }
   const names = tables.map((table) => table.name);
   const club = await trainedClub(directories, names, join(options.outDir, 'club.safetensors'), options);
   const estimator = new ClubEstimator(club.parameters);
   const sources = names.map((name, i) => ({ name, location: directories[i], load: () => readSplitDirectory(directories[i], name) }));
   const sweep = await sweepSplits(sources.find((source) => source.name === options.idSplit)!, sources.filter((source) => source.name !== options.idSplit), estimator, {
-    onProgress: options.onProgress ? ({ done, total, label }) => options.onProgress!({ done, total, label: `compared ${label}` }) : undefined,
+    onProgress: options.onProgress ? ({ done, total, label }) => options.onProgress!({ done, total, label: `compared ${label}`, stage: 'comparing with the ID split', unit: 'splits' }) : undefined,
   });
   const results = toResultsJson(sweep, { club_engine: estimator.resolvedEngine(), club_reused: club.reused });
   if (options.quality) {

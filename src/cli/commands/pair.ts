@@ -1,7 +1,7 @@
 import type { Command } from '../main';
 import { parseCommandArgs, requireOption } from '../args';
 import { formatNumber, formatTable, printJson } from '../output';
-import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, describeIntervals, loadClubEstimator } from './shared';
+import { BOOTSTRAP_USAGE, BOUND_FLAGS, bootstrapOptions, boundOptions, describeIntervals, loadClubEstimator } from './shared';
 
 const OPTIONS = {
   source: { type: 'string' },
@@ -29,6 +29,7 @@ export const pairCommand: Command = {
     ...BOOTSTRAP_USAGE,
     '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci and interval_method)',
   ].join('\n'),
+  flags: BOUND_FLAGS,
   async run(argv) {
     const options = parseCommandArgs('pair', argv, OPTIONS);
     const sourceDir = requireOption(options.source, 'source', 'pair');
@@ -51,6 +52,17 @@ export const pairCommand: Command = {
       .filter(([key]) => key !== 'interval_method')
       .map(([key, value]) => [key, Array.isArray(value) ? `[${value.map(formatNumber).join(', ')}]` : value]);
     process.stdout.write(`${formatTable(['quantity', 'value'], rows)}\n`);
-    if (bootstrap) process.stdout.write(`${describeIntervals(bootstrap)}\n`);
+    if (!bootstrap) return;
+    process.stdout.write(`${describeIntervals(bootstrap)}\n`);
+    const values = json as Record<string, unknown>;
+    for (const [key, interval] of Object.entries(values)) {
+      const estimate = values[key.replace(/_ci$/, '')];
+      if (!key.endsWith('_ci') || !Array.isArray(interval) || typeof estimate !== 'number') continue;
+      if (estimate < interval[0] || estimate > interval[1]) {
+        process.stdout.write(
+          `note: ${key.replace(/_ci$/, '')} lies outside its interval: its bootstrap bias exceeds its spread, so a bias-corrected interval excludes the estimate (see --interval in 'emishift pair --help')\n`,
+        );
+      }
+    }
   },
 };

@@ -3,7 +3,8 @@ import { InputError } from '../../errors';
 import { parseCommandArgs, requireOption } from '../args';
 import { readInputFile } from '../../data/inputFile';
 import { formatTable, printJson } from '../output';
-import { stderrProgress } from '../progress';
+import { PROGRESS_USAGE } from './shared';
+import { commandProgress } from '../progress';
 
 const OPTIONS = { config: { type: 'string' }, json: { type: 'boolean' }, progress: { type: 'boolean' } } as const;
 
@@ -50,6 +51,7 @@ export const runCommand: Command = {
     'embedder, CLUB is trained on the pooled (query, reference answer) pairs, and every split is compared',
     'with the ID split. Writes OUT/embeddings/, OUT/club.safetensors, OUT/results.json and OUT/report.html;',
     'a rerun reuses what has not changed.',
+    PROGRESS_USAGE,
   ].join('\n'),
   async run(argv) {
     const options = parseCommandArgs('run', argv, OPTIONS);
@@ -57,7 +59,7 @@ export const runCommand: Command = {
     const config = parseConfig(configFile);
     const { dirname, resolve } = await import('node:path');
     const base = dirname(resolve(configFile));
-    const progress = stderrProgress('run', Boolean(options.progress) || Boolean(process.stderr.isTTY));
+    const progress = commandProgress('run', options.progress);
     if (config.benchmark) {
       const { runShiftBenchmark } = await import('../../benchmark/runBenchmark');
       const { data, ...benchmark } = config.benchmark;

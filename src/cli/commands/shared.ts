@@ -67,6 +67,23 @@ export const BOOTSTRAP_USAGE = [
   '                                    comparison); undefined (null) when every resample lies on one side',
 ];
 
+/** Library option names the split options set, for error messages (see Command.flags). */
+export const SPLIT_FLAGS = { format: '--format', responses: '--responses', name: '--name' } as const;
+
+/** Library option names `pair` and `sweep` set. */
+export const BOUND_FLAGS = {
+  entropyScale: '--entropy-scale',
+  mixture: '--mixture',
+  resamples: '--bootstrap',
+  confidence: '--confidence',
+  seed: '--seed',
+  method: '--interval',
+  threads: '--threads',
+} as const;
+
+/** The --progress line of every long command's usage. */
+export const PROGRESS_USAGE = '  --progress       detailed progress on stderr (the default on a terminal; otherwise one line per stage)';
+
 /** Options every command that reads a benchmark split takes. */
 export const SPLIT_OPTIONS = {
   split: { type: 'string' },

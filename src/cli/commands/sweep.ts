@@ -1,8 +1,8 @@
 import type { Command } from '../main';
 import { isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
 import { formatTable, printJson, writeFileAtomic } from '../output';
-import { stderrProgress } from '../progress';
-import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, describeIntervals, loadClubEstimator } from './shared';
+import { commandProgress } from '../progress';
+import { BOOTSTRAP_USAGE, BOUND_FLAGS, PROGRESS_USAGE, bootstrapOptions, boundOptions, describeIntervals, loadClubEstimator } from './shared';
 
 const OPTIONS = {
   root: { type: 'string' },
@@ -33,8 +33,9 @@ export const sweepCommand: Command = {
     'sweep rerun with the same inputs resumes from there.',
     ...BOOTSTRAP_USAGE,
     '                   (adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)',
-    '  --progress       progress on stderr (on by default when stderr is a terminal)',
+    PROGRESS_USAGE,
   ].join('\n'),
+  flags: BOUND_FLAGS,
   async run(argv) {
     const options = parseCommandArgs('sweep', argv, OPTIONS);
     const root = requireOption(options.root, 'root', 'sweep');
@@ -74,7 +75,7 @@ export const sweepCommand: Command = {
       bootstrap,
       completed: checkpoint?.completed,
       onComparison: (comparison) => checkpoint?.append(comparison),
-      onProgress: stderrProgress('sweep', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
+      onProgress: commandProgress('sweep', options.progress, { stage: 'comparing with the ID split', unit: 'splits' }),
     });
     const json = toResultsJson(result, { split_root: root, club: clubFile, club_engine: estimator.resolvedEngine() });
     const text = `${JSON.stringify(json, null, 2)}\n`;

@@ -1,8 +1,9 @@
 import type { Command } from '../main';
 import { isNonNegative, isPositive, isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
 import { printJson } from '../output';
-import { stderrProgress } from '../progress';
+import { commandProgress } from '../progress';
 import { InputError } from '../../errors';
+import { PROGRESS_USAGE } from './shared';
 import type { Matrix } from '../../interface';
 
 const OPTIONS = {
@@ -39,11 +40,23 @@ export const trainCommand: Command = {
     'weights (.pt or .safetensors; Adam restarts from zero moments).',
     'Engines: native = ONNX Runtime kernels on all cores (auto picks it when installed);',
     '         tfjs = TensorFlow.js (tfjs-node when installed, else WASM).',
+    PROGRESS_USAGE,
   ].join('\n'),
+  flags: {
+    epochs: '--epochs',
+    batchSize: '--batch-size',
+    learningRate: '--lr',
+    hiddenDim: '--hidden',
+    validationFraction: '--validation-fraction',
+    threads: '--threads',
+    engine: '--engine',
+    initial: '--init',
+    seed: '--seed',
+  },
   async run(argv) {
     const options = parseCommandArgs('train', argv, OPTIONS);
     if (options.root !== undefined && (options.x !== undefined || options.y !== undefined)) {
-      throw new InputError('give either --root or --x and --y, not both', { field: 'train' });
+      throw new InputError('give either --root or --x and --y, not both');
     }
     const out = requireOption(options.out, 'out', 'train');
     const engine = options.engine ?? 'auto';
@@ -80,7 +93,7 @@ export const trainCommand: Command = {
     if (initial && (initial.xDim !== x.cols || initial.yDim !== y.cols)) {
       throw new InputError(`weights are for ${initial.xDim} → ${initial.yDim}, the training pairs are ${x.cols} → ${y.cols}`, { file: options.init });
     }
-    const result = await trainClub(x, y, { ...trainOptions, initial, onProgress: stderrProgress('train', Boolean(options.progress) || Boolean(process.stderr.isTTY)) });
+    const result = await trainClub(x, y, { ...trainOptions, initial, onProgress: commandProgress('train', options.progress, { stage: 'training CLUB', unit: 'epochs' }) });
     const settings = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(trainOptions).filter(([, v]) => v !== undefined)) };
     saveClub(out, result.parameters, {
       trained_by: 'emishift train',
