@@ -10,20 +10,20 @@ export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: st
 export type ParsedOptions<T extends OptionSpec> = { [K in keyof T]?: T[K]['type'] extends 'string' ? string : boolean };
 
 /**
- * The candidate closest to `word` by edit distance, when it is close enough to be a plausible
- * typo: at most a third of the word's length (at least 1, at most 3) edits, or `word` a prefix
- * of exactly one candidate.
+ * What `word` was probably meant to be: the one candidate it abbreviates (`boot` → `bootstrap`),
+ * else the candidate closest by edit distance when close enough to be a typo (1 edit for words of
+ * up to 3 letters, else a third of the length rounded up, at most 3; a swap of two letters is 2).
  */
 export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
-  const allowed = Math.min(3, Math.max(1, Math.floor(word.length / 3)));
+  const extending = candidates.filter((candidate) => word.length >= 3 && candidate.startsWith(word));
+  if (extending.length === 1) return extending[0];
+  const allowed = word.length <= 3 ? 1 : Math.min(3, Math.ceil(word.length / 3));
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of candidates) {
     const distance = editDistance(word, candidate);
     if (distance <= allowed && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }
-  if (best) return best.candidate;
-  const extending = candidates.filter((candidate) => word.length >= 2 && candidate.startsWith(word));
-  return extending.length === 1 ? extending[0] : undefined;
+  return best?.candidate;
 }
 
 /** " (did you mean 'X'?)" or nothing. */

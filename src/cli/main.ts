@@ -4,11 +4,13 @@
  * Exit codes: 0 success, 2 bad input (one line on stderr; `--debug` adds the stack), 1 failure.
  */
 import { isInputError } from '../errors';
-import { didYouMean, withFlagNames } from './args';
+import { didYouMean, withFlagNames, type OptionSpec } from './args';
 
 export interface Command {
   summary: string;
   usage: string;
+  /** The options it parses (a test checks that the usage names each one). */
+  options: OptionSpec;
   /**
    * Library option names this command's flags set (`textModel` → `--text-model`), so that an
    * error the library raises about an option names the flag the user typed.
@@ -28,6 +30,8 @@ const COMMANDS: Record<string, () => Command> = {
   run: () => require('./commands/run').runCommand,
   info: () => require('./commands/info').infoCommand,
 };
+
+const GLOBAL_OPTIONS = ['--help', '--version', '--debug'];
 
 function version(): string {
   return (require('../../../package.json') as { version: string }).version;
@@ -71,7 +75,9 @@ export async function main(argv: string[]): Promise<number> {
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
     const names = Object.keys(COMMANDS);
-    const hint = didYouMean(name.replace(/^-+/, ''), names) || ` (commands: ${names.join(', ')})`;
+    const hint = name.startsWith('-')
+      ? didYouMean(name, GLOBAL_OPTIONS) || ` (options: ${GLOBAL_OPTIONS.join(', ')})`
+      : didYouMean(name, names) || ` (commands: ${names.join(', ')})`;
     process.stderr.write(`emishift: unknown ${name.startsWith('-') ? 'option' : 'command'} '${name}'${hint}; run 'emishift --help'\n`);
     return 2;
   }

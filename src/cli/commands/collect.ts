@@ -82,6 +82,7 @@ export const collectCommand: Command = {
     PROGRESS_USAGE,
   ].join('\n'),
   flags: { ...SPLIT_FLAGS, ...SERVER_FLAGS, prompt: '--prompt', maxTokens: '--max-tokens', temperature: '--temperature' },
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('collect', argv, OPTIONS);
     const out = requireOption(options.out, 'out', 'collect');

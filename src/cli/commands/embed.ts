@@ -75,6 +75,7 @@ export const embedCommand: Command = {
     dimension: '--dimension',
     embedder: '--embedder',
   },
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('embed', argv, OPTIONS);
     const out = requireOption(options.out, 'out', 'embed');

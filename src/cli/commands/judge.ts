@@ -33,6 +33,7 @@ export const judgeCommand: Command = {
     PROGRESS_USAGE,
   ].join('\n'),
   flags: { ...SPLIT_FLAGS, ...SERVER_FLAGS },
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('judge', argv, OPTIONS);
     const out = requireOption(options.out, 'out', 'judge');

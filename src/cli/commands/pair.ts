@@ -30,6 +30,7 @@ export const pairCommand: Command = {
     '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci and interval_method)',
   ].join('\n'),
   flags: BOUND_FLAGS,
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('pair', argv, OPTIONS);
     const sourceDir = requireOption(options.source, 'source', 'pair');

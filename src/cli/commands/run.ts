@@ -53,6 +53,7 @@ export const runCommand: Command = {
     'a rerun reuses what has not changed.',
     PROGRESS_USAGE,
   ].join('\n'),
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('run', argv, OPTIONS);
     const configFile = requireOption(options.config, 'config', 'run');

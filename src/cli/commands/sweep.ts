@@ -36,6 +36,7 @@ export const sweepCommand: Command = {
     PROGRESS_USAGE,
   ].join('\n'),
   flags: BOUND_FLAGS,
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('sweep', argv, OPTIONS);
     const root = requireOption(options.root, 'root', 'sweep');

@@ -53,6 +53,7 @@ export const trainCommand: Command = {
     initial: '--init',
     seed: '--seed',
   },
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('train', argv, OPTIONS);
     if (options.root !== undefined && (options.x !== undefined || options.y !== undefined)) {
