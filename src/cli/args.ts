@@ -75,11 +75,13 @@ export function parseCommandArgs<T extends OptionSpec>(command: string, argv: st
   return values as ParsedOptions<T>;
 }
 
+/** The value of a required option; missing or empty is an InputError naming the flag. */
 export function requireOption(value: string | undefined, name: string, command: string): string {
   if (value === undefined || value === '') throw new InputError(`missing required option --${name} (see 'emishift ${command} --help')`);
   return value;
 }
 
+/** A numeric option's value (undefined when absent); not a number or failing `check` is an InputError naming the flag and `expected`. */
 export function numberOption(value: string | undefined, name: string, check: (n: number) => boolean, expected: string): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);

@@ -103,10 +103,14 @@ export interface CollectSummary extends RunCounts {
   answered: number;
 }
 
+/** Where a run's records are: "in FILE", or "nothing written to FILE" when neither this run nor an earlier one wrote any. */
+function whereWritten(counts: Pick<RunCounts, 'skipped' | 'written' | 'outFile'>): string {
+  return counts.written + counts.skipped > 0 ? `in ${counts.outFile}` : `nothing written to ${counts.outFile}`;
+}
+
 /** What a run did, in words: "4 answered now, 2 before, in FILE" or "0 answered now, nothing written to FILE". */
 export function describeRunCounts(counts: Pick<RunCounts, 'skipped' | 'written' | 'outFile'> & { done: number }, verb: string): string {
-  const where = counts.written + counts.skipped > 0 ? `in ${counts.outFile}` : `nothing written to ${counts.outFile}`;
-  return `${counts.done} ${verb} now${counts.skipped > 0 ? `, ${counts.skipped} before` : ''}, ${where}`;
+  return `${counts.done} ${verb} now${counts.skipped > 0 ? `, ${counts.skipped} before` : ''}, ${whereWritten(counts)}`;
 }
 
 /** Thrown at the end of a run in which some rows failed; the successful ones are written. */
@@ -126,7 +130,7 @@ export class RunFailuresError<S extends RunCounts = RunCounts> extends Error {
 export class RunStoppedError extends Error {
   readonly counts: RunCounts & { done: number };
   constructor(cause: Error, counts: RunCounts & { done: number }, what: string, verb: string) {
-    super(`${cause.message}; stopped with ${counts.done} of ${counts.total} ${what} ${verb} now${counts.skipped > 0 ? `, ${counts.skipped} before` : ''}, ${counts.written + counts.skipped > 0 ? `in ${counts.outFile}` : `nothing written to ${counts.outFile}`}`, { cause });
+    super(`${cause.message}; stopped with ${counts.done} of ${counts.total} ${what} ${verb} now${counts.skipped > 0 ? `, ${counts.skipped} before` : ''}, ${whereWritten(counts)}`, { cause });
     this.name = 'RunStoppedError';
     this.counts = counts;
   }

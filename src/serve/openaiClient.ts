@@ -137,11 +137,13 @@ export class ConnectionWatch {
     return this.consecutive;
   }
 
+  /** One attempt at `endpoint` reached no server; `message` says how. */
   recordFailure(endpoint: string, message: string): void {
     this.consecutive++;
     this.last = { endpoint, message };
   }
 
+  /** An attempt got a response (of any status): the endpoint is reachable, the count restarts. */
   recordResponse(): void {
     if (!this.tripped) this.consecutive = 0;
   }

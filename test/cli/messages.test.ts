@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main';
@@ -136,6 +136,13 @@ test('a missing input file is one line naming it, never a raw ENOENT', () => {
     const run = emishift(...args);
     assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
     assert.equal(run.stderr, `emishift ${args[0]}: ${file}: file not found\n`, args.join(' '));
+  }
+  // A dangling link among the split folders is named too.
+  const linked = join(work, 'linked-root');
+  mkdirSync(linked);
+  symlinkSync(missing('gone'), join(linked, 'broken'));
+  for (const args of [['sweep', '--root', linked, '--id', 'id', '--club', club], ['train', '--root', linked, '--out', join(work, 'never.safetensors')]]) {
+    assert.equal(emishift(...args).stderr, `emishift ${args[0]}: ${join(linked, 'broken')}: file not found\n`);
   }
   // A split folder without one of its matrices names the file that is missing.
   const folder = emishift('sweep', '--root', incomplete, '--id', 'id', '--club', club);

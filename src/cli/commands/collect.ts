@@ -40,6 +40,7 @@ export function maxConnectionFailuresOption(options: { 'max-connection-failures'
   return numberOption(options['max-connection-failures'], 'max-connection-failures', isPositiveInteger, 'a positive integer');
 }
 
+/** The chat client's options from the server flags (the rest come from the environment). */
 export function serverOptions(options: { 'base-url'?: string; model?: string; 'api-key'?: string; timeout?: string; retries?: string }) {
   const timeout = numberOption(options.timeout, 'timeout', isPositive, 'a positive number of seconds');
   return {
