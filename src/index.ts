@@ -64,8 +64,8 @@ export type { Embedder } from './embed/embedder';
 export { createEmbedder, embedSplit, readSplitManifest, BuiltinTextEmbedder, BuiltinImageEmbedder, OpenAIEmbedder, type EmbedderPair, type EmbedSplitOptions, type SplitManifest } from './embed/index';
 
 // served models: responses and judge scores
-export { ChatClient, type ChatClientOptions } from './serve/openaiClient';
-export { collectResponses, readAnswerFile, RunFailuresError, type CollectOptions, type CollectSummary } from './serve/collectResponses';
+export { ChatClient, ChatRequestError, ConnectionFailuresError, ConnectionWatch, type ChatClientOptions } from './serve/openaiClient';
+export { collectResponses, readAnswerFile, RunFailuresError, RunStoppedError, type CollectOptions, type CollectSummary } from './serve/collectResponses';
 export { judgeSplit, relativePreference, readJudgeScores, parseScorePair, type JudgeOptions, type JudgeSummary, type RelativePreference } from './serve/judge';
 
 // figures, notebook display and reports

@@ -92,5 +92,22 @@ export interface MutualInformationEstimator {
   readonly description?: EstimatorDescription;
 }
 
-/** Progress of a long computation: `done` of `total` units, with an optional label. */
-export type ProgressCallback = (progress: { done: number; total: number; label?: string; [key: string]: unknown }) => void;
+/** One report of a long computation's progress. */
+export interface Progress {
+  /** Units finished so far, of `total`. */
+  done: number;
+  total: number;
+  /** What was just finished (an item's name), for a detailed display. */
+  label?: string;
+  /**
+   * The stage of a job with several (a present participle: 'embedding', 'training CLUB'). A new
+   * stage restarts `done`; a log shows one line when a stage starts and one when it ends.
+   */
+  stage?: string;
+  /** What `done` counts, plural ('splits', 'epochs'), for those lines. */
+  unit?: string;
+  [key: string]: unknown;
+}
+
+/** Progress of a long computation: `done` of `total` units, with an optional label and stage. */
+export type ProgressCallback = (progress: Progress) => void;

@@ -63,7 +63,7 @@ async function answeringModel(
   const model = await trainAnsweringModel(train(), {
     seed: options.seed,
     epochs: options.modelEpochs,
-    onProgress: onProgress ? ({ epoch, epochs }) => onProgress({ done: epoch, total: epochs, label: 'answering-model epoch' }) : undefined,
+    onProgress: onProgress ? ({ epoch, epochs }) => onProgress({ done: epoch, total: epochs, label: 'answering-model epoch', stage: 'training the answering model', unit: 'epochs' }) : undefined,
   });
   writeFileAtomic(file, serializeAnsweringModel(model));
   writeFileAtomic(keyFile, key);
@@ -87,6 +87,7 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
   const grid = options.grid ?? defaultShiftGrid();
   const tables: SplitTable[] = [];
   const accuracy: Record<string, number> = {};
+  options.onProgress?.({ done: 0, total: grid.length, stage: 'answering', unit: 'splits' });
   for (const [index, spec] of grid.entries()) {
     const shifted = shiftedQueries(queries, spec, { images: data?.images });
     const answers = await model.answer(
@@ -109,7 +110,7 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
         image: encodePng(item.image),
       })),
     });
-    options.onProgress?.({ done: index + 1, total: grid.length, label: `answered ${spec.name}` });
+    options.onProgress?.({ done: index + 1, total: grid.length, label: `answered ${spec.name}`, stage: 'answering', unit: 'splits' });
   }
   const job = await runJob(tables, {
     outDir: options.outDir,

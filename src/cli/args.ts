@@ -1,24 +1,101 @@
-/** Argument parsing for the CLI: node's parseArgs, with errors turned into InputErrors (exit 2). */
-import { parseArgs } from 'node:util';
+/**
+ * Argument parsing for the CLI. Errors are InputErrors (exit 2) without a field: main.ts puts
+ * the command in front of every message, so a message names the command once.
+ */
 import { InputError } from '../errors';
+import { editDistance } from '../data/editDistance';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
-export function parseCommandArgs<T extends OptionSpec>(command: string, argv: string[], spec: T) {
-  try {
-    return parseArgs({ args: argv, options: spec, strict: true, allowPositionals: false }).values as {
-      [K in keyof T]?: T[K]['type'] extends 'string' ? string : boolean;
-    };
-  } catch (error) {
-    throw new InputError(`${(error as Error).message.split('\n')[0]} (see 'emishift ${command} --help')`, { field: command });
+export type ParsedOptions<T extends OptionSpec> = { [K in keyof T]?: T[K]['type'] extends 'string' ? string : boolean };
+
+/**
+ * What `word` was probably meant to be: the one candidate it abbreviates (`boot` → `bootstrap`),
+ * else the candidate closest by edit distance when close enough to be a typo (1 edit for words of
+ * up to 3 letters, else a third of the length rounded up, at most 3; a swap of two letters is 2).
+ */
+export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
+  const extending = candidates.filter((candidate) => word.length >= 3 && candidate.startsWith(word));
+  if (extending.length === 1) return extending[0];
+  const allowed = word.length <= 3 ? 1 : Math.min(3, Math.ceil(word.length / 3));
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate);
+    if (distance <= allowed && (best === undefined || distance < best.distance)) best = { candidate, distance };
   }
+  return best?.candidate;
 }
 
+/** " (did you mean 'X'?)" or nothing. */
+export function didYouMean(word: string, candidates: readonly string[], render: (candidate: string) => string = (candidate) => candidate): string {
+  const match = closestMatch(word, candidates);
+  return match === undefined ? '' : ` (did you mean '${render(match)}'?)`;
+}
+
+/**
+ * Parses `--name value`, `--name=value` and boolean `--flag` options against `spec`. A string
+ * option never takes the next option as its value (`--split --out x` is a missing value, not a
+ * split named '--out'); values starting with a single dash (`--entropy-scale -1`) are values.
+ */
+export function parseCommandArgs<T extends OptionSpec>(command: string, argv: string[], spec: T): ParsedOptions<T> {
+  return parseCommandLine(command, argv, spec, { positionals: false }).options;
+}
+
+/** `parseCommandArgs` for commands that also take plain arguments (`emishift init DIR`). */
+export function parseCommandLine<T extends OptionSpec>(
+  command: string,
+  argv: string[],
+  spec: T,
+  accept: { positionals: boolean },
+): { options: ParsedOptions<T>; positionals: string[] } {
+  const help = `(see 'emishift ${command} --help')`;
+  const positionals: string[] = [];
+  const names = Object.keys(spec);
+  const shorts = new Map(Object.entries(spec).flatMap(([name, option]) => (option.short ? [[option.short, name] as const] : [])));
+  const values: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    let name: string;
+    let inline: string | undefined;
+    if (arg.startsWith('--') && arg.length > 2) {
+      const equals = arg.indexOf('=');
+      name = equals < 0 ? arg.slice(2) : arg.slice(2, equals);
+      inline = equals < 0 ? undefined : arg.slice(equals + 1);
+      if (!(name in spec)) throw new InputError(`unknown option '--${name}'${didYouMean(name, names, (match) => `--${match}`)} ${help}`);
+    } else if (/^-[^-\d]/.test(arg)) {
+      const long = shorts.get(arg.slice(1));
+      if (long === undefined) throw new InputError(`unknown option '${arg}'${didYouMean(arg.replace(/^-+/, ''), names, (match) => `--${match}`)} ${help}`);
+      name = long;
+    } else if (accept.positionals) {
+      positionals.push(arg);
+      continue;
+    } else {
+      const previous = argv[i - 1];
+      const after = previous?.startsWith('--') && spec[previous.slice(2)]?.type === 'boolean' ? ` (${previous} takes no value)` : '';
+      throw new InputError(`unexpected argument '${arg}'${after} ${help}`);
+    }
+    if (spec[name].type === 'boolean') {
+      if (inline !== undefined) throw new InputError(`option --${name} takes no value, got '--${name}=${inline}' ${help}`);
+      values[name] = true;
+      continue;
+    }
+    const value = inline ?? argv[i + 1];
+    if (inline === undefined) {
+      if (value === undefined || value.startsWith('--')) throw new InputError(`option --${name} needs a value ${help}`);
+      i++;
+    }
+    values[name] = value;
+  }
+  return { options: values as ParsedOptions<T>, positionals };
+}
+
+/** The value of a required option; missing or empty is an InputError naming the flag. */
 export function requireOption(value: string | undefined, name: string, command: string): string {
-  if (value === undefined || value === '') throw new InputError(`missing required option --${name} (see 'emishift ${command} --help')`, { field: command });
+  if (value === undefined || value === '') throw new InputError(`missing required option --${name} (see 'emishift ${command} --help')`);
   return value;
 }
 
+/** A numeric option's value (undefined when absent); not a number or failing `check` is an InputError naming the flag and `expected`. */
 export function numberOption(value: string | undefined, name: string, check: (n: number) => boolean, expected: string): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
@@ -31,3 +108,22 @@ export function numberOption(value: string | undefined, name: string, check: (n:
 export const isPositiveInteger = (n: number) => Number.isInteger(n) && n >= 1;
 export const isNonNegative = (n: number) => n >= 0;
 export const isPositive = (n: number) => n > 0;
+
+/**
+ * The message of an error raised by the library, with the library's option names replaced by
+ * the command's flags: the error's field (`textModel: …` → `--text-model: …`) and the names the
+ * message tells the user to pass ("pass textModel", "pass `model`"). `flags` maps library option
+ * names to flags.
+ */
+export function withFlagNames(error: InputError, flags: Readonly<Record<string, string>>): string {
+  let message = error.message;
+  const field = error.field;
+  if (field !== undefined && Object.hasOwn(flags, field)) {
+    const prefix = error.file === undefined || error.file === '' ? '' : `${error.file}: `;
+    if (message.startsWith(`${prefix}${field}: `)) message = `${prefix}${flags[field]}: ${message.slice(prefix.length + field.length + 2)}`;
+  }
+  for (const [name, flag] of Object.entries(flags)) {
+    message = message.split(`\`${name}\``).join(flag).replace(new RegExp(`\\bpass ${name}\\b:?`, 'g'), `pass ${flag}`);
+  }
+  return message;
+}

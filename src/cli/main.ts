@@ -4,10 +4,18 @@
  * Exit codes: 0 success, 2 bad input (one line on stderr; `--debug` adds the stack), 1 failure.
  */
 import { isInputError } from '../errors';
+import { didYouMean, withFlagNames, type OptionSpec } from './args';
 
 export interface Command {
   summary: string;
   usage: string;
+  /** The options it parses (a test checks that the usage names each one). */
+  options: OptionSpec;
+  /**
+   * Library option names this command's flags set (`textModel` → `--text-model`), so that an
+   * error the library raises about an option names the flag the user typed.
+   */
+  flags?: Readonly<Record<string, string>>;
   run(argv: string[]): Promise<void>;
 }
 
@@ -23,6 +31,8 @@ const COMMANDS: Record<string, () => Command> = {
   info: () => require('./commands/info').infoCommand,
   init: () => require('./commands/init').initCommand,
 };
+
+const GLOBAL_OPTIONS = ['--help', '--version', '--debug'];
 
 function version(): string {
   return (require('../../../package.json') as { version: string }).version;
@@ -43,21 +53,33 @@ function mainHelp(): string {
   ].join('\n');
 }
 
+/** Runs the CLI on `argv` (without node and the script) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   const args = argv.filter((arg) => arg !== '--debug');
-  const [name, ...rest] = args;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  const [first, ...afterFirst] = args;
+  if (first === undefined) {
+    // Usage is not what was asked for, so it goes where errors go, and the exit code says so.
+    process.stderr.write(`${mainHelp()}\n`);
+    return 2;
+  }
+  if (first === '--help' || first === '-h' || (first === 'help' && afterFirst.length === 0)) {
     process.stdout.write(`${mainHelp()}\n`);
     return 0;
   }
-  if (name === '--version' || name === '-v') {
+  if (first === '--version' || first === '-v' || first === 'version') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const load = COMMANDS[name];
+  // `emishift help pair` is `emishift pair --help`.
+  const [name, rest] = first === 'help' ? [afterFirst[0], ['--help']] : [first, afterFirst];
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    process.stderr.write(`emishift: unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    const names = Object.keys(COMMANDS);
+    const hint = name.startsWith('-')
+      ? didYouMean(name, GLOBAL_OPTIONS) || ` (options: ${GLOBAL_OPTIONS.join(', ')})`
+      : didYouMean(name, names) || ` (commands: ${names.join(', ')})`;
+    process.stderr.write(`emishift: unknown ${name.startsWith('-') ? 'option' : 'command'} '${name}'${hint}; run 'emishift --help'\n`);
     return 2;
   }
   const command = load();
@@ -69,7 +91,8 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(rest);
     return 0;
   } catch (error) {
-    const message = (error as Error)?.message ?? String(error);
+    const raw = (error as Error)?.message ?? String(error);
+    const message = isInputError(error) && command.flags ? withFlagNames(error, command.flags) : raw;
     process.stderr.write(`emishift ${name}: ${message.split('\n')[0]}\n`);
     if (debug && (error as Error)?.stack) process.stderr.write(`${(error as Error).stack}\n`);
     return isInputError(error) ? 2 : 1;

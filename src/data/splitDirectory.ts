@@ -91,8 +91,16 @@ export function listSplitDirectories(root: string): { name: string; directory: s
   } catch (error) {
     throw new InputError(describeReadFailure(error), { file: root });
   }
+  const isFolder = (name: string): boolean => {
+    try {
+      return statSync(join(root, name)).isDirectory();
+    } catch (error) {
+      // A dangling link or an entry removed meanwhile: name it rather than fail with ENOENT.
+      throw new InputError(describeReadFailure(error), { file: join(root, name) });
+    }
+  };
   return entries
-    .filter((name) => statSync(join(root, name)).isDirectory())
+    .filter(isFolder)
     .sort()
     .map((name) => ({ name, directory: join(root, name) }));
 }

@@ -53,11 +53,12 @@ export async function runJob(tables: readonly SplitTable[], options: JobOptions)
   mkdirSync(options.outDir, { recursive: true });
   const { text, image } = createEmbedder('builtin');
   const directories: string[] = [];
+  options.onProgress?.({ done: 0, total: tables.length, stage: 'embedding', unit: 'splits' });
   for (const [index, table] of tables.entries()) {
     const directory = join(options.outDir, 'embeddings', table.name);
     await embedSplit(table, directory, { textEmbedder: text, imageEmbedder: image });
     directories.push(directory);
-    options.onProgress?.({ done: index + 1, total: tables.length, label: `embedded ${table.name}` });
+    options.onProgress?.({ done: index + 1, total: tables.length, label: `embedded ${table.name}`, stage: 'embedding', unit: 'splits' });
   }
   const names = tables.map((table) => table.name);
   const sets = directories.map((directory, i) => readSplitDirectory(directory, names[i]));
@@ -65,14 +66,14 @@ export async function runJob(tables: readonly SplitTable[], options: JobOptions)
   const estimator = await ClubEstimator.fit(sets, preset, {
     overrides,
     cacheFile: join(options.outDir, 'club.safetensors'),
-    onProgress: options.onProgress ? ({ done, total }) => options.onProgress!({ done, total, label: 'CLUB epoch' }) : undefined,
+    onProgress: options.onProgress ? ({ done, total }) => options.onProgress!({ done, total, label: 'CLUB epoch', stage: 'training CLUB', unit: 'epochs' }) : undefined,
   });
   const clubReused = estimator.origin.training?.reused === true;
   const sources = sets.map((set, i) => ({ name: names[i], location: directories[i], load: () => set }));
   const sweep = await sweepSplits(sources.find((source) => source.name === options.idSplit)!, sources.filter((source) => source.name !== options.idSplit), estimator, {
     invocation: options.invocation ?? { api: 'runJob' },
     warn: options.warn,
-    onProgress: options.onProgress ? ({ done, total, label }) => options.onProgress!({ done, total, label: `compared ${label}` }) : undefined,
+    onProgress: options.onProgress ? ({ done, total, label }) => options.onProgress!({ done, total, label: `compared ${label}`, stage: 'comparing with the ID split', unit: 'splits' }) : undefined,
   });
   const results = toResultsJson(sweep, { club_engine: estimator.resolvedEngine(), club_reused: clubReused });
   if (options.quality) {

@@ -25,8 +25,13 @@
  * - 'none': never; leave it to the OS.
  *
  * One writer per file: two processes appending to the same file at once are not coordinated.
+ *
+ * A file that does not exist is created (with its folder) by the first append, not by opening:
+ * a run that writes nothing leaves nothing behind.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { describeReadFailure } from '../data/inputFile';
 import { InputError } from '../errors';
 
 export type FsyncPolicy = 'record' | 'close' | 'none';
@@ -161,10 +166,12 @@ export class AppendOnlyJsonl<T> {
   readonly existingLineNumbers: number[];
   /** What opening repaired, for logs: a cut-off torn fragment, or an added final newline. */
   readonly repaired?: { tornBytes?: number; addedNewline?: boolean };
+  /** The descriptor; undefined until the first append when the file did not exist. */
   private fd: number | undefined;
+  private closed = false;
   private readonly fsync: FsyncPolicy;
 
-  private constructor(path: string, fd: number, contents: JsonlContents<unknown>, fsync: FsyncPolicy, repaired: AppendOnlyJsonl<T>['repaired']) {
+  private constructor(path: string, fd: number | undefined, contents: JsonlContents<unknown>, fsync: FsyncPolicy, repaired: AppendOnlyJsonl<T>['repaired']) {
     this.path = path;
     this.fd = fd;
     this.existing = contents.records as T[];
@@ -174,15 +181,21 @@ export class AppendOnlyJsonl<T> {
   }
 
   /**
-   * Opens (creating if absent) for appending: reads the existing records, then repairs the tail
-   * so the next append starts on a fresh line. Throws an InputError, touching nothing, if a line
-   * other than the last is damaged.
+   * Opens for appending: reads the existing records, then repairs the tail so the next append
+   * starts on a fresh line. Throws an InputError, touching nothing, if a line other than the last
+   * is damaged or the file cannot be opened. An absent file is not created here (see above).
    */
   static open<T>(path: string, options: OpenJsonlOptions<T> = {}): AppendOnlyJsonl<T> {
     const fsync = options.fsync ?? 'record';
     if (fsync !== 'record' && fsync !== 'close' && fsync !== 'none') throw new InputError(`unknown fsync policy '${String(fsync)}' (record, close or none)`, { field: 'fsync' });
-    // 'a+' rather than 'a': the repair below needs to read and truncate through the same descriptor.
-    const fd = openSync(path, 'a+');
+    if (!existsSync(path)) return new AppendOnlyJsonl<T>(path, undefined, { records: [], lineNumbers: [], completeBytes: 0, missingFinalNewline: false }, fsync, undefined);
+    let fd: number;
+    try {
+      // 'a+' rather than 'a': the repair below needs to read and truncate through the same descriptor.
+      fd = openSync(path, 'a+');
+    } catch (error) {
+      throw new InputError(describeReadFailure(error), { file: path });
+    }
     try {
       const contents = parseJsonlBytes(readAll(fd), path, options);
       let repaired: AppendOnlyJsonl<T>['repaired'];
@@ -204,9 +217,17 @@ export class AppendOnlyJsonl<T> {
 
   /** Appends one record as one line in one write. */
   append(record: T): void {
-    if (this.fd === undefined) throw new Error(`${this.path}: append after close`);
+    if (this.closed) throw new Error(`${this.path}: append after close`);
     const text = JSON.stringify(record);
     if (text === undefined || text.includes('\n')) throw new Error(`${this.path}: record does not serialise to one JSON line`);
+    if (this.fd === undefined) {
+      try {
+        mkdirSync(dirname(this.path), { recursive: true });
+        this.fd = openSync(this.path, 'a');
+      } catch (error) {
+        throw new InputError(`cannot create the output file: ${describeReadFailure(error)}`, { file: this.path });
+      }
+    }
     const line = Buffer.from(`${text}\n`, 'utf8');
     let written = writeSync(this.fd, line);
     // A short write only happens on a full disk or a signal; finishing it keeps the line whole.
@@ -215,6 +236,7 @@ export class AppendOnlyJsonl<T> {
   }
 
   close(): void {
+    this.closed = true;
     if (this.fd === undefined) return;
     const fd = this.fd;
     this.fd = undefined;

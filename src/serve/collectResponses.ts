@@ -16,6 +16,8 @@ import { checkConcurrency, runBounded } from './concurrency';
 import {
   ChatClient,
   ChatRequestError,
+  ConnectionWatch,
+  type CallOptions,
   imageMimeType,
   imagePart,
   type ChatClientOptions,
@@ -54,6 +56,11 @@ export interface ChatRunOptions {
   /** Aborting stops new requests and cancels those in flight; what was written stays. */
   signal?: AbortSignal;
   fsync?: FsyncPolicy;
+  /**
+   * Consecutive connection failures (attempts that reached no server, across all requests) after
+   * which the run stops with a ConnectionFailuresError. Default 5; Infinity never stops.
+   */
+  maxConnectionFailures?: number;
 }
 
 export interface CollectOptions extends ChatRunOptions {
@@ -69,7 +76,14 @@ export interface CollectOptions extends ChatRunOptions {
 
 /** The settings every resumable run passes through unchanged. */
 export function runSettings(options: ChatRunOptions, table: SplitTable) {
-  return { concurrency: options.concurrency ?? 4, signal: options.signal, onProgress: options.onProgress, fsync: options.fsync, label: table.name };
+  return {
+    concurrency: options.concurrency ?? 4,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    fsync: options.fsync,
+    label: table.name,
+    maxConnectionFailures: options.maxConnectionFailures ?? 5,
+  };
 }
 
 /** Counts of one run over a split. */
@@ -79,6 +93,8 @@ export interface RunCounts {
   skipped: number;
   failed: number;
   failures: { question_id: string | number; error: string }[];
+  /** Records this run appended to the output file (answers, and failures worth keeping). */
+  written: number;
   outFile: string;
 }
 
@@ -87,15 +103,36 @@ export interface CollectSummary extends RunCounts {
   answered: number;
 }
 
+/** Where a run's records are: "in FILE", or "nothing written to FILE" when neither this run nor an earlier one wrote any. */
+function whereWritten(counts: Pick<RunCounts, 'skipped' | 'written' | 'outFile'>): string {
+  return counts.written + counts.skipped > 0 ? `in ${counts.outFile}` : `nothing written to ${counts.outFile}`;
+}
+
+/** What a run did, in words: "4 answered now, 2 before, in FILE" or "0 answered now, nothing written to FILE". */
+export function describeRunCounts(counts: Pick<RunCounts, 'skipped' | 'written' | 'outFile'> & { done: number }, verb: string): string {
+  return `${counts.done} ${verb} now${counts.skipped > 0 ? `, ${counts.skipped} before` : ''}, ${whereWritten(counts)}`;
+}
+
 /** Thrown at the end of a run in which some rows failed; the successful ones are written. */
 export class RunFailuresError<S extends RunCounts = RunCounts> extends Error {
   readonly summary: S;
-  constructor(what: string, summary: S) {
+  /** `what`: the rows' noun ('questions'); `done`: rows this run completed; `verb`: what completing is ('answered'). */
+  constructor(what: string, summary: S, done: number, verb: string) {
     const shown = summary.failures.slice(0, 3).map((f) => `question ${String(f.question_id)}: ${f.error}`);
     const more = summary.failures.length > 3 ? `; and ${summary.failures.length - 3} more` : '';
-    super(`${summary.failed} of ${summary.total} ${what} failed (the others are in ${summary.outFile}; rerun to retry only the failed ones): ${shown.join('; ')}${more}`);
+    super(`${summary.failed} of ${summary.total} ${what} failed (${describeRunCounts({ ...summary, done }, verb)}; rerun to retry only the failed ones): ${shown.join('; ')}${more}`);
     this.name = 'RunFailuresError';
     this.summary = summary;
+  }
+}
+
+/** Thrown when a run stops early on an error every later request would repeat; what was done is written. */
+export class RunStoppedError extends Error {
+  readonly counts: RunCounts & { done: number };
+  constructor(cause: Error, counts: RunCounts & { done: number }, what: string, verb: string) {
+    super(`${cause.message}; stopped with ${counts.done} of ${counts.total} ${what} ${verb} now${counts.skipped > 0 ? `, ${counts.skipped} before` : ''}, ${whereWritten(counts)}`, { cause });
+    this.name = 'RunStoppedError';
+    this.counts = counts;
   }
 }
 
@@ -123,6 +160,10 @@ export function checkUniqueIds(table: SplitTable): void {
 
 interface ResumableJob<R> {
   table: SplitTable;
+  /** The rows' noun and what doing one is, for messages: 'questions', 'answered'. */
+  what: string;
+  verb: string;
+  maxConnectionFailures: number;
   outFile: string;
   validate: RecordValidator<R>;
   /** Whether an existing record means its row needs no more work; may throw (e.g. another model's file). */
@@ -134,50 +175,75 @@ interface ResumableJob<R> {
   fsync?: FsyncPolicy;
   label: string;
   /** Does one row; records to append are passed to `write` (success or a failure worth keeping). */
-  work: (row: SplitRow, write: (record: R) => void, signal: AbortSignal | undefined) => Promise<{ ok: true } | { ok: false; error: string }>;
+  work: (row: SplitRow, write: (record: R) => void, call: CallOptions) => Promise<{ ok: true } | { ok: false; error: string }>;
 }
 
 /**
- * The resume/append/pool loop shared by response collection and judging. Returns the counts;
- * throws a row's fatal ChatRequestError (bad key, wrong URL) at once, and the abort reason if
- * aborted, in both cases after the requests in flight have settled.
+ * The resume/append/pool loop shared by response collection and judging. Returns the counts.
+ * A fatal ChatRequestError (bad key, wrong URL, an endpoint that cannot be reached) stops the
+ * run: requests in flight are cancelled and it throws a RunStoppedError saying what was done.
+ * Aborting throws the abort reason. In every case the requests in flight settle first, and an
+ * output file that did not exist is created only by the first record written.
  */
 export async function runResumable<R>(job: ResumableJob<R>): Promise<RunCounts & { done: number }> {
   checkConcurrency(job.concurrency);
+  const connectionWatch = new ConnectionWatch(job.maxConnectionFailures);
   const file = AppendOnlyJsonl.open<R>(job.outFile, { validate: job.validate, fsync: job.fsync });
+  // One signal for the run's requests: the caller's abort, or a fatal error in any of them.
+  const stop = new AbortController();
+  const forwardAbort = (): void => stop.abort(job.signal?.reason);
+  if (job.signal?.aborted) forwardAbort();
+  job.signal?.addEventListener('abort', forwardAbort, { once: true });
   try {
     const done = new Set<string>();
     file.existing.forEach((record, i) => {
       if (job.isDone(record, file.existingLineNumbers[i])) done.add(idKey(job.idOf(record)));
     });
     const pending = job.table.rows.filter((row) => !done.has(idKey(row.question_id)));
-    const counts = { total: job.table.rows.length, skipped: job.table.rows.length - pending.length, done: 0, failed: 0, failures: [] as RunCounts['failures'], outFile: job.outFile };
+    const counts = { total: job.table.rows.length, skipped: job.table.rows.length - pending.length, done: 0, failed: 0, failures: [] as RunCounts['failures'], written: 0, outFile: job.outFile };
     const report = (): void =>
       job.onProgress?.({ done: counts.skipped + counts.done + counts.failed, total: counts.total, label: job.label, completed: counts.done, skipped: counts.skipped, failed: counts.failed });
     report();
-    await runBounded(
-      pending,
-      job.concurrency,
-      async (row) => {
-        let outcome: { ok: true } | { ok: false; error: string };
-        try {
-          outcome = await job.work(row, (record) => file.append(record), job.signal);
-        } catch (error) {
-          if (job.signal?.aborted) throw error;
-          if (error instanceof ChatRequestError && !error.fatal) outcome = { ok: false, error: error.message };
-          else throw error;
-        }
-        if (outcome.ok) counts.done++;
-        else {
-          counts.failed++;
-          counts.failures.push({ question_id: row.question_id, error: outcome.error });
-        }
-        report();
-      },
-      { signal: job.signal },
-    );
+    try {
+      await runBounded(
+        pending,
+        job.concurrency,
+        async (row) => {
+          let outcome: { ok: true } | { ok: false; error: string };
+          try {
+            outcome = await job.work(
+              row,
+              (record) => {
+                file.append(record);
+                counts.written++;
+              },
+              { signal: stop.signal, connectionWatch },
+            );
+          } catch (error) {
+            if (stop.signal.aborted) throw error;
+            if (error instanceof ChatRequestError && !error.fatal) outcome = { ok: false, error: error.message };
+            else {
+              // Every later request would fail the same way: cancel the ones in flight too.
+              stop.abort(error);
+              throw error;
+            }
+          }
+          if (outcome.ok) counts.done++;
+          else {
+            counts.failed++;
+            counts.failures.push({ question_id: row.question_id, error: outcome.error });
+          }
+          report();
+        },
+        { signal: stop.signal },
+      );
+    } catch (error) {
+      if (error instanceof ChatRequestError && error.fatal && !job.signal?.aborted) throw new RunStoppedError(error, counts, job.what, job.verb);
+      throw error;
+    }
     return counts;
   } finally {
+    job.signal?.removeEventListener('abort', forwardAbort);
     file.close();
   }
 }
@@ -255,12 +321,11 @@ export async function collectResponses(table: SplitTable, options: CollectOption
       return true;
     },
     ...runSettings(options, table),
-    work: async (row, write, signal) => {
+    what: 'questions',
+    verb: 'answered',
+    work: async (row, write, call) => {
       const request = requests.get(row) as ReturnType<typeof buildQuestionMessages>;
-      const result = await client.complete(
-        { messages: request.messages, maxTokens: options.maxTokens, temperature, extraBody: options.extraBody },
-        { signal },
-      );
+      const result = await client.complete({ messages: request.messages, maxTokens: options.maxTokens, temperature, extraBody: options.extraBody }, call);
       const metadata: Record<string, unknown> = {
         finish_reason: result.finishReason,
         latency_ms: Math.round(result.latencyMs),
@@ -279,6 +344,6 @@ export async function collectResponses(table: SplitTable, options: CollectOption
   });
   const { done, ...rest } = counts;
   const summary: CollectSummary = { ...rest, answered: done };
-  if (summary.failed > 0) throw new RunFailuresError('questions', summary);
+  if (summary.failed > 0) throw new RunFailuresError('questions', summary, summary.answered, 'answered');
   return summary;
 }

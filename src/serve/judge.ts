@@ -275,12 +275,14 @@ export async function judgeSplit(table: SplitTable, options: JudgeOptions): Prom
       return true;
     },
     ...runSettings(options, table),
-    work: async (row, write, signal) => {
+    what: 'reviews',
+    verb: 'judged',
+    work: async (row, write, call) => {
       const messages = requests.get(row) as ChatMessage[];
       const withImage = messages.some((message) => Array.isArray(message.content) && message.content.some((part) => part.type === 'image_url'));
       let reply = '';
       for (let attempt = 1; attempt <= parseRetries + 1; attempt++) {
-        const result = await client.complete({ messages, maxTokens, temperature, extraBody: options.extraBody }, { signal });
+        const result = await client.complete({ messages, maxTokens, temperature, extraBody: options.extraBody }, call);
         reply = result.text;
         const metadata: Record<string, unknown> = {
           input_sha256: judgedInputHash(row),
@@ -313,6 +315,6 @@ export async function judgeSplit(table: SplitTable, options: JudgeOptions): Prom
   const scored = readJudgeScores(options.outFile).filter((record) => rowsById.has(idKey(record.question_id)) && isScored(record));
   const summary: JudgeSummary = { ...rest, judged: done };
   if (scored.length > 0) summary.relativePreference = relativePreference(scored);
-  if (summary.failed > 0) throw new RunFailuresError('reviews', summary);
+  if (summary.failed > 0) throw new RunFailuresError('reviews', summary, summary.judged, 'judged');
   return summary;
 }

@@ -9,6 +9,11 @@
  * (seconds or an HTTP date) or retry-after-ms waits that long instead (capped by maxRetryAfterMs). After `maxRetries` retries the call
  * fails with a ChatRequestError that names the endpoint, the attempt count and the last cause.
  * Other 4xx are the request's fault and fail at once. The API key never appears in errors.
+ *
+ * A run of many requests shares one ConnectionWatch: attempts that reach no server at all
+ * (refused, unresolvable or unreachable host, connection dropped before a response) are counted
+ * across requests, any response resets the count, and at the watch's limit every request stops
+ * with a ConnectionFailuresError, so a dead endpoint costs seconds, not minutes of retries.
  */
 import { InputError } from '../errors';
 import { abortReason } from './concurrency';
@@ -81,6 +86,8 @@ export interface ChatCompletionResult {
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Shared by the requests of one run; see ConnectionWatch. */
+  connectionWatch?: ConnectionWatch;
 }
 
 export class ChatRequestError extends Error {
@@ -105,9 +112,68 @@ export class ChatRequestError extends Error {
   }
 }
 
+/**
+ * Stops a run against an endpoint that cannot be reached: counts consecutive connection
+ * failures over every request that shares it, resets on any response, and is tripped at `limit`.
+ */
+export class ConnectionWatch {
+  readonly limit: number;
+  private consecutive = 0;
+  private last: { endpoint: string; message: string } | undefined;
+
+  /** `limit`: consecutive failures that stop the run (a positive integer, or Infinity for never). */
+  constructor(limit = 5) {
+    if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) throw new InputError(`must be a positive integer, got ${String(limit)}`, { field: 'maxConnectionFailures' });
+    this.limit = limit;
+  }
+
+  /** Whether the limit was reached; it stays reached. */
+  get tripped(): boolean {
+    return this.consecutive >= this.limit;
+  }
+
+  /** Consecutive connection failures so far. */
+  get failures(): number {
+    return this.consecutive;
+  }
+
+  /** One attempt at `endpoint` reached no server; `message` says how. */
+  recordFailure(endpoint: string, message: string): void {
+    this.consecutive++;
+    this.last = { endpoint, message };
+  }
+
+  /** An attempt got a response (of any status): the endpoint is reachable, the count restarts. */
+  recordResponse(): void {
+    if (!this.tripped) this.consecutive = 0;
+  }
+
+  /** The error every request of the run stops with once tripped. */
+  error(): ConnectionFailuresError {
+    return new ConnectionFailuresError(this.last?.endpoint ?? '', this.consecutive, this.last?.message ?? '');
+  }
+}
+
+/** A run stopped because the endpoint could not be reached `failures` times in a row. */
+export class ConnectionFailuresError extends ChatRequestError {
+  readonly endpoint: string;
+  readonly failures: number;
+  readonly lastError: string;
+
+  constructor(endpoint: string, failures: number, lastError: string) {
+    super(`cannot reach ${endpoint}: ${failures} connection failures in a row, the last: ${lastError}`, { attempts: failures, retryable: false, fatal: true });
+    this.name = 'ConnectionFailuresError';
+    this.endpoint = endpoint;
+    this.failures = failures;
+    this.lastError = lastError;
+  }
+}
+
 /** One failed attempt, classified. */
 interface AttemptFailure {
   retryable: boolean;
+  /** No response at all: the connection could not be made or broke before the headers. */
+  connection?: boolean;
   fatal?: boolean;
   status?: number;
   message: string;
@@ -234,12 +300,17 @@ export class ChatClient {
     Object.assign(body, request.extraBody ?? {});
     const payload = JSON.stringify(body);
     const signal = options.signal;
+    const watch = options.connectionWatch;
     let last: AttemptFailure | undefined;
     for (let attempt = 1; attempt <= this.maxRetries + 1; attempt++) {
       if (signal?.aborted) throw abortReason(signal);
+      if (watch?.tripped) throw watch.error();
       const outcome = await this.attempt(payload, signal);
+      if ('failure' in outcome && outcome.failure.connection) watch?.recordFailure(this.endpoint, outcome.failure.message);
+      else watch?.recordResponse();
       if ('result' in outcome) return { ...outcome.result, attempts: attempt };
       last = outcome.failure;
+      if (watch?.tripped) throw watch.error();
       if (!last.retryable || attempt > this.maxRetries) {
         const hint = last.status === 401 || last.status === 403 ? (this.hasApiKey ? ' (check the API key)' : ' (no API key set: EMISHIFT_CHAT_API_KEY or OPENAI_API_KEY)') : '';
         throw new ChatRequestError(
@@ -268,7 +339,7 @@ export class ChatClient {
     if (this.apiKey !== undefined) headers.authorization = `Bearer ${this.apiKey}`;
     const started = performance.now();
     try {
-      let response: Response;
+      let response: Response | undefined;
       let text: string;
       try {
         response = await fetch(this.endpoint, { method: 'POST', headers, body: payload, signal: controller.signal });
@@ -276,7 +347,8 @@ export class ChatClient {
       } catch (error) {
         if (signal?.aborted) throw abortReason(signal);
         if (timedOut) return { failure: { retryable: true, message: `no complete response within ${this.timeoutMs} ms`, cause: error } };
-        return { failure: { retryable: true, message: `network error: ${describeNetworkError(error)}`, cause: error } };
+        // Without headers nothing reached a server; a body cut off mid-way did reach one.
+        return { failure: { retryable: true, connection: response === undefined, message: `network error: ${describeNetworkError(error)}`, cause: error } };
       }
       const latencyMs = performance.now() - started;
       if (!response.ok) {

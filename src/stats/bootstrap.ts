@@ -1,10 +1,33 @@
 /**
- * Nonparametric bootstrap percentile intervals: rows are resampled with replacement from a
- * seeded generator, so an interval is reproducible from (data, statistic, options).
+ * Nonparametric bootstrap intervals: rows are resampled with replacement from a seeded
+ * generator, so an interval is reproducible from (data, statistic, options).
+ *
+ * Three methods (Efron & Tibshirani 1993, ch. 13–14; Davison & Hinkley 1997, ch. 5):
+ * - 'basic' (the default): the resampled quantiles reflected about the estimate,
+ *   [2θ̂ − q_hi, 2θ̂ − q_lo]. It corrects for the statistic's bias as the bootstrap sees it:
+ *   spectral statistics such as RJSD are biased upward with fewer distinct rows (and a resample
+ *   has about 63% distinct rows), so their percentile interval lies above the estimate and a
+ *   basic interval below it. When the bias exceeds the spread, no bias-correcting interval
+ *   contains the estimate: that says the estimate itself is dominated by its sample size.
+ * - 'percentile': the (1 ∓ confidence)/2 quantiles of the resampled statistics; right for a
+ *   statistic without bias, wrong by twice the bias otherwise.
+ * - 'bca' (bias-corrected and accelerated): percentile levels moved by z0 = Φ⁻¹(share of
+ *   resamples below the estimate) and an acceleration from a jackknife. The jackknife costs one
+ *   evaluation of the statistic per row of every sample (Σ n_k), on top of the resamples. Its
+ *   endpoints are resampled values, so it cannot leave their range: when every resample lies on
+ *   one side of the estimate, z0 is infinite and the interval is undefined (NaN endpoints).
  */
 import { InputError } from '../errors';
 import { createRng } from '../random';
 import { correlation, correlationCoefficient, CorrelationKind } from './correlation';
+import { normalCdf, normalQuantile } from './distributions';
+
+export type IntervalMethod = 'basic' | 'percentile' | 'bca';
+
+export const INTERVAL_METHODS: readonly IntervalMethod[] = ['basic', 'percentile', 'bca'];
+
+/** The method intervals use when none is given. */
+export const DEFAULT_INTERVAL_METHOD: IntervalMethod = 'basic';
 
 export interface BootstrapOptions {
   /** Number of resamples drawn (default 1000). */
@@ -13,21 +36,16 @@ export interface BootstrapOptions {
   confidence?: number;
   /** Seed for createRng (default 0). */
   seed?: number;
-  /**
-   * 'percentile' (default): the (1 ∓ confidence)/2 quantiles of the resampled statistics.
-   * 'basic': those quantiles reflected about the estimate, [2θ̂ − q_hi, 2θ̂ − q_lo], which
-   * corrects for the statistic's bootstrap bias (spectral statistics such as RJSD are biased
-   * upward on resamples, whose duplicated rows shrink the spectrum's effective rank).
-   */
-  method?: 'percentile' | 'basic';
+  /** How the interval is formed from the resamples (see the module comment). Default 'basic'. */
+  method?: IntervalMethod;
 }
 
 export interface BootstrapInterval {
   /** The statistic on all rows, in their original order. */
   estimate: number;
-  /** Percentile (1 − confidence)/2 of the resampled statistics. */
+  /** Lower end of the interval (NaN when the method is undefined on these resamples). */
   lower: number;
-  /** Percentile (1 + confidence)/2 of the resampled statistics. */
+  /** Upper end of the interval. */
   upper: number;
   confidence: number;
   /** Resamples drawn, including dropped ones. */
@@ -38,7 +56,10 @@ export interface BootstrapInterval {
   standardError: number;
   /** Mean of the kept resampled statistics minus the estimate: the bootstrap estimate of bias. */
   bias: number;
-  method: 'percentile' | 'basic';
+  method: IntervalMethod;
+  /** BCa only: the bias correction z0 and the acceleration a. */
+  biasCorrection?: number;
+  acceleration?: number;
 }
 
 export interface BootstrapCorrelationInterval extends BootstrapInterval {
@@ -48,9 +69,9 @@ export interface BootstrapCorrelationInterval extends BootstrapInterval {
 }
 
 function resolveOptions(options: BootstrapOptions): Required<BootstrapOptions> {
-  const { resamples = 1000, confidence = 0.95, seed = 0, method = 'percentile' } = options;
-  if (method !== 'percentile' && method !== 'basic') {
-    throw new InputError(`must be 'percentile' or 'basic', got ${String(method)}`, { field: 'method' });
+  const { resamples = 1000, confidence = 0.95, seed = 0, method = DEFAULT_INTERVAL_METHOD } = options;
+  if (!(INTERVAL_METHODS as readonly string[]).includes(method)) {
+    throw new InputError(`must be ${INTERVAL_METHODS.map((name) => `'${name}'`).join(', ')}, got ${String(method)}`, { field: 'method' });
   }
   if (!Number.isInteger(resamples) || resamples < 1) {
     throw new InputError(`must be an integer ≥ 1, got ${resamples}`, { field: 'resamples' });
@@ -69,6 +90,7 @@ function resolveOptions(options: BootstrapOptions): Required<BootstrapOptions> {
  * position q (m − 1): numpy.quantile's default ('linear', Hyndman & Fan type 7).
  */
 function interpolatedQuantile(sorted: Float64Array, q: number): number {
+  if (Number.isNaN(q)) return NaN;
   const position = q * (sorted.length - 1);
   const below = Math.floor(position);
   const above = Math.min(below + 1, sorted.length - 1);
@@ -76,18 +98,30 @@ function interpolatedQuantile(sorted: Float64Array, q: number): number {
   return sorted[below] + fraction * (sorted[above] - sorted[below]);
 }
 
+/** All rows of a sample, in order. */
+function allRowsOf(rowCount: number): Int32Array {
+  return Int32Array.from({ length: rowCount }, (_, i) => i);
+}
+
+/** The sample's rows without row `left`. */
+function rowsWithout(rowCount: number, left: number): Int32Array {
+  const rows = new Int32Array(rowCount - 1);
+  for (let i = 0, k = 0; i < rowCount; i++) if (i !== left) rows[k++] = i;
+  return rows;
+}
+
 /**
- * Bootstrap percentile interval for `statistic` over `rowCount` rows.
+ * Bootstrap interval for `statistic` over `rowCount` rows.
  *
  * Each resample passes `statistic` a fresh Int32Array of `rowCount` row indices drawn uniformly
  * with replacement; the statistic reads whatever per-row data it closes over. `estimate` is the
  * statistic on rows 0..rowCount−1 in order. Resamples where the statistic is NaN (e.g. a
  * correlation on a resample with a constant column) are dropped and counted in `dropped`; if
- * every resample is dropped this throws InputError. A NaN `estimate` is returned as is.
+ * every resample is dropped this throws InputError. A NaN `estimate` is returned as is (a basic
+ * interval, reflected about it, is then NaN too).
  *
- * lower/upper are the (1 ∓ confidence)/2 quantiles of the kept statistics with numpy's default
- * linear interpolation. The percentile interval assumes the statistic's sampling distribution
- * is roughly symmetric and unbiased; for small n it under-covers.
+ * Quantiles use numpy's default linear interpolation. With 'bca' the statistic is also called on
+ * the rowCount leave-one-out row sets (arrays of rowCount − 1 indices).
  */
 export function bootstrapInterval(
   rowCount: number,
@@ -98,15 +132,12 @@ export function bootstrapInterval(
     throw new InputError(`must be an integer ≥ 1, got ${rowCount}`, { field: 'rowCount' });
   }
   const { resamples, confidence, seed, method } = resolveOptions(options);
-
-  const allRows = new Int32Array(rowCount);
-  for (let i = 0; i < rowCount; i++) allRows[i] = i;
-  const estimate = statistic(allRows);
-
+  const estimate = statistic(allRowsOf(rowCount));
   const rng = createRng(seed);
   const values = new Float64Array(resamples);
   for (let b = 0; b < resamples; b++) values[b] = statistic(drawRows(rng, rowCount));
-  return summarizeResamples(estimate, values, confidence, method);
+  const jackknife = method === 'bca' ? [Array.from({ length: rowCount }, (_, i) => statistic(rowsWithout(rowCount, i)))] : undefined;
+  return summarizeResamples(estimate, values, confidence, method, jackknife);
 }
 
 function drawRows(rng: ReturnType<typeof createRng>, rowCount: number): Int32Array {
@@ -115,8 +146,30 @@ function drawRows(rng: ReturnType<typeof createRng>, rowCount: number): Int32Arr
   return rows;
 }
 
-/** The percentile interval from resampled values (NaN values dropped and counted). */
-function summarizeResamples(estimate: number, values: Float64Array, confidence: number, method: 'percentile' | 'basic'): BootstrapInterval {
+/**
+ * The BCa acceleration from the leave-one-out values of each sample:
+ * a = Σ d³ / (6 (Σ d²)^{3/2}) with d = (mean of the sample's leave-one-out values) − value, summed
+ * over the rows of every sample (the jackknife estimate of the skewness of the influence values).
+ * NaN leave-one-out values are left out; no spread at all gives 0.
+ */
+export function jackknifeAcceleration(leaveOneOut: readonly (readonly number[])[]): number {
+  let cubes = 0;
+  let squares = 0;
+  for (const values of leaveOneOut) {
+    const kept = values.filter((value) => !Number.isNaN(value));
+    if (kept.length === 0) continue;
+    const mean = kept.reduce((sum, value) => sum + value, 0) / kept.length;
+    for (const value of kept) {
+      const d = mean - value;
+      cubes += d * d * d;
+      squares += d * d;
+    }
+  }
+  return squares > 0 ? cubes / (6 * squares ** 1.5) : 0;
+}
+
+/** The interval from resampled values (NaN values dropped and counted). */
+function summarizeResamples(estimate: number, values: Float64Array, confidence: number, method: IntervalMethod, jackknife?: number[][]): BootstrapInterval {
   const resamples = values.length;
   const kept = values.filter((value) => !Number.isNaN(value));
   const keptCount = kept.length;
@@ -126,28 +179,45 @@ function summarizeResamples(estimate: number, values: Float64Array, confidence: 
   }
   const sorted = kept.sort();
   const alpha = 1 - confidence;
-  const low = interpolatedQuantile(sorted, alpha / 2);
-  const high = interpolatedQuantile(sorted, 1 - alpha / 2);
   let mean = 0;
   for (let i = 0; i < sorted.length; i++) mean += sorted[i];
   mean /= sorted.length;
+  const common = { estimate, confidence, resamples, dropped, standardError: sampleStandardDeviation(sorted), bias: mean - estimate, method };
+  if (method === 'bca') {
+    // Ties with the estimate count half: a discrete statistic (a maximum, a rank correlation)
+    // often equals its estimate on many resamples, and counting them on one side would bias z0.
+    let below = 0;
+    for (const value of sorted) below += value < estimate ? 1 : value === estimate ? 0.5 : 0;
+    const biasCorrection = normalQuantile(below / keptCount);
+    const acceleration = jackknifeAcceleration(jackknife ?? []);
+    const level = (z: number): number => {
+      const shifted = biasCorrection + z;
+      return normalCdf(biasCorrection + shifted / (1 - acceleration * shifted));
+    };
+    // An infinite z0 (every resample on one side) leaves the interval undefined: NaN, not a guess.
+    const defined = Number.isFinite(biasCorrection);
+    return {
+      ...common,
+      lower: defined ? interpolatedQuantile(sorted, level(normalQuantile(alpha / 2))) : NaN,
+      upper: defined ? interpolatedQuantile(sorted, level(normalQuantile(1 - alpha / 2))) : NaN,
+      biasCorrection,
+      acceleration,
+    };
+  }
+  const low = interpolatedQuantile(sorted, alpha / 2);
+  const high = interpolatedQuantile(sorted, 1 - alpha / 2);
   return {
-    estimate,
+    ...common,
     lower: method === 'basic' ? 2 * estimate - high : low,
     upper: method === 'basic' ? 2 * estimate - low : high,
-    confidence,
-    resamples,
-    dropped,
-    standardError: sampleStandardDeviation(sorted),
-    bias: mean - estimate,
-    method,
   };
 }
 
 /**
- * The same percentile interval for an asynchronous statistic over several independent samples
- * (EMID resamples the source's rows and the target's rows separately). `statistic` receives one
- * row-index array per sample; the estimate uses every sample's rows in order.
+ * The same interval for an asynchronous statistic over several independent samples (EMID
+ * resamples the source's rows and the target's rows separately). `statistic` receives one
+ * row-index array per sample; the estimate uses every sample's rows in order. With 'bca' the
+ * jackknife leaves out one row of one sample at a time: Σ rowCounts extra evaluations.
  */
 export async function bootstrapIntervalOfSamples(
   rowCounts: readonly number[],
@@ -158,11 +228,21 @@ export async function bootstrapIntervalOfSamples(
     if (!Number.isInteger(rowCount) || rowCount < 1) throw new InputError(`must be an integer ≥ 1, got ${rowCount}`, { field: 'rowCount' });
   }
   const { resamples, confidence, seed, method } = resolveOptions(options);
-  const estimate = await statistic(rowCounts.map((rowCount) => Int32Array.from({ length: rowCount }, (_, i) => i)));
+  const allRows = rowCounts.map(allRowsOf);
+  const estimate = await statistic(allRows);
   const rng = createRng(seed);
   const values = new Float64Array(resamples);
   for (let b = 0; b < resamples; b++) values[b] = await statistic(rowCounts.map((rowCount) => drawRows(rng, rowCount)));
-  return summarizeResamples(estimate, values, confidence, method);
+  let jackknife: number[][] | undefined;
+  if (method === 'bca') {
+    jackknife = [];
+    for (const [sample, rowCount] of rowCounts.entries()) {
+      const leaveOneOut: number[] = [];
+      for (let i = 0; i < rowCount; i++) leaveOneOut.push(await statistic(allRows.map((rows, k) => (k === sample ? rowsWithout(rowCount, i) : rows))));
+      jackknife.push(leaveOneOut);
+    }
+  }
+  return summarizeResamples(estimate, values, confidence, method, jackknife);
 }
 
 function sampleStandardDeviation(values: Float64Array): number {
@@ -176,7 +256,8 @@ function sampleStandardDeviation(values: Float64Array): number {
 }
 
 /**
- * Bootstrap percentile interval for a correlation coefficient, resampling (x, y) pairs together.
+ * Bootstrap interval for a correlation coefficient, resampling (x, y) pairs together. A basic
+ * interval, being a reflection, can reach past ±1; its ends are clipped to [−1, 1].
  * The full data is validated as pearson/spearman/kendallTauB do (InputError on length mismatch,
  * n < 3, NaN, constant x or y); resamples where x or y happen to be constant are dropped.
  * Ties created by resampling are handled as usual (average ranks, tau-b).
@@ -189,13 +270,19 @@ export function bootstrapCorrelation(
 ): BootstrapCorrelationInterval {
   const full = correlation(x, y, kind);
   const n = full.n;
-  // One pair of buffers reused by every resample: the coefficient functions do not keep them.
-  const xs = new Float64Array(n);
-  const ys = new Float64Array(n);
+  // Buffers reused by every resample (the coefficient functions do not keep them); the
+  // jackknife's leave-one-out row sets are one shorter and get their own pair.
+  const buffers = new Map<number, [Float64Array, Float64Array]>();
   const interval = bootstrapInterval(
     n,
     (rows) => {
-      for (let i = 0; i < n; i++) {
+      let pair = buffers.get(rows.length);
+      if (pair === undefined) {
+        pair = [new Float64Array(rows.length), new Float64Array(rows.length)];
+        buffers.set(rows.length, pair);
+      }
+      const [xs, ys] = pair;
+      for (let i = 0; i < rows.length; i++) {
         xs[i] = x[rows[i]];
         ys[i] = y[rows[i]];
       }
@@ -203,5 +290,6 @@ export function bootstrapCorrelation(
     },
     options,
   );
-  return { ...interval, kind, pValue: full.pValue };
+  const clip = (value: number): number => Math.min(1, Math.max(-1, value));
+  return { ...interval, lower: clip(interval.lower), upper: clip(interval.upper), kind, pValue: full.pValue };
 }

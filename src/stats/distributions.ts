@@ -290,3 +290,38 @@ export function twoSidedNormalPValue(z: number): number {
   requireNumber(z, 'z');
   return erfc(Math.abs(z) / Math.SQRT2);
 }
+
+/**
+ * Φ⁻¹(p), the standard normal quantile: −∞ at 0, +∞ at 1. Newton steps on log Φ (which is close
+ * to linear in the tail, where Φ itself is not) from the tail approximation −√(−2 ln p), kept
+ * inside a shrinking bracket so every step is safe; as accurate as normalCdf (a few ulps) down
+ * to p ≈ 1e-300. It is called a handful of times per interval, so speed is moot.
+ */
+export function normalQuantile(p: number): number {
+  requireNumber(p, 'p');
+  if (p < 0 || p > 1) throw new InputError(`must be in [0, 1], got ${p}`, { field: 'p' });
+  if (p === 0) return -Infinity;
+  if (p === 1) return Infinity;
+  if (p === 0.5) return 0;
+  // Work in the lower tail, where Φ keeps its relative accuracy, and mirror.
+  const lower = Math.min(p, 1 - p);
+  const target = Math.log(lower);
+  let low = -40;
+  let high = 0;
+  let z = Math.max(low + 1, -Math.sqrt(-2 * target));
+  for (let step = 0; step < 100; step++) {
+    const logCdf = Math.log(normalCdf(z));
+    const error = logCdf - target;
+    if (error === 0) break;
+    if (error > 0) high = z;
+    else low = z;
+    // d/dz log Φ(z) = φ(z) / Φ(z).
+    const slope = Math.exp(-0.5 * z * z - 0.5 * Math.log(2 * Math.PI) - logCdf);
+    let next = z - error / slope;
+    if (!(next > low && next < high)) next = (low + high) / 2;
+    const settled = Math.abs(next - z) <= 1e-15 * Math.max(1, Math.abs(z));
+    z = next;
+    if (settled) break;
+  }
+  return p === lower ? z : -z;
+}

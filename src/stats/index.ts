@@ -8,9 +8,10 @@ export {
   erf,
   erfc,
   normalCdf,
+  normalQuantile,
   twoSidedNormalPValue,
 } from './distributions';
 export { pearson, spearman, kendallTauB, rank, correlation } from './correlation';
 export type { CorrelationKind, PearsonResult, SpearmanResult, KendallResult } from './correlation';
-export { bootstrapInterval, bootstrapIntervalOfSamples, bootstrapCorrelation } from './bootstrap';
-export type { BootstrapOptions, BootstrapInterval, BootstrapCorrelationInterval } from './bootstrap';
+export { bootstrapInterval, bootstrapIntervalOfSamples, bootstrapCorrelation, jackknifeAcceleration, INTERVAL_METHODS, DEFAULT_INTERVAL_METHOD } from './bootstrap';
+export type { BootstrapOptions, BootstrapInterval, BootstrapCorrelationInterval, IntervalMethod } from './bootstrap';

@@ -68,7 +68,13 @@ export interface BoundIntervalOptions extends BootstrapOptions {
   entropyScale?: number;
 }
 
-/** Each resample costs up to 7 eigenproblems; 200 resamples is a sensible default here. */
+/**
+ * The bound's interval. Each resample costs up to 7 eigenproblems; 200 resamples is the default
+ * here. The bound is biased upward on resamples (repeated rows shrink the spectra), which is why
+ * the default method is 'basic'; 'bca' adds a jackknife of n_source + n_target bound evaluations
+ * and is undefined (NaN ends) when every resampled bound lies above the estimate, as is usual
+ * with fewer rows than dimensions.
+ */
 export async function emidUpperBoundInterval(source: EmbeddingSet, target: EmbeddingSet, options: BoundIntervalOptions = {}): Promise<BootstrapInterval> {
   return bootstrapIntervalOfSamples(
     [source.text.rows, target.text.rows],

@@ -102,10 +102,14 @@ export function pairJson(comparison: PairComparison): Record<string, number> {
   };
 }
 
-/** The `pair` command's intervals (with --bootstrap), keyed like its values. */
-export function pairIntervalsJson(comparison: PairComparison): Record<string, Interval> {
+/**
+ * The `pair` command's intervals (with --bootstrap), keyed like its values, and the method that
+ * formed them (`interval_method`) when it is given.
+ */
+export function pairIntervalsJson(comparison: PairComparison, method?: string): Record<string, Interval | string> {
   if (!comparison.intervals) return {};
   return {
+    ...(method !== undefined ? { interval_method: method } : {}),
     emi_source_ci: comparison.intervals.sourceEmi,
     emi_target_ci: comparison.intervals.targetEmi,
     emid_ci: comparison.intervals.emid,

@@ -19,11 +19,11 @@ import type { MixtureWeighting } from '../bound/rjsd';
 import { createParallelEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { emi, type EmiResult } from '../mi/emi';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
-import { bootstrapCorrelation, type BootstrapOptions } from '../stats/bootstrap';
+import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
 import { emidInterval, emidUpperBoundInterval, emiInterval } from '../stats/shiftIntervals';
 import { buildProvenance, estimatorDescription, SpaceGuard, splitRecord, type Invocation, type ResultProvenance, type SplitRecord } from './provenance';
 
-/** A percentile bootstrap interval [lower, upper]. */
+/** A bootstrap interval [lower, upper] (the method is in the run's bootstrap settings). */
 export type Interval = [number, number];
 
 export interface PairComparison {
@@ -267,7 +267,7 @@ async function bootstrapSettings(source: EmbeddingSet, estimator: MutualInformat
     resamples: bootstrap.resamples ?? 1000,
     confidence: bootstrap.confidence ?? 0.95,
     seed: bootstrap.seed ?? 0,
-    method: bootstrap.method ?? 'percentile',
+    method: bootstrap.method ?? DEFAULT_INTERVAL_METHOD,
     sourceEmi: toInterval(await emiInterval(source, estimator, bootstrap)),
   };
 }

@@ -66,23 +66,41 @@ test('pair prints the fixed set of keys, with emid_ub_full only when an entropy 
 
 test('--bootstrap adds seeded intervals to pair and sweep output', () => {
   const pairArgs = ['pair', '--source', join(root, 'id'), '--target', join(root, 'ood3'), '--club', club, '--bootstrap', '30', '--seed', '4', '--json'];
-  const pair = JSON.parse(emishift(...pairArgs).stdout);
+  // The provenance names the command line, which differs between these runs; the numbers must not.
+  const numbers = (stdout: string) => {
+    const { provenance, ...values } = JSON.parse(stdout);
+    assert.equal(typeof provenance, 'object');
+    return values;
+  };
+  const pair = numbers(emishift(...pairArgs).stdout);
   for (const key of ['emi_source_ci', 'emi_target_ci', 'emid_ci', 'emid_ub_ci']) {
     assert.equal(pair[key].length, 2, key);
     assert.ok(pair[key][0] <= pair[key][1], key);
   }
-  assert.deepEqual(JSON.parse(emishift(...pairArgs).stdout), pair, 'same seed, same intervals');
+  assert.deepEqual(numbers(emishift(...pairArgs).stdout), pair, 'same seed, same intervals');
   const sweep = JSON.parse(emishift('sweep', '--root', root, '--id', 'id', '--club', club, '--bootstrap', '20', '--confidence', '0.9', '--json').stdout);
-  assert.deepEqual(sweep.bootstrap, { resamples: 20, confidence: 0.9, seed: 0, method: 'percentile' });
+  assert.deepEqual(sweep.bootstrap, { resamples: 20, confidence: 0.9, seed: 0, method: 'basic' });
   assert.deepEqual(Object.keys(sweep.EMID_CI).sort(), ['ood1', 'ood2', 'ood3', 'ood4']);
   assert.equal(Object.keys(sweep.EMI_CI).length, 5);
   assert.ok(sweep.PearsonR_CI[0] <= sweep.PearsonR_CI[1]);
   const bad = emishift('pair', '--source', join(root, 'id'), '--target', join(root, 'ood3'), '--club', club, '--seed', '4');
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--confidence, --seed and --interval go with --bootstrap N/);
-  const basic = JSON.parse(emishift(...pairArgs, '--interval', 'basic').stdout);
+  // basic is the default, said in the JSON and in the text output.
+  assert.equal(pair.interval_method, 'basic');
+  assert.deepEqual(numbers(emishift(...pairArgs, '--interval', 'basic').stdout), pair);
+  const percentile = JSON.parse(emishift(...pairArgs, '--interval', 'percentile').stdout);
+  assert.equal(percentile.interval_method, 'percentile');
   // Reflected about the estimate: lower_basic = 2 θ̂ − upper_percentile.
-  assert.ok(Math.abs(basic.emid_ub_ci[0] - (2 * pair.emid_ub - pair.emid_ub_ci[1])) < 1e-12);
+  assert.ok(Math.abs(pair.emid_ub_ci[0] - (2 * pair.emid_ub - percentile.emid_ub_ci[1])) < 1e-12);
+  const bca = JSON.parse(emishift(...pairArgs, '--interval', 'bca').stdout);
+  assert.equal(bca.interval_method, 'bca');
+  assert.ok(bca.emid_ci[0] < bca.emid && bca.emid < bca.emid_ci[1], JSON.stringify(bca));
+  const text = emishift(...pairArgs.filter((arg) => arg !== '--json'));
+  assert.match(text.stdout, /^intervals: 95% basic \(bias-corrected\) bootstrap, 30 resamples, seed 4$/m);
+  const unknown = emishift(...pairArgs, '--interval', 'studentized');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--interval: expected basic, percentile, bca, got 'studentized'/);
 });
 
 test('bad input exits 2 with one line naming the problem; --debug adds the stack', () => {
@@ -92,7 +110,7 @@ test('bad input exits 2 with one line naming the problem; --debug adds the stack
     [['pair', '--source', join(root, 'id'), '--target', join(root, 'ood1'), '--club', join(root, 'id', 't.npy')], /t\.npy: not a CLUB file/],
     [['pair', '--source', join(root, 'id'), '--target', join(root, 'ood1'), '--club', club, '--mixture', 'odd'], /--mixture: expected sample-weighted or equal, got 'odd'/],
     [['sweep', '--root', root, '--club', club], /missing required option --id/],
-    [['sweep', '--root', root, '--id', 'id', '--club', club, '--bogus'], /Unknown option '--bogus'/],
+    [['sweep', '--root', root, '--id', 'id', '--club', club, '--bogus'], /unknown option '--bogus'/],
     [['nonsense'], /unknown command 'nonsense'/],
     [['pair', '--source', join(root, 'id'), '--target', wideSplit, '--club', club], /wide: queries 24-d with images, responses 24-d, but the ID split 'id' has queries 16-d with images, responses 16-d/],
     [['pair', '--source', wideSplit, '--target', wideSplit, '--club', club], /wide: x \(queries\) has dimension 24, the CLUB network expects 16/],

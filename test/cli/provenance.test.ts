@@ -54,7 +54,7 @@ test('one preset, one answer: run --config, train + sweep, and the library agree
   assert.equal(JSON.parse(trained.stdout).embedding_space.embedder, 'builtin');
   const swept = run('sweep', '--root', join(dir, 'cli'), '--id', 'split0', '--club', join(dir, 'club.safetensors'), '--out', join(dir, 'sweep.json'));
   assert.equal(swept.code, 0, swept.stderr);
-  assert.equal(swept.stderr, '', 'manifests name the space: no warning');
+  assert.doesNotMatch(swept.stderr, /warning/, 'manifests name the space: no warning');
   const cliResults = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
 
   const sets = listSplitDirectories(join(dir, 'cli')).map((split) => readSplitDirectory(split.directory, split.name));
@@ -106,14 +106,14 @@ test('sweep refuses splits from another space than the CLUB file, naming both; -
 
   const refused = run('sweep', '--root', join(dir, 'other'), '--id', 'split0', '--club', join(dir, 'club.safetensors'), '--out', join(dir, 'refused.json'));
   assert.equal(refused.code, 2);
-  const lines = refused.stderr.trim().split('\n');
+  const lines = refused.stderr.trim().split('\n').filter((line) => line.startsWith('emishift sweep: '));
   assert.equal(lines.length, 1, refused.stderr);
   assert.match(lines[0], /split 'split0' is in space test \(test-constant-v1, 768-d, l2\) but the estimator \(club from .*club\.safetensors\) was fitted in builtin \(emishift-builtin-text-v1, 768-d, l2\)/);
   assert.match(lines[0], /; pass --allow-space-mismatch to run anyway$/);
 
   const allowed = run('sweep', '--root', join(dir, 'other'), '--id', 'split0', '--club', join(dir, 'club.safetensors'), '--out', join(dir, 'allowed.json'), '--allow-space-mismatch');
   assert.equal(allowed.code, 0, allowed.stderr);
-  assert.match(allowed.stderr, /^emishift sweep: warning: ran 4 splits in another embedding space than the estimator's because mismatches were allowed/);
+  assert.match(allowed.stderr, /^emishift sweep: warning: ran 4 splits in another embedding space than the estimator's because mismatches were allowed/m);
   const results = JSON.parse(readFileSync(join(dir, 'allowed.json'), 'utf8'));
   assert.equal(results.provenance.space_check.allow_mismatch, true);
   assert.deepEqual([...new Set(results.provenance.space_check.mismatches.map((m: { split: string }) => m.split))], names);
@@ -142,10 +142,10 @@ test('train without manifests warns that the CLUB file records no space, and a s
   writeSweepRoot(join(dir, 'root'), { count: 3 });
   const trained = run('train', '--root', join(dir, 'root'), '--preset', 'small', '--epochs', '3', '--out', join(dir, 'club.safetensors'));
   assert.equal(trained.code, 0, trained.stderr);
-  assert.match(trained.stderr, /^emishift train: warning: the training pairs come from split folders without a manifest naming their embedding space: .*club\.safetensors records no embedding space/);
+  assert.match(trained.stderr, /^emishift train: warning: the training pairs come from split folders without a manifest naming their embedding space: .*club\.safetensors records no embedding space/m);
   const swept = run('sweep', '--root', join(dir, 'root'), '--id', 'id', '--club', join(dir, 'club.safetensors'));
   assert.equal(swept.code, 0, swept.stderr);
-  assert.deepEqual(swept.stderr.trim().split('\n'), [
+  assert.deepEqual(swept.stderr.trim().split('\n').filter((line) => line.includes(': warning: ')), [
     `emishift sweep: warning: the estimator (club from ${join(dir, 'club.safetensors')}) records no embedding space: the splits cannot be checked against it`,
     'emishift sweep: warning: 4 splits have no manifest naming their embedding space (id, ood1, ood2, ood3): they cannot be checked against the estimator',
   ]);

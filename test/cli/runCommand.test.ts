@@ -24,6 +24,15 @@ test('run --config: the whole job from split files, reused on a rerun; a bad con
   assert.equal(first.code, 0, first.stderr);
   const summary = JSON.parse(first.stdout);
   assert.equal(summary.splits, 4);
+  // stderr is not a terminal here: one line per stage start and end, none per split or epoch.
+  assert.deepEqual(first.stderr.trim().split('\n').map((line) => line.replace(/\d+\.\d s$/, 'T s')), [
+    'run: embedding (4 splits)…',
+    'run: embedding: 4 splits in T s',
+    'run: training CLUB (20 epochs)…',
+    'run: training CLUB: 20 epochs in T s',
+    'run: comparing with the ID split (3 splits)…',
+    'run: comparing with the ID split: 3 splits in T s',
+  ]);
   assert.equal(summary.club_reused, false);
   assert.equal(typeof summary.pearson_r, 'number');
   const results = JSON.parse(readFileSync(join(dir, 'job', 'results.json'), 'utf8'));

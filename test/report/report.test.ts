@@ -159,7 +159,7 @@ test('report command: bad input is one InputError naming the file and the proble
 
   const absent = await runReport('--results', join(work, 'absent.json'));
   assert.ok(isInputError(absent.error));
-  assert.match(absent.error!.message, /absent\.json: cannot read the results file: ENOENT/);
+  assert.match(absent.error!.message, /absent\.json: file not found$/);
 
   const nanFile = join(work, 'nan.json');
   writeFileSync(nanFile, JSON.stringify(SWEEP).replace('"llava_bench_coco_sr_4":0.006', '"llava_bench_coco_sr_4":NaN'));

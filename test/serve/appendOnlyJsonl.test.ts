@@ -149,3 +149,16 @@ test('runBounded stops starting items after an error or an abort, and waits for 
   );
   assert.ok(count <= 5);
 });
+
+test('an absent file (and its folder) is created by the first append, not by opening', () => {
+  const path = join(tmp(), 'nested', 'folder', 'out.jsonl');
+  const unused = AppendOnlyJsonl.open<{ id: number }>(path);
+  unused.close();
+  assert.equal(existsSync(join(path, '..', '..')), false, 'opening and closing leaves nothing behind');
+  const file = AppendOnlyJsonl.open<{ id: number }>(path);
+  file.append({ id: 1 });
+  file.close();
+  assert.deepEqual(linesOf(path), [{ id: 1 }]);
+  // A folder where the file should be is a one-line InputError naming it.
+  assert.throws(() => AppendOnlyJsonl.open(join(path, '..')), (error: unknown) => error instanceof InputError && /folder: is a directory, expected a file$/.test(error.message));
+});

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync, truncateSync, appendFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, truncateSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { collectResponses, readAnswerFile, RunFailuresError, type LlavaAnswerRecord } from '../../src/serve/collectResponses';
-import { ChatClient } from '../../src/serve/openaiClient';
+import { collectResponses, readAnswerFile, RunFailuresError, RunStoppedError, type LlavaAnswerRecord } from '../../src/serve/collectResponses';
+import { ChatClient, ConnectionFailuresError, ConnectionWatch } from '../../src/serve/openaiClient';
 import { InputError } from '../../src/errors';
 import { createRng } from '../../src/random';
 import type { SplitTable } from '../../src/data/splitRow';
-import { expectedAnswer, fakeJpeg, fakePng, testClientOptions, useFakeServerAndTempDirs, type Fault } from './fakeOpenAiServer';
+import { closedPortBaseUrl, expectedAnswer, fakeJpeg, fakePng, startFakeServer, testClientOptions, useFakeServerAndTempDirs, type Fault } from './fakeOpenAiServer';
 
 const { server, tmp } = useFakeServerAndTempDirs('emishift-collect-');
 
@@ -223,7 +223,8 @@ test('interrupted at random points (aborts and torn writes) and resumed until do
     if (!finished && rng.next() < 0.6) {
       // A crash mid-write: cut the last line short, or leave half a line behind.
       torn++;
-      const size = statSync(outFile).size;
+      // No answer yet means no file yet (it is created by the first answer).
+      const size = existsSync(outFile) ? statSync(outFile).size : 0;
       if (rng.next() < 0.5 && size > 10) truncateSync(outFile, size - 1 - rng.int(8));
       else appendFileSync(outFile, '{"question_id": 7, "prompt": "Question 7: what is in the pic');
     }
@@ -276,4 +277,108 @@ test('a child process killed with SIGKILL mid-run, repeatedly, then resumed: one
   const summary = await collectResponses(table, { outFile, clientOptions: testClientOptions(server) });
   assert.equal(summary.answered + summary.skipped, 30);
   assertCompleteAnswerFile(outFile, table);
+});
+
+test('a dead endpoint stops the run after 5 connection failures in a row, creating no answer file', async () => {
+  const outFile = join(tmp(), 'never.jsonl');
+  const baseUrl = await closedPortBaseUrl();
+  const started = Date.now();
+  await assert.rejects(
+    collectResponses(makeTable(30), { outFile, clientOptions: testClientOptions(server, { baseUrl, initialBackoffMs: 20, maxBackoffMs: 40 }), concurrency: 2 }),
+    (error: unknown) => {
+      assert.ok(error instanceof RunStoppedError, String(error));
+      assert.ok(error.cause instanceof ConnectionFailuresError);
+      assert.equal(error.cause.failures, 5);
+      assert.match(
+        error.message,
+        /^cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: 5 connection failures in a row, the last: network error: .*ECONNREFUSED.*; stopped with 0 of 30 questions answered now, nothing written to .*never\.jsonl$/,
+      );
+      assert.deepEqual([error.counts.done, error.counts.failed, error.counts.written], [0, 0, 0]);
+      return true;
+    },
+  );
+  assert.equal(existsSync(outFile), false, 'no empty answer file');
+  // 30 questions × 6 attempts with backoff would take seconds; five failures take a few backoffs.
+  assert.ok(Date.now() - started < 1500, `${Date.now() - started} ms`);
+});
+
+test('a dead endpoint leaves an existing answer file byte for byte and counts what it holds', async () => {
+  server.resetCounters();
+  server.options = {};
+  const table = makeTable(6);
+  const outFile = join(tmp(), 'answers.jsonl');
+  await collectResponses({ ...table, rows: table.rows.slice(0, 2) }, { outFile, clientOptions: testClientOptions(server) });
+  const before = readFileSync(outFile);
+  const baseUrl = await closedPortBaseUrl();
+  await assert.rejects(
+    collectResponses(table, { outFile, clientOptions: testClientOptions(server, { baseUrl, initialBackoffMs: 5 }), maxConnectionFailures: 2 }),
+    /2 connection failures in a row.*; stopped with 0 of 6 questions answered now, 2 before, in .*answers\.jsonl$/,
+  );
+  assert.deepEqual(readFileSync(outFile), before);
+});
+
+test('without a connection limit every question fails on its own, and the summary counts right', async () => {
+  const outFile = join(tmp(), 'never.jsonl');
+  const baseUrl = await closedPortBaseUrl();
+  await assert.rejects(
+    collectResponses(makeTable(4), { outFile, clientOptions: testClientOptions(server, { baseUrl, maxRetries: 1, initialBackoffMs: 1 }), maxConnectionFailures: Infinity }),
+    (error: unknown) => {
+      assert.ok(error instanceof RunFailuresError);
+      // Not "the others are in FILE": there are no others.
+      assert.match(error.message, /^4 of 4 questions failed \(0 answered now, nothing written to .*never\.jsonl; rerun to retry only the failed ones\): question \d: chat completion failed after 2 attempts/);
+      return true;
+    },
+  );
+  assert.equal(existsSync(outFile), false);
+  await assert.rejects(collectResponses(makeTable(1), { outFile, clientOptions: testClientOptions(server), maxConnectionFailures: 0 }), /maxConnectionFailures: must be a positive integer, got 0/);
+});
+
+test('a server that goes away mid-run: the run stops and its message counts the answers written', async () => {
+  const own = await startFakeServer({ delayMs: 5 });
+  own.options = {
+    delayMs: 5,
+    fault: ({ index }) => {
+      if (index === 6) void own.close();
+      return 'none';
+    },
+  };
+  const outFile = join(tmp(), 'answers.jsonl');
+  const table = makeTable(40);
+  let message = '';
+  await assert.rejects(
+    collectResponses(table, { outFile, clientOptions: { ...testClientOptions(own), initialBackoffMs: 5 }, concurrency: 2 }),
+    (error: unknown) => {
+      assert.ok(error instanceof RunStoppedError, String(error));
+      message = error.message;
+      return true;
+    },
+  );
+  const written = readAnswerFile(outFile).length;
+  assert.ok(written >= 1 && written < 40, `${written} answers`);
+  assert.match(message, new RegExp(`; stopped with ${written} of 40 questions answered now, in .*answers\\.jsonl$`));
+});
+
+test('connections dropped after the response started are not connection failures: the run completes', async () => {
+  server.resetCounters();
+  // Every question's first attempt is cut off mid-body; the server was reached each time.
+  server.options = { fault: ({ attempt }) => (attempt === 0 ? 'reset' : 'none') };
+  const table = makeTable(8);
+  const outFile = join(tmp(), 'answers.jsonl');
+  const summary = await collectResponses(table, { outFile, clientOptions: testClientOptions(server), maxConnectionFailures: 1, concurrency: 4 });
+  assert.equal(summary.answered, 8);
+  assertCompleteAnswerFile(outFile, table);
+});
+
+test('ConnectionWatch counts failures in a row over requests, resets on a response, and stays tripped', () => {
+  const watch = new ConnectionWatch(3);
+  watch.recordFailure('http://x/v1/chat/completions', 'refused');
+  watch.recordFailure('http://x/v1/chat/completions', 'refused');
+  watch.recordResponse();
+  assert.equal(watch.failures, 0);
+  for (let i = 0; i < 3; i++) watch.recordFailure('http://x/v1/chat/completions', `refused ${i}`);
+  assert.equal(watch.tripped, true);
+  watch.recordResponse();
+  assert.equal(watch.tripped, true, 'a late response does not revive a stopped run');
+  assert.equal(watch.error().message, 'cannot reach http://x/v1/chat/completions: 3 connection failures in a row, the last: refused 2');
+  assert.throws(() => new ConnectionWatch(1.5), InputError);
 });

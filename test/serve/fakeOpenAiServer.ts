@@ -236,3 +236,16 @@ export function useFakeServerAndTempDirs(prefix: string): { server: FakeServer; 
     },
   };
 }
+
+/**
+ * A base URL on 127.0.0.1 where nothing listens: a port the OS just handed out and took back, so
+ * connecting is refused at once (ECONNREFUSED), as with a server that is down.
+ */
+export async function closedPortBaseUrl(): Promise<string> {
+  const { createServer: createTcpServer } = require('node:net') as typeof import('node:net');
+  const probe = createTcpServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return `http://127.0.0.1:${port}/v1`;
+}

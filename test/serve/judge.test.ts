@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   JUDGE_SYSTEM_PROMPT,
@@ -14,12 +14,12 @@ import {
   relativePreference,
   type JudgeScoreRecord,
 } from '../../src/serve/judge';
-import { RunFailuresError } from '../../src/serve/collectResponses';
+import { RunFailuresError, RunStoppedError } from '../../src/serve/collectResponses';
 import { ChatClient } from '../../src/serve/openaiClient';
 import { InputError } from '../../src/errors';
 import { createRng } from '../../src/random';
 import type { SplitTable } from '../../src/data/splitRow';
-import { fakePng, testClientOptions, useFakeServerAndTempDirs } from './fakeOpenAiServer';
+import { closedPortBaseUrl, fakePng, testClientOptions, useFakeServerAndTempDirs } from './fakeOpenAiServer';
 
 const { server, tmp } = useFakeServerAndTempDirs('emishift-judge-');
 
@@ -231,7 +231,8 @@ test('judging interrupted at random points and resumed until done: one scored li
     }
     assert.ok(server.requests.slice(first).every((r) => !done.has(`q${questionNumber(r.text)}`)));
     if (!finished && rng.next() < 0.5) {
-      const size = statSync(outFile).size;
+      // No score yet means no file yet (it is created by the first record).
+      const size = existsSync(outFile) ? statSync(outFile).size : 0;
       if (size > 5 && rng.next() < 0.5) truncateSync(outFile, size - 3);
       else appendFileSync(outFile, '{"question_id":"q5","reference_sc');
     }
@@ -240,4 +241,15 @@ test('judging interrupted at random points and resumed until done: one scored li
   const lines = strictLines(outFile);
   assert.deepEqual(lines.map((r) => r.question_id).sort(), table.rows.map((r) => r.question_id).sort());
   assert.ok(lines.every((r) => r.reference_score === 8 && r.model_score === 6));
+});
+
+test('judging against a dead endpoint stops after the connection limit and writes no score file', async () => {
+  const outFile = join(tmp(), 'scores.jsonl');
+  const baseUrl = await closedPortBaseUrl();
+  await assert.rejects(judgeSplit(makeTable(12), { outFile, clientOptions: testClientOptions(server, { baseUrl, initialBackoffMs: 5 }), maxConnectionFailures: 3, concurrency: 2 }), (error: unknown) => {
+    assert.ok(error instanceof RunStoppedError, String(error));
+    assert.match(error.message, /^cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions: 3 connection failures in a row, the last: .*ECONNREFUSED.*; stopped with 0 of 12 reviews judged now, nothing written to .*scores\.jsonl$/);
+    return true;
+  });
+  assert.equal(existsSync(outFile), false);
 });

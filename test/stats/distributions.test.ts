@@ -8,6 +8,7 @@ import {
   logBeta,
   logGamma,
   normalCdf,
+  normalQuantile,
   regularizedIncompleteBeta,
   studentTCdf,
   twoSidedNormalPValue,
@@ -112,4 +113,19 @@ test('distribution functions reject bad arguments with InputError', () => {
   assert.throws(() => studentTCdf(1, 0), InputError);
   assert.throws(() => twoSidedStudentTPValue(NaN, 5), InputError);
   assert.throws(() => normalCdf(NaN), InputError);
+});
+
+test('normalQuantile inverts normalCdf, with known values and infinite ends', () => {
+  assert.equal(normalQuantile(0.5), 0);
+  assert.ok(Math.abs(normalQuantile(0.975) - 1.959963984540054) < 1e-13);
+  assert.ok(Math.abs(normalQuantile(0.05) + 1.6448536269514722) < 1e-13);
+  for (const p of [1e-300, 1e-12, 1e-4, 0.01, 0.2, 0.5, 0.7, 0.99, 1 - 1e-9]) {
+    const z = normalQuantile(p);
+    // Lower tail: relative accuracy; upper half: Φ(z) rounds to p within a few ulps of 1.
+    const error = p < 0.5 ? Math.abs(normalCdf(z) / p - 1) : Math.abs(normalCdf(z) - p);
+    assert.ok(error < 1e-12, `p ${p}: Φ(${z}) = ${normalCdf(z)}`);
+  }
+  assert.equal(normalQuantile(0), -Infinity);
+  assert.equal(normalQuantile(1), Infinity);
+  assert.throws(() => normalQuantile(1.5), /must be in \[0, 1\]/);
 });

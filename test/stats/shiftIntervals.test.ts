@@ -5,7 +5,8 @@ import { ClubEstimator } from '../../src/mi/club';
 import { initClubParameters } from '../../src/mi/clubModel';
 import { emi, emid } from '../../src/mi/emi';
 import { emidUpperBound } from '../../src/bound/emidUpperBound';
-import type { Matrix, MutualInformationEstimator } from '../../src/interface';
+import type { EmbeddingSet, Matrix, MutualInformationEstimator } from '../../src/interface';
+import { createRng } from '../../src/random';
 import { syntheticSet } from '../support/synthetic';
 
 const club = new ClubEstimator(initClubParameters({ xDim: 8, yDim: 8, hiddenDim: 6 }, 2));
@@ -52,4 +53,67 @@ test('the bound interval brackets the bound and covers its full form when a scal
   assert.ok(interval.lower < interval.upper);
   const full = await emidUpperBoundInterval(source, target, { resamples: 10, seed: 1, entropyScale: 2 });
   assert.ok(Math.abs(full.estimate - (bound.full ?? NaN)) < 1e-10);
+});
+
+/** n × d unit rows; with `near`, each row leans towards the same row of `near` (answers near references). */
+function leaningRows(n: number, d: number, rng: ReturnType<typeof createRng>, offset: number, near?: Matrix): Matrix {
+  const data = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const value = rng.normal() + (j === 0 ? offset : 0) + (near ? 2.3 * near.data[i * d + j] : 0);
+      data[i * d + j] = value;
+      norm += value * value;
+    }
+    for (let j = 0; j < d; j++) data[i * d + j] /= Math.sqrt(norm);
+  }
+  return { rows: n, cols: d, data };
+}
+
+function population(n: number, d: number, seed: number, offset: number): EmbeddingSet {
+  const rng = createRng(seed);
+  const text = leaningRows(n, d, rng, offset);
+  const reference = leaningRows(n, d, rng, 0);
+  return { text, reference, response: leaningRows(n, d, rng, offset, reference) };
+}
+
+test('the bound is biased upward with fewer rows: the default (basic) interval moves towards the population value, the percentile one away', async () => {
+  // Populations of 120 rows whose bound is the known truth; each replication draws 40 distinct
+  // rows of each (as a real sample has no repeated rows) and bootstraps them. Measured over 40
+  // replications (100 resamples, 90%): the estimate exceeds the truth by 0.30 on average, the
+  // bootstrap sees 0.24 of that, the bootstrap SE is 0.054 (the estimates' spread 0.037); coverage
+  // of the truth: basic 0.65, percentile 0, BCa 0. So the percentile interval, centred on
+  // θ̂ + bias, excludes its own estimate from above, and the basic one, centred on θ̂ − bias,
+  // is the one that points at the truth, though it under-corrects.
+  const P = population(120, 8, 1, 0);
+  const Q = population(120, 8, 2, 0.7);
+  const truth = (await emidUpperBound(P, Q)).value;
+  const rng = createRng(5);
+  const distinctRows = (count: number) => {
+    const order = Array.from({ length: 120 }, (_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return Int32Array.from(order.slice(0, count));
+  };
+  for (let replication = 0; replication < 6; replication++) {
+    const source = resampleSet(P, distinctRows(40));
+    const target = resampleSet(Q, distinctRows(40));
+    const settings = { resamples: 100, seed: replication, confidence: 0.9 };
+    const basic = await emidUpperBoundInterval(source, target, settings);
+    const percentile = await emidUpperBoundInterval(source, target, { ...settings, method: 'percentile' });
+    assert.equal(basic.method, 'basic', 'basic is the default');
+    assert.ok(basic.estimate > truth, `replication ${replication}: estimate ${basic.estimate} vs truth ${truth}`);
+    assert.ok(basic.bias > 0 && percentile.lower > percentile.estimate, `replication ${replication}: ${JSON.stringify(percentile)}`);
+    const midpoint = (interval: { lower: number; upper: number }) => (interval.lower + interval.upper) / 2;
+    assert.ok(Math.abs(midpoint(basic) - truth) < Math.abs(midpoint(percentile) - truth), `replication ${replication}`);
+  }
+});
+
+test('a BCa interval of EMID runs the jackknife over both splits and brackets the estimate', async () => {
+  const bca = await emidInterval(source, target, club, { resamples: 200, seed: 3, method: 'bca' });
+  assert.equal(bca.method, 'bca');
+  assert.ok(Number.isFinite(bca.acceleration) && Math.abs(bca.acceleration ?? NaN) < 0.5);
+  assert.ok(bca.lower < bca.estimate && bca.estimate < bca.upper, JSON.stringify(bca));
 });

@@ -2,11 +2,14 @@ import type { Command } from '../main';
 import { parseCommandArgs } from '../args';
 import { printJson } from '../output';
 
+const OPTIONS = { json: { type: 'boolean' } } as const;
+
 export const infoCommand: Command = {
   summary: 'which compute backends this installation runs on',
   usage: 'Usage: emishift info [--json]\n\nReports the native engine (ONNX Runtime), the TensorFlow.js backend and the thread count.',
+  options: OPTIONS,
   async run(argv) {
-    const options = parseCommandArgs('info', argv, { json: { type: 'boolean' } } as const);
+    const options = parseCommandArgs('info', argv, OPTIONS);
     const { availableParallelism } = await import('node:os');
     const { hasNativeTfjs, loadTfjs } = await import('../../backend/tfjs');
     let onnxruntime: string | null = null;

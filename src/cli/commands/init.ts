@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import type { Command } from '../main';
 import { printJson } from '../output';
+import { parseCommandLine } from '../args';
 import { InputError } from '../../errors';
 
 const OPTIONS = {
@@ -31,14 +31,9 @@ export const initCommand: Command = {
     '                    is still refused (exit 2, nothing written): existing files are never replaced',
     '  --json            print the written files as JSON',
   ].join('\n'),
+  options: OPTIONS,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
-    } catch (error) {
-      throw new InputError(`${(error as Error).message.split('\n')[0]} (see 'emishift init --help')`);
-    }
-    const { values, positionals } = parsed;
+    const { options: values, positionals } = parseCommandLine('init', argv, OPTIONS, { positionals: true });
     if (positionals.length !== 1) {
       throw new InputError(`expected one folder, got ${positionals.length === 0 ? 'none' : positionals.join(' ')} (see 'emishift init --help')`);
     }

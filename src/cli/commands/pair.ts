@@ -1,7 +1,18 @@
 import type { Command } from '../main';
 import { parseCommandArgs, requireOption } from '../args';
-import { formatNumber, formatTable, printJson } from '../output';
-import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, comparisonContext, loadClubEstimator, SPACE_OPTIONS, SPACE_USAGE, withSpaceHint } from './shared';
+import { formatTable, printJson } from '../output';
+import {
+  BOOTSTRAP_USAGE,
+  BOUND_FLAGS,
+  bootstrapOptions,
+  boundOptions,
+  comparisonContext,
+  describeIntervals,
+  loadClubEstimator,
+  SPACE_OPTIONS,
+  SPACE_USAGE,
+  withSpaceHint,
+} from './shared';
 
 const OPTIONS = {
   source: { type: 'string' },
@@ -21,7 +32,8 @@ export const pairCommand: Command = {
   summary: 'EMI, EMID and the EMID upper bound for one source (ID) / target (OOD) pair',
   usage: [
     'Usage: emishift pair --source DIR --target DIR --club FILE [--mixture sample-weighted|equal] [--entropy-scale H]',
-    '                     [--bootstrap N [--confidence C] [--seed S] [--interval percentile|basic]] [--json]',
+    '                     [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]]',
+    '                     [--allow-space-mismatch] [--json]',
     '',
     'DIR holds t.npy, yhat.npy, y.npy and optionally v.npy (n × d float32, rows aligned).',
     'FILE is CLUB weights: the authors\' PyTorch .pt checkpoint or a .safetensors file from `emishift train`.',
@@ -29,9 +41,12 @@ export const pairCommand: Command = {
     '  --entropy-scale  Ĥ for the full bound (adds emid_ub_full)',
     ...BOOTSTRAP_USAGE,
     ...SPACE_USAGE,
-    '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci;',
-    '                   `provenance`: emishift version, command, estimator file and SHA-256, each split\'s space)',
+    '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci',
+    '                   and interval_method; `provenance`: emishift version, command, estimator file and SHA-256,',
+    '                   each split\'s embedding space)',
   ].join('\n'),
+  flags: BOUND_FLAGS,
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('pair', argv, OPTIONS);
     const sourceDir = requireOption(options.source, 'source', 'pair');
@@ -41,20 +56,33 @@ export const pairCommand: Command = {
     const { readSplitDirectory } = await import('../../data/splitDirectory');
     const { comparePair } = await import('../../sweep/sweep');
     const { pairJson, pairIntervalsJson } = await import('../../sweep/resultsJson');
+    const { describeEstimator } = await import('../../sweep/provenance');
     const estimator = await loadClubEstimator(clubFile);
     const source = readSplitDirectory(sourceDir);
     const target = readSplitDirectory(targetDir);
     const comparison = await withSpaceHint(() =>
       comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
     );
-    const values = { ...pairJson(comparison), ...pairIntervalsJson(comparison) };
+    const values: Record<string, unknown> = { ...pairJson(comparison), ...pairIntervalsJson(comparison, bootstrap?.method) };
     if (options.json) {
       printJson({ ...values, provenance: comparison.provenance });
       return;
     }
-    const rows = Object.entries(values).map(([key, value]) => [key, Array.isArray(value) ? `[${value.map(formatNumber).join(', ')}]` : value]);
+    const rows = Object.entries(values)
+      .filter(([key]) => key !== 'interval_method')
+      .map(([key, value]) => [key, value as number | [number, number]]);
     process.stdout.write(`${formatTable(['quantity', 'value'], rows)}\n`);
-    const { describeEstimator } = await import('../../sweep/provenance');
     process.stdout.write(`${describeEstimator(comparison.provenance.estimator)}\n`);
+    if (!bootstrap) return;
+    process.stdout.write(`${describeIntervals(bootstrap)}\n`);
+    for (const [key, interval] of Object.entries(values)) {
+      const estimate = values[key.replace(/_ci$/, '')];
+      if (!key.endsWith('_ci') || !Array.isArray(interval) || typeof estimate !== 'number') continue;
+      if (estimate < interval[0] || estimate > interval[1]) {
+        process.stdout.write(
+          `note: ${key.replace(/_ci$/, '')} lies outside its interval: its bootstrap bias exceeds its spread, so a bias-corrected interval excludes the estimate (see --interval in 'emishift pair --help')\n`,
+        );
+      }
+    }
   },
 };

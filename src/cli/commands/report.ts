@@ -1,6 +1,7 @@
 import type { Command } from '../main';
 import { parseCommandArgs, requireOption } from '../args';
 import { printJson, writeFileAtomic } from '../output';
+import { commandProgress } from '../progress';
 
 const OPTIONS = {
   results: { type: 'string' },
@@ -8,13 +9,14 @@ const OPTIONS = {
   json: { type: 'boolean' },
   png: { type: 'boolean' },
   svg: { type: 'boolean' },
+  progress: { type: 'boolean' },
 } as const;
 
 /** `emishift report`: the HTML report, the JSON summary and figure images from a results file. */
 export const reportCommand: Command = {
   summary: 'an offline HTML report (figures, correlations, tables) from a results file',
   usage: [
-    'Usage: emishift report --results FILE [--out DIR] [--json] [--png] [--svg]',
+    'Usage: emishift report --results FILE [--out DIR] [--json] [--png] [--svg] [--progress]',
     '',
     'FILE is a results JSON in the reference format (EMI, EMID, EMID_UB maps; PearsonR, PearsonPval)',
     "or 'emishift sweep'/'run' output. Writes DIR/report.html (default out/report): one self-contained page",
@@ -25,24 +27,22 @@ export const reportCommand: Command = {
     '  --png    also write DIR/<figure>.png for every figure (needs headless Chromium:',
     "           /usr/bin/chromium or EMISHIFT_CHROMIUM; 'apt-get install chromium')",
     '  --svg    the same as SVG',
+    '  --progress  detailed progress of the image export on stderr (the default on a terminal; otherwise one',
+    '           line when it starts and one when it ends: each image starts a browser, about a second each)',
   ].join('\n'),
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('report', argv, OPTIONS);
     const file = requireOption(options.results, 'results', 'report');
     const outDir = options.out ?? 'out/report';
-    const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
+    const { readInputFile } = await import('../../data/inputFile');
     const { InputError } = await import('../../errors');
     const { normalizeResults, parseResultsText } = await import('../../plots/results');
     const { buildReportFromNormalized } = await import('../../report/html');
     const { summarizeNormalized } = await import('../../report/summary');
 
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new InputError(`cannot read the results file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { file });
-    }
+    const text = readInputFile(file).toString('utf8');
     let normalized;
     try {
       normalized = normalizeResults(parseResultsText(text, file));
@@ -63,12 +63,17 @@ export const reportCommand: Command = {
         throw new InputError(`${chromiumMissingMessage()}; ${reportFile} was written, the images were not`, { field: formats.map((format) => `--${format}`).join('/') });
       }
       const { figuresFromNormalized } = await import('../../plots/figures');
-      const jobs = figuresFromNormalized(normalized).flatMap((named) => formats.map((format) => ({ named, format, image: join(outDir, `${named.id}.${format}`) })));
-      for (const [index, { named, format, image }] of jobs.entries()) {
-        // Each image takes a browser start (seconds): say which one is being drawn.
-        process.stderr.write(`report: drawing image ${index + 1}/${jobs.length} ${image}\n`);
-        await exportFigureImage(named.figure, image, { format });
-        images.push(image);
+      const figures = figuresFromNormalized(normalized);
+      const total = figures.length * formats.length;
+      const progress = commandProgress('report', options.progress, { stage: 'exporting figures through headless Chromium', unit: 'images' });
+      progress({ done: 0, total });
+      for (const named of figures) {
+        for (const format of formats) {
+          const image = join(outDir, `${named.id}.${format}`);
+          await exportFigureImage(named.figure, image, { format });
+          images.push(image);
+          progress({ done: images.length, total, label: image });
+        }
       }
     }
 

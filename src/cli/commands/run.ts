@@ -2,8 +2,10 @@ import type { Command } from '../main';
 import { InputError } from '../../errors';
 import { parseCommandArgs, requireOption } from '../args';
 import { readInputFile } from '../../data/inputFile';
-import { formatTable, printJson } from '../output';
-import { stderrProgress } from '../progress';
+import { formatCoefficient, formatPValue, formatTable, printJson } from '../output';
+import { describeEstimator } from '../../sweep/provenance';
+import { PROGRESS_USAGE } from './shared';
+import { commandProgress } from '../progress';
 import type { JobOptions } from '../../pipeline/runJob';
 import { CLUB_PRESET_NAMES, isClubPresetName } from '../../mi/clubPresets';
 
@@ -60,14 +62,16 @@ export const runCommand: Command = {
     'default, or paper: the same presets as `train --preset`; other keys override it), and every split is compared',
     'with the ID split. Writes OUT/embeddings/, OUT/club.safetensors, OUT/results.json and OUT/report.html;',
     'a rerun reuses what has not changed.',
+    PROGRESS_USAGE,
   ].join('\n'),
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('run', argv, OPTIONS);
     const configFile = requireOption(options.config, 'config', 'run');
     const config = parseConfig(configFile);
     const { dirname, resolve } = await import('node:path');
     const base = dirname(resolve(configFile));
-    const progress = stderrProgress('run', Boolean(options.progress) || Boolean(process.stderr.isTTY));
+    const progress = commandProgress('run', options.progress);
     const invocation = { command: ['emishift', 'run', ...argv].join(' '), config, config_file: configFile };
     if (config.benchmark) {
       const { runShiftBenchmark } = await import('../../benchmark/runBenchmark');
@@ -131,8 +135,11 @@ function report(result: import('../../pipeline/runJob').JobResult, json: boolean
     process.stdout.write(`${formatTable(header, rows)}\n\n`);
     if (accuracy) process.stdout.write(`ID split accuracy ${accuracy[result.sweep.idSplit].toFixed(3)}, EMI ${result.sweep.emi[result.sweep.idSplit].emi.toFixed(4)}\n`);
     const emiAccuracy = result.results.EMI_vs_ACCURACY as { spearman_rho: number; spearman_pval: number; n: number } | undefined;
-    process.stdout.write(`EMID vs EMID_UB: Pearson r = ${summary.pearson_r?.toFixed(3) ?? 'n/a'} (p = ${summary.pearson_pval?.toExponential(2) ?? 'n/a'})\n`);
-    if (emiAccuracy) process.stdout.write(`EMI vs accuracy: Spearman rho = ${emiAccuracy.spearman_rho.toFixed(3)} (p = ${emiAccuracy.spearman_pval.toExponential(2)}, ${emiAccuracy.n} splits)\n`);
+    const r = summary.pearson_r;
+    const p = summary.pearson_pval;
+    process.stdout.write(`EMID vs EMID_UB: Pearson r = ${r == null ? 'n/a' : formatCoefficient(r)} (p = ${p == null ? 'n/a' : formatPValue(p)})\n`);
+    if (emiAccuracy) process.stdout.write(`EMI vs accuracy: Spearman rho = ${formatCoefficient(emiAccuracy.spearman_rho)} (p = ${formatPValue(emiAccuracy.spearman_pval)}, ${emiAccuracy.n} splits)\n`);
+    process.stdout.write(`${describeEstimator(result.sweep.provenance.estimator)}\n`);
     process.stdout.write(`results: ${summary.results}\nreport: ${summary.report}\n`);
   }
 }

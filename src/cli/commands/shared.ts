@@ -1,7 +1,7 @@
 import { InputError } from '../../errors';
 import type { MixtureWeighting } from '../../bound/rjsd';
 import { isNonNegative, isPositiveInteger, numberOption, requireOption } from '../args';
-import type { BootstrapOptions } from '../../stats/bootstrap';
+import { DEFAULT_INTERVAL_METHOD, INTERVAL_METHODS, type BootstrapOptions, type IntervalMethod } from '../../stats/bootstrap';
 
 const MIXTURES: readonly MixtureWeighting[] = ['sample-weighted', 'equal'];
 
@@ -55,10 +55,10 @@ export async function withSpaceHint<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** --bootstrap N [--confidence C] [--seed S]: interval settings, or undefined when N is absent. */
-export function bootstrapOptions(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string }): BootstrapOptions | undefined {
-  const method = options.interval ?? 'percentile';
-  if (method !== 'percentile' && method !== 'basic') throw new InputError(`expected percentile or basic, got '${method}'`, { field: '--interval' });
+/** --bootstrap N [--confidence C] [--seed S] [--interval M]: interval settings, or undefined when N is absent. */
+export function bootstrapOptions(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string }): Required<BootstrapOptions> | undefined {
+  const method = options.interval ?? DEFAULT_INTERVAL_METHOD;
+  if (!(INTERVAL_METHODS as readonly string[]).includes(method)) throw new InputError(`expected ${INTERVAL_METHODS.join(', ')}, got '${method}'`, { field: '--interval' });
   const resamples = numberOption(options.bootstrap, 'bootstrap', isPositiveInteger, 'a positive number of resamples');
   const confidence = numberOption(options.confidence, 'confidence', (n) => n > 0 && n < 1, 'a number strictly between 0 and 1');
   const seed = numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
@@ -68,7 +68,13 @@ export function bootstrapOptions(options: { bootstrap?: string; confidence?: str
     }
     return undefined;
   }
-  return { resamples, confidence: confidence ?? 0.95, seed: seed ?? 0, method };
+  return { resamples, confidence: confidence ?? 0.95, seed: seed ?? 0, method: method as IntervalMethod };
+}
+
+/** One line saying how the intervals in an output were made. */
+export function describeIntervals(bootstrap: Required<BootstrapOptions>): string {
+  const names: Record<IntervalMethod, string> = { basic: 'basic (bias-corrected)', percentile: 'percentile', bca: 'BCa' };
+  return `intervals: ${Math.round(bootstrap.confidence * 1000) / 10}% ${names[bootstrap.method]} bootstrap, ${bootstrap.resamples} resamples, seed ${bootstrap.seed}`;
 }
 
 export const BOOTSTRAP_USAGE = [
@@ -76,10 +82,33 @@ export const BOOTSTRAP_USAGE = [
   '                   sweep: also the correlations, resampling OOD splits); the bound\'s costs up to',
   '                   7 eigenproblems per resample',
   '  --confidence C   interval coverage (default 0.95);  --seed S  resampling seed (default 0)',
-  '  --interval M     percentile (default) or basic: the percentile interval reflected about the estimate,',
-  '                   which corrects for bias (the bound is biased upward on resamples: duplicated rows',
-  '                   shrink the spectra, so its percentile interval can lie above the estimate)',
+  '  --interval M     how intervals are formed from the resamples:',
+  '                   basic (default)  the percentile interval reflected about the estimate, which corrects',
+  '                                    for bias: the bound is biased upward on resamples (duplicated rows',
+  '                                    shrink the spectra); when that bias exceeds the spread, the interval',
+  '                                    lies below the estimate, and the estimate is dominated by sample size',
+  '                   percentile       the resampled quantiles as they are (right only without bias)',
+  '                   bca              bias-corrected and accelerated; adds a jackknife (one evaluation per',
+  '                                    row of each split: for the bound, n_ID + n_OOD bound evaluations per',
+  '                                    comparison); undefined (null) when every resample lies on one side',
 ];
+
+/** Library option names the split options set, for error messages (see Command.flags). */
+export const SPLIT_FLAGS = { format: '--format', responses: '--responses', name: '--name' } as const;
+
+/** Library option names `pair` and `sweep` set. */
+export const BOUND_FLAGS = {
+  entropyScale: '--entropy-scale',
+  mixture: '--mixture',
+  resamples: '--bootstrap',
+  confidence: '--confidence',
+  seed: '--seed',
+  method: '--interval',
+  threads: '--threads',
+} as const;
+
+/** The --progress line of every long command's usage. */
+export const PROGRESS_USAGE = '  --progress       detailed progress on stderr (the default on a terminal; otherwise one line per stage)';
 
 /** Options every command that reads a benchmark split takes. */
 export const SPLIT_OPTIONS = {

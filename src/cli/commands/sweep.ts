@@ -1,8 +1,20 @@
 import type { Command } from '../main';
 import { isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
-import { formatTable, printJson, writeFileAtomic } from '../output';
-import { stderrProgress } from '../progress';
-import { BOOTSTRAP_USAGE, bootstrapOptions, boundOptions, comparisonContext, loadClubEstimator, SPACE_OPTIONS, SPACE_USAGE, withSpaceHint } from './shared';
+import { formatCoefficient, formatPValue, formatTable, printJson, writeFileAtomic } from '../output';
+import { commandProgress } from '../progress';
+import {
+  BOOTSTRAP_USAGE,
+  BOUND_FLAGS,
+  PROGRESS_USAGE,
+  bootstrapOptions,
+  boundOptions,
+  comparisonContext,
+  describeIntervals,
+  loadClubEstimator,
+  SPACE_OPTIONS,
+  SPACE_USAGE,
+  withSpaceHint,
+} from './shared';
 
 const OPTIONS = {
   root: { type: 'string' },
@@ -25,7 +37,7 @@ export const sweepCommand: Command = {
   summary: 'compare an ID split with every other split under a folder; results JSON in the reference format',
   usage: [
     'Usage: emishift sweep --root DIR --id NAME --club FILE [--out FILE] [--mixture sample-weighted|equal] [--entropy-scale H]',
-    '                      [--bootstrap N [--confidence C] [--seed S] [--interval percentile|basic]] [--threads N] [--json] [--progress]',
+    '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N] [--json] [--progress]',
     '',
     'Every subfolder of DIR is a split (t.npy, yhat.npy, y.npy, optionally v.npy); NAME is the ID split.',
     'Writes (with --out) and prints the results: EMI, EMID, EMID_UB maps, PearsonR/PearsonPval,',
@@ -35,8 +47,10 @@ export const sweepCommand: Command = {
     ...BOOTSTRAP_USAGE,
     '                   (adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)',
     ...SPACE_USAGE,
-    '  --progress       progress on stderr (on by default when stderr is a terminal)',
+    PROGRESS_USAGE,
   ].join('\n'),
+  flags: BOUND_FLAGS,
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('sweep', argv, OPTIONS);
     const root = requireOption(options.root, 'root', 'sweep');
@@ -78,7 +92,7 @@ export const sweepCommand: Command = {
       bootstrap,
       completed: checkpoint?.completed,
       onComparison: (comparison) => checkpoint?.append(comparison),
-      onProgress: stderrProgress('sweep', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
+      onProgress: commandProgress('sweep', options.progress, { stage: 'comparing with the ID split', unit: 'splits' }),
     }));
     const json = toResultsJson(result, { split_root: root, club: clubFile, club_engine: estimator.resolvedEngine() });
     const text = `${JSON.stringify(json, null, 2)}\n`;
@@ -95,10 +109,13 @@ export const sweepCommand: Command = {
     if (result.correlation) {
       const { pearson, spearman, kendall, n } = result.correlation;
       process.stdout.write(
-        `\nEMID vs EMID_UB over ${n} OOD splits: Pearson r = ${pearson.r.toFixed(3)} (p = ${pearson.pValue.toExponential(2)}), ` +
-          `Spearman rho = ${spearman.rho.toFixed(3)} (p = ${spearman.pValue.toExponential(2)}), Kendall tau-b = ${kendall.tau.toFixed(3)} (p = ${kendall.pValue.toExponential(2)})\n`,
+        `\nEMID vs EMID_UB over ${n} OOD splits: Pearson r = ${formatCoefficient(pearson.r)} (p = ${formatPValue(pearson.pValue)}), ` +
+          `Spearman rho = ${formatCoefficient(spearman.rho)} (p = ${formatPValue(spearman.pValue)}), Kendall tau-b = ${formatCoefficient(kendall.tau)} (p = ${formatPValue(kendall.pValue)})\n`,
       );
     }
+    const { describeEstimator } = await import('../../sweep/provenance');
+    process.stdout.write(`${describeEstimator(result.provenance.estimator)}\n`);
+    if (bootstrap) process.stdout.write(`${describeIntervals(bootstrap)}; the intervals are in the results JSON (--json, --out)\n`);
     if (options.out) process.stdout.write(`results written to ${options.out}\n`);
   },
 };

@@ -1,8 +1,9 @@
 import type { Command } from '../main';
 import { isNonNegative, isPositive, isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
 import { printJson } from '../output';
-import { stderrProgress } from '../progress';
+import { commandProgress } from '../progress';
 import { InputError } from '../../errors';
+import { PROGRESS_USAGE } from './shared';
 import type { EmbeddingSet, Matrix } from '../../interface';
 
 const OPTIONS = {
@@ -44,11 +45,24 @@ export const trainCommand: Command = {
     'manifests is recorded in FILE, so later comparisons can check that they use embeddings of that space.',
     'Engines: native = ONNX Runtime kernels on all cores (auto picks it when installed);',
     '         tfjs = TensorFlow.js (tfjs-node when installed, else WASM).',
+    PROGRESS_USAGE,
   ].join('\n'),
+  flags: {
+    epochs: '--epochs',
+    batchSize: '--batch-size',
+    learningRate: '--lr',
+    hiddenDim: '--hidden',
+    validationFraction: '--validation-fraction',
+    threads: '--threads',
+    engine: '--engine',
+    initial: '--init',
+    seed: '--seed',
+  },
+  options: OPTIONS,
   async run(argv) {
     const options = parseCommandArgs('train', argv, OPTIONS);
     if (options.root !== undefined && (options.x !== undefined || options.y !== undefined)) {
-      throw new InputError('give either --root or --x and --y, not both', { field: 'train' });
+      throw new InputError('give either --root or --x and --y, not both');
     }
     const out = requireOption(options.out, 'out', 'train');
     const engine = options.engine ?? 'auto';
@@ -95,7 +109,7 @@ export const trainCommand: Command = {
       initial,
       trainEngine: engine as (typeof ENGINES)[number],
       threads,
-      onProgress: stderrProgress('train', Boolean(options.progress) || Boolean(process.stderr.isTTY)),
+      onProgress: commandProgress('train', options.progress, { stage: 'training CLUB', unit: 'epochs' }),
     });
     const result = estimator.training!;
     const settings = estimator.origin.training!.settings as Record<string, number>;
