@@ -78,16 +78,16 @@ export interface TrainProgress {
 export interface TrainAnsweringOptions {
   seed: number;
   /** Passes over the training queries (default 30). */
-  epochs?: number;
+  epochs?: number | undefined;
   /** Default 32. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Adam step size (default 0.003). */
-  learningRate?: number;
+  learningRate?: number | undefined;
   /** Rendered size of the training scenes (default 64×64, as the benchmark renders them). */
-  imageSize?: { width: number; height: number };
+  imageSize?: { width: number; height: number } | undefined;
   /** Also train on left-right mirrored scenes (default true); doubles the time per epoch. */
-  mirror?: boolean;
-  onProgress?: (progress: TrainProgress) => void;
+  mirror?: boolean | undefined;
+  onProgress?: ((progress: TrainProgress) => void) | undefined;
 }
 
 /** Weight tensors by name; shapes are fixed by the vocabulary size. */

@@ -67,9 +67,9 @@ export interface Query extends SceneQuestion {
 
 export interface GenerateQueriesOptions {
   /** Passed to generateScene for every query's scene. */
-  scene?: SceneOptions;
+  scene?: SceneOptions | undefined;
   /** Kinds to draw from, balanced among themselves (default all). */
-  kinds?: readonly QueryKind[];
+  kinds?: readonly QueryKind[] | undefined;
 }
 
 /**

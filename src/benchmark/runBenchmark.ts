@@ -21,19 +21,19 @@ import { defaultShiftGrid, gridSplitShift, shiftedQueries, type GridSplitSpec } 
 export interface BenchmarkOptions {
   outDir: string;
   /** A shipped benchmark folder (see benchmarkFiles.ts); its settings and files replace the generated ones. */
-  dataDir?: string;
-  seed?: number;
+  dataDir?: string | undefined;
+  seed?: number | undefined;
   /** Clean queries the model trains on. */
-  trainQueries?: number;
+  trainQueries?: number | undefined;
   /** Queries per split. */
-  splitQueries?: number;
-  modelEpochs?: number;
-  grid?: GridSplitSpec[];
+  splitQueries?: number | undefined;
+  modelEpochs?: number | undefined;
+  grid?: GridSplitSpec[] | undefined;
   /** CLUB's preset and overrides (default: the `small` preset). */
-  club?: JobOptions['club'];
+  club?: JobOptions['club'] | undefined;
   /** What was run, for the provenance. */
-  invocation?: Invocation;
-  onProgress?: ProgressCallback;
+  invocation?: Invocation | undefined;
+  onProgress?: ProgressCallback | undefined;
 }
 
 export interface BenchmarkResult extends JobResult {

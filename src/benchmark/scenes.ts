@@ -82,9 +82,9 @@ export interface Scene {
 
 export interface SceneOptions {
   /** Fewest objects (default 1). */
-  minObjects?: number;
+  minObjects?: number | undefined;
   /** Most objects (default 5, at most 9: one per grid cell). */
-  maxObjects?: number;
+  maxObjects?: number | undefined;
 }
 
 export interface RgbaImage {
@@ -95,8 +95,8 @@ export interface RgbaImage {
 }
 
 export interface RenderOptions {
-  width?: number;
-  height?: number;
+  width?: number | undefined;
+  height?: number | undefined;
 }
 
 /** Where an object lands in a width×height image: its centre and half-extent in pixels. */

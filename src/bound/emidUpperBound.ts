@@ -32,9 +32,9 @@ export interface EmidUpperBound {
 
 export interface EmidUpperBoundOptions {
   /** Ĥ for the full bound; omitted → only the scale-adjusted bound. */
-  entropyScale?: number;
-  mixture?: MixtureWeighting;
-  solver?: EigenSolver;
+  entropyScale?: number | undefined;
+  mixture?: MixtureWeighting | undefined;
+  solver?: EigenSolver | undefined;
 }
 
 /** Roots of tiny negative divergences (rounding around 0) would be NaN; they are 0. */

@@ -22,10 +22,10 @@ export type MixtureWeighting = 'sample-weighted' | 'equal';
 export const MIXTURE_WEIGHTINGS: readonly MixtureWeighting[] = ['sample-weighted', 'equal'];
 
 export interface RjsdOptions {
-  mixture?: MixtureWeighting;
-  solver?: EigenSolver;
+  mixture?: MixtureWeighting | undefined;
+  solver?: EigenSolver | undefined;
   /** Which side's spectrum to take (default: the smaller); both give the same value. */
-  side?: SpectrumSideChoice;
+  side?: SpectrumSideChoice | undefined;
 }
 
 /** Entropy of the mixture of two sets' second moments. */

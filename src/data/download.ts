@@ -45,15 +45,15 @@ export const HF_PARQUET_REVISION = 'refs/convert/parquet';
 
 export interface HuggingFaceFileOptions {
   /** Hub base URL; default `HF_ENDPOINT`, else https://huggingface.co. */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Dataset configuration (subset); the converter names a dataset without one `default`. */
-  config?: string;
+  config?: string | undefined;
   /** Which parquet shard of the split; 0 for all but large splits. */
-  shard?: number;
+  shard?: number | undefined;
   /** A file in the dataset repo instead of the converted branch; `{split}` is replaced by the split. */
-  pathInRepo?: string;
+  pathInRepo?: string | undefined;
   /** Revision for `pathInRepo`; default `main`. */
-  revision?: string;
+  revision?: string | undefined;
 }
 
 const REPO_ID = /^[A-Za-z0-9][\w.-]*(\/[A-Za-z0-9][\w.-]*)?$/;
@@ -182,23 +182,23 @@ export interface DownloadProgress {
 
 export interface FetchToCacheOptions {
   /** Default `cacheDirectory()`. */
-  cacheDir?: string;
+  cacheDir?: string | undefined;
   /** Path inside the cache folder; default derived from the URL (see `urlCacheName`). */
-  fileName?: string;
+  fileName?: string | undefined;
   /** Expected SHA-256 (hex); a download that does not match is deleted and rejected. */
-  sha256?: string;
+  sha256?: string | undefined;
   /** Re-hash a cached file against its sidecar before trusting it, rather than trusting the sidecar. */
-  verify?: boolean;
-  onProgress?: (progress: DownloadProgress) => void;
-  fetchImpl?: typeof fetch;
+  verify?: boolean | undefined;
+  onProgress?: ((progress: DownloadProgress) => void) | undefined;
+  fetchImpl?: typeof fetch | undefined;
   /** Give up on a connection after this long without receiving a byte; default 30 s, 0 for never. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Further attempts after a connection error, a dropped transfer or a 5xx; default 3. */
-  retries?: number;
+  retries?: number | undefined;
   /** First backoff delay; it doubles per retry. Default 500 ms. */
-  retryDelayMs?: number;
+  retryDelayMs?: number | undefined;
   /** Extra request headers, e.g. `authorization` for gated datasets. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
 }
 
 /** A failure worth retrying: the connection, a timeout, or a server-side error. */

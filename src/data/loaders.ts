@@ -50,17 +50,17 @@ export interface JoinResponsesOptions {
    * 'auto' (default) uses the subset when the table's name is the catalog's easy/hard split
    * and the answer file holds 60 answers, as the reference pipeline does; 'none' never does.
    */
-  positions?: readonly number[] | 'easy' | 'hard' | 'auto' | 'none';
+  positions?: readonly number[] | 'easy' | 'hard' | 'auto' | 'none' | undefined;
   /**
    * 'id' pairs rows and answers by question_id; 'position' pairs row i with (selected) answer i,
    * as the reference pipeline does. Default: 'position' when positions are selected (a 30-query
    * split numbers its rows 0..29 while the answers keep their 60-query ids), else 'id'.
    */
-  match?: 'id' | 'position';
+  match?: 'id' | 'position' | undefined;
   /** id matching: keep only the queries that have an answer instead of failing. */
-  dropUnanswered?: boolean;
+  dropUnanswered?: boolean | undefined;
   /** id matching: ignore answers for question_ids the split does not have instead of failing. */
-  ignoreExtraAnswers?: boolean;
+  ignoreExtraAnswers?: boolean | undefined;
 }
 
 /**
@@ -161,13 +161,13 @@ export function joinResponses(table: SplitTable, answersFile: string, options: J
 
 export interface LoadSplitOptions {
   /** Default: from the extension (.jsonl/.json/.ndjson, .csv, .parquet/.pq). */
-  format?: SplitFormat;
+  format?: SplitFormat | undefined;
   /** Default: the file's base name without extension and Hugging Face shard suffix. */
-  name?: string;
+  name?: string | undefined;
   /** A LLaVA answer file to join (its answers replace any model_answer in the split file). */
-  responses?: string;
+  responses?: string | undefined;
   /** How to join `responses`. */
-  join?: JoinResponsesOptions;
+  join?: JoinResponsesOptions | undefined;
 }
 
 /** Reads one split file, and joins a LLaVA answer file when `responses` is given. */

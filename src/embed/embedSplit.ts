@@ -54,14 +54,14 @@ const PARTIAL_DIRECTORY = '.partial';
 export interface EmbedSplitOptions {
   textEmbedder: Embedder;
   /** Embeds `v.npy` when every row has an image. Without one, no `v.npy` is written (text-only). */
-  imageEmbedder?: Embedder;
+  imageEmbedder?: Embedder | undefined;
   /** Rows per embedder call and per persisted checkpoint. Default 32. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Required embedding dimension (e.g. 768 for the public CLUB checkpoint). */
-  expectedDimension?: number;
+  expectedDimension?: number | undefined;
   /** Re-embed every column even when the manifest says it is current. */
-  force?: boolean;
-  onProgress?: ProgressCallback;
+  force?: boolean | undefined;
+  onProgress?: ProgressCallback | undefined;
 }
 
 export interface EmbedSplitResult {

@@ -22,12 +22,12 @@ export interface RgbImage {
 
 export interface DecodeImageOptions {
   /** Names the image in error messages (e.g. `split.parquet: question_id 12`). */
-  where?: string;
+  where?: string | undefined;
   /**
    * Refuse images with more pixels than this (in megapixels) before allocating their buffers,
    * so one hostile or mistaken 20000 × 20000 file cannot exhaust memory. Default 64.
    */
-  maxMegapixels?: number;
+  maxMegapixels?: number | undefined;
 }
 
 const DEFAULT_MAX_MEGAPIXELS = 64;

@@ -97,15 +97,15 @@ export type BuiltinEmbedderOptions = Record<string, never>;
 
 export interface TransformersEmbedderOptions extends ModelLocationOptions {
   /** XLM-RoBERTa model: directory, name under `modelRoot`, or hub id in the local HF cache. Default `$EMISHIFT_XLMR_DIR`. */
-  textModel?: string;
+  textModel?: string | undefined;
   /** CLIP model (ONNX export). Default `$EMISHIFT_CLIP_DIR`; without either, no image embedder. */
-  imageModel?: string;
+  imageModel?: string | undefined;
   /** Longest token sequence for text (default 512, as the reference). */
-  maxLength?: number;
+  maxLength?: number | undefined;
   /** Image embedder settings. */
-  image?: Omit<TransformersImageEmbedderOptions, keyof ModelLocationOptions>;
+  image?: Omit<TransformersImageEmbedderOptions, keyof ModelLocationOptions> | undefined;
   /** Where the defaults are read from. Default `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 export type CreateEmbedderOptions = BuiltinEmbedderOptions | TransformersEmbedderOptions | OpenAIEmbedderOptions;

@@ -23,31 +23,31 @@ export interface OpenAIEmbedderOptions {
    * Server URL: `http://host:8000/v1` (the OpenAI convention), `http://host:8000` (then `/v1` is
    * added) or the full `.../embeddings` endpoint. Default `$EMISHIFT_EMBEDDINGS_BASE_URL`.
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Model name as the server knows it. Default `$EMISHIFT_EMBEDDINGS_MODEL`. */
-  model?: string;
+  model?: string | undefined;
   /** Bearer token. Default `$EMISHIFT_EMBEDDINGS_API_KEY`, then `$OPENAI_API_KEY`; none is sent when absent. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Texts per request. Default 64. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** Requests in flight at once. Default 4. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Per-attempt timeout in milliseconds. Default 60000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries after the first attempt of a request. Default 5. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** First backoff delay in milliseconds (doubling each retry, with jitter). Default 500. */
-  retryDelayMs?: number;
+  retryDelayMs?: number | undefined;
   /** Cap on any single wait, including one asked for by `Retry-After`. Default 30000. */
-  maxRetryDelayMs?: number;
+  maxRetryDelayMs?: number | undefined;
   /** The dimension the service must return; a different one is an InputError. */
-  dimension?: number;
+  dimension?: number | undefined;
   /** Sent as the request's `dimensions` field, for models that can shorten their output. */
-  requestDimensions?: number;
+  requestDimensions?: number | undefined;
   /** Extra request headers. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Where the defaults are read from (tests pass their own). Default `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 /** The service refused or failed a request, or answered with something unusable. */

@@ -61,12 +61,12 @@ export function loadTransformers(): Transformers {
 
 export interface ModelLocationOptions {
   /** A folder holding model directories by name (`<modelRoot>/<name>`), tried before the HF cache. */
-  modelRoot?: string;
+  modelRoot?: string | undefined;
   /**
    * The Hugging Face hub cache (`.../huggingface/hub`). Default: `$HF_HUB_CACHE`, else
    * `$HF_HOME/hub`, else `~/.cache/huggingface/hub`.
    */
-  hfCacheDir?: string;
+  hfCacheDir?: string | undefined;
 }
 
 function defaultHubCache(): string {
@@ -580,7 +580,7 @@ function openEmbeddingTables(directory: string, config: Record<string, unknown>)
 
 export interface TransformersTextEmbedderOptions extends ModelLocationOptions {
   /** Longest token sequence, special tokens included (the reference truncates at 512). */
-  maxLength?: number;
+  maxLength?: number | undefined;
 }
 
 /**
@@ -661,13 +661,13 @@ export class XlmRobertaEmbeddingLayerEmbedder implements Embedder {
 
 export interface TransformersImageEmbedderOptions extends ModelLocationOptions {
   /** Images per forward pass. Default 8. */
-  batchSize?: number;
+  batchSize?: number | undefined;
   /** ONNX weights variant (transformers.js dtype): 'fp32' (default, `onnx/vision_model.onnx`), 'fp16', 'q8', ... */
-  dtype?: 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
+  dtype?: 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16' | undefined;
   /** ONNX file base name under `onnx/`. Default 'vision_model'. */
-  modelFileName?: string;
+  modelFileName?: string | undefined;
   /** ONNX Runtime intra-op threads. Default: ONNX Runtime's choice. */
-  threads?: number;
+  threads?: number | undefined;
 }
 
 /**

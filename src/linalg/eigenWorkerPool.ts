@@ -14,7 +14,7 @@ export interface EigenOptions {
    * caller's array is then detached (length 0). Only done when the array spans its whole buffer
    * (otherwise unrelated data would go too); a SharedArrayBuffer is shared, never copied.
    */
-  transfer?: boolean;
+  transfer?: boolean | undefined;
 }
 
 export interface EigenPool {

@@ -55,22 +55,22 @@ export interface ClubOrigin {
 
 export interface ClubFitOptions {
   /** Settings that replace the preset's (epochs, batchSize, learningRate, hiddenDim, seed, validationFraction). */
-  overrides?: Partial<ClubTrainingSettings>;
+  overrides?: Partial<ClubTrainingSettings> | undefined;
   /** Training engine (default: native when installed). */
-  trainEngine?: TrainEngine;
+  trainEngine?: TrainEngine | undefined;
   /** Threads for native training (default: all cores). */
-  threads?: number;
+  threads?: number | undefined;
   /** Engine for the estimates of the fitted estimator. */
-  engine?: ClubEngine;
+  engine?: ClubEngine | undefined;
   /**
    * A `.safetensors` file used as a cache: when it holds weights trained on the same pairs with
    * the same settings (its recorded digest), they are loaded instead of training; otherwise the
    * new weights are saved there.
    */
-  cacheFile?: string;
+  cacheFile?: string | undefined;
   /** Continue from these weights instead of a fresh initialisation (part of the cache key). */
-  initial?: ClubParameters;
-  onProgress?: ProgressCallback;
+  initial?: ClubParameters | undefined;
+  onProgress?: ProgressCallback | undefined;
 }
 
 /** Training pairs with the space they live in: sets are pooled (z, z_y), sorted by name. */

@@ -17,19 +17,19 @@ import { CLUB_PRESETS } from './clubPresets';
 export type TrainEngine = 'auto' | 'native' | 'tfjs';
 
 export interface TrainClubOptions {
-  epochs?: number;
-  batchSize?: number;
-  learningRate?: number;
-  seed?: number;
-  hiddenDim?: number;
+  epochs?: number | undefined;
+  batchSize?: number | undefined;
+  learningRate?: number | undefined;
+  seed?: number | undefined;
+  hiddenDim?: number | undefined;
   /** Fraction of rows held out (0 ≤ f < 1); the epoch with the lowest held-out loss is kept. */
-  validationFraction?: number;
+  validationFraction?: number | undefined;
   /** Continue from these weights instead of a fresh initialisation. */
-  initial?: ClubParameters;
-  engine?: TrainEngine;
+  initial?: ClubParameters | undefined;
+  engine?: TrainEngine | undefined;
   /** Threads for the native engine (default: all cores). */
-  threads?: number;
-  onProgress?: ProgressCallback;
+  threads?: number | undefined;
+  onProgress?: ProgressCallback | undefined;
 }
 
 export interface EpochRecord {

@@ -24,17 +24,17 @@ export interface JobOptions {
   /** The ID split's name (one of the tables). */
   idSplit: string;
   /** CLUB's training: a named preset (default `small`) and settings that override it. */
-  club?: { preset?: ClubPresetName } & Partial<ClubTrainingSettings>;
-  onProgress?: ProgressCallback;
+  club?: { preset?: ClubPresetName } & Partial<ClubTrainingSettings> | undefined;
+  onProgress?: ProgressCallback | undefined;
   /** Extra per-split numbers to record beside EMI (e.g. accuracy), keyed by split name. */
-  quality?: Record<string, number>;
+  quality?: Record<string, number> | undefined;
   /** The results key of `quality` (default `QUALITY`) and its name in words. */
-  qualityName?: string;
-  qualityLabel?: string;
+  qualityName?: string | undefined;
+  qualityLabel?: string | undefined;
   /** What was run (a config file), for the provenance. */
-  invocation?: Invocation;
+  invocation?: Invocation | undefined;
   /** Receives one-line warnings; default: console.warn. */
-  warn?: (message: string) => void;
+  warn?: ((message: string) => void) | undefined;
 }
 
 export interface JobResult {

@@ -168,11 +168,11 @@ export function tslabSender(): DisplaySender | undefined {
 }
 
 export interface ShowOptions {
-  state?: DisplayState;
+  state?: DisplayState | undefined;
   /** Where the bundle goes (default: the tslab cell, else the text summary on stdout). */
-  send?: DisplaySender;
+  send?: DisplaySender | undefined;
   /** Inline plotly.js again (e.g. after the output that carried it was cleared). */
-  embedPlotly?: boolean;
+  embedPlotly?: boolean | undefined;
 }
 
 function printText(bundle: Record<string, unknown>): void {

@@ -133,11 +133,11 @@ export interface EmidBoundPoint {
 
 export interface EmidBoundScatterOptions {
   /** Title before the correlation (default "EMID vs. its upper bound"). */
-  title?: string;
+  title?: string | undefined;
   /** A line of context under the title, e.g. the model and benchmark. */
-  subtitle?: string;
+  subtitle?: string | undefined;
   /** Colours, markers and labels per family (figures of one report share one set). */
-  families?: FamilyStyles;
+  families?: FamilyStyles | undefined;
 }
 
 /**
@@ -225,16 +225,16 @@ export interface SeverityPoint {
 }
 
 export interface SeverityCurveOptions {
-  title?: string;
-  subtitle?: string;
+  title?: string | undefined;
+  subtitle?: string | undefined;
   /**
    * Says that every family's severity is on ONE common scale, and names it: the families then
    * share one x-axis (EMID above, the bound below). Without it each family gets its own row of
    * panels with its own x-axis, titled with the family and its unit, because the families'
    * severities (words replaced 4/7, typo level 1/3, blur level 1/3/5) are not comparable.
    */
-  severityTitle?: string;
-  families?: FamilyStyles;
+  severityTitle?: string | undefined;
+  families?: FamilyStyles | undefined;
 }
 
 interface CheckedSeverityPoint extends SeverityPoint {
@@ -491,12 +491,12 @@ export interface QualityPoint {
 
 export interface QualityFigureOptions {
   /** The quality in words, e.g. "accuracy" (default "quality"). */
-  qualityLabel?: string;
+  qualityLabel?: string | undefined;
   /** The y-axis title (default: the label). */
-  qualityTitle?: string;
-  title?: string;
-  subtitle?: string;
-  families?: FamilyStyles;
+  qualityTitle?: string | undefined;
+  title?: string | undefined;
+  subtitle?: string | undefined;
+  families?: FamilyStyles | undefined;
 }
 
 /**
@@ -608,6 +608,11 @@ export function trainingCurve(history: readonly EpochRecord[], options: { title?
 export interface EstimatorPoint {
   trueMi: number;
   estimate: number;
+  /**
+   * What the estimator should give here when that is not the true MI — CLUB's population value,
+   * an upper bound — drawn beside the estimate and used for the error in the title.
+   */
+  expected?: number;
   label?: string;
 }
 
@@ -629,40 +634,64 @@ function labelPositions(x: readonly number[], y: readonly number[]): ('top left'
   return positions;
 }
 
-/** Estimated MI against the known true MI (e.g. Gaussian pairs), with the y = x line. */
-export function estimatorValidation(points: readonly EstimatorPoint[], options: { title?: string; estimator?: string } = {}): PlotlyFigure {
+/**
+ * Estimated MI against the known true MI (e.g. Gaussian pairs), with the y = x line. When the
+ * points carry the value the estimator should reach (`expected`, e.g. CLUB's population value),
+ * those are drawn too and the title's error is measured against them, since that is what the
+ * estimator is checked against.
+ */
+export function estimatorValidation(
+  points: readonly EstimatorPoint[],
+  options: { title?: string; estimator?: string; expectedName?: string } = {},
+): PlotlyFigure {
   requireNonEmpty(points.length, 'points');
   const truth = points.map((point, i) => requireFinite(point.trueMi, fieldOf('points', i, 'trueMi')));
   const estimates = points.map((point, i) => requireFinite(point.estimate, fieldOf('points', i, 'estimate')));
-  const lo = Math.min(...truth, ...estimates);
-  const hi = Math.max(...truth, ...estimates);
-  const meanAbsoluteError = truth.reduce((sum, value, i) => sum + Math.abs(estimates[i] - value), 0) / points.length;
+  const withExpected = points.some((point) => point.expected !== undefined);
+  const expected = withExpected ? points.map((point, i) => requireFinite(point.expected ?? NaN, fieldOf('points', i, 'expected'))) : [];
+  const lo = Math.min(...truth, ...estimates, ...expected);
+  const hi = Math.max(...truth, ...estimates, ...expected);
+  const reference = withExpected ? expected : truth;
+  const meanAbsoluteError = reference.reduce((sum, value, i) => sum + Math.abs(estimates[i] - value), 0) / points.length;
   const estimator = options.estimator ?? 'CLUB';
+  const expectedName = options.expectedName ?? `${estimator} population value`;
   const traces: Data[] = [
     {
       type: 'scatter',
       mode: 'lines',
-      name: 'y = x (exact estimate)',
+      name: 'y = x (the true MI)',
       x: [lo, hi],
       y: [lo, hi],
       line: { color: '#888888', dash: 'dot', width: 1.5 },
       hoverinfo: 'skip',
     },
-    {
-      type: 'scatter',
-      mode: points.some((point) => point.label) ? 'text+markers' : 'markers',
-      name: `${estimator} estimate`,
-      x: truth,
-      y: estimates,
-      text: points.map((point) => point.label ?? ''),
-      textposition: labelPositions(truth, estimates),
-      marker: markerOf({ colour: '#0072B2', symbol: 'circle' }),
-      hovertemplate: 'true MI = %{x:.4f} nats<br>estimate = %{y:.4f} nats<extra>%{text}</extra>',
-    },
   ];
+  if (withExpected) {
+    traces.push({
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: expectedName,
+      x: truth,
+      y: expected,
+      line: { color: '#E69F00', width: 1.5 },
+      marker: markerOf({ colour: '#E69F00', symbol: 'diamond-open' }),
+      hovertemplate: `true MI = %{x:.4f} nats<br>${expectedName} = %{y:.4f} nats<extra></extra>`,
+    });
+  }
+  traces.push({
+    type: 'scatter',
+    mode: points.some((point) => point.label) ? 'text+markers' : 'markers',
+    name: `${estimator} estimate`,
+    x: truth,
+    y: estimates,
+    text: points.map((point) => point.label ?? ''),
+    textposition: labelPositions(truth, estimates),
+    marker: markerOf({ colour: '#0072B2', symbol: 'circle' }),
+    hovertemplate: 'true MI = %{x:.4f} nats<br>estimate = %{y:.4f} nats<extra>%{text}</extra>',
+  });
   const heading: Heading = {
     title: options.title ?? `${estimator} estimate vs. true mutual information`,
-    statistics: `mean |error| = ${formatValue(meanAbsoluteError, 4)} nats, n = ${points.length}`,
+    statistics: `mean |estimate − ${withExpected ? expectedName : 'true MI'}| = ${formatValue(meanAbsoluteError, 4)} nats, n = ${points.length}`,
   };
   return figure(traces, baseLayout(heading, 'true mutual information (nats)', `${estimator} estimate (nats)`));
 }

@@ -30,7 +30,7 @@ export type NumberFormat =
 
 export interface ColumnFormatOptions {
   /** Significant digits of the column's largest magnitude (default 4). */
-  significant?: number;
+  significant?: number | undefined;
 }
 
 /** Decimals that give `significant` significant digits to a value of magnitude `magnitude`. */

@@ -85,12 +85,12 @@ export interface ColumnSpec {
 
 export interface TableFormatOptions {
   /** Significant digits of each number column's largest magnitude (default 4). */
-  digits?: number;
+  digits?: number | undefined;
   /** Rows shown before the rest is summarised as "… N more rows" (default 200). */
-  maxRows?: number;
-  caption?: string;
+  maxRows?: number | undefined;
+  caption?: string | undefined;
   /** Per column name: its format and alignment. */
-  columns?: Record<string, ColumnSpec>;
+  columns?: Record<string, ColumnSpec> | undefined;
 }
 
 const NUMERIC_TEXT = /^[-+−]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?%?$|^[[(][^,]+,[^,]+[\])]$|^(NaN|-?Infinity)$/i;

@@ -18,11 +18,11 @@ export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
 export interface ChromiumOptions {
   /** The browser executable (default: EMISHIFT_CHROMIUM, else /usr/bin/chromium). */
-  chromium?: string;
+  chromium?: string | undefined;
   /** Wall-clock limit for the browser process (default 120 s). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Virtual time the page gets for its scripts before the DOM is dumped (default 15 s). */
-  virtualTimeBudgetMs?: number;
+  virtualTimeBudgetMs?: number | undefined;
 }
 
 /**
@@ -41,6 +41,7 @@ export function chromiumMissingMessage(explicit?: string): string {
   return `headless Chromium not found at ${looked}: install it with 'apt-get install chromium' (or point EMISHIFT_CHROMIUM at a Chromium/Chrome binary)`;
 }
 
+/** The Chromium executable to export images with; an InputError saying how to install it when there is none. */
 export function requireChromium(explicit?: string): string {
   const found = findChromium(explicit);
   if (found) return found;
@@ -122,10 +123,10 @@ export async function dumpRenderedDom(htmlFile: string, options: ChromiumOptions
 export interface ImageOptions extends ChromiumOptions {
   format: 'png' | 'svg';
   /** Pixels (default: the figure's layout size, else 900 × 560). */
-  width?: number;
-  height?: number;
+  width?: number | undefined;
+  height?: number | undefined;
   /** PNG pixel density multiplier (default 2, for sharp text). */
-  scale?: number;
+  scale?: number | undefined;
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

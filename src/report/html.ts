@@ -15,11 +15,11 @@ import { summarizeNormalized, type ResultsSummary } from './summary';
 
 export interface ReportOptions {
   /** Heading of the page (default: "emishift report" with the model and benchmark). */
-  title?: string;
+  title?: string | undefined;
   /** Where the results came from, shown under the heading (e.g. the file path). */
-  source?: string;
+  source?: string | undefined;
   /** Timestamp shown in the page (default: now); fixed values make the output reproducible. */
-  generatedAt?: string;
+  generatedAt?: string | undefined;
 }
 
 // 'unsafe-inline' is what an inlined library needs; everything else is closed, so the page can

@@ -20,12 +20,12 @@ export function shiftGridSpace(dimension: number): EmbeddingSpace {
 }
 
 export interface ShiftGridOptions {
-  rows?: number;
-  dim?: number;
-  latentDim?: number;
-  imageSeverities?: readonly number[];
-  questionSeverities?: readonly number[];
-  seed?: number;
+  rows?: number | undefined;
+  dim?: number | undefined;
+  latentDim?: number | undefined;
+  imageSeverities?: readonly number[] | undefined;
+  questionSeverities?: readonly number[] | undefined;
+  seed?: number | undefined;
 }
 
 export interface ShiftGridSplit extends EmbeddingSet {

@@ -44,9 +44,9 @@ export interface NotebookProjectOptions {
    * The `emishift` dependency spec for package.json (e.g. `^0.1.0`, a git URL, `file:../emishift`).
    * Default: this installation packed into vendor/emishift-VERSION.tgz.
    */
-  emishiftDependency?: string;
+  emishiftDependency?: string | undefined;
   /** Write into a folder that already holds files (none of them is ever replaced). */
-  force?: boolean;
+  force?: boolean | undefined;
 }
 
 export interface NotebookProjectResult {

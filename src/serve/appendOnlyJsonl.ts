@@ -40,7 +40,7 @@ export type FsyncPolicy = 'record' | 'close' | 'none';
 export type RecordValidator<T> = (value: unknown, lineNumber: number) => T;
 
 export interface ReadJsonlOptions<T> {
-  validate?: RecordValidator<T>;
+  validate?: RecordValidator<T> | undefined;
 }
 
 export interface JsonlContents<T> {
@@ -56,7 +56,7 @@ export interface JsonlContents<T> {
 }
 
 export interface OpenJsonlOptions<T> extends ReadJsonlOptions<T> {
-  fsync?: FsyncPolicy;
+  fsync?: FsyncPolicy | undefined;
 }
 
 function parseLine<T>(text: string, lineNumber: number, file: string, validate: RecordValidator<T> | undefined): T {

@@ -40,38 +40,38 @@ export interface ChatRunOptions {
   /** The output file (JSONL); created if absent, appended to (resumed) if present. */
   outFile: string;
   /** A configured client; otherwise one is built from `clientOptions` and the environment. */
-  client?: ChatClient;
-  clientOptions?: ChatClientOptions;
+  client?: ChatClient | undefined;
+  clientOptions?: ChatClientOptions | undefined;
   /** Requests in flight at once. Default 4. */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** An optional system message. */
-  systemPrompt?: string;
-  maxTokens?: number;
-  temperature?: number;
+  systemPrompt?: string | undefined;
+  maxTokens?: number | undefined;
+  temperature?: number | undefined;
   /** Sent as the image part's `detail`; omitted by default (not every server accepts it). */
-  imageDetail?: 'auto' | 'low' | 'high';
+  imageDetail?: 'auto' | 'low' | 'high' | undefined;
   /** Merged into every request body (seed, top_p, ...). */
-  extraBody?: Record<string, unknown>;
-  onProgress?: ProgressCallback;
+  extraBody?: Record<string, unknown> | undefined;
+  onProgress?: ProgressCallback | undefined;
   /** Aborting stops new requests and cancels those in flight; what was written stays. */
-  signal?: AbortSignal;
-  fsync?: FsyncPolicy;
+  signal?: AbortSignal | undefined;
+  fsync?: FsyncPolicy | undefined;
   /**
    * Consecutive connection failures (attempts that reached no server, across all requests) after
    * which the run stops with a ConnectionFailuresError. Default 5; Infinity never stops.
    */
-  maxConnectionFailures?: number;
+  maxConnectionFailures?: number | undefined;
 }
 
 export interface CollectOptions extends ChatRunOptions {
   /** The text sent with the image: a template where `{question}` is replaced, or a function. Default '{question}'. */
-  prompt?: string | ((row: SplitRow) => string);
+  prompt?: ((string | ((row: SplitRow) => string))) | undefined;
   /** None by default, so the server's chat template decides. */
-  systemPrompt?: string;
+  systemPrompt?: string | undefined;
   /** Default 0, so answers are as reproducible as the server allows. */
-  temperature?: number;
+  temperature?: number | undefined;
   /** `model_id` written to the file. Default: the client's model name. */
-  modelId?: string;
+  modelId?: string | undefined;
 }
 
 /** The settings every resumable run passes through unchanged. */
@@ -284,6 +284,7 @@ export function readAnswerFile(path: string): LlavaAnswerRecord[] {
   return readJsonl(path, { validate: validateAnswerRecord }).records;
 }
 
+/** Asks a served model every question of a split and appends its answers to a LLaVA answer file; resumable, and a rerun asks only what is missing. */
 export async function collectResponses(table: SplitTable, options: CollectOptions): Promise<CollectSummary> {
   if (typeof options.outFile !== 'string' || options.outFile === '') throw new InputError('an output file is required', { field: 'outFile' });
   if (typeof options.prompt === 'string' && !options.prompt.includes('{question}')) {

@@ -6,7 +6,7 @@ import { InputError } from '../errors';
 
 export interface PoolOptions {
   /** Once aborted no new item starts; items already running are awaited, then the pool rejects. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** The reason an aborted signal carries, normalised to an Error so callers can rethrow it. */

@@ -54,19 +54,19 @@ export interface JudgeScoreRecord {
 
 export interface JudgeOptions extends ChatRunOptions {
   /** Show the judge the image when the row has one. Default true; false for a text-only judge. */
-  withImage?: boolean;
+  withImage?: boolean | undefined;
   /** Text describing the image (LLaVA-Bench's captions), shown as [Context]. */
-  caption?: (row: SplitRow) => string;
+  caption?: ((row: SplitRow) => string) | undefined;
   /** Replaces the rule chosen from what the judge sees. */
-  rule?: string;
+  rule?: string | undefined;
   /** Default 1024, as the reference script. */
-  maxTokens?: number;
+  maxTokens?: number | undefined;
   /** Default 0.2, as the reference script. */
-  temperature?: number;
+  temperature?: number | undefined;
   /** New requests after an unparseable reply before the question is recorded as failed. Default 2. */
-  parseRetries?: number;
+  parseRetries?: number | undefined;
   /** `judge_model` written to the file. Default: the client's model name. */
-  judgeModel?: string;
+  judgeModel?: string | undefined;
 }
 
 export interface RelativePreference {
@@ -236,6 +236,7 @@ export function relativePreference(scores: readonly Pick<JudgeScoreRecord, 'ques
   };
 }
 
+/** Scores every reference and model answer of a split with a judge model (the LLaVA-Bench review) and returns the split's relative preference. */
 export async function judgeSplit(table: SplitTable, options: JudgeOptions): Promise<JudgeSummary> {
   if (typeof options.outFile !== 'string' || options.outFile === '') throw new InputError('an output file is required', { field: 'outFile' });
   const parseRetries = options.parseRetries ?? 2;

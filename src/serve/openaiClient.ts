@@ -22,27 +22,27 @@ export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
 export interface ChatClientOptions {
   /** Default: env EMISHIFT_CHAT_BASE_URL, else https://api.openai.com/v1. Include the /v1. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Default: env EMISHIFT_CHAT_MODEL; required one way or the other. */
-  model?: string;
+  model?: string | undefined;
   /** Default: env EMISHIFT_CHAT_API_KEY, else OPENAI_API_KEY; local servers need none. */
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Per-attempt limit, covering the wait for headers and reading the body. Default 120 000 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries after the first attempt. Default 5 (6 attempts in all). */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** Backoff before retry k (0-based) is min(maxBackoffMs, initialBackoffMs·2^k) scaled by a jitter in [0.5, 1). Default 1000 ms. */
-  initialBackoffMs?: number;
+  initialBackoffMs?: number | undefined;
   /** Default 30 000 ms. */
-  maxBackoffMs?: number;
+  maxBackoffMs?: number | undefined;
   /** Longest Retry-After honoured; a longer one is shortened to this. Default 120 000 ms. */
-  maxRetryAfterMs?: number;
+  maxRetryAfterMs?: number | undefined;
   /** Jitter source, uniform in [0, 1); pass a seeded one (src/random.ts) for reproducible timing. */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** Extra request headers (e.g. an organisation header). */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** Environment to read defaults from; default process.env. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 export interface TextPart {
@@ -85,11 +85,12 @@ export interface ChatCompletionResult {
 }
 
 export interface CallOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Shared by the requests of one run; see ConnectionWatch. */
-  connectionWatch?: ConnectionWatch;
+  connectionWatch?: ConnectionWatch | undefined;
 }
 
+/** A chat request that failed for good (after its retries), with the last status and error. */
 export class ChatRequestError extends Error {
   /** HTTP status of the last attempt, when there was a response. */
   readonly status?: number;
@@ -247,6 +248,7 @@ export function chatCompletionsUrl(baseUrl: string): string {
   return url.toString();
 }
 
+/** A client for an OpenAI-compatible `/v1/chat/completions` endpoint: timeouts, retries with backoff (honouring Retry-After), and a stop after repeated connection failures. */
 export class ChatClient {
   readonly baseUrl: string;
   readonly model: string;

@@ -72,7 +72,7 @@ export type TypoOperation = 'replace' | 'insert' | 'delete';
 
 export interface KeyboardTypoOptions {
   /** Edits to choose from; default all three. Replacement is three times as likely as each other. */
-  operations?: readonly TypoOperation[];
+  operations?: readonly TypoOperation[] | undefined;
 }
 
 /** Probability that a letter or digit is mistyped, per severity. */

@@ -31,13 +31,13 @@ export const DEFAULT_INTERVAL_METHOD: IntervalMethod = 'basic';
 
 export interface BootstrapOptions {
   /** Number of resamples drawn (default 1000). */
-  resamples?: number;
+  resamples?: number | undefined;
   /** Coverage of the interval, strictly between 0 and 1 (default 0.95). */
-  confidence?: number;
+  confidence?: number | undefined;
   /** Seed for createRng (default 0). */
-  seed?: number;
+  seed?: number | undefined;
   /** How the interval is formed from the resamples (see the module comment). Default 'basic'. */
-  method?: IntervalMethod;
+  method?: IntervalMethod | undefined;
 }
 
 export interface BootstrapInterval {

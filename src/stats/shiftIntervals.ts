@@ -51,11 +51,13 @@ async function emiOfRows(set: EmbeddingSet, estimator: MutualInformationEstimato
   return async (rows) => (await emi(resampleSet(set, rows), estimator)).emi;
 }
 
+/** A bootstrap interval for a split's EMI: rows resampled, the estimator's forward pass shared by every resample. */
 export async function emiInterval(set: EmbeddingSet, estimator: MutualInformationEstimator, options: BootstrapOptions = {}): Promise<BootstrapInterval> {
   const statistic = await emiOfRows(set, estimator);
   return bootstrapIntervalOfSamples([set.text.rows], ([rows]) => statistic(rows), options);
 }
 
+/** A bootstrap interval for EMID: each split's rows resampled independently. */
 export async function emidInterval(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator, options: BootstrapOptions = {}): Promise<BootstrapInterval> {
   const sourceEmi = await emiOfRows(source, estimator);
   const targetEmi = await emiOfRows(target, estimator);
@@ -63,9 +65,9 @@ export async function emidInterval(source: EmbeddingSet, target: EmbeddingSet, e
 }
 
 export interface BoundIntervalOptions extends BootstrapOptions {
-  mixture?: MixtureWeighting;
+  mixture?: MixtureWeighting | undefined;
   /** With an entropy scale the interval is for the full bound; otherwise the scale-adjusted one. */
-  entropyScale?: number;
+  entropyScale?: number | undefined;
 }
 
 /**

@@ -77,33 +77,33 @@ export interface SplitSource {
 }
 
 export interface SweepOptions {
-  mixture?: MixtureWeighting;
-  entropyScale?: number;
+  mixture?: MixtureWeighting | undefined;
+  entropyScale?: number | undefined;
   /** Threads for large eigenproblems (default: all cores). */
-  threads?: number;
+  threads?: number | undefined;
   /** OOD splits processed at once (default 2: keeps both eigen workers busy). */
-  concurrency?: number;
+  concurrency?: number | undefined;
   /** Results already computed (a resumed run): these targets are not recomputed. */
-  completed?: readonly PairComparison[];
+  completed?: readonly PairComparison[] | undefined;
   /** Called with each comparison as soon as it is done (a checkpoint writer, say). */
-  onComparison?: (comparison: PairComparison) => void;
-  onProgress?: ProgressCallback;
-  solver?: EigenSolver;
+  onComparison?: ((comparison: PairComparison) => void) | undefined;
+  onProgress?: ProgressCallback | undefined;
+  solver?: EigenSolver | undefined;
   /**
    * Bootstrap intervals for EMI, EMID and the bound of every comparison (rows resampled within
    * each split) and for the correlations (OOD splits resampled). The bound's interval costs up to
    * 7 eigenproblems per resample and comparison.
    */
-  bootstrap?: BootstrapOptions;
+  bootstrap?: BootstrapOptions | undefined;
   /**
    * Run even when a split's embedding space differs from the estimator's or the ID split's
    * (recorded in the provenance). Without it such a split is a SpaceMismatchError.
    */
-  allowSpaceMismatch?: boolean;
+  allowSpaceMismatch?: boolean | undefined;
   /** Receives one-line warnings (splits whose space is unknown, …); default: console.warn. */
-  warn?: (message: string) => void;
+  warn?: ((message: string) => void) | undefined;
   /** What was run, for the provenance (default: the library call). */
-  invocation?: Invocation;
+  invocation?: Invocation | undefined;
 }
 
 interface PreparedSplit {

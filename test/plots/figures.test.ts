@@ -248,9 +248,27 @@ test('estimatorValidation: estimates against true MI with the y = x line', () =>
   assert.deepEqual(identity.x, identity.y);
   assert.deepEqual(identity.x, [0.45, 1.1]);
   assert.deepEqual(points.x, [0.5, 1]);
-  assert.match(titleOf(figure), /mean \|error\| = 0\.0750 nats/);
+  assert.match(titleOf(figure), /mean \|estimate − true MI\| = 0\.0750 nats/);
   assert.match(axisTitle(figure, 'xaxis'), /nats/);
   assert.match(axisTitle(figure, 'yaxis'), /nats/);
+});
+
+test('estimatorValidation: the value the estimator should reach is drawn, and the error is measured against it', () => {
+  const figure = estimatorValidation(
+    [
+      { trueMi: 0.5, estimate: 0.62, expected: 0.6, label: 'ρ=0.5' },
+      { trueMi: 1, estimate: 1.3, expected: 1.4 },
+    ],
+    { expectedName: 'CLUB population value' },
+  );
+  const [identity, expected, points] = traces(figure);
+  assert.deepEqual(identity.x, [0.5, 1.4]);
+  assert.equal(expected.name, 'CLUB population value');
+  assert.deepEqual(expected.x, [0.5, 1]);
+  assert.deepEqual(expected.y, [0.6, 1.4]);
+  assert.deepEqual(points.y, [0.62, 1.3]);
+  assert.match(titleOf(figure), /mean \|estimate − CLUB population value\| = 0\.06\d* nats/);
+  assert.throws(() => estimatorValidation([{ trueMi: 1, estimate: 1, expected: 1 }, { trueMi: 2, estimate: 2 }]), /points\[1\]\.expected/);
 });
 
 const reference = (emid: Record<string, number>, bound: Record<string, number>) => ({

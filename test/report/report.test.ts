@@ -400,7 +400,7 @@ test('show() bundles in Chromium at 1000 and 1920 px: every figure of a notebook
   const figures: PlotlyFigure[] = figuresFromResults(benchmarkResults()).map((named) => named.figure);
   figures.push(
     trainingCurve(Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, trainLoss: 3 / (i + 1), validationLoss: 3.2 / (i + 1) + 0.002 * i, seconds: 0.1 }))),
-    estimatorValidation([0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8].map((rho) => ({ trueMi: -4 * Math.log(1 - rho * rho), estimate: -3.6 * Math.log(1 - rho * rho), label: `ρ = ${rho}` })), { title: 'CLUB on Gaussian pairs (d = 8)' }),
+    estimatorValidation([0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8].map((rho) => ({ trueMi: -4 * Math.log(1 - rho * rho), estimate: 7.6 * rho * rho / (1 - rho * rho), expected: 8 * rho * rho / (1 - rho * rho), label: `ρ = ${rho}` })), { title: 'CLUB on Gaussian pairs (d = 8)', expectedName: 'CLUB population value' }),
     emiVersusRp(SYNTHETIC_RP, { title: 'EMI vs. RP, judge gpt-4o', subtitle: 'llava-v1.5-13b answers, synthetic shifts, built-in text embedder' }),
     boundSeverityCurves(
       [1, 3, 5].flatMap((level) => [

@@ -15,7 +15,7 @@ import { createSession, floatTensor, loadOnnxRuntime, resolveThreadCount, toFloa
 
 export interface ClubRunOptions {
   /** Intra-op threads; defaults to `os.availableParallelism()`. */
-  threads?: number;
+  threads?: number | undefined;
 }
 
 function checkParameters(p: ClubParameters): void {
@@ -407,7 +407,7 @@ export async function clubLossAndGradient(
 export interface ClubOnnxTrainerOptions {
   learningRate: number;
   /** Intra-op threads; defaults to `os.availableParallelism()`. */
-  threads?: number;
+  threads?: number | undefined;
 }
 
 export interface ClubOnnxTrainer {

@@ -12,7 +12,7 @@ import { createSession, floatTensor, resolveThreadCount, toFloat32, type OrtSess
 
 export interface GramOptions {
   /** Intra-op threads; defaults to `os.availableParallelism()`. */
-  threads?: number;
+  threads?: number | undefined;
 }
 
 type Kind = 'cross' | 'outer';

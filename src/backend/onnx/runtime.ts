@@ -14,9 +14,9 @@ export type OrtTensor = OrtModule.Tensor;
 
 export interface OnnxSessionOptions {
   /** Intra-op threads; defaults to `os.availableParallelism()`. */
-  threads?: number;
+  threads?: number | undefined;
   /** ORT graph optimisation level; 'all' enables the fusions (e.g. Gemm + activation). */
-  optimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  optimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all' | undefined;
 }
 
 let ort: Ort | undefined;

@@ -37,7 +37,8 @@ export const sweepCommand: Command = {
   summary: 'compare an ID split with every other split under a folder; results JSON in the reference format',
   usage: [
     'Usage: emishift sweep --root DIR --id NAME --club FILE [--out FILE] [--mixture sample-weighted|equal] [--entropy-scale H]',
-    '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N] [--json] [--progress]',
+    '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N]',
+    '                      [--allow-space-mismatch] [--json] [--progress]',
     '',
     'Every subfolder of DIR is a split (t.npy, yhat.npy, y.npy, optionally v.npy); NAME is the ID split.',
     'Writes (with --out) and prints the results: EMI, EMID, EMID_UB maps, PearsonR/PearsonPval,',
