@@ -418,7 +418,7 @@ test('show() bundles in Chromium at 1000 and 1920 px: every figure of a notebook
   // A notebook output area: the prompt gutter on the left, a margin on the right.
   const outputs = figures.map((figure) => `<div class="output">${displayBundle(figure, state)['text/html']}</div>`).join('\n');
   const html = `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0"><main style="margin: 0 24px 0 96px">${outputs}</main></body></html>`;
-  const expected = { 'cell-1': 42, 'cell-2': 43, 'cell-3': 36, 'cell-4': 168, 'cell-5': 60, 'cell-6': 7, 'cell-7': SYNTHETIC_RP.length, 'cell-8': 12, 'cell-9': 11 };
+  const expected = { 'cell-1': 42, 'cell-2': 43, 'cell-3': 36, 'cell-4': 168, 'cell-5': 60, 'cell-6': 14, 'cell-7': SYNTHETIC_RP.length, 'cell-8': 12, 'cell-9': 11 };
   for (const page of measurePage(html, WIDTHS)) {
     assert.equal(page.figures.length, figures.length);
     assert.deepEqual(layoutProblems(page, expected), []);
