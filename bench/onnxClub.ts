@@ -5,12 +5,12 @@
  * ~10,900 training samples/s on the same machine.
  */
 import os from 'node:os';
-import { clubForward, createClubOnnxTrainer } from '../src/backend/onnx/clubGraphs';
+import { clubForward, createClubOnnxTrainer } from '../src/estimators/club/onnxGraphs';
 import { loadOnnxRuntime } from '../src/backend/onnx/runtime';
-import type { ClubParameters, ClubShape } from '../src/mi/clubParameters';
+import type { ClubParameters, ClubShape } from '../src/estimators/club/clubParameters';
 import { createRng } from '../src/random';
 import { median } from './median';
-import { initClubParameters } from '../src/mi/clubModel';
+import { initClubParameters } from '../src/estimators/club/clubModel';
 
 const SHAPE: ClubShape = { xDim: 768, yDim: 768, hiddenDim: 250 };
 const BATCH = 2048;

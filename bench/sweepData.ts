@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNpyMatrix } from '../src/data/npy';
+import { writeNpyMatrix } from '../src/io/npy';
 import { createRng } from '../src/random';
 import type { Matrix } from '../src/interface';
 

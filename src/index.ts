@@ -10,24 +10,24 @@ export { createRng, type Rng } from './random';
 export { matrixFromRows, selectRows } from './linalg/matrix';
 
 // data
-export { parseNpy, readNpy, readNpyMatrix, encodeNpy, writeNpy, writeNpyMatrix, type NpyArray } from './data/npy';
+export { parseNpy, readNpy, readNpyMatrix, encodeNpy, writeNpy, writeNpyMatrix, type NpyArray } from './io/npy';
 export { readSplitDirectory, writeSplitFolder, listSplitDirectories, validateEmbeddingSet, SPLIT_FILES } from './data/splitDirectory';
 export { manifestDigest } from './data/splitManifest';
 export { PAPER_SPACE, describeSpace, spaceMismatch, canonicalModelName } from './data/embeddingSpace';
 export { SHIFT_FAMILIES, NO_SHIFT, describeShift, shiftFamilyLabel, canonicalShiftFamily, type ShiftFamily } from './data/shiftFamilies';
 
 // mutual information
-export type { ClubParameters } from './mi/clubParameters';
-export { ClubEstimator, clubEstimate, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './mi/club';
-export { CLUB_PRESETS, CLUB_PRESET_NAMES, clubPresetSettings, type ClubPresetName, type ClubTrainingSettings } from './mi/clubPresets';
-export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubForward } from './mi/clubModel';
-export { clubEstimateFromForward, clubLossFromForward } from './mi/clubEstimate';
-export { loadClub, saveClub, readClubFile, encodeClubSafetensors, AUTHORS_CHECKPOINT_SHA256, type ClubFileContents } from './mi/clubFile';
-export { readTorchStateDict, type TorchTensor } from './mi/torch/stateDict';
-export { trainClub, TRAIN_DEFAULTS, type TrainClubOptions, type TrainClubResult, type EpochRecord } from './mi/trainClub';
-export { pooledTrainingPairs } from './mi/pooledPairs';
-export { queryEmbedding } from './mi/queryEmbedding';
-export { emi, emid, type EmiResult, type EmidResult } from './mi/emi';
+export type { ClubParameters } from './estimators/club/clubParameters';
+export { ClubEstimator, clubEstimate, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './estimators/club/clubEstimator';
+export { CLUB_PRESETS, CLUB_PRESET_NAMES, clubPresetSettings, type ClubPresetName, type ClubTrainingSettings } from './estimators/club/clubPresets';
+export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubForward } from './estimators/club/clubModel';
+export { clubEstimateFromForward, clubLossFromForward } from './estimators/club/clubEstimate';
+export { loadClub, saveClub, readClubFile, encodeClubSafetensors, AUTHORS_CHECKPOINT_SHA256, type ClubFileContents } from './estimators/club/clubFile';
+export { readTorchStateDict, type TorchTensor } from './io/torch/stateDict';
+export { trainClub, TRAIN_DEFAULTS, type TrainClubOptions, type TrainClubResult, type EpochRecord } from './estimators/club/trainClub';
+export { pooledTrainingPairs } from './data/pooledPairs';
+export { queryEmbedding } from './data/queryEmbedding';
+export { emi, emid, type EmiResult, type EmidResult } from './emi/emi';
 
 // bound
 export { vonNeumannEntropyFromEigenvalues } from './bound/vonNeumannEntropy';
@@ -40,7 +40,7 @@ export { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from
 
 // statistics
 export * from './stats/index';
-export { emiInterval, emidInterval, emidUpperBoundInterval, resampleSet, type BoundIntervalOptions } from './stats/shiftIntervals';
+export { emiInterval, emidInterval, emidUpperBoundInterval, resampleSet, type BoundIntervalOptions } from './sweep/intervals';
 
 // sweeps and reports
 export { sweepSplits, comparePair, correlationSummary, type SweepResult, type PairComparison, type SweepOptions, type SplitSource } from './sweep/sweep';
@@ -49,7 +49,7 @@ export { describeEstimator, type ResultProvenance, type SplitRecord, type SpaceC
 
 // samplers with known ground truth
 export { sampleGaussianPairs, gaussianMutualInformation, gaussianClubValue } from './samplers/gaussianPairs';
-export { sampleShiftGrid, shiftGridSpace, type ShiftGridSplit, type ShiftGridOptions } from './samplers/shiftGrid';
+export { sampleShiftGrid, shiftGridSpace, type ShiftGridSplit, type ShiftGridOptions } from './samplers/syntheticShiftGrid';
 
 // benchmark splits: loading, the scenario catalog, DataFrames, downloads
 export type { SplitRow, SplitTable } from './data/splitRow';
@@ -74,8 +74,8 @@ export * from './report/index';
 
 // the project's own benchmark, shift functions and the whole job
 export * from './benchmark/index';
-export { defaultShiftGrid, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './benchmark/shiftGridSplits';
+export { defaultShiftGrid, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './benchmark/splitGrid';
 export { trainAnsweringModel, AnsweringModel, saveAnsweringModel, loadAnsweringModel, slotAccuracy, type ModelAnswer } from './benchmark/model';
-export { runShiftBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark/runBenchmark';
+export { runShiftBenchmark, type BenchmarkOptions, type BenchmarkResult } from './pipeline/runBenchmark';
 export * from './shifts/index';
 export { runJob, type JobOptions, type JobResult } from './pipeline/runJob';

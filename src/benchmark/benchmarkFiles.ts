@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors';
-import { writeFileAtomic } from '../data/atomicWrite';
+import { writeFileAtomic } from '../io/atomicWrite';
 import { decodeImage } from '../embed/imageDecode';
 import { generateQueries, type Query } from './questions';
 import { encodePng, renderScene, type RgbaImage } from './scenes';

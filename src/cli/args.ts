@@ -3,7 +3,7 @@
  * the command in front of every message, so a message names the command once.
  */
 import { InputError } from '../errors';
-import { editDistance } from '../data/editDistance';
+import { editDistance } from '../editDistance';
 
 export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 

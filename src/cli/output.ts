@@ -7,7 +7,7 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-export { writeFileAtomic } from '../data/atomicWrite';
+export { writeFileAtomic } from '../io/atomicWrite';
 
 /** The report's p-value and coefficient formats, so the CLI prints the same strings. */
 export { formatCoefficient, formatPValue };

@@ -35,7 +35,7 @@ import {
   writeSidecar,
   type CachePaths,
 } from './cache';
-import { describeReadFailure } from './inputFile';
+import { describeReadFailure } from '../io/inputFile';
 
 export { cacheDirectory } from './cache';
 

@@ -7,7 +7,7 @@
  * Pure data: importing this module loads nothing else.
  */
 import { InputError } from '../errors';
-import { editDistance } from './editDistance';
+import { editDistance } from '../editDistance';
 import type { ShiftDescription } from '../interface';
 import { describeShift } from './shiftFamilies';
 

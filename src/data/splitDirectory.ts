@@ -7,8 +7,8 @@ import { basename, join } from 'node:path';
 import { InputError } from '../errors';
 import type { EmbeddingSet, Matrix } from '../interface';
 import { assertFiniteMatrix } from '../linalg/matrix';
-import { describeReadFailure } from './inputFile';
-import { readNpyMatrix, writeNpyMatrix } from './npy';
+import { describeReadFailure } from '../io/inputFile';
+import { readNpyMatrix, writeNpyMatrix } from '../io/npy';
 import { fileDigest, MANIFEST_FILE, MANIFEST_FORMAT, manifestDigest, readSplitManifest, writeSplitManifest, type SplitManifest } from './splitManifest';
 
 export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;

@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import { InputError, isInputError } from '../errors';
 import type { EmbeddingSpace, Matrix, ProgressCallback } from '../interface';
 import type { SplitRow, SplitTable } from '../data/splitRow';
-import { writeNpyMatrix } from '../data/npy';
+import { writeNpyMatrix } from '../io/npy';
 import { SPLIT_FILES } from '../data/splitDirectory';
 import { fileDigest, MANIFEST_FORMAT, readSplitManifest, writeSplitManifest, type ManifestProgress, type SplitColumn, type SplitManifest } from '../data/splitManifest';
 import type { Embedder } from './embedder';

@@ -36,7 +36,7 @@ import { PAPER_IMAGE_POOLING, PAPER_TEXT_POOLING } from '../data/embeddingSpace'
 import type { Embedder } from './embedder';
 import { decodeImage } from './imageDecode';
 import { l2NormalizeRows, meanExcludingFirstToken, poolXlmRobertaEmbeddingLayer, type EmbeddingLayerTables } from './pooling';
-import { float16ToNumber } from '../data/float16';
+import { float16ToNumber } from '../io/float16';
 import { loadOptionalPeer } from '../optionalPeers';
 
 type Transformers = typeof TransformersModule;

@@ -7,13 +7,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors';
-import { writeFileAtomic } from '../data/atomicWrite';
+import { writeFileAtomic } from '../io/atomicWrite';
 import type { ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
 import { readSplitDirectory } from '../data/splitDirectory';
 import { createEmbedder, embedSplit } from '../embed/index';
-import { ClubEstimator } from '../mi/club';
-import type { ClubPresetName, ClubTrainingSettings } from '../mi/clubPresets';
+import { ClubEstimator } from '../estimators/club/clubEstimator';
+import type { ClubPresetName, ClubTrainingSettings } from '../estimators/club/clubPresets';
 import type { Invocation } from '../sweep/provenance';
 import { sweepSplits, type SweepResult } from '../sweep/sweep';
 import { toResultsJson, type ResultsJson } from '../sweep/resultsJson';

@@ -16,9 +16,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { InputError } from '../errors';
-import { writeFileAtomic } from '../data/atomicWrite';
+import { writeFileAtomic } from '../io/atomicWrite';
 import { writeSplitFolder } from '../data/splitDirectory';
-import { sampleShiftGrid } from '../samplers/shiftGrid';
+import { sampleShiftGrid } from '../samplers/syntheticShiftGrid';
 import { danfojsOverrides, peerVersionRange } from '../optionalPeers';
 
 /** The package root (this file is dist/src/scaffold/notebookProject.js). */

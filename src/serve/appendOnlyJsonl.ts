@@ -31,7 +31,7 @@
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { describeReadFailure } from '../data/inputFile';
+import { describeReadFailure } from '../io/inputFile';
 import { InputError } from '../errors';
 
 export type FsyncPolicy = 'record' | 'close' | 'none';

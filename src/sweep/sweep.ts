@@ -17,10 +17,10 @@ import { boundFromTerms, boundTermsOfMoments, setMoments, type BoundTerms, type 
 import { DivergenceCache, type DivergenceCounts } from '../bound/divergenceCache';
 import type { MixtureWeighting } from '../bound/rjsd';
 import { createParallelEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
-import { emi, type EmiResult } from '../mi/emi';
+import { emi, type EmiResult } from '../emi/emi';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
-import { emidInterval, emidUpperBoundInterval, emiInterval } from '../stats/shiftIntervals';
+import { emidInterval, emidUpperBoundInterval, emiInterval } from './intervals';
 import { buildProvenance, estimatorDescription, SpaceGuard, splitRecord, type Invocation, type ResultProvenance, type SplitRecord } from './provenance';
 
 /** A bootstrap interval [lower, upper] (the method is in the run's bootstrap settings). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProtoWriter } from '../../src/backend/onnx/protobuf';
+import { ProtoWriter } from '../../src/io/protobuf';
 import { GraphBuilder, float } from '../../src/backend/onnx/modelBuilder';
 import { createSession, floatTensor } from '../../src/backend/onnx/runtime';
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main';
 import { closestMatch, parseCommandArgs } from '../../src/cli/args';
 import { stageLines } from '../../src/cli/progress';
-import { saveClub } from '../../src/mi/clubFile';
-import { initClubParameters } from '../../src/mi/clubModel';
+import { saveClub } from '../../src/estimators/club/clubFile';
+import { initClubParameters } from '../../src/estimators/club/clubModel';
 import { writeSweepRoot } from '../support/splitFolders';
 import { InputError } from '../../src/errors';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadSplit } from '../../src/data/loaders';
 import { listSplitDirectories, readSplitDirectory } from '../../src/data/splitDirectory';
 import { embedSplit } from '../../src/embed/embedSplit';
-import { ClubEstimator } from '../../src/mi/club';
+import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
 import { sweepSplits } from '../../src/sweep/sweep';
 import { toResultsJson } from '../../src/sweep/resultsJson';
 import type { Embedder } from '../../src/embed/embedder';

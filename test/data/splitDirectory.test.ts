@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeNpyMatrix } from '../../src/data/npy';
+import { writeNpyMatrix } from '../../src/io/npy';
 import { listSplitDirectories, readSplitDirectory } from '../../src/data/splitDirectory';
 import { syntheticSet } from '../support/synthetic';
 

@@ -9,7 +9,7 @@ import { embedSplit } from '../../src/embed/embedSplit';
 import { readSplitManifest, type SplitColumn } from '../../src/data/splitManifest';
 import type { Embedder } from '../../src/embed/embedder';
 import type { SplitTable } from '../../src/data/splitRow';
-import { readNpyMatrix } from '../../src/data/npy';
+import { readNpyMatrix } from '../../src/io/npy';
 import { readSplitDirectory } from '../../src/data/splitDirectory';
 import { isInputError } from '../../src/errors';
 import type { Matrix } from '../../src/interface';

@@ -5,7 +5,7 @@
  * The numbers are synthetic but behave like the job's: EMID and the bound grow with severity,
  * accuracy falls, and jsd_t of an image-only split is rounding noise around 0 (−4.44e-16).
  */
-import { defaultShiftGrid, gridSplitShift } from '../../src/benchmark/shiftGridSplits';
+import { defaultShiftGrid, gridSplitShift } from '../../src/benchmark/splitGrid';
 import type { EmbeddingSpace, ShiftDescription } from '../../src/interface';
 import { kendallTauB, pearson, spearman } from '../../src/stats/correlation';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gaussianClubValue, gaussianMutualInformation, sampleGaussianPairs } from '../../src/samplers/gaussianPairs';
-import { sampleShiftGrid } from '../../src/samplers/shiftGrid';
+import { sampleShiftGrid } from '../../src/samplers/syntheticShiftGrid';
 import { writeSplitFolder } from '../../src/data/splitDirectory';
 import { emidUpperBound } from '../../src/bound/emidUpperBound';
 

@@ -13,7 +13,7 @@ import { join, relative, sep } from 'node:path';
 import { isInputError } from '../../src/errors';
 import { EXAMPLE_GRID_FOLDER, projectPackageName, scaffoldNotebookProject, SKIPPED_INSTALL_SCRIPTS, STARTER_NOTEBOOK } from '../../src/scaffold/notebookProject';
 import { listSplitDirectories, readSplitDirectory } from '../../src/data/splitDirectory';
-import { ClubEstimator } from '../../src/mi/club';
+import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
 import { sweepSplits, type SplitSource } from '../../src/sweep/sweep';
 
 const ROOT = join(__dirname, '..', '..', '..');

@@ -12,7 +12,7 @@ import {
   THESAURUS,
   wordOrderNoise,
 } from '../../src/shifts/index';
-import { editDistance } from '../../src/data/editDistance';
+import { editDistance } from '../../src/editDistance';
 
 const QUESTIONS = [
   'What is the color of the large car shown in the picture? Describe its shape and position.',

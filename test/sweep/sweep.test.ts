@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { emidUpperBound } from '../../src/bound/emidUpperBound';
-import { emid } from '../../src/mi/emi';
-import { ClubEstimator } from '../../src/mi/club';
-import { initClubParameters } from '../../src/mi/clubModel';
+import { emid } from '../../src/emi/emi';
+import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
+import { initClubParameters } from '../../src/estimators/club/clubModel';
 import { comparePair, sweepSplits, type PairComparison } from '../../src/sweep/sweep';
 import { toResultsJson } from '../../src/sweep/resultsJson';
 import { syntheticSet } from '../support/synthetic';

@@ -4,7 +4,7 @@
  *
  * Field numbers follow onnx.proto (IR version 8, default-domain opset 17).
  */
-import { ProtoWriter } from './protobuf';
+import { ProtoWriter } from '../../io/protobuf';
 
 export const IR_VERSION = 8;
 export const OPSET_VERSION = 17;

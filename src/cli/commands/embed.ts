@@ -184,7 +184,7 @@ function summaryLine(summary: Awaited<ReturnType<typeof embedOne>>): string {
 async function listSplitFiles(directory: string, responses: string | undefined): Promise<{ name: string; file: string; responses?: string }[]> {
   const { readdirSync, statSync } = await import('node:fs');
   const { extname, join } = await import('node:path');
-  const { describeReadFailure } = await import('../../data/inputFile');
+  const { describeReadFailure } = await import('../../io/inputFile');
   const { splitNameFromFile } = await import('../../data/loaders');
   const filesOf = (folder: string, extensions: string[], what: string): string[] => {
     let names: string[];

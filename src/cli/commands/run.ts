@@ -1,13 +1,13 @@
 import type { Command } from '../main';
 import { InputError } from '../../errors';
 import { parseCommandArgs, requireOption } from '../args';
-import { readInputFile } from '../../data/inputFile';
+import { readInputFile } from '../../io/inputFile';
 import { formatCoefficient, formatPValue, formatTable, printJson } from '../output';
 import { describeEstimator } from '../../sweep/provenance';
 import { PROGRESS_USAGE } from './shared';
 import { commandProgress } from '../progress';
 import type { JobOptions } from '../../pipeline/runJob';
-import { CLUB_PRESET_NAMES, isClubPresetName } from '../../mi/clubPresets';
+import { CLUB_PRESET_NAMES, isClubPresetName } from '../../estimators/club/clubPresets';
 
 const OPTIONS = { config: { type: 'string' }, json: { type: 'boolean' }, progress: { type: 'boolean' } } as const;
 
@@ -74,7 +74,7 @@ export const runCommand: Command = {
     const progress = commandProgress('run', options.progress);
     const invocation = { command: ['emishift', 'run', ...argv].join(' '), config, config_file: configFile };
     if (config.benchmark) {
-      const { runShiftBenchmark } = await import('../../benchmark/runBenchmark');
+      const { runShiftBenchmark } = await import('../../pipeline/runBenchmark');
       const { data, ...benchmark } = config.benchmark;
       const result = await runShiftBenchmark({
         outDir: resolve(base, config.out ?? 'out/job'),

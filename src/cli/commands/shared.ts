@@ -24,7 +24,7 @@ export function boundOptions(command: string, options: { club?: string; mixture?
 
 /** A CLUB estimator from the weights file, with its recorded space (loads only the modules estimation needs). */
 export async function loadClubEstimator(clubFile: string) {
-  const { ClubEstimator } = await import('../../mi/club');
+  const { ClubEstimator } = await import('../../estimators/club/clubEstimator');
   return ClubEstimator.load(clubFile);
 }
 

@@ -76,12 +76,12 @@ export const trainCommand: Command = {
       validationFraction: numberOption(options['validation-fraction'], 'validation-fraction', (n) => isNonNegative(n) && n < 1, 'a number in [0, 1)'),
     };
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
-    const { CLUB_PRESET_NAMES, isClubPresetName } = await import('../../mi/clubPresets');
+    const { CLUB_PRESET_NAMES, isClubPresetName } = await import('../../estimators/club/clubPresets');
     const preset = options.preset ?? 'paper';
     if (!isClubPresetName(preset)) throw new InputError(`expected ${CLUB_PRESET_NAMES.join(' or ')}, got '${preset}'`, { field: '--preset' });
-    const { readNpyMatrix } = await import('../../data/npy');
-    const { loadClub } = await import('../../mi/clubFile');
-    const { ClubEstimator } = await import('../../mi/club');
+    const { readNpyMatrix } = await import('../../io/npy');
+    const { loadClub } = await import('../../estimators/club/clubFile');
+    const { ClubEstimator } = await import('../../estimators/club/clubEstimator');
     const initial = options.init !== undefined ? loadClub(options.init) : undefined;
     let data: EmbeddingSet[] | { x: Matrix; y: Matrix };
     let dims: { x: number; y: number };

@@ -6,7 +6,7 @@
  */
 import type { Compressors, FileMetaData } from 'hyparquet';
 import { InputError } from '../../errors';
-import { readInputFile } from '../inputFile';
+import { readInputFile } from '../../io/inputFile';
 import type { SplitRow } from '../splitRow';
 import { assertColumns, buildRows, type SourceRecord } from './rows';
 import { kindOf } from './text';

@@ -4,7 +4,7 @@
  * which would still embed and quietly shift every estimate.
  */
 import { InputError } from '../../errors';
-import { readInputFile } from '../inputFile';
+import { readInputFile } from '../../io/inputFile';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

@@ -19,7 +19,7 @@ import {
   unpickle,
 } from './pickle';
 import { ZipArchive } from './zip';
-import { float16ToNumber } from '../../data/float16';
+import { float16ToNumber } from '../float16';
 
 export type TorchDType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 

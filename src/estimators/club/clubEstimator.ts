@@ -5,14 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { InputError } from '../errors';
-import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, MutualInformationEstimator, ProgressCallback } from '../interface';
-import { describeSpace, spaceMismatch } from '../data/embeddingSpace';
+import { InputError } from '../../errors';
+import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, MutualInformationEstimator, ProgressCallback } from '../../interface';
+import { describeSpace, spaceMismatch } from '../../data/embeddingSpace';
 import { readClubFile, saveClub } from './clubFile';
 import { clubPresetSettings, type ClubPresetName, type ClubTrainingSettings } from './clubPresets';
-import { pooledTrainingPairs } from './pooledPairs';
+import { pooledTrainingPairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
-import { queryEmbedding } from './queryEmbedding';
+import { queryEmbedding } from '../../data/queryEmbedding';
 import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
 import { clubEstimateFromForward } from './clubEstimate';
 import { assertClubInput, assertClubParameters, clubForwardPortable, type ClubForward } from './clubModel';
@@ -20,14 +20,14 @@ import { assertClubInput, assertClubParameters, clubForwardPortable, type ClubFo
 /** 'native' runs the network in ONNX Runtime; 'portable' in plain TypeScript; 'auto' picks native when installed. */
 export type ClubEngine = 'auto' | 'native' | 'portable';
 
-type NativeClub = typeof import('../backend/onnx/clubGraphs');
+type NativeClub = typeof import('./onnxGraphs');
 let nativeClub: NativeClub | null | undefined;
 
 function loadNativeClub(required: boolean): NativeClub | null {
   if (nativeClub === undefined) {
     try {
       require.resolve('onnxruntime-node');
-      nativeClub = require('../backend/onnx/clubGraphs') as NativeClub;
+      nativeClub = require('./onnxGraphs') as NativeClub;
     } catch (error) {
       nativeClub = null;
       if (required) throw error;

@@ -9,14 +9,14 @@
  * with a message naming the offending keys.
  */
 import { createHash } from 'node:crypto';
-import { InputError } from '../errors';
-import type { EmbeddingSpace } from '../interface';
-import { PAPER_SPACE } from '../data/embeddingSpace';
-import { readInputFile } from '../data/inputFile';
-import { writeFileAtomic } from '../data/atomicWrite';
-import { firstNonFinite } from '../linalg/matrix';
+import { InputError } from '../../errors';
+import type { EmbeddingSpace } from '../../interface';
+import { PAPER_SPACE } from '../../data/embeddingSpace';
+import { readInputFile } from '../../io/inputFile';
+import { writeFileAtomic } from '../../io/atomicWrite';
+import { firstNonFinite } from '../../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
-import { readTorchStateDict } from './torch/stateDict';
+import { readTorchStateDict } from '../../io/torch/stateDict';
 
 const FORMAT = 'emishift-club';
 const FLOAT_DTYPES = new Set(['F32', 'F64', 'float32', 'float64', 'float16', 'bfloat16']);

@@ -3,7 +3,7 @@
  * the library (`ClubEstimator.fit(sets, preset)`) all read them from here, so the same data and
  * preset give the same estimator, and the same numbers, on every path.
  */
-import { InputError } from '../errors';
+import { InputError } from '../../errors';
 
 export interface ClubTrainingSettings {
   epochs: number;

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeClubSafetensors, loadClub, saveClub } from '../../src/mi/clubFile';
-import { initClubParameters } from '../../src/mi/clubModel';
-import { CLUB_TENSORS, type ClubParameters } from '../../src/mi/clubParameters';
-import { InputError } from '../../src/errors';
-import { fixturePath } from '../support/fixtures';
-import { float32Bytes, writeCheckpoint, writeStateDictPickle, type TensorSpec } from './torchFixtureWriter';
+import { encodeClubSafetensors, loadClub, saveClub } from '../../../src/estimators/club/clubFile';
+import { initClubParameters } from '../../../src/estimators/club/clubModel';
+import { CLUB_TENSORS, type ClubParameters } from '../../../src/estimators/club/clubParameters';
+import { InputError } from '../../../src/errors';
+import { fixturePath } from '../../support/fixtures';
+import { float32Bytes, writeCheckpoint, writeStateDictPickle, type TensorSpec } from '../../io/torchFixtureWriter';
 
 const dir = mkdtempSync(join(tmpdir(), 'emishift-club-'));
 

@@ -2,9 +2,9 @@
  * Plain-JS float64 versions of the CLUB network, loss and Adam, written directly from the
  * formulas, as references for the ONNX graphs.
  */
-import type { Matrix } from '../../src/interface';
-import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField } from '../../src/mi/clubParameters';
-import { createRng } from '../../src/random';
+import type { Matrix } from '../../../src/interface';
+import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField } from '../../../src/estimators/club/clubParameters';
+import { createRng } from '../../../src/random';
 
 /** PyTorch's default Linear init, U(−1/√fan_in, 1/√fan_in), times `scale`. */
 export function randomClubParameters(shape: ClubShape, seed: number, scale = 1): ClubParameters {

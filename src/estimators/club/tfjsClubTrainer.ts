@@ -3,7 +3,7 @@
  * and train their own estimators with tfjs. Weights are held transposed (in × out) so that every
  * forward product is a plain matMul: tfjs-wasm's transposed matMul is many times slower.
  */
-import { loadTfjs } from '../backend/tfjs';
+import { loadTfjs } from '../../backend/tfjs';
 import type { ClubParameters } from './clubParameters';
 import { ADAM, type ClubTrainer } from './clubTrainer';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeNpy, parseNpy, readNpyMatrix, writeNpy } from '../../src/data/npy';
+import { encodeNpy, parseNpy, readNpyMatrix, writeNpy } from '../../src/io/npy';
 import { InputError } from '../../src/errors';
 
 function npyBytes(header: string, payload: Uint8Array, version = 1): Uint8Array {
@@ -73,7 +73,7 @@ test('readNpyMatrix demands 2-D data and a file that exists', () => {
 });
 
 test('float16 bits decode exactly, subnormals and specials included', async () => {
-  const { float16ToNumber } = await import('../../src/data/float16');
+  const { float16ToNumber } = await import('../../src/io/float16');
   assert.equal(float16ToNumber(0x3c00), 1);
   assert.equal(float16ToNumber(0xc000), -2);
   assert.equal(float16ToNumber(0x7bff), 65504);

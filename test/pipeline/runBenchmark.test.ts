@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runShiftBenchmark } from '../../src/benchmark/runBenchmark';
+import { runShiftBenchmark } from '../../src/pipeline/runBenchmark';
 
 test('generated benchmark: accuracy falls and the bound grows with severity; EMID tracks the bound, EMI tracks accuracy', async () => {
   const outDir = mkdtempSync(join(tmpdir(), 'emishift-benchmark-'));

@@ -9,11 +9,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { trainClub } from '../../src/mi/trainClub';
-import { ClubEstimator } from '../../src/mi/club';
-import { clubLossFromForward } from '../../src/mi/clubEstimate';
-import { clubForwardPortable } from '../../src/mi/clubModel';
-import { gaussianClubValue, gaussianMutualInformation, sampleGaussianPairs } from '../../src/samplers/gaussianPairs';
+import { trainClub } from '../../../src/estimators/club/trainClub';
+import { ClubEstimator } from '../../../src/estimators/club/clubEstimator';
+import { clubLossFromForward } from '../../../src/estimators/club/clubEstimate';
+import { clubForwardPortable } from '../../../src/estimators/club/clubModel';
+import { gaussianClubValue, gaussianMutualInformation, sampleGaussianPairs } from '../../../src/samplers/gaussianPairs';
 
 const gaussianPairs = (n: number, d: number, rho: number, seed: number) => sampleGaussianPairs(n, d, rho, seed);
 

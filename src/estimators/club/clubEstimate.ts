@@ -7,8 +7,8 @@
  * only per-dimension means of y and y²: O(n·d) time and memory, never an n × n × d tensor.
  * Sums run in float64, so the result does not depend on summation order at float32 precision.
  */
-import { InputError } from '../errors';
-import type { Matrix } from '../interface';
+import { InputError } from '../../errors';
+import type { Matrix } from '../../interface';
 import type { ClubForward } from './clubModel';
 
 const halfPrecisionCache = new WeakMap<ClubForward, Float64Array>();

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emiInterval, emidInterval, emidUpperBoundInterval, resampleSet } from '../../src/stats/shiftIntervals';
-import { ClubEstimator } from '../../src/mi/club';
-import { initClubParameters } from '../../src/mi/clubModel';
-import { emi, emid } from '../../src/mi/emi';
+import { emiInterval, emidInterval, emidUpperBoundInterval, resampleSet } from '../../src/sweep/intervals';
+import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
+import { initClubParameters } from '../../src/estimators/club/clubModel';
+import { emi, emid } from '../../src/emi/emi';
 import { emidUpperBound } from '../../src/bound/emidUpperBound';
 import type { EmbeddingSet, Matrix, MutualInformationEstimator } from '../../src/interface';
 import { createRng } from '../../src/random';

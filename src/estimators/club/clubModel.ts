@@ -3,9 +3,9 @@
  * The forward pass here is the portable one (tests, small inputs, machines without ONNX
  * Runtime); `clubForward` picks the native one when it is there.
  */
-import { InputError } from '../errors';
-import type { Matrix } from '../interface';
-import { createRng } from '../random';
+import { InputError } from '../../errors';
+import type { Matrix } from '../../interface';
+import { createRng } from '../../random';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
 
 /** The paper's estimator size: 768-d embeddings, 250 hidden units. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors';
-import { readTorchStateDict, TorchTensor } from '../../src/mi/torch/stateDict';
+import { readTorchStateDict, TorchTensor } from '../../src/io/torch/stateDict';
 import {
   CheckpointOptions,
   float32Bytes,

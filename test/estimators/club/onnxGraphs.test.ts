@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clubForward, clubLoss, clubLossAndGradient, createClubOnnxTrainer } from '../../src/backend/onnx/clubGraphs';
-import { InputError } from '../../src/errors';
-import type { Matrix } from '../../src/interface';
-import { CLUB_TENSORS, type ClubParameters, type ClubTensorField } from '../../src/mi/clubParameters';
-import { createRng } from '../../src/random';
+import { clubForward, clubLoss, clubLossAndGradient, createClubOnnxTrainer } from '../../../src/estimators/club/onnxGraphs';
+import { InputError } from '../../../src/errors';
+import type { Matrix } from '../../../src/interface';
+import { CLUB_TENSORS, type ClubParameters, type ClubTensorField } from '../../../src/estimators/club/clubParameters';
+import { createRng } from '../../../src/random';
 import { adamStep64, clubForward64, clubLoss64, gaussianMatrix, randomClubParameters, type AdamState } from './clubReference';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

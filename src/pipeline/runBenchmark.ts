@@ -8,15 +8,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
-import { writeFileAtomic } from '../data/atomicWrite';
-import { runJob, type JobOptions, type JobResult } from '../pipeline/runJob';
+import { writeFileAtomic } from '../io/atomicWrite';
+import { runJob, type JobOptions, type JobResult } from './runJob';
 import type { Invocation } from '../sweep/provenance';
-import { deserializeAnsweringModel, serializeAnsweringModel, slotAccuracy, trainAnsweringModel, type AnsweringModel } from './model';
+import { deserializeAnsweringModel, serializeAnsweringModel, slotAccuracy, trainAnsweringModel, type AnsweringModel } from '../benchmark/model';
 import { InputError } from '../errors';
-import { readBenchmarkData, readBenchmarkSettings } from './benchmarkFiles';
-import { generateQueries, type Query } from './questions';
-import { encodePng } from './scenes';
-import { defaultShiftGrid, gridSplitShift, shiftedQueries, type GridSplitSpec } from './shiftGridSplits';
+import { readBenchmarkData, readBenchmarkSettings } from '../benchmark/benchmarkFiles';
+import { generateQueries, type Query } from '../benchmark/questions';
+import { encodePng } from '../benchmark/scenes';
+import { defaultShiftGrid, gridSplitShift, shiftedQueries, type GridSplitSpec } from '../benchmark/splitGrid';
 
 export interface BenchmarkOptions {
   outDir: string;

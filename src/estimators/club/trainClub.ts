@@ -2,11 +2,11 @@
  * Training a CLUB network on paired rows (x_i, y_i): Adam on the negative log-likelihood, in
  * shuffled mini-batches, with an optional held-out split whose best epoch is restored.
  */
-import { InputError } from '../errors';
-import type { Matrix, ProgressCallback } from '../interface';
-import { assertFiniteMatrix } from '../linalg/matrix';
-import { createRng } from '../random';
-import { clubForward } from './club';
+import { InputError } from '../../errors';
+import type { Matrix, ProgressCallback } from '../../interface';
+import { assertFiniteMatrix } from '../../linalg/matrix';
+import { createRng } from '../../random';
+import { clubForward } from './clubEstimator';
 import { clubLossFromForward } from './clubEstimate';
 import { initClubParameters } from './clubModel';
 import type { ClubParameters } from './clubParameters';
@@ -64,10 +64,10 @@ function positiveInteger(value: number, field: string): number {
 
 async function createTrainer(engine: TrainEngine, params: ClubParameters, learningRate: number, threads?: number): Promise<ClubTrainer> {
   if (engine !== 'tfjs') {
-    let native: typeof import('../backend/onnx/clubGraphs') | undefined;
+    let native: typeof import('./onnxGraphs') | undefined;
     try {
       require.resolve('onnxruntime-node');
-      native = require('../backend/onnx/clubGraphs');
+      native = require('./onnxGraphs');
     } catch (error) {
       if (engine === 'native') throw new Error(`the native training engine needs onnxruntime-node: ${(error as Error).message}`);
     }

@@ -4,7 +4,7 @@
  *   EMID    = EMI(P) − EMI(Q)     (positive: the model lost relevance under the shift)
  */
 import type { EmbeddingSet, Matrix, MutualInformationEstimator } from '../interface';
-import { queryEmbedding } from './queryEmbedding';
+import { queryEmbedding } from '../data/queryEmbedding';
 
 export interface EmiResult {
   emi: number;

@@ -13,12 +13,12 @@ import { boundFromTerms, boundTermsOfMoments, setMoments } from '../bound/emidUp
 import { DivergenceCache } from '../bound/divergenceCache';
 import type { MixtureWeighting } from '../bound/rjsd';
 import { selectRows } from '../linalg/matrix';
-import { ClubEstimator, clubForward } from '../mi/club';
-import { clubEstimateFromForward } from '../mi/clubEstimate';
-import type { ClubForward } from '../mi/clubModel';
-import { emi } from '../mi/emi';
-import { queryEmbedding } from '../mi/queryEmbedding';
-import { bootstrapIntervalOfSamples, type BootstrapInterval, type BootstrapOptions } from './bootstrap';
+import { ClubEstimator, clubForward } from '../estimators/club/clubEstimator';
+import { clubEstimateFromForward } from '../estimators/club/clubEstimate';
+import type { ClubForward } from '../estimators/club/clubModel';
+import { emi } from '../emi/emi';
+import { queryEmbedding } from '../data/queryEmbedding';
+import { bootstrapIntervalOfSamples, type BootstrapInterval, type BootstrapOptions } from '../stats/bootstrap';
 
 /** The set restricted to (and repeated along) `rows`. */
 export function resampleSet(set: EmbeddingSet, rows: Int32Array): EmbeddingSet {

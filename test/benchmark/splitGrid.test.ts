@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultShiftGrid, shiftedQueries, splitName } from '../../src/benchmark/shiftGridSplits';
+import { defaultShiftGrid, shiftedQueries, splitName } from '../../src/benchmark/splitGrid';
 import { generateQueries } from '../../src/benchmark/questions';
 
 test('the default grid: 1 ID + 42 OOD splits with unique names, like the paper\'s synthetic grid plus extras', () => {

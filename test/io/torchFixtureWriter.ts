@@ -4,7 +4,7 @@
  * align data to 64 bytes) plus an opcode-level pickle writer.
  */
 import { deflateRawSync } from 'node:zlib';
-import { crc32 } from '../../src/mi/torch/zip';
+import { crc32 } from '../../src/io/torch/zip';
 
 class ByteSink {
   private chunks: Uint8Array[] = [];

@@ -8,10 +8,10 @@
  */
 import { InputError } from '../../errors';
 import type { Matrix } from '../../interface';
-import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField } from '../../mi/clubParameters';
-import { ADAM } from '../../mi/clubTrainer';
-import { GraphBuilder, float, type Attributes } from './modelBuilder';
-import { createSession, floatTensor, loadOnnxRuntime, resolveThreadCount, toFloat32, type OrtSession, type OrtTensor } from './runtime';
+import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField } from './clubParameters';
+import { ADAM } from './clubTrainer';
+import { GraphBuilder, float, type Attributes } from '../../backend/onnx/modelBuilder';
+import { createSession, floatTensor, loadOnnxRuntime, resolveThreadCount, toFloat32, type OrtSession, type OrtTensor } from '../../backend/onnx/runtime';
 
 export interface ClubRunOptions {
   /** Intra-op threads; defaults to `os.availableParallelism()`. */

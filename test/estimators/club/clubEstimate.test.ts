@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clubEstimateFromForward, clubLossFromForward } from '../../src/mi/clubEstimate';
-import { clubForwardPortable, initClubParameters } from '../../src/mi/clubModel';
-import { ClubEstimator, clubForward } from '../../src/mi/club';
-import { createRng } from '../../src/random';
-import type { Matrix } from '../../src/interface';
+import { clubEstimateFromForward, clubLossFromForward } from '../../../src/estimators/club/clubEstimate';
+import { clubForwardPortable, initClubParameters } from '../../../src/estimators/club/clubModel';
+import { ClubEstimator, clubForward } from '../../../src/estimators/club/clubEstimator';
+import { createRng } from '../../../src/random';
+import type { Matrix } from '../../../src/interface';
 
 function gaussian(rows: number, cols: number, seed: number): Matrix {
   const rng = createRng(seed);
