@@ -30,6 +30,7 @@ export interface BenchmarkData {
 
 const jsonl = (records: unknown[]) => records.map((record) => JSON.stringify(record)).join('\n') + '\n';
 
+/** Writes the generated benchmark for `settings` into `dir` (see the module comment for the layout). */
 export function writeBenchmarkData(dir: string, settings: BenchmarkSettings): void {
   const train = generateQueries(settings.trainQueries, settings.seed);
   const queries = generateQueries(settings.splitQueries, settings.seed + 1);
@@ -58,6 +59,7 @@ function readQueries(file: string): (Query & { image?: string })[] {
     });
 }
 
+/** Reads a shipped benchmark folder: training queries, the ID split's queries and their images as pixels. */
 export function readBenchmarkData(dir: string): BenchmarkData {
   const train = readQueries(join(dir, 'train.jsonl'));
   const queries = readQueries(join(dir, 'id', 'queries.jsonl'));
@@ -70,7 +72,21 @@ export function readBenchmarkData(dir: string): BenchmarkData {
   return { train, queries: queries.map(({ image: _image, ...query }) => query as Query), images };
 }
 
+/** A shipped benchmark's `settings.json` (seed and query counts); undefined when the folder has none, an InputError when it is malformed. */
 export function readBenchmarkSettings(dir: string): BenchmarkSettings | undefined {
   const file = join(dir, 'settings.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as BenchmarkSettings) : undefined;
+  if (!existsSync(file)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new InputError(`not valid JSON (${(error as Error).message})`, { file });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InputError('expected a JSON object { "seed", "trainQueries", "splitQueries" }', { file });
+  const settings = value as Record<string, unknown>;
+  for (const [key, minimum] of [['seed', 0], ['trainQueries', 1], ['splitQueries', 1]] as const) {
+    const field = settings[key];
+    if (typeof field !== 'number' || !Number.isInteger(field) || field < minimum) throw new InputError(`expected an integer ≥ ${minimum}, got ${JSON.stringify(field)}`, { file, field: key });
+  }
+  return { seed: settings.seed as number, trainQueries: settings.trainQueries as number, splitQueries: settings.splitQueries as number };
 }

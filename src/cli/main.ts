@@ -4,20 +4,8 @@
  * Exit codes: 0 success, 2 bad input (one line on stderr; `--debug` adds the stack), 1 failure.
  */
 import { isInputError } from '../errors';
-import { didYouMean, withFlagNames, type OptionSpec } from './args';
-
-export interface Command {
-  summary: string;
-  usage: string;
-  /** The options it parses (a test checks that the usage names each one). */
-  options: OptionSpec;
-  /**
-   * Library option names this command's flags set (`textModel` → `--text-model`), so that an
-   * error the library raises about an option names the flag the user typed.
-   */
-  flags?: Readonly<Record<string, string>>;
-  run(argv: string[]): Promise<void>;
-}
+import { didYouMean, withFlagNames } from './args';
+import type { Command } from './command';
 
 const COMMANDS: Record<string, () => Command> = {
   pair: () => require('./commands/pair').pairCommand,
@@ -92,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     const raw = (error as Error)?.message ?? String(error);
-    const message = isInputError(error) && command.flags ? withFlagNames(error, command.flags) : raw;
+    const message = isInputError(error) ? withFlagNames(error, command.flags) : raw;
     process.stderr.write(`emishift ${name}: ${message.split('\n')[0]}\n`);
     if (debug && (error as Error)?.stack) process.stderr.write(`${(error as Error).stack}\n`);
     return isInputError(error) ? 2 : 1;

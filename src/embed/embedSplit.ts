@@ -34,11 +34,11 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, isInputError } from '../errors';
-import type { EmbeddingSpace, Matrix, ProgressCallback } from '../interface';
+import type { EmbeddingSet, EmbeddingSpace, Matrix, ProgressCallback } from '../interface';
 import type { SplitRow, SplitTable } from '../data/splitRow';
-import { writeNpyMatrix } from '../io/npy';
+import { readNpyMatrix, writeNpyMatrix } from '../io/npy';
 import { SPLIT_FILES } from '../data/splitDirectory';
-import { fileDigest, MANIFEST_FORMAT, readSplitManifest, writeSplitManifest, type ManifestProgress, type SplitColumn, type SplitManifest } from '../data/splitManifest';
+import { fileDigest, MANIFEST_FORMAT, manifestDigest, readSplitManifest, writeSplitManifest, type ManifestProgress, type SplitColumn, type SplitManifest } from '../data/splitManifest';
 import type { Embedder } from './embedder';
 
 /** The row field each column embeds. */
@@ -71,6 +71,11 @@ export interface EmbedSplitResult {
   embedded: SplitColumn[];
   /** Columns reused from an earlier run. */
   reused: SplitColumn[];
+  /**
+   * The split as the folder now holds it, in memory (what `readSplitDirectory` would read back,
+   * unvalidated): embedded columns as computed, reused ones read from their files.
+   */
+  set: EmbeddingSet;
 }
 
 type ColumnValues = { column: Exclude<SplitColumn, 'image'>; values: readonly string[] } | { column: 'image'; values: readonly Uint8Array[] };
@@ -268,6 +273,7 @@ export async function embedSplit(table: SplitTable, outDir: string, options: Emb
   writeManifest(outDir, manifest);
 
   const embedded: SplitColumn[] = [];
+  const matrices = new Map<SplitColumn, Matrix>();
   for (const entry of pending) {
     const { column } = entry;
     const embedder = embedderOf(column);
@@ -328,6 +334,7 @@ export async function embedSplit(table: SplitTable, outDir: string, options: Emb
     new Uint8Array(data.buffer).set(raw.subarray(0, n * finalDimension * 4));
     const file = join(outDir, SPLIT_FILES[column]);
     writeNpyMatrix(file, { rows: n, cols: finalDimension, data });
+    matrices.set(column, { rows: n, cols: finalDimension, data });
     manifest.columns[column] = {
       file: SPLIT_FILES[column],
       input: COLUMN_INPUTS[column],
@@ -359,7 +366,18 @@ export async function embedSplit(table: SplitTable, outDir: string, options: Emb
   writeManifest(outDir, manifest);
   const partialDirectory = join(outDir, PARTIAL_DIRECTORY);
   if (existsSync(partialDirectory) && readdirSync(partialDirectory).length === 0) rmdirSync(partialDirectory);
-  return { directory: outDir, manifest, embedded, reused };
+  const matrixOf = (column: SplitColumn): Matrix => matrices.get(column) ?? readNpyMatrix(join(outDir, SPLIT_FILES[column]));
+  const set: EmbeddingSet = {
+    name: table.name,
+    ...(embedImages ? { image: matrixOf('image') } : {}),
+    text: matrixOf('text'),
+    response: matrixOf('response'),
+    reference: matrixOf('reference'),
+    space: manifest.space,
+    ...(manifest.shift ? { shift: manifest.shift } : {}),
+    origin: { directory: outDir, manifestDigest: manifestDigest(manifest) },
+  };
+  return { directory: outDir, manifest, embedded, reused, set };
 }
 
 /**

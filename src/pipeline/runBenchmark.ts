@@ -9,36 +9,74 @@ import { join } from 'node:path';
 import type { ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
 import { writeFileAtomic } from '../io/atomicWrite';
-import { runJob, type JobOptions, type JobResult } from './runJob';
+import { runJob, type JobResult, type MethodOptions } from './runJob';
 import type { Invocation } from '../sweep/provenance';
 import { deserializeAnsweringModel, serializeAnsweringModel, slotAccuracy, trainAnsweringModel, type AnsweringModel } from '../benchmark/model';
 import { InputError } from '../errors';
-import { readBenchmarkData, readBenchmarkSettings } from '../benchmark/benchmarkFiles';
+import { readBenchmarkData, readBenchmarkSettings, type BenchmarkSettings } from '../benchmark/benchmarkFiles';
 import { generateQueries, type Query } from '../benchmark/questions';
 import { encodePng } from '../benchmark/scenes';
 import { defaultShiftGrid, gridSplitShift, shiftedQueries, type GridSplitSpec } from '../benchmark/splitGrid';
 
-export interface BenchmarkOptions {
+export interface BenchmarkOptions extends MethodOptions {
   outDir: string;
-  /** A shipped benchmark folder (see benchmarkFiles.ts); its settings and files replace the generated ones. */
+  /**
+   * A shipped benchmark folder (see benchmarkFiles.ts): its settings.json supplies the seed and
+   * query counts not given here, and its files (training queries, the ID split's queries and
+   * images, the answering model) are used when they were made with the settings in effect.
+   */
   dataDir?: string | undefined;
+  /** Seeds the generated queries and the answering model's training (default: the shipped seed, else 2025). */
   seed?: number | undefined;
-  /** Clean queries the model trains on. */
+  /** Clean queries the model trains on (default: the shipped count, else 600). */
   trainQueries?: number | undefined;
-  /** Queries per split. */
+  /** Queries per split (default: the shipped count, else 120). */
   splitQueries?: number | undefined;
+  /** The answering model's training epochs (default 30). */
   modelEpochs?: number | undefined;
   grid?: GridSplitSpec[] | undefined;
-  /** CLUB's preset and overrides (default: the `small` preset). */
-  club?: JobOptions['club'] | undefined;
   /** What was run, for the provenance. */
   invocation?: Invocation | undefined;
   onProgress?: ProgressCallback | undefined;
+  /** Receives one-line warnings; default: console.warn. */
+  warn?: ((message: string) => void) | undefined;
+}
+
+/** The benchmark settings a run used, and which of the shipped files it could use. */
+export interface BenchmarkRunSettings extends BenchmarkSettings {
+  modelEpochs: number;
+  /** Whether the training queries and the ID split's queries and images came from the shipped folder (else they were generated). */
+  shipped: { train: boolean; queries: boolean };
 }
 
 export interface BenchmarkResult extends JobResult {
   accuracy: Record<string, number>;
   modelReused: boolean;
+  settings: BenchmarkRunSettings;
+}
+
+/**
+ * The settings in effect: each one given explicitly, else the shipped folder's, else the
+ * default. The shipped files are used only where they were made with the settings in effect
+ * (the training queries by seed and count, the split queries by seed and count).
+ */
+export function benchmarkRunSettings(
+  explicit: Pick<BenchmarkOptions, 'seed' | 'trainQueries' | 'splitQueries' | 'modelEpochs'>,
+  shipped: BenchmarkSettings | undefined,
+): BenchmarkRunSettings {
+  const seed = explicit.seed ?? shipped?.seed ?? 2025;
+  const trainQueries = explicit.trainQueries ?? shipped?.trainQueries ?? 600;
+  const splitQueries = explicit.splitQueries ?? shipped?.splitQueries ?? 120;
+  return {
+    seed,
+    trainQueries,
+    splitQueries,
+    modelEpochs: explicit.modelEpochs ?? 30,
+    shipped: {
+      train: shipped !== undefined && shipped.seed === seed && shipped.trainQueries === trainQueries,
+      queries: shipped !== undefined && shipped.seed === seed && shipped.splitQueries === splitQueries,
+    },
+  };
 }
 
 /**
@@ -46,7 +84,7 @@ export interface BenchmarkResult extends JobResult {
  * when its key (seed, training queries, epochs) matches, else trained and saved to the output.
  */
 async function answeringModel(
-  options: Required<Pick<BenchmarkOptions, 'outDir' | 'seed' | 'trainQueries' | 'modelEpochs'>> & { dataDir?: string },
+  options: Required<Pick<BenchmarkOptions, 'outDir' | 'seed' | 'trainQueries' | 'modelEpochs'>> & { dataDir?: string | undefined },
   train: () => Query[],
   onProgress?: ProgressCallback,
 ): Promise<{ model: AnsweringModel; reused: boolean }> {
@@ -74,22 +112,28 @@ async function answeringModel(
 export async function runShiftBenchmark(options: BenchmarkOptions): Promise<BenchmarkResult> {
   const shipped = options.dataDir ? readBenchmarkSettings(options.dataDir) : undefined;
   if (options.dataDir && !shipped) throw new InputError('no settings.json: not a benchmark folder (regenerate with `npm run make-benchmark-data`)', { file: options.dataDir });
-  const settings = {
-    outDir: options.outDir,
-    dataDir: options.dataDir,
-    seed: shipped?.seed ?? options.seed ?? 2025,
-    trainQueries: shipped?.trainQueries ?? options.trainQueries ?? 600,
-    modelEpochs: options.modelEpochs ?? 30,
-  };
-  const data = options.dataDir ? readBenchmarkData(options.dataDir) : undefined;
-  const { model, reused } = await answeringModel(settings, () => data?.train ?? generateQueries(settings.trainQueries, settings.seed), options.onProgress);
-  const queries = data?.queries ?? generateQueries(options.splitQueries ?? 120, settings.seed + 1);
+  const settings = benchmarkRunSettings(options, shipped);
+  if (shipped && !(settings.shipped.train && settings.shipped.queries)) {
+    const differing = (['seed', 'trainQueries', 'splitQueries'] as const).filter((key) => settings[key] !== shipped[key]);
+    const generated = [...(settings.shipped.train ? [] : ['the training queries']), ...(settings.shipped.queries ? [] : ["the split queries and their images"])].join(' and ');
+    const warn = options.warn ?? ((message: string) => console.warn(`emishift: warning: ${message}`));
+    warn(
+      `${differing.map((key) => `${key} ${settings[key]}`).join(', ')} ${differing.length === 1 ? 'differs' : 'differ'} from the shipped benchmark's ` +
+        `${differing.map((key) => `${key} ${shipped[key]}`).join(', ')} (${join(options.dataDir as string, 'settings.json')}): ${generated} are generated, not read from it`,
+    );
+  }
+  const data = options.dataDir && (settings.shipped.train || settings.shipped.queries) ? readBenchmarkData(options.dataDir) : undefined;
+  const train = () => (settings.shipped.train && data ? data.train : generateQueries(settings.trainQueries, settings.seed));
+  // The model's key (seed, training queries, epochs) keeps a shipped model that was trained otherwise from being used.
+  const { model, reused } = await answeringModel({ ...settings, outDir: options.outDir, dataDir: options.dataDir }, train, options.onProgress);
+  const shippedQueries = settings.shipped.queries ? data : undefined;
+  const queries = shippedQueries?.queries ?? generateQueries(settings.splitQueries, settings.seed + 1);
   const grid = options.grid ?? defaultShiftGrid();
   const tables: SplitTable[] = [];
   const accuracy: Record<string, number> = {};
   options.onProgress?.({ done: 0, total: grid.length, stage: 'answering', unit: 'splits' });
   for (const [index, spec] of grid.entries()) {
-    const shifted = shiftedQueries(queries, spec, { images: data?.images });
+    const shifted = shiftedQueries(queries, spec, { images: shippedQueries?.images });
     const answers = await model.answer(
       shifted.map((item) => item.image),
       shifted.map((item) => item.question),
@@ -115,12 +159,17 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
   const job = await runJob(tables, {
     outDir: options.outDir,
     idSplit: grid[0].name,
+    embedders: options.embedders,
     club: options.club,
+    mixture: options.mixture,
+    entropyScale: options.entropyScale,
+    bootstrap: options.bootstrap,
     quality: accuracy,
     qualityName: 'ACCURACY',
     qualityLabel: 'accuracy',
     invocation: options.invocation,
     onProgress: options.onProgress,
+    warn: options.warn,
   });
-  return { ...job, accuracy, modelReused: reused };
+  return { ...job, accuracy, modelReused: reused, settings };
 }

@@ -1,30 +1,48 @@
 /**
  * The whole method as one job: splits → embeddings → CLUB → EMI, EMID and the bound for every
- * OOD split → correlations → results JSON and an HTML report. Every stage writes under `outDir`
- * and is reused when its inputs are unchanged (embeddings by content hash, CLUB by a digest of
- * its training pairs), so a rerun only redoes what changed.
+ * OOD split → correlations → results JSON and an HTML report. The sets go from stage to stage in
+ * memory; the disk is a cache: every stage writes under `outDir` and is reused when its inputs
+ * are unchanged (embeddings by content hash, CLUB by a digest of its training pairs), so a rerun
+ * only redoes what changed.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
-import type { ProgressCallback } from '../interface';
+import type { EmbeddingSet, ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
-import { readSplitDirectory } from '../data/splitDirectory';
-import { createEmbedder, embedSplit } from '../embed/index';
+import { SPLIT_FILES, validateEmbeddingSet } from '../data/splitDirectory';
+import type { MixtureWeighting } from '../bound/rjsd';
+import type { BootstrapOptions } from '../stats/bootstrap';
+import { createEmbedder, embedSplit, type EmbedderPair } from '../embed/index';
 import { ClubEstimator } from '../estimators/club/clubEstimator';
 import type { ClubPresetName, ClubTrainingSettings } from '../estimators/club/clubPresets';
 import type { Invocation } from '../sweep/provenance';
 import { sweepSplits, type SweepResult } from '../sweep/sweep';
 import { toResultsJson, type ResultsJson } from '../sweep/resultsJson';
 
-export interface JobOptions {
+/** CLUB's training in a job: a named preset (default `small`) and settings that override it. */
+export type JobClubSettings = { preset?: ClubPresetName | undefined } & Partial<ClubTrainingSettings>;
+
+/** How the method runs on a job's splits: the embedders, CLUB's training, the bound's mixture and scale, bootstrap intervals. */
+export interface MethodOptions {
+  /** The embedders (default: the built-in pair, `createEmbedder('builtin')`). */
+  embedders?: EmbedderPair | undefined;
+  /** CLUB's preset (default `small`) and overrides. */
+  club?: JobClubSettings | undefined;
+  /** RJSD mixture weighting (default `sample-weighted`, the reference's). */
+  mixture?: MixtureWeighting | undefined;
+  /** Ĥ for the full bound (adds EMID_UB_FULL). */
+  entropyScale?: number | undefined;
+  /** Bootstrap intervals for EMI, EMID, the bound and the correlations (as `sweepSplits`). */
+  bootstrap?: BootstrapOptions | undefined;
+}
+
+export interface JobOptions extends MethodOptions {
   /** Where embeddings, the CLUB weights, results.json and report.html go. */
   outDir: string;
   /** The ID split's name (one of the tables). */
   idSplit: string;
-  /** CLUB's training: a named preset (default `small`) and settings that override it. */
-  club?: { preset?: ClubPresetName } & Partial<ClubTrainingSettings> | undefined;
   onProgress?: ProgressCallback | undefined;
   /** Extra per-split numbers to record beside EMI (e.g. accuracy), keyed by split name. */
   quality?: Record<string, number> | undefined;
@@ -50,18 +68,31 @@ export async function runJob(tables: readonly SplitTable[], options: JobOptions)
   if (!tables.some((table) => table.name === options.idSplit)) {
     throw new InputError(`no split named '${options.idSplit}' among ${tables.map((table) => table.name).slice(0, 6).join(', ')}${tables.length > 6 ? ', …' : ''}`, { field: 'id' });
   }
+  const names = new Set<string>();
+  for (const table of tables) {
+    // Each split's embeddings have a folder named after it: two of one name would overwrite each other.
+    if (names.has(table.name)) throw new InputError(`two splits are named '${table.name}' (from ${tables.filter((other) => other.name === table.name).map((other) => other.source).join(' and ')}); give one another name`, { field: 'name' });
+    names.add(table.name);
+  }
   mkdirSync(options.outDir, { recursive: true });
-  const { text, image } = createEmbedder('builtin');
+  const { text, image } = options.embedders ?? createEmbedder('builtin');
+  const warn = options.warn ?? ((message: string) => console.warn(`emishift: warning: ${message}`));
+  const withImages = tables.filter((table) => table.rows.some((row) => row.image)).map((table) => table.name);
+  if (!image && withImages.length > 0) {
+    warn(`${withImages.length === 1 ? `split ${withImages[0]} has` : `${withImages.length} splits have`} images but the embedder ${text.id} has no image model: embedding their text only (no v.npy)`);
+  }
+  const sets: EmbeddingSet[] = [];
   const directories: string[] = [];
   options.onProgress?.({ done: 0, total: tables.length, stage: 'embedding', unit: 'splits' });
   for (const [index, table] of tables.entries()) {
     const directory = join(options.outDir, 'embeddings', table.name);
-    await embedSplit(table, directory, { textEmbedder: text, imageEmbedder: image });
+    const { set } = await embedSplit(table, directory, { textEmbedder: text, imageEmbedder: image });
+    // The checks a split folder gets when it is read, so the job refuses what `sweep` would.
+    validateEmbeddingSet(set, (key) => join(directory, SPLIT_FILES[key]));
+    sets.push(set);
     directories.push(directory);
     options.onProgress?.({ done: index + 1, total: tables.length, label: `embedded ${table.name}`, stage: 'embedding', unit: 'splits' });
   }
-  const names = tables.map((table) => table.name);
-  const sets = directories.map((directory, i) => readSplitDirectory(directory, names[i]));
   const { preset = 'small', ...overrides } = options.club ?? {};
   const estimator = await ClubEstimator.fit(sets, preset, {
     overrides,
@@ -69,10 +100,13 @@ export async function runJob(tables: readonly SplitTable[], options: JobOptions)
     onProgress: options.onProgress ? ({ done, total }) => options.onProgress!({ done, total, label: 'CLUB epoch', stage: 'training CLUB', unit: 'epochs' }) : undefined,
   });
   const clubReused = estimator.origin.training?.reused === true;
-  const sources = sets.map((set, i) => ({ name: names[i], location: directories[i], load: () => set }));
+  const sources = sets.map((set, i) => ({ name: tables[i].name, location: directories[i], load: () => set }));
   const sweep = await sweepSplits(sources.find((source) => source.name === options.idSplit)!, sources.filter((source) => source.name !== options.idSplit), estimator, {
     invocation: options.invocation ?? { api: 'runJob' },
-    warn: options.warn,
+    mixture: options.mixture,
+    entropyScale: options.entropyScale,
+    bootstrap: options.bootstrap,
+    warn,
     onProgress: options.onProgress ? ({ done, total, label }) => options.onProgress!({ done, total, label: `compared ${label}`, stage: 'comparing with the ID split', unit: 'splits' }) : undefined,
   });
   const results = toResultsJson(sweep, { club_engine: estimator.resolvedEngine(), club_reused: clubReused });

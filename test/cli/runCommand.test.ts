@@ -23,6 +23,7 @@ test('run --config: the whole job from split files, reused on a rerun; a bad con
   const first = run('run', '--config', join(dir, 'config.json'), '--json');
   assert.equal(first.code, 0, first.stderr);
   const summary = JSON.parse(first.stdout);
+  assert.deepEqual(Object.keys(summary), ['results', 'report', 'splits', 'club_reused', 'pearson_r', 'pearson_pval', 'spearman_rho']);
   assert.equal(summary.splits, 4);
   // stderr is not a terminal here: one line per stage start and end, none per split or epoch.
   assert.deepEqual(first.stderr.trim().split('\n').map((line) => line.replace(/\d+\.\d s$/, 'T s')), [
@@ -54,5 +55,18 @@ test('run --config: the whole job from split files, reused on a rerun; a bad con
   writeFileSync(join(dir, 'noid.json'), JSON.stringify({ id: 'nope', splits }));
   const noId = run('run', '--config', join(dir, 'noid.json'));
   assert.equal(noId.code, 2);
-  assert.match(noId.stderr, /no split named 'nope'/);
+  assert.match(noId.stderr, /noid\.json: id: no split named 'nope'/);
+  // The settings `sweep` takes as flags are config keys, checked before anything runs.
+  const settings: [object, RegExp][] = [
+    [{ mixtrue: 'equal' }, /typo\.json: mixtrue: unknown key \(did you mean 'mixture'\?\); expected id, splits, out, embedder, club, mixture, entropyScale, bootstrap$/],
+    [{ bootstrap: { resamples: 0 } }, /typo\.json: bootstrap\.resamples: expected a positive number of resamples, got 0$/],
+    [{ embedder: { kind: 'openai', apiKey: 'sk-1' } }, /typo\.json: embedder\.apiKey: keep API keys out of config files/],
+  ];
+  for (const [extra, pattern] of settings) {
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ id: 'split0', splits, ...extra }));
+    const refused = run('run', '--config', join(dir, 'typo.json'));
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.match(refused.stderr.trim(), pattern);
+  }
 });

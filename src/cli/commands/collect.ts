@@ -1,39 +1,32 @@
-import type { Command } from '../main';
-import { isPositive, isPositiveInteger, isNonNegative, numberOption, parseCommandArgs, requireOption } from '../args';
+import { defineCommand, type OptionTable } from '../command';
+import { isPositive, isPositiveInteger, isNonNegative, numberOption, requireOption } from '../args';
 import { printJson } from '../output';
 import { commandProgress } from '../progress';
-import { PROGRESS_USAGE, SPLIT_FLAGS, SPLIT_OPTIONS, SPLIT_USAGE, loadSplitArgument } from './shared';
+import { PROGRESS_OPTION, SPLIT_OPTIONS, loadSplitArgument } from './shared';
 
+/** The chat server options `collect` and `judge` share. */
 export const SERVER_OPTIONS = {
-  'base-url': { type: 'string' },
-  model: { type: 'string' },
-  'api-key': { type: 'string' },
-  concurrency: { type: 'string' },
-  timeout: { type: 'string' },
-  retries: { type: 'string' },
-  'max-connection-failures': { type: 'string' },
-} as const;
-
-/** Library option names the server options set. */
-export const SERVER_FLAGS = {
-  baseUrl: '--base-url',
-  model: '--model',
-  apiKey: '--api-key',
-  timeoutMs: '--timeout',
-  maxRetries: '--retries',
-  concurrency: '--concurrency',
-  maxConnectionFailures: '--max-connection-failures',
-} as const;
-
-export const SERVER_USAGE = [
-  '  --base-url URL   OpenAI-compatible endpoint including /v1 (vLLM, Ollama, llama.cpp server, hosted APIs);',
-  '                   default EMISHIFT_CHAT_BASE_URL, else https://api.openai.com/v1',
-  '  --model M        default EMISHIFT_CHAT_MODEL;  --api-key K  default EMISHIFT_CHAT_API_KEY or OPENAI_API_KEY',
-  '  --concurrency N  requests in flight (default 4);  --timeout S  seconds per attempt (default 120)',
-  '  --retries N      retries on 429/5xx/timeouts/connection errors, with backoff (default 5)',
-  '  --max-connection-failures N  stop the run after N attempts in a row that reached no server (refused,',
-  '                   unresolvable, dropped), counted over all requests (default 5); what was answered stays',
-];
+  'base-url': {
+    type: 'string',
+    value: 'URL',
+    sets: ['baseUrl'],
+    help: ['OpenAI-compatible endpoint including /v1 (vLLM, Ollama, llama.cpp server, hosted APIs);', 'default EMISHIFT_CHAT_BASE_URL, else https://api.openai.com/v1'],
+  },
+  model: { type: 'string', value: 'M', help: 'the model name (default EMISHIFT_CHAT_MODEL)', sets: ['model'] },
+  'api-key': { type: 'string', value: 'K', help: 'the API key (default EMISHIFT_CHAT_API_KEY or OPENAI_API_KEY)', sets: ['apiKey'] },
+  concurrency: { type: 'string', value: 'N', help: 'requests in flight (default 4)', sets: ['concurrency'] },
+  timeout: { type: 'string', value: 'S', help: 'seconds per attempt (default 120)', sets: ['timeoutMs'] },
+  retries: { type: 'string', value: 'N', help: 'retries on 429/5xx/timeouts/connection errors, with backoff (default 5)', sets: ['maxRetries'] },
+  'max-connection-failures': {
+    type: 'string',
+    value: 'N',
+    sets: ['maxConnectionFailures'],
+    help: [
+      'stop the run after N attempts in a row that reached no server (refused,',
+      'unresolvable, dropped), counted over all requests (default 5); what was answered stays',
+    ],
+  },
+} as const satisfies OptionTable;
 
 /** --max-connection-failures N, as the run option. */
 export function maxConnectionFailuresOption(options: { 'max-connection-failures'?: string }): number | undefined {
@@ -52,19 +45,8 @@ export function serverOptions(options: { 'base-url'?: string; model?: string; 'a
   };
 }
 
-const OPTIONS = {
-  ...SPLIT_OPTIONS,
-  ...SERVER_OPTIONS,
-  out: { type: 'string' },
-  prompt: { type: 'string' },
-  'max-tokens': { type: 'string' },
-  temperature: { type: 'string' },
-  resume: { type: 'boolean' },
-  json: { type: 'boolean' },
-  progress: { type: 'boolean' },
-} as const;
-
-export const collectCommand: Command = {
+export const collectCommand = defineCommand({
+  name: 'collect',
   summary: "collect a served MLLM's answers to a split (LLaVA answer-file JSONL, resumable)",
   usage: [
     'Usage: emishift collect --split FILE --out FILE [--base-url URL] [--model M] [--api-key K] [--concurrency N]',
@@ -74,18 +56,19 @@ export const collectCommand: Command = {
     'Sends each image + question as a chat completion and appends the answers to --out in the LLaVA',
     'answer-file format. Resuming is the default (--resume): a rerun asks only for the question_ids not yet',
     'in --out; a crash loses at most the requests in flight and never leaves a damaged line.',
-    ...SPLIT_USAGE,
-    ...SERVER_USAGE,
-    "  --prompt T       text sent with the image; {question} is replaced (default '{question}')",
-    '  --max-tokens N   answer length limit sent to the server;  --temperature T  (default 0)',
-    '  --resume         (the default) ask only for question_ids not yet in --out',
-    '  --json           print the counts as JSON',
-    PROGRESS_USAGE,
-  ].join('\n'),
-  flags: { ...SPLIT_FLAGS, ...SERVER_FLAGS, prompt: '--prompt', maxTokens: '--max-tokens', temperature: '--temperature' },
-  options: OPTIONS,
-  async run(argv) {
-    const options = parseCommandArgs('collect', argv, OPTIONS);
+  ],
+  options: {
+    ...SPLIT_OPTIONS,
+    out: { type: 'string', value: 'FILE', help: 'the answer file (LLaVA answer-file JSONL), appended to' },
+    ...SERVER_OPTIONS,
+    prompt: { type: 'string', value: 'T', help: "text sent with the image; {question} is replaced (default '{question}')", sets: ['prompt'] },
+    'max-tokens': { type: 'string', value: 'N', help: 'answer length limit sent to the server', sets: ['maxTokens'] },
+    temperature: { type: 'string', value: 'T', help: 'sampling temperature (default 0)', sets: ['temperature'] },
+    resume: { type: 'boolean', help: '(the default) ask only for question_ids not yet in --out' },
+    json: { type: 'boolean', help: 'print the counts as JSON' },
+    ...PROGRESS_OPTION,
+  },
+  async run(options) {
     const out = requireOption(options.out, 'out', 'collect');
     const concurrency = numberOption(options.concurrency, 'concurrency', isPositiveInteger, 'a positive integer');
     const maxTokens = numberOption(options['max-tokens'], 'max-tokens', isPositiveInteger, 'a positive integer');
@@ -108,4 +91,4 @@ export const collectCommand: Command = {
     if (options.json) printJson(result);
     else process.stdout.write(`${table.name}: ${summary.answered} answered now, ${summary.skipped} already in ${out}, ${summary.failed} failed\n`);
   },
-};
+});

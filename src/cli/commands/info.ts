@@ -1,15 +1,12 @@
-import type { Command } from '../main';
-import { parseCommandArgs } from '../args';
+import { defineCommand } from '../command';
 import { printJson } from '../output';
 
-const OPTIONS = { json: { type: 'boolean' } } as const;
-
-export const infoCommand: Command = {
+export const infoCommand = defineCommand({
+  name: 'info',
   summary: 'which compute backends this installation runs on',
-  usage: 'Usage: emishift info [--json]\n\nReports the native engine (ONNX Runtime), the TensorFlow.js backend and the thread count.',
-  options: OPTIONS,
-  async run(argv) {
-    const options = parseCommandArgs('info', argv, OPTIONS);
+  usage: ['Usage: emishift info [--json]', '', 'Reports the native engine (ONNX Runtime), the TensorFlow.js backend and the thread count.'],
+  options: { json: { type: 'boolean', help: 'print the report as JSON' } },
+  async run(options) {
     const { availableParallelism } = await import('node:os');
     const { hasNativeTfjs, loadTfjs } = await import('../../backend/tfjs');
     let onnxruntime: string | null = null;
@@ -31,4 +28,4 @@ export const infoCommand: Command = {
     if (options.json) printJson(info);
     else for (const [key, value] of Object.entries(info)) process.stdout.write(`${key.padEnd(22)} ${value}\n`);
   },
-};
+});

@@ -1,16 +1,10 @@
 import { relative } from 'node:path';
-import type { Command } from '../main';
+import { defineCommand } from '../command';
 import { printJson } from '../output';
-import { parseCommandLine } from '../args';
 import { InputError } from '../../errors';
 
-const OPTIONS = {
-  emishift: { type: 'string' },
-  force: { type: 'boolean' },
-  json: { type: 'boolean' },
-} as const;
-
-export const initCommand: Command = {
+export const initCommand = defineCommand({
+  name: 'init',
   summary: 'make a notebook project (package.json, tsconfig, a starter notebook, example splits) in DIR',
   usage: [
     'Usage: emishift init DIR [--emishift SPEC] [--force] [--json]',
@@ -25,15 +19,17 @@ export const initCommand: Command = {
     '  vendor/emishift-VERSION.tgz  this emishift, packed (it is not on the npm registry); package.json',
     '                    depends on it by path',
     '',
-    '  --emishift SPEC   depend on emishift through SPEC instead of vendor/ (a registry range, a git URL,',
-    '                    file:PATH)',
-    '  --force           write into a folder that already holds files; any file the project would change',
-    '                    is still refused (exit 2, nothing written): existing files are never replaced',
-    '  --json            print the written files as JSON',
-  ].join('\n'),
-  options: OPTIONS,
-  async run(argv) {
-    const { options: values, positionals } = parseCommandLine('init', argv, OPTIONS, { positionals: true });
+  ],
+  options: {
+    emishift: { type: 'string', value: 'SPEC', help: ['depend on emishift through SPEC instead of vendor/ (a registry range, a git URL,', 'file:PATH)'] },
+    force: {
+      type: 'boolean',
+      help: ['write into a folder that already holds files; any file the project would change', 'is still refused (exit 2, nothing written): existing files are never replaced'],
+    },
+    json: { type: 'boolean', help: 'print the written files as JSON' },
+  },
+  positionals: true,
+  async run(values, { positionals }) {
     if (positionals.length !== 1) {
       throw new InputError(`expected one folder, got ${positionals.length === 0 ? 'none' : positionals.join(' ')} (see 'emishift init --help')`);
     }
@@ -63,4 +59,4 @@ export const initCommand: Command = {
       ].join('\n'),
     );
   },
-};
+});

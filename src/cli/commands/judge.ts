@@ -1,21 +1,12 @@
-import type { Command } from '../main';
-import { isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
+import { defineCommand } from '../command';
+import { isPositiveInteger, numberOption, requireOption } from '../args';
 import { printJson } from '../output';
 import { commandProgress } from '../progress';
-import { SERVER_FLAGS, SERVER_OPTIONS, SERVER_USAGE, maxConnectionFailuresOption, serverOptions } from './collect';
-import { PROGRESS_USAGE, SPLIT_FLAGS, SPLIT_OPTIONS, SPLIT_USAGE, loadSplitArgument } from './shared';
+import { SERVER_OPTIONS, maxConnectionFailuresOption, serverOptions } from './collect';
+import { PROGRESS_OPTION, SPLIT_OPTIONS, loadSplitArgument } from './shared';
 
-const OPTIONS = {
-  ...SPLIT_OPTIONS,
-  ...SERVER_OPTIONS,
-  out: { type: 'string' },
-  'text-only': { type: 'boolean' },
-  resume: { type: 'boolean' },
-  json: { type: 'boolean' },
-  progress: { type: 'boolean' },
-} as const;
-
-export const judgeCommand: Command = {
+export const judgeCommand = defineCommand({
+  name: 'judge',
   summary: 'score reference vs model answers with a judge model (LLaVA-Bench review); relative preference',
   usage: [
     'Usage: emishift judge --split FILE [--responses FILE] --out FILE [--base-url URL] [--model M] [--api-key K]',
@@ -25,17 +16,17 @@ export const judgeCommand: Command = {
     'The judge scores the reference answer (Assistant 1) and the model answer (Assistant 2) from 1 to 10 for',
     'each question, seeing the image (or, with --text-only, the question alone). Scores are appended to',
     '--out (JSONL, one line per question; resumable as collect). RP = mean model score / mean reference score.',
-    ...SPLIT_USAGE,
-    ...SERVER_USAGE,
-    '  --text-only      show the judge the question without the image',
-    '  --resume         (the default) judge only the question_ids not yet scored in --out',
-    '  --json           print the counts and RP as JSON',
-    PROGRESS_USAGE,
-  ].join('\n'),
-  flags: { ...SPLIT_FLAGS, ...SERVER_FLAGS },
-  options: OPTIONS,
-  async run(argv) {
-    const options = parseCommandArgs('judge', argv, OPTIONS);
+  ],
+  options: {
+    ...SPLIT_OPTIONS,
+    out: { type: 'string', value: 'FILE', help: 'the scores (JSONL), appended to' },
+    ...SERVER_OPTIONS,
+    'text-only': { type: 'boolean', help: 'show the judge the question without the image' },
+    resume: { type: 'boolean', help: '(the default) judge only the question_ids not yet scored in --out' },
+    json: { type: 'boolean', help: 'print the counts and RP as JSON' },
+    ...PROGRESS_OPTION,
+  },
+  async run(options) {
     const out = requireOption(options.out, 'out', 'judge');
     const concurrency = numberOption(options.concurrency, 'concurrency', isPositiveInteger, 'a positive integer');
     const clientOptions = serverOptions(options);
@@ -66,4 +57,4 @@ export const judgeCommand: Command = {
     if (options.json) printJson(result);
     else process.stdout.write(`${table.name}: RP = ${rp ? rp.rp.toFixed(4) : 'n/a'} over ${rp?.count ?? 0} questions (${summary.judged} judged now, ${summary.failed} failed)\n`);
   },
-};
+});

@@ -1,34 +1,20 @@
-import type { Command } from '../main';
-import { parseCommandArgs, requireOption } from '../args';
+import { defineCommand } from '../command';
+import { requireOption } from '../args';
 import { formatTable, printJson } from '../output';
 import {
-  BOOTSTRAP_USAGE,
-  BOUND_FLAGS,
+  BOUND_OPTIONS,
+  bootstrapOptionTable,
   bootstrapOptions,
   boundOptions,
   comparisonContext,
   describeIntervals,
   loadClubEstimator,
   SPACE_OPTIONS,
-  SPACE_USAGE,
   withSpaceHint,
 } from './shared';
 
-const OPTIONS = {
-  source: { type: 'string' },
-  target: { type: 'string' },
-  club: { type: 'string' },
-  mixture: { type: 'string' },
-  'entropy-scale': { type: 'string' },
-  bootstrap: { type: 'string' },
-  confidence: { type: 'string' },
-  seed: { type: 'string' },
-  interval: { type: 'string' },
-  json: { type: 'boolean' },
-  ...SPACE_OPTIONS,
-} as const;
-
-export const pairCommand: Command = {
+export const pairCommand = defineCommand({
+  name: 'pair',
   summary: 'EMI, EMID and the EMID upper bound for one source (ID) / target (OOD) pair',
   usage: [
     'Usage: emishift pair --source DIR --target DIR --club FILE [--mixture sample-weighted|equal] [--entropy-scale H]',
@@ -36,19 +22,23 @@ export const pairCommand: Command = {
     '                     [--allow-space-mismatch] [--json]',
     '',
     'DIR holds t.npy, yhat.npy, y.npy and optionally v.npy (n × d float32, rows aligned).',
-    'FILE is CLUB weights: the authors\' PyTorch .pt checkpoint or a .safetensors file from `emishift train`.',
-    '  --mixture        RJSD mixture: sample-weighted (the reference\'s, default) or equal',
-    '  --entropy-scale  Ĥ for the full bound (adds emid_ub_full)',
-    ...BOOTSTRAP_USAGE,
-    ...SPACE_USAGE,
-    '  --json           print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci',
-    '                   and interval_method; `provenance`: emishift version, command, estimator file and SHA-256,',
-    '                   each split\'s embedding space)',
-  ].join('\n'),
-  flags: BOUND_FLAGS,
-  options: OPTIONS,
-  async run(argv) {
-    const options = parseCommandArgs('pair', argv, OPTIONS);
+  ],
+  options: {
+    source: { type: 'string', value: 'DIR', help: 'the source (ID) split folder' },
+    target: { type: 'string', value: 'DIR', help: 'the target (OOD) split folder' },
+    ...BOUND_OPTIONS,
+    ...bootstrapOptionTable(),
+    ...SPACE_OPTIONS,
+    json: {
+      type: 'boolean',
+      help: [
+        'print one JSON object (with --bootstrap, also emi_source_ci, emi_target_ci, emid_ci, emid_ub_ci',
+        "and interval_method; `provenance`: emishift version, command, estimator file and SHA-256,",
+        "each split's embedding space)",
+      ],
+    },
+  },
+  async run(options, { argv }) {
     const sourceDir = requireOption(options.source, 'source', 'pair');
     const targetDir = requireOption(options.target, 'target', 'pair');
     const { clubFile, mixture, entropyScale } = boundOptions('pair', options);
@@ -85,4 +75,4 @@ export const pairCommand: Command = {
       }
     }
   },
-};
+});

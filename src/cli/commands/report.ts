@@ -1,38 +1,39 @@
-import type { Command } from '../main';
-import { parseCommandArgs, requireOption } from '../args';
+import { defineCommand } from '../command';
+import { requireOption } from '../args';
 import { printJson, writeFileAtomic } from '../output';
 import { commandProgress } from '../progress';
 
-const OPTIONS = {
-  results: { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean' },
-  png: { type: 'boolean' },
-  svg: { type: 'boolean' },
-  progress: { type: 'boolean' },
-} as const;
-
 /** `emishift report`: the HTML report, the JSON summary and figure images from a results file. */
-export const reportCommand: Command = {
+export const reportCommand = defineCommand({
+  name: 'report',
   summary: 'an offline HTML report (figures, correlations, tables) from a results file',
   usage: [
     'Usage: emishift report --results FILE [--out DIR] [--json] [--png] [--svg] [--progress]',
     '',
     'FILE is a results JSON in the reference format (EMI, EMID, EMID_UB maps; PearsonR, PearsonPval)',
     "or 'emishift sweep'/'run' output. Writes DIR/report.html (default out/report): one self-contained page",
-    'with plotly.js inlined, which opens offline. Shift families come from the file\'s SHIFT map, else from',
+    "with plotly.js inlined, which opens offline. Shift families come from the file's SHIFT map, else from",
     "the paper's split names; a per-split quality (the file's 'quality', else ACCURACY or RP) gets a column",
     "and an EMI-vs-quality figure; the file's provenance block is printed as 'How these results were made'.",
-    '  --json   print the summary as JSON (Pearson, Spearman, Kendall, EMI vs. quality, per-family means)',
-    '  --png    also write DIR/<figure>.png for every figure (needs headless Chromium:',
-    "           /usr/bin/chromium or EMISHIFT_CHROMIUM; 'apt-get install chromium')",
-    '  --svg    the same as SVG',
-    '  --progress  detailed progress of the image export on stderr (the default on a terminal; otherwise one',
-    '           line when it starts and one when it ends: each image starts a browser, about a second each)',
-  ].join('\n'),
-  options: OPTIONS,
-  async run(argv) {
-    const options = parseCommandArgs('report', argv, OPTIONS);
+  ],
+  options: {
+    results: { type: 'string', value: 'FILE', help: 'the results JSON' },
+    out: { type: 'string', value: 'DIR', help: 'where report.html (and the images) go (default out/report)' },
+    json: { type: 'boolean', help: 'print the summary as JSON (Pearson, Spearman, Kendall, EMI vs. quality, per-family means)' },
+    png: {
+      type: 'boolean',
+      help: ["also write DIR/<figure>.png for every figure (needs headless Chromium:", "/usr/bin/chromium or EMISHIFT_CHROMIUM; 'apt-get install chromium')"],
+    },
+    svg: { type: 'boolean', help: 'the same as SVG' },
+    progress: {
+      type: 'boolean',
+      help: [
+        'detailed progress of the image export on stderr (the default on a terminal; otherwise one',
+        'line when it starts and one when it ends: each image starts a browser, about a second each)',
+      ],
+    },
+  },
+  async run(options) {
     const file = requireOption(options.results, 'results', 'report');
     const outDir = options.out ?? 'out/report';
     const { join } = await import('node:path');
@@ -106,4 +107,4 @@ export const reportCommand: Command = {
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   },
-};
+});

@@ -1,19 +1,27 @@
+/** Options several commands share (each declared once, with its usage line) and the small steps that read them. */
 import { InputError } from '../../errors';
-import type { MixtureWeighting } from '../../bound/rjsd';
+import { MIXTURE_WEIGHTINGS, type MixtureWeighting } from '../../bound/rjsd';
 import { isNonNegative, isPositiveInteger, numberOption, requireOption } from '../args';
+import type { OptionTable } from '../command';
 import { DEFAULT_INTERVAL_METHOD, INTERVAL_METHODS, type BootstrapOptions, type IntervalMethod } from '../../stats/bootstrap';
 
-const MIXTURES: readonly MixtureWeighting[] = ['sample-weighted', 'equal'];
-
+/** The RJSD mixture named by --mixture (default sample-weighted). */
 export function mixtureOption(value: string | undefined): MixtureWeighting {
   if (value === undefined) return 'sample-weighted';
-  if (!(MIXTURES as readonly string[]).includes(value)) {
-    throw new InputError(`expected ${MIXTURES.join(' or ')}, got '${value}'`, { field: '--mixture' });
+  if (!(MIXTURE_WEIGHTINGS as readonly string[]).includes(value)) {
+    throw new InputError(`expected ${MIXTURE_WEIGHTINGS.join(' or ')}, got '${value}'`, { field: '--mixture' });
   }
   return value as MixtureWeighting;
 }
 
 /** The options `pair` and `sweep` share: the CLUB file, the mixture and the entropy scale. */
+export const BOUND_OPTIONS = {
+  club: { type: 'string', value: 'FILE', help: "CLUB weights: the authors' PyTorch .pt checkpoint or a .safetensors file from `emishift train`" },
+  mixture: { type: 'string', value: 'M', help: "RJSD mixture: sample-weighted (the reference's, default) or equal", sets: ['mixture'] },
+  'entropy-scale': { type: 'string', value: 'H', help: 'Ĥ for the full bound (adds emid_ub_full)', sets: ['entropyScale'] },
+} as const satisfies OptionTable;
+
+/** The values of the bound options. */
 export function boundOptions(command: string, options: { club?: string; mixture?: string; 'entropy-scale'?: string }) {
   return {
     clubFile: requireOption(options.club, 'club', command),
@@ -28,12 +36,15 @@ export async function loadClubEstimator(clubFile: string) {
   return ClubEstimator.load(clubFile);
 }
 
-export const SPACE_OPTIONS = { 'allow-space-mismatch': { type: 'boolean' } } as const;
-
-export const SPACE_USAGE = [
-  '  --allow-space-mismatch  run even when a split\'s embedding space (its manifest) differs from the estimator\'s',
-  '                   or the ID split\'s; the results record it. Without it that is an error (exit 2).',
-];
+export const SPACE_OPTIONS = {
+  'allow-space-mismatch': {
+    type: 'boolean',
+    help: [
+      "run even when a split's embedding space (its manifest) differs from the estimator's",
+      "or the ID split's; the results record it. Without it that is an error (exit 2).",
+    ],
+  },
+} as const satisfies OptionTable;
 
 /** The settings that make a comparison traceable: warnings on stderr, the command line in the provenance. */
 export function comparisonContext(command: string, argv: readonly string[], options: { 'allow-space-mismatch'?: boolean }) {
@@ -77,71 +88,62 @@ export function describeIntervals(bootstrap: Required<BootstrapOptions>): string
   return `intervals: ${Math.round(bootstrap.confidence * 1000) / 10}% ${names[bootstrap.method]} bootstrap, ${bootstrap.resamples} resamples, seed ${bootstrap.seed}`;
 }
 
-export const BOOTSTRAP_USAGE = [
-  '  --bootstrap N    bootstrap intervals from N resamples of each split\'s rows (EMI, EMID, the bound;',
-  '                   sweep: also the correlations, resampling OOD splits); the bound\'s costs up to',
-  '                   7 eigenproblems per resample',
-  '  --confidence C   interval coverage (default 0.95);  --seed S  resampling seed (default 0)',
-  '  --interval M     how intervals are formed from the resamples:',
-  '                   basic (default)  the percentile interval reflected about the estimate, which corrects',
-  '                                    for bias: the bound is biased upward on resamples (duplicated rows',
-  '                                    shrink the spectra); when that bias exceeds the spread, the interval',
-  '                                    lies below the estimate, and the estimate is dominated by sample size',
-  '                   percentile       the resampled quantiles as they are (right only without bias)',
-  '                   bca              bias-corrected and accelerated; adds a jackknife (one evaluation per',
-  '                                    row of each split: for the bound, n_ID + n_OOD bound evaluations per',
-  '                                    comparison); undefined (null) when every resample lies on one side',
+const BOOTSTRAP_HELP = [
+  "bootstrap intervals from N resamples of each split's rows (EMI, EMID, the bound;",
+  "sweep: also the correlations, resampling OOD splits); the bound's costs up to",
+  '7 eigenproblems per resample',
 ];
 
-/** Library option names the split options set, for error messages (see Command.flags). */
-export const SPLIT_FLAGS = { format: '--format', responses: '--responses', name: '--name' } as const;
+/** --bootstrap, --confidence, --seed and --interval; `more` adds lines to --bootstrap's help (what a command's output gains). */
+export function bootstrapOptionTable(more: readonly string[] = []) {
+  return {
+    bootstrap: { type: 'string', value: 'N', help: [...BOOTSTRAP_HELP, ...more], sets: ['resamples'] },
+    confidence: { type: 'string', value: 'C', help: 'interval coverage (default 0.95)', sets: ['confidence'] },
+    seed: { type: 'string', value: 'S', help: 'resampling seed (default 0)', sets: ['seed'] },
+    interval: {
+      type: 'string',
+      value: 'M',
+      sets: ['method'],
+      help: [
+        'how intervals are formed from the resamples:',
+        'basic (default)  the percentile interval reflected about the estimate, which corrects',
+        '                 for bias: the bound is biased upward on resamples (duplicated rows',
+        '                 shrink the spectra); when that bias exceeds the spread, the interval',
+        '                 lies below the estimate, and the estimate is dominated by sample size',
+        'percentile       the resampled quantiles as they are (right only without bias)',
+        'bca              bias-corrected and accelerated; adds a jackknife (one evaluation per',
+        '                 row of each split: for the bound, n_ID + n_OOD bound evaluations per',
+        '                 comparison); undefined (null) when every resample lies on one side',
+      ],
+    },
+  } as const satisfies OptionTable;
+}
 
-/** Library option names `pair` and `sweep` set. */
-export const BOUND_FLAGS = {
-  entropyScale: '--entropy-scale',
-  mixture: '--mixture',
-  resamples: '--bootstrap',
-  confidence: '--confidence',
-  seed: '--seed',
-  method: '--interval',
-  threads: '--threads',
-} as const;
-
-/** The --progress line of every long command's usage. */
-export const PROGRESS_USAGE = '  --progress       detailed progress on stderr (the default on a terminal; otherwise one line per stage)';
+/** The --progress option of every long command. */
+export const PROGRESS_OPTION = {
+  progress: { type: 'boolean', help: 'detailed progress on stderr (the default on a terminal; otherwise one line per stage)' },
+} as const satisfies OptionTable;
 
 /** Options every command that reads a benchmark split takes. */
 export const SPLIT_OPTIONS = {
-  split: { type: 'string' },
-  format: { type: 'string' },
-  responses: { type: 'string' },
-  name: { type: 'string' },
-} as const;
-
-export const SPLIT_USAGE = [
-  '  --split FILE     the split: .jsonl (combined), .csv, .parquet, or a LLaVA answer file with --format llava;',
-  '                   hf:<dataset>/<split> or an http(s) URL downloads the parquet once into the cache',
-  '                   (EMISHIFT_CACHE, default ~/.cache/emishift) and reads it from there afterwards',
-  '  --format F       combined|jsonl|llava|parquet|csv (default: from the file extension)',
-  '  --responses FILE the model\'s answers (LLaVA answer file), joined by question_id',
-  '  --name NAME      the split\'s name (default: the file name; selects the easy/hard in-the-wild rows)',
-];
+  split: {
+    type: 'string',
+    value: 'FILE',
+    sets: ['split'],
+    help: [
+      'the split: .jsonl (combined), .csv, .parquet, or a LLaVA answer file with --format llava;',
+      'hf:<dataset>/<split> or an http(s) URL downloads the parquet once into the cache',
+      '(EMISHIFT_CACHE, default ~/.cache/emishift) and reads it from there afterwards',
+    ],
+  },
+  format: { type: 'string', value: 'F', help: 'combined|jsonl|llava|parquet|csv (default: from the file extension)', sets: ['format'] },
+  responses: { type: 'string', value: 'FILE', help: "the model's answers (LLaVA answer file), joined by question_id", sets: ['responses'] },
+  name: { type: 'string', value: 'NAME', help: "the split's name (default: the file name; selects the easy/hard in-the-wild rows)", sets: ['name'] },
+} as const satisfies OptionTable;
 
 /** Loads the split named by --split (local file, hf:dataset/split, or URL) with its options. */
 export async function loadSplitArgument(command: string, options: { split?: string; format?: string; responses?: string; name?: string }) {
   const split = requireOption(options.split, 'split', command);
-  const { loadSplit, SPLIT_FORMATS } = await import('../../data/loaders');
-  const format = options.format === 'combined' ? 'jsonl' : options.format;
-  if (format !== undefined && !(SPLIT_FORMATS as readonly string[]).includes(format)) {
-    throw new InputError(`expected combined, ${SPLIT_FORMATS.join(', ')}, got '${options.format}'`, { field: '--format' });
-  }
-  let file = split;
-  let name = options.name;
-  const hf = /^hf:([^/]+\/[^/]+)\/(.+)$/.exec(split);
-  if (hf || /^https?:\/\//.test(split)) {
-    const { resolveSplitFile } = await import('../../data/download');
-    file = await resolveSplitFile(hf ? { dataset: hf[1], split: hf[2] } : { url: split });
-    name ??= hf ? hf[2] : undefined;
-  }
-  return loadSplit(file, { format: format as never, responses: options.responses, name });
+  const { loadSplitReference } = await import('../../data/splitReference');
+  return loadSplitReference({ split, format: options.format, responses: options.responses, name: options.name });
 }

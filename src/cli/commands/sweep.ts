@@ -1,39 +1,22 @@
-import type { Command } from '../main';
-import { isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
+import { defineCommand } from '../command';
+import { isPositiveInteger, numberOption, requireOption } from '../args';
 import { formatCoefficient, formatPValue, formatTable, printJson, writeFileAtomic } from '../output';
 import { commandProgress } from '../progress';
 import {
-  BOOTSTRAP_USAGE,
-  BOUND_FLAGS,
-  PROGRESS_USAGE,
+  BOUND_OPTIONS,
+  PROGRESS_OPTION,
+  bootstrapOptionTable,
   bootstrapOptions,
   boundOptions,
   comparisonContext,
   describeIntervals,
   loadClubEstimator,
   SPACE_OPTIONS,
-  SPACE_USAGE,
   withSpaceHint,
 } from './shared';
 
-const OPTIONS = {
-  root: { type: 'string' },
-  id: { type: 'string' },
-  club: { type: 'string' },
-  out: { type: 'string' },
-  mixture: { type: 'string' },
-  'entropy-scale': { type: 'string' },
-  threads: { type: 'string' },
-  bootstrap: { type: 'string' },
-  confidence: { type: 'string' },
-  seed: { type: 'string' },
-  interval: { type: 'string' },
-  json: { type: 'boolean' },
-  progress: { type: 'boolean' },
-  ...SPACE_OPTIONS,
-} as const;
-
-export const sweepCommand: Command = {
+export const sweepCommand = defineCommand({
+  name: 'sweep',
   summary: 'compare an ID split with every other split under a folder; results JSON in the reference format',
   usage: [
     'Usage: emishift sweep --root DIR --id NAME --club FILE [--out FILE] [--mixture sample-weighted|equal] [--entropy-scale H]',
@@ -43,17 +26,26 @@ export const sweepCommand: Command = {
     'Every subfolder of DIR is a split (t.npy, yhat.npy, y.npy, optionally v.npy); NAME is the ID split.',
     'Writes (with --out) and prints the results: EMI, EMID, EMID_UB maps, PearsonR/PearsonPval,',
     'the four RJSD term maps (JSD_V, JSD_T, JSD_PY, JSD_QY) and Spearman/Kendall correlations.',
-    'With --out, finished comparisons are checkpointed to FILE.partial.jsonl; an interrupted',
-    'sweep rerun with the same inputs resumes from there.',
-    ...BOOTSTRAP_USAGE,
-    '                   (adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)',
-    ...SPACE_USAGE,
-    PROGRESS_USAGE,
-  ].join('\n'),
-  flags: BOUND_FLAGS,
-  options: OPTIONS,
-  async run(argv) {
-    const options = parseCommandArgs('sweep', argv, OPTIONS);
+  ],
+  options: {
+    root: { type: 'string', value: 'DIR', help: 'the folder of split folders' },
+    id: { type: 'string', value: 'NAME', help: 'the ID split (a subfolder of DIR)' },
+    ...BOUND_OPTIONS,
+    out: {
+      type: 'string',
+      value: 'FILE',
+      help: [
+        'write the results JSON to FILE; finished comparisons are checkpointed to FILE.partial.jsonl,',
+        'and an interrupted sweep rerun with the same inputs resumes from there',
+      ],
+    },
+    threads: { type: 'string', value: 'N', help: 'threads for large eigenproblems (default: all cores)', sets: ['threads'] },
+    ...bootstrapOptionTable(['(adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)']),
+    ...SPACE_OPTIONS,
+    json: { type: 'boolean', help: 'print the results JSON' },
+    ...PROGRESS_OPTION,
+  },
+  async run(options, { argv }) {
     const root = requireOption(options.root, 'root', 'sweep');
     const id = requireOption(options.id, 'id', 'sweep');
     const { clubFile, mixture, entropyScale } = boundOptions('sweep', options);
@@ -119,4 +111,4 @@ export const sweepCommand: Command = {
     if (bootstrap) process.stdout.write(`${describeIntervals(bootstrap)}; the intervals are in the results JSON (--json, --out)\n`);
     if (options.out) process.stdout.write(`results written to ${options.out}\n`);
   },
-};
+});

@@ -1,66 +1,67 @@
-import type { Command } from '../main';
-import { isNonNegative, isPositive, isPositiveInteger, numberOption, parseCommandArgs, requireOption } from '../args';
+import { defineCommand } from '../command';
+import { isNonNegative, isPositive, isPositiveInteger, numberOption, requireOption } from '../args';
 import { printJson } from '../output';
 import { commandProgress } from '../progress';
 import { InputError } from '../../errors';
-import { PROGRESS_USAGE } from './shared';
+import { PROGRESS_OPTION } from './shared';
 import type { EmbeddingSet, Matrix } from '../../interface';
-
-const OPTIONS = {
-  root: { type: 'string' },
-  x: { type: 'string' },
-  y: { type: 'string' },
-  out: { type: 'string' },
-  init: { type: 'string' },
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  seed: { type: 'string' },
-  hidden: { type: 'string' },
-  'validation-fraction': { type: 'string' },
-  engine: { type: 'string' },
-  preset: { type: 'string' },
-  threads: { type: 'string' },
-  json: { type: 'boolean' },
-  progress: { type: 'boolean' },
-} as const;
 
 const ENGINES = ['auto', 'native', 'tfjs'] as const;
 
-export const trainCommand: Command = {
+export const trainCommand = defineCommand({
+  name: 'train',
   summary: 'train a CLUB estimator on paired rows (x_i, y_i) and save it as .safetensors',
   usage: [
     'Usage: emishift train (--x FILE.npy --y FILE.npy | --root DIR) --out FILE [--preset paper|small] [--epochs E] [--batch-size B] [--lr LR]',
     '                      [--seed S] [--hidden H] [--validation-fraction F] [--init FILE] [--engine auto|native|tfjs]',
     '                      [--threads N] [--json] [--progress]',
     '',
-    '--x/--y: paired rows. --root: pool (z, z_y) pairs from every split folder under DIR, as the reference does',
-    '(z = (z_v + z_t) / 2, or z_t for text-only splits; z_y the reference answers).',
-    'Trains q(y|x) with Adam on the negative log-likelihood. --preset picks the settings (the same presets as',
-    '`run --config` and ClubEstimator.fit): paper (default: 50 epochs, batch 2048, lr 1e-3, seed 0, 250 hidden',
-    'units, the published network) or small (200 epochs, batch 256, lr 3e-3, seed 0, 64 hidden units, for a',
-    'few thousand pairs); --epochs, --batch-size, --lr, --seed, --hidden, --validation-fraction override it.',
-    'With --validation-fraction the best held-out epoch is kept. --init continues from saved weights (.pt or',
-    '.safetensors; Adam restarts from zero moments). With --root, the embedding space of the split folders\'',
-    'manifests is recorded in FILE, so later comparisons can check that they use embeddings of that space.',
-    'Engines: native = ONNX Runtime kernels on all cores (auto picks it when installed);',
-    '         tfjs = TensorFlow.js (tfjs-node when installed, else WASM).',
-    PROGRESS_USAGE,
-  ].join('\n'),
-  flags: {
-    epochs: '--epochs',
-    batchSize: '--batch-size',
-    learningRate: '--lr',
-    hiddenDim: '--hidden',
-    validationFraction: '--validation-fraction',
-    threads: '--threads',
-    engine: '--engine',
-    initial: '--init',
-    seed: '--seed',
+    'Trains q(y|x) with Adam on the negative log-likelihood and saves the weights to FILE.',
+  ],
+  options: {
+    x: { type: 'string', value: 'FILE.npy', help: 'the rows x_i (n × d float32), paired with --y' },
+    y: { type: 'string', value: 'FILE.npy', help: 'the rows y_i, row i paired with row i of --x' },
+    root: {
+      type: 'string',
+      value: 'DIR',
+      help: [
+        'instead of --x/--y: pool (z, z_y) pairs from every split folder under DIR, as the reference does',
+        '(z = (z_v + z_t) / 2, or z_t for text-only splits; z_y the reference answers); the embedding space',
+        "of the split folders' manifests is recorded in FILE, so later comparisons can check that they use",
+        'embeddings of that space',
+      ],
+    },
+    out: { type: 'string', value: 'FILE', help: 'where the weights go (.safetensors)' },
+    preset: {
+      type: 'string',
+      value: 'P',
+      help: [
+        'the settings (the same presets as `run --config` and ClubEstimator.fit): paper (default: 50 epochs,',
+        'batch 2048, lr 1e-3, seed 0, 250 hidden units, the published network) or small (200 epochs, batch 256,',
+        'lr 3e-3, seed 0, 64 hidden units, for a few thousand pairs); the options below override it',
+      ],
+    },
+    epochs: { type: 'string', value: 'E', help: 'passes over the pairs', sets: ['epochs'] },
+    'batch-size': { type: 'string', value: 'B', help: 'pairs per Adam step', sets: ['batchSize'] },
+    lr: { type: 'string', value: 'LR', help: 'learning rate', sets: ['learningRate'] },
+    seed: { type: 'string', value: 'S', help: 'initialisation and shuffling seed', sets: ['seed'] },
+    hidden: { type: 'string', value: 'H', help: 'hidden units of the network', sets: ['hiddenDim'] },
+    'validation-fraction': { type: 'string', value: 'F', help: 'share of pairs held out; the best held-out epoch is kept', sets: ['validationFraction'] },
+    init: { type: 'string', value: 'FILE', help: 'continue from saved weights (.pt or .safetensors; Adam restarts from zero moments)', sets: ['initial'] },
+    engine: {
+      type: 'string',
+      value: 'ENGINE',
+      sets: ['engine'],
+      help: [
+        'native = ONNX Runtime kernels on all cores (auto, the default, picks it when installed);',
+        'tfjs = TensorFlow.js (tfjs-node when installed, else WASM)',
+      ],
+    },
+    threads: { type: 'string', value: 'N', help: 'threads for the native engine (default: all cores)', sets: ['threads'] },
+    json: { type: 'boolean', help: 'print the summary (engine, rows, settings, losses, throughput) as JSON' },
+    ...PROGRESS_OPTION,
   },
-  options: OPTIONS,
-  async run(argv) {
-    const options = parseCommandArgs('train', argv, OPTIONS);
+  async run(options) {
     if (options.root !== undefined && (options.x !== undefined || options.y !== undefined)) {
       throw new InputError('give either --root or --x and --y, not both');
     }
@@ -151,4 +152,4 @@ export const trainCommand: Command = {
         `${Math.round(result.samplesPerSecond)} samples/s; saved to ${out}\n`,
     );
   },
-};
+});
