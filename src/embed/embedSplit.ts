@@ -34,7 +34,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { EmbeddingSet, Matrix, ProgressCallback } from '../interface';
+import type { EmbeddingSet, Matrix } from '../interface';
 import type { SplitTable } from '../data/splitRow';
 import { isEncodedImage, type ImageInput } from '../io/image';
 import { readNpyMatrix, writeNpyMatrix } from '../io/npy';
@@ -50,21 +50,17 @@ import {
   type SplitManifest,
 } from '../data/splitManifest';
 import type { Embedder, ImageEmbedder } from './embedder';
-import { COLUMN_INPUTS, embedColumnBatches, embedderOf, embeddingSetOf, embeddingSpaceOf, planEmbedding, type ColumnInputs } from './embed';
+import { COLUMN_INPUTS, embedColumnBatches, embedderOf, embeddingSetOf, embeddingSpaceOf, planEmbedding, type ColumnInputs, type EmbedOptions } from './embed';
 
 const PARTIAL_DIRECTORY = '.partial';
 
-export interface EmbedSplitOptions {
+/** `embed`'s options (a batch is also the unit persisted for resumption) plus the embedders and `force`. */
+export interface EmbedSplitOptions extends EmbedOptions {
   textEmbedder: Embedder;
   /** Embeds `v.npy` when every row has an image. Without one, no `v.npy` is written (text-only). */
   imageEmbedder?: ImageEmbedder | undefined;
-  /** Rows per embedder call and per persisted checkpoint. Default 32. */
-  batchSize?: number | undefined;
-  /** Required embedding dimension (e.g. 768 for the public CLUB checkpoint). */
-  expectedDimension?: number | undefined;
   /** Re-embed every column even when the manifest says it is current. */
   force?: boolean | undefined;
-  onProgress?: ProgressCallback | undefined;
 }
 
 export interface EmbedSplitResult {
