@@ -109,6 +109,11 @@ function fingerprint(notebookFile) {
   return hash.digest('hex');
 }
 
+/** The library's atomic write, loaded on use: dist/ is checked for before anything is written. */
+function writeFileAtomic(file, contents) {
+  require('../dist/src/io/atomicWrite').writeFileAtomic(file, contents);
+}
+
 function readManifest(outDir = DEFAULT_OUT) {
   try {
     return JSON.parse(fs.readFileSync(path.join(outDir, MANIFEST), 'utf8'));
@@ -119,8 +124,7 @@ function readManifest(outDir = DEFAULT_OUT) {
 
 function writeManifest(outDir, manifest) {
   const file = path.join(outDir, MANIFEST);
-  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
-  fs.renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 function cellSources(notebookFile) {
@@ -188,8 +192,7 @@ function numberExecutedCells(file) {
     cell.execution_count = count;
     for (const output of cell.outputs ?? []) if (output.output_type === 'execute_result') output.execution_count = count;
   }
-  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(notebook, null, 1)}\n`);
-  fs.renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, `${JSON.stringify(notebook, null, 1)}\n`);
 }
 
 function runNotebook(notebookFile, { outDir, timeout }) {

@@ -60,8 +60,9 @@ export { fetchToCache, resolveSplitFile, huggingFaceParquetUrl, type SplitFileSo
 export { cacheDirectory } from './data/cache';
 
 // embedding ("inference")
-export type { Embedder } from './embed/embedder';
-export { createEmbedder, embedSplit, readSplitManifest, BuiltinTextEmbedder, BuiltinImageEmbedder, OpenAIEmbedder, type EmbedderPair, type EmbedSplitOptions, type SplitManifest } from './embed/index';
+export type { Embedder, ImageEmbedder } from './embed/embedder';
+export { encodePng, rgbToRgba, rgbaToRgb, type ImageInput, type RgbImage, type RgbaImage } from './io/image';
+export { createEmbedder, embed, embedSplit, readSplitManifest, BuiltinTextEmbedder, BuiltinImageEmbedder, OpenAIEmbedder, type EmbedderPair, type EmbedOptions, type EmbedSplitOptions, type EmbedSplitResult, type SplitManifest } from './embed/index';
 
 // served models: responses and judge scores
 export { ChatClient, ChatRequestError, ConnectionFailuresError, ConnectionWatch, type ChatClientOptions } from './serve/openaiClient';

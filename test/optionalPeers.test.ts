@@ -103,7 +103,7 @@ test('a peer that is installed but throws on load: the error says so and keeps t
 });
 
 test('the transformers embedder without @huggingface/transformers: install command with the ONNX Runtime skip variable', () => {
-  const loader = join(__dirname, '..', 'src', 'embed', 'transformersEmbedder.js');
+  const loader = join(__dirname, '..', 'src', 'embed', 'modelDirectory.js');
   const error = runRigged(rigResolution(['@huggingface/transformers'], []), `require(${JSON.stringify(loader)}).loadTransformers();`);
   assert.equal(error.name, 'OptionalPeerError');
   assert.equal(error.packageName, '@huggingface/transformers');

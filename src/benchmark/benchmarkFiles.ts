@@ -11,10 +11,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
-import { decodeImage } from '../embed/imageDecode';
+import { decodeImage, encodePng, rgbToRgba, type RgbaImage } from '../io/image';
 import { generateQueries, type Query } from './questions';
-import { encodePng, renderScene, type RgbaImage } from './scenes';
-import { rgbToRgba } from '../shifts/image';
+import { renderScene } from './scenes';
 
 export interface BenchmarkSettings {
   seed: number;

@@ -10,7 +10,6 @@ export {
   PALETTE,
   generateScene,
   renderScene,
-  encodePng,
   scenePng,
   objectGeometry,
   insideShape,
@@ -29,7 +28,6 @@ export {
   type Background,
   type Scene,
   type SceneOptions,
-  type RgbaImage,
   type RenderOptions,
   type ObjectGeometry,
 } from './scenes';

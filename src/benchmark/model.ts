@@ -19,6 +19,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type * as TfTypes from '@tensorflow/tfjs';
 import { loadTfjs } from '../backend/tfjs';
 import { InputError } from '../errors';
+import type { RgbaImage } from '../io/image';
 import { createRng, type Rng } from '../random';
 import {
   GRID_CELLS,
@@ -32,7 +33,6 @@ import {
   cellRoughness,
   imageFeatures,
   questionFeatures,
-  type FeatureImage,
 } from './modelFeatures';
 import { QUERY_KINDS, answerSentence, type AnswerSlots, type AnswerSlotValues, type ObjectGroupSlot, type Query, type QueryKind } from './questions';
 import { BACKGROUND_COLOURS, COLOURS, COLUMNS, ROWS, SHAPES, TEXTURES, renderScene } from './scenes';
@@ -59,8 +59,6 @@ const FORMAT_VERSION = 1;
 let trainingRuns = 0;
 
 type Tf = typeof TfTypes;
-
-export type AnswerImage = FeatureImage;
 
 export interface ModelAnswer {
   /** The answer phrased like the reference answers. */
@@ -300,7 +298,7 @@ export class AnsweringModel {
     return out;
   }
 
-  async answer(images: readonly AnswerImage[], questions: readonly string[]): Promise<ModelAnswer[]> {
+  async answer(images: readonly RgbaImage[], questions: readonly string[]): Promise<ModelAnswer[]> {
     if (images.length !== questions.length) {
       throw new InputError(`got ${images.length} images but ${questions.length} questions`, { field: 'questions' });
     }
@@ -363,7 +361,7 @@ interface Example {
   mirrored: boolean;
 }
 
-function mirror(image: FeatureImage): FeatureImage {
+function mirror(image: RgbaImage): RgbaImage {
   const { width, height, rgba } = image;
   const out = new Uint8Array(rgba.length);
   for (let y = 0; y < height; y++) {

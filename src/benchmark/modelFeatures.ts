@@ -5,6 +5,7 @@
  * word simply drops out of the bag.
  */
 import { InputError } from '../errors';
+import { areaAverageWeights, type RgbaImage } from '../io/image';
 import { COLUMNS, ROWS } from './scenes';
 
 export const GRID_ROWS = ROWS.length;
@@ -15,60 +16,33 @@ export const CELL_PIXELS = 12;
 export const CELL_FEATURES = CELL_PIXELS * CELL_PIXELS * 3;
 export const IMAGE_FEATURES = GRID_CELLS * CELL_FEATURES;
 
-export interface FeatureImage {
-  width: number;
-  height: number;
-  rgba: Uint8Array;
-}
-
-/** For each output index, the source indices it covers and their overlap fractions (summing to 1). */
-function areaWeights(source: number, target: number): { index: number[]; weight: number[] }[] {
-  const scale = source / target;
-  const out: { index: number[]; weight: number[] }[] = [];
-  for (let o = 0; o < target; o++) {
-    const start = o * scale;
-    const end = (o + 1) * scale;
-    const index: number[] = [];
-    const weight: number[] = [];
-    for (let i = Math.floor(start); i < Math.min(source, Math.ceil(end)); i++) {
-      const overlap = Math.min(end, i + 1) - Math.max(start, i);
-      if (overlap > 0) {
-        index.push(i);
-        weight.push(overlap / scale);
-      }
-    }
-    out.push({ index, weight });
-  }
-  return out;
-}
-
 /**
  * Area-averaged resampling to a (3·CELL_PIXELS)² grid, laid out cell by cell in reading order as
  * [cell][y][x][rgb] and centred on zero. Area averaging (not point sampling) is what makes the
  * cell boundaries of any input size line up with the scene's 3×3 grid.
  */
-export function imageFeatures(image: FeatureImage, out: Float32Array = new Float32Array(IMAGE_FEATURES), offset = 0): Float32Array {
+export function imageFeatures(image: RgbaImage, out: Float32Array = new Float32Array(IMAGE_FEATURES), offset = 0): Float32Array {
   const { width, height, rgba } = image;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || rgba.length !== width * height * 4) {
     throw new InputError(`expected a ${width}×${height} RGBA image of ${width * height * 4} bytes, got ${rgba.length}`, { field: 'image' });
   }
   const side = CELL_PIXELS * GRID_COLUMNS;
   const sideY = CELL_PIXELS * GRID_ROWS;
-  const wx = areaWeights(width, side);
-  const wy = areaWeights(height, sideY);
+  const wx = areaAverageWeights(width, side);
+  const wy = areaAverageWeights(height, sideY);
   // Horizontal pass first: each source row shrinks to `side` columns.
   const rows = new Float32Array(height * side * 3);
   for (let y = 0; y < height; y++) {
     for (let ox = 0; ox < side; ox++) {
-      const { index, weight } = wx[ox];
+      const { start, weights } = wx[ox];
       let r = 0;
       let g = 0;
       let b = 0;
-      for (let k = 0; k < index.length; k++) {
-        const at = (y * width + index[k]) * 4;
-        r += rgba[at] * weight[k];
-        g += rgba[at + 1] * weight[k];
-        b += rgba[at + 2] * weight[k];
+      for (let k = 0; k < weights.length; k++) {
+        const at = (y * width + start + k) * 4;
+        r += rgba[at] * weights[k];
+        g += rgba[at + 1] * weights[k];
+        b += rgba[at + 2] * weights[k];
       }
       const to = (y * side + ox) * 3;
       rows[to] = r;
@@ -77,7 +51,7 @@ export function imageFeatures(image: FeatureImage, out: Float32Array = new Float
     }
   }
   for (let oy = 0; oy < sideY; oy++) {
-    const { index, weight } = wy[oy];
+    const { start, weights } = wy[oy];
     const cellRow = Math.floor(oy / CELL_PIXELS);
     const py = oy % CELL_PIXELS;
     for (let ox = 0; ox < side; ox++) {
@@ -86,7 +60,7 @@ export function imageFeatures(image: FeatureImage, out: Float32Array = new Float
       const to = offset + cell * CELL_FEATURES + (py * CELL_PIXELS + px) * 3;
       for (let c = 0; c < 3; c++) {
         let sum = 0;
-        for (let k = 0; k < index.length; k++) sum += rows[(index[k] * side + ox) * 3 + c] * weight[k];
+        for (let k = 0; k < weights.length; k++) sum += rows[((start + k) * side + ox) * 3 + c] * weights[k];
         out[to + c] = sum / 255 - 0.5;
       }
     }
@@ -159,7 +133,7 @@ export function cellPatches(features: Float32Array, featuresOffset = 0, out: Flo
  * image's own resolution (0–1). Pixel noise averages away in the cell patches; this keeps the
  * one number that tells a noisy background from a plain one.
  */
-export function cellRoughness(image: FeatureImage, out: Float32Array = new Float32Array(GRID_CELLS), offset = 0): Float32Array {
+export function cellRoughness(image: RgbaImage, out: Float32Array = new Float32Array(GRID_CELLS), offset = 0): Float32Array {
   const { width, height, rgba } = image;
   const sums = new Float64Array(GRID_CELLS);
   const counts = new Float64Array(GRID_CELLS);

@@ -1,12 +1,13 @@
 /**
  * Procedurally drawn scenes for a self-made multimodal benchmark. A Scene is the ground truth
- * (background plus 1–5 coloured shapes on a 3×3 grid); `renderScene` turns it into pixels and
- * `encodePng` into the bytes a model sees. Everything is a pure function of the seed: rendering
+ * (background plus 1–5 coloured shapes on a 3×3 grid); `renderScene` turns it into RGBA pixels
+ * (`RgbaImage`, from io/image), which the shifts transform and the embedders read as they are,
+ * and `scenePng` into PNG bytes for files. Everything is a pure function of the seed: rendering
  * uses only integer and basic floating-point arithmetic (no Math.sin/log, whose last bits may
  * differ between engines), so the same seed gives the same pixels on every machine.
  */
-import { PNG } from 'pngjs';
 import { InputError } from '../errors';
+import { encodePng, type RgbaImage } from '../io/image';
 import { createRng, type Rng } from '../random';
 
 export const SHAPES = ['circle', 'square', 'triangle'] as const;
@@ -85,13 +86,6 @@ export interface SceneOptions {
   minObjects?: number | undefined;
   /** Most objects (default 5, at most 9: one per grid cell). */
   maxObjects?: number | undefined;
-}
-
-export interface RgbaImage {
-  width: number;
-  height: number;
-  /** Row-major RGBA, 4 bytes per pixel. */
-  rgba: Uint8Array;
 }
 
 export interface RenderOptions {
@@ -282,21 +276,7 @@ export function renderScene(scene: Scene, options: RenderOptions = {}): RgbaImag
   return { width, height, rgba };
 }
 
-/** Encodes an RGBA image as PNG bytes. */
-export function encodePng(image: RgbaImage): Uint8Array {
-  const { width, height, rgba } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new InputError(`image size must be positive integers, got ${width}×${height}`, { field: 'image' });
-  }
-  if (rgba.length !== width * height * 4) {
-    throw new InputError(`rgba has ${rgba.length} bytes, expected ${width * height * 4}`, { field: 'image.rgba' });
-  }
-  const png = new PNG({ width, height });
-  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
-  // Fixed encoder settings: the defaults could change between pngjs versions, the bytes must not.
-  const bytes = PNG.sync.write(png, { colorType: 6, inputColorType: 6, bitDepth: 8, deflateLevel: 9, filterType: 4 });
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
+// PNG encoding lives in io/image; re-exported until the benchmark job hands pixels to the embedder.
 
 /** Convenience for the benchmark: the scene for a seed, drawn and encoded. */
 export function scenePng(scene: Scene, options: RenderOptions = {}): Uint8Array {

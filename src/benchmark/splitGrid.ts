@@ -11,7 +11,8 @@ import { describeShift } from '../data/shiftFamilies';
 import { applyImageShift, type ImageShiftName } from '../shifts/image';
 import { applyTextShift, type TextShiftName } from '../shifts/text';
 import type { Query } from './questions';
-import { renderScene, type RgbaImage } from './scenes';
+import type { RgbaImage } from '../io/image';
+import { renderScene } from './scenes';
 
 export interface ShiftSpec<Name extends string> {
   name: Name;

@@ -10,10 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { InputError } from '../errors';
+import { writeFileAtomic } from '../io/atomicWrite';
 
 /**
  * `EMISHIFT_CACHE` when set, else `$XDG_CACHE_HOME/emishift`, else `~/.cache/emishift`.
@@ -75,11 +76,9 @@ export async function readSidecar(paths: CachePaths): Promise<string | undefined
 }
 
 export async function writeSidecar(paths: CachePaths, digest: string): Promise<void> {
-  // Written through a temporary name so a crash never leaves a truncated digest that would
-  // later be read as "this file is corrupt".
-  const temporary = `${paths.sidecar}.${process.pid}.tmp`;
-  await writeFile(temporary, `${digest}  ${basename(paths.file)}\n`);
-  await rename(temporary, paths.sidecar);
+  // Written atomically so a crash never leaves a truncated digest that would later be read as
+  // "this file is corrupt".
+  writeFileAtomic(paths.sidecar, `${digest}  ${basename(paths.file)}\n`);
 }
 
 /** Size of a file, or undefined when it does not exist. Other stat failures propagate. */

@@ -4,9 +4,10 @@
  * readers use it to refuse estimators from another space and to record provenance.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmbeddingSpace, ShiftDescription } from '../interface';
+import { writeFileAtomic } from '../io/atomicWrite';
 import type { SPLIT_FILES } from './splitDirectory';
 
 export type SplitColumn = keyof typeof SPLIT_FILES;
@@ -112,8 +113,5 @@ export function fileDigest(file: string): string {
 
 /** Writes `manifest.json` atomically (a reader never sees half of it). */
 export function writeSplitManifest(directory: string, manifest: SplitManifest): void {
-  const file = join(directory, MANIFEST_FILE);
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(manifest, null, 2)}\n`);
-  renameSync(temporary, file);
+  writeFileAtomic(join(directory, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 }

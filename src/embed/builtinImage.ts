@@ -6,8 +6,9 @@
  * and layout), not to what the image depicts.
  *
  * Definition (changing any of it changes `BUILTIN_IMAGE_EMBEDDER_ID`):
- * - Decode (PNG/JPEG only), then shrink by area averaging so the longer side is at most 256 px
- *   (the working image; colour statistics use a further area-averaged copy of at most 128 px).
+ * - Decode (PNG/JPEG only; decoded RGB pixels are taken as they are), then shrink by area
+ *   averaging so the longer side is at most 256 px (the working image; colour statistics use a
+ *   further area-averaged copy of at most 128 px).
  *   Every later step is O(pixels of those), so the cost per image is bounded by the decode,
  *   which is linear in the file's pixels.
  * - Colour: soft-binned histograms of R, G, B (16 bins each), HSV hue (18, circular, weighted by
@@ -29,8 +30,8 @@
 import type { Matrix } from '../interface';
 import { InputError } from '../errors';
 import { createRng } from '../random';
-import type { Embedder } from './embedder';
-import { decodeImage, downsampleToFit, type RgbImage } from './imageDecode';
+import type { ImageEmbedder } from './embedder';
+import { downsampleToFit, imagePixels, type ImageInput, type RgbImage } from '../io/image';
 
 export const BUILTIN_IMAGE_DIMENSION = 768;
 /** Seed of the projection matrix. Part of the embedder's definition: never change it silently. */
@@ -387,16 +388,16 @@ export function projectImageFeatures(features: Float64Array, out: Float32Array =
   return out;
 }
 
-/** The built-in vector of one encoded image (PNG or JPEG). */
-export function embedImageBuiltin(bytes: Uint8Array, where?: string): Float32Array {
-  return projectImageFeatures(builtinImageFeatures(decodeImage(bytes, { where })));
+/** The built-in vector of one image: encoded bytes (PNG or JPEG) or decoded RGB pixels, which give the same vector. */
+export function embedImageBuiltin(image: ImageInput, where?: string): Float32Array {
+  return projectImageFeatures(builtinImageFeatures(imagePixels(image, { where })));
 }
 
 /**
  * Embeds images only: `embedTexts` rejects, because a text embedder must be chosen explicitly
  * (the built-in text embedder is `BuiltinTextEmbedder`).
  */
-export class BuiltinImageEmbedder implements Embedder {
+export class BuiltinImageEmbedder implements ImageEmbedder {
   readonly id = BUILTIN_IMAGE_EMBEDDER_ID;
   readonly family = 'builtin';
   readonly encoder = { model: 'emishift-builtin-image-v1', pooling: 'colour, edge and layout statistics, seeded random projection' };
@@ -406,10 +407,10 @@ export class BuiltinImageEmbedder implements Embedder {
     throw new InputError('the built-in image embedder embeds images only; use the built-in text embedder for text');
   }
 
-  async embedImages(images: readonly Uint8Array[]): Promise<Matrix> {
+  async embedImages(images: readonly ImageInput[]): Promise<Matrix> {
     const data = new Float32Array(images.length * BUILTIN_IMAGE_DIMENSION);
-    images.forEach((bytes, i) => {
-      const vector = embedImageBuiltin(bytes, `image ${i}`);
+    images.forEach((image, i) => {
+      const vector = embedImageBuiltin(image, `image ${i}`);
       data.set(vector, i * BUILTIN_IMAGE_DIMENSION);
     });
     return { rows: images.length, cols: BUILTIN_IMAGE_DIMENSION, data };

@@ -1,8 +1,10 @@
 /**
  * What an embedding model looks like to emishift. Every embedder returns L2-normalised float32
- * rows of a fixed dimension, so its output drops straight into a split folder.
+ * rows of a fixed dimension, so its output drops straight into an embedding set or split folder.
+ * An embedder that embeds images says so in its type (`ImageEmbedder`).
  */
 import type { EncoderDescription, Matrix } from '../interface';
+import type { ImageInput } from '../io/image';
 
 export interface Embedder {
   /** Identifies the model and its settings; recorded in manifests, part of the cache key. */
@@ -14,6 +16,17 @@ export interface Embedder {
   readonly dimension: number;
   /** One row per text, in order. */
   embedTexts(texts: readonly string[]): Promise<Matrix>;
-  /** One row per encoded image (PNG, JPEG, ...), in order; absent for text-only embedders. */
-  embedImages?(images: readonly Uint8Array[]): Promise<Matrix>;
+  /** Loads the model ahead of the first call, for embedders that load lazily; embedding then cannot fail on loading. */
+  ready?(): Promise<void>;
+}
+
+/** An embedder of images: encoded bytes (PNG, JPEG) or decoded RGB pixels, one row per image, in order. */
+export interface ImageEmbedder extends Embedder {
+  embedImages(images: readonly ImageInput[]): Promise<Matrix>;
+}
+
+/** A text embedder and, when the family and options provide one, an image embedder. */
+export interface EmbedderPair {
+  text: Embedder;
+  image?: ImageEmbedder | undefined;
 }

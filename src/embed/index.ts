@@ -1,5 +1,6 @@
 /**
- * Embedding stage: from split rows to the matrices of a split folder.
+ * Embedding stage: from split rows to an embedding set (`embed`, in memory) or a split folder
+ * used as its cache (`embedSplit`).
  *
  * `createEmbedder` picks one of three families:
  * - 'builtin' (the default): offline, deterministic, dependency-free stand-ins (hashed character
@@ -16,16 +17,13 @@
 import { InputError } from '../errors';
 import { BuiltinImageEmbedder } from './builtinImage';
 import { BuiltinTextEmbedder } from './builtinText';
-import type { Embedder } from './embedder';
+import type { EmbedderPair } from './embedder';
 import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openaiEmbedder';
-import {
-  ClipVisionEmbedder,
-  XlmRobertaEmbeddingLayerEmbedder,
-  type ModelLocationOptions,
-  type TransformersImageEmbedderOptions,
-} from './transformersEmbedder';
+import { ClipVisionEmbedder, type TransformersImageEmbedderOptions } from './clipVision';
+import type { ModelLocationOptions } from './modelDirectory';
+import { XlmRobertaEmbeddingLayerEmbedder } from './xlmRoberta';
 
-export type { Embedder } from './embedder';
+export type { Embedder, ImageEmbedder, EmbedderPair } from './embedder';
 export {
   BuiltinTextEmbedder,
   embedTextBuiltin,
@@ -46,7 +44,6 @@ export {
   BUILTIN_IMAGE_WORK_SIDE,
   IMAGE_PROJECTION_SEED,
 } from './builtinImage';
-export { decodeImage, detectImageFormat, downsampleToFit, type RgbImage, type ImageFormat, type DecodeImageOptions } from './imageDecode';
 export {
   meanExcludingFirstToken,
   maskedMeanExcludingFirstToken,
@@ -58,21 +55,12 @@ export {
   type HiddenStates,
   type EmbeddingLayerTables,
 } from './pooling';
-export {
-  XlmRobertaEmbeddingLayerEmbedder,
-  ClipVisionEmbedder,
-  resolveModelDirectory,
-  describeModelDirectory,
-  scanSafetensors,
-  scanOnnxInitializers,
-  loadTransformers,
-  type ModelLocationOptions,
-  type StoredTensor,
-  type TransformersTextEmbedderOptions,
-  type TransformersImageEmbedderOptions,
-} from './transformersEmbedder';
+export { XlmRobertaEmbeddingLayerEmbedder, type TransformersTextEmbedderOptions } from './xlmRoberta';
+export { ClipVisionEmbedder, type TransformersImageEmbedderOptions } from './clipVision';
+export { resolveModelDirectory, describeModelDirectory, loadTransformers, type ModelLocationOptions } from './modelDirectory';
 export { OpenAIEmbedder, EmbeddingServiceError, embeddingsEndpoint, type OpenAIEmbedderOptions } from './openaiEmbedder';
-export { embedSplit, columnContentHash, COLUMN_INPUTS, type EmbedSplitOptions, type EmbedSplitResult } from './embedSplit';
+export { embed, embeddingSpaceOf, COLUMN_INPUTS, type EmbedOptions } from './embed';
+export { embedSplit, columnContentHash, type EmbedSplitOptions, type EmbedSplitResult } from './embedSplit';
 export {
   readSplitManifest,
   manifestDigest,
@@ -85,12 +73,6 @@ export {
 
 export const EMBEDDER_KINDS = ['builtin', 'transformers', 'openai'] as const;
 export type EmbedderKind = (typeof EMBEDDER_KINDS)[number];
-
-/** A text embedder and, when the family and options provide one, an image embedder. */
-export interface EmbedderPair {
-  text: Embedder;
-  image?: Embedder;
-}
 
 /** The built-in embedders have no settings: their definition is fixed so their ids stay meaningful. */
 export type BuiltinEmbedderOptions = Record<string, never>;

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
+import { rgbaToRgb, type ImageInput } from '../io/image';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { runJob, type JobResult, type MethodOptions } from './runJob';
 import type { Invocation } from '../sweep/provenance';
@@ -15,7 +16,6 @@ import { deserializeAnsweringModel, serializeAnsweringModel, slotAccuracy, train
 import { InputError } from '../errors';
 import { readBenchmarkData, readBenchmarkSettings, type BenchmarkSettings } from '../benchmark/benchmarkFiles';
 import { generateQueries, type Query } from '../benchmark/questions';
-import { encodePng } from '../benchmark/scenes';
 import { defaultShiftGrid, gridSplitShift, shiftedQueries, type GridSplitSpec } from '../benchmark/splitGrid';
 
 export interface BenchmarkOptions extends MethodOptions {
@@ -129,7 +129,8 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
   const shippedQueries = settings.shipped.queries ? data : undefined;
   const queries = shippedQueries?.queries ?? generateQueries(settings.splitQueries, settings.seed + 1);
   const grid = options.grid ?? defaultShiftGrid();
-  const tables: SplitTable[] = [];
+  // The scenes go to the embedder as the pixels they were drawn as, not through PNG and back.
+  const tables: SplitTable<ImageInput>[] = [];
   const accuracy: Record<string, number> = {};
   options.onProgress?.({ done: 0, total: grid.length, stage: 'answering', unit: 'splits' });
   for (const [index, spec] of grid.entries()) {
@@ -151,7 +152,7 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
         question: item.question,
         reference_answer: item.query.reference_answer,
         model_answer: answers[i].text,
-        image: encodePng(item.image),
+        image: rgbaToRgb(item.image),
       })),
     });
     options.onProgress?.({ done: index + 1, total: grid.length, label: `answered ${spec.name}`, stage: 'answering', unit: 'splits' });

@@ -11,6 +11,7 @@ import { InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomicWrite';
 import type { EmbeddingSet, ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
+import type { ImageInput } from '../io/image';
 import { SPLIT_FILES, validateEmbeddingSet } from '../data/splitDirectory';
 import type { MixtureWeighting } from '../bound/rjsd';
 import type { BootstrapOptions } from '../stats/bootstrap';
@@ -64,7 +65,7 @@ export interface JobResult {
 }
 
 /** Runs the job on loaded split tables (each with model answers). */
-export async function runJob(tables: readonly SplitTable[], options: JobOptions): Promise<JobResult> {
+export async function runJob(tables: readonly SplitTable<ImageInput>[], options: JobOptions): Promise<JobResult> {
   if (!tables.some((table) => table.name === options.idSplit)) {
     throw new InputError(`no split named '${options.idSplit}' among ${tables.map((table) => table.name).slice(0, 6).join(', ')}${tables.length > 6 ? ', …' : ''}`, { field: 'id' });
   }

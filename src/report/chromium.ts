@@ -6,11 +6,12 @@
  * dependency are needed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors';
+import { writeFileAtomic } from '../io/atomicWrite';
 import type { PlotlyFigure } from '../plots/figures';
 import { plotlyScriptElement, scriptJson } from '../plots/plotlyJs';
 
@@ -188,10 +189,7 @@ export async function exportFigureImage(figure: PlotlyFigure, file: string, opti
     const bytes = dataUrlBytes(content);
     if (options.format === 'png' && !bytes.subarray(0, 8).equals(PNG_SIGNATURE)) throw new Error('the rendered image is not a PNG');
     if (options.format === 'svg' && !bytes.toString('utf8', 0, 200).includes('<svg')) throw new Error('the rendered image is not an SVG');
-    mkdirSync(dirname(file), { recursive: true });
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, bytes);
-    renameSync(temporary, file);
+    writeFileAtomic(file, bytes);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

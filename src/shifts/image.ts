@@ -7,78 +7,18 @@
  *
  * Every function is pure (a fresh image is returned, the input is never written) and
  * deterministic: the same image, severity and seed give the same bytes on every machine.
- * Severity 0 is the identity, so a severity sweep can include the unshifted split.
+ * Severity 0 is the identity, so a severity sweep can include the unshifted split. Images are
+ * RGBA (`RgbaImage`): shifts act on R, G, B and copy A unchanged, because none of the corruptions
+ * model transparency.
  */
 import { InputError } from '../errors';
 import { createRng, type Rng } from '../random';
-
-/**
- * An 8-bit RGBA image: row-major, 4 bytes per pixel in R, G, B, A order, so pixel (x, y) starts
- * at byte `4 * (y * width + x)`. Shifts act on R, G, B and copy A unchanged, because none of
- * the corruptions model transparency.
- */
-export interface ShiftImage {
-  readonly width: number;
-  readonly height: number;
-  readonly rgba: Uint8Array;
-}
-
-/** The 3-bytes-per-pixel layout `decodeImage` returns. */
-export interface RgbPixels {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Uint8Array;
-}
+import { checkRgbaImage, type RgbaImage } from '../io/image';
 
 export const IMAGE_SHIFT_NAMES = ['defocus_blur', 'frost', 'gaussian_noise', 'contrast'] as const;
 export type ImageShiftName = (typeof IMAGE_SHIFT_NAMES)[number];
 
 export const MAX_IMAGE_SEVERITY = 5;
-
-/** Adds an opaque alpha channel, so decoded RGB images can be shifted. */
-export function rgbToRgba(image: RgbPixels): ShiftImage {
-  checkDimensions(image.width, image.height, image.data.length, 3);
-  const pixels = image.width * image.height;
-  const rgba = new Uint8Array(pixels * 4);
-  for (let p = 0; p < pixels; p++) {
-    rgba[4 * p] = image.data[3 * p];
-    rgba[4 * p + 1] = image.data[3 * p + 1];
-    rgba[4 * p + 2] = image.data[3 * p + 2];
-    rgba[4 * p + 3] = 255;
-  }
-  return { width: image.width, height: image.height, rgba };
-}
-
-/** Drops alpha without compositing, matching how `decodeImage` (and PIL's convert('RGB')) treat it. */
-export function rgbaToRgb(image: ShiftImage): RgbPixels {
-  checkImage(image);
-  const pixels = image.width * image.height;
-  const data = new Uint8Array(pixels * 3);
-  for (let p = 0; p < pixels; p++) {
-    data[3 * p] = image.rgba[4 * p];
-    data[3 * p + 1] = image.rgba[4 * p + 1];
-    data[3 * p + 2] = image.rgba[4 * p + 2];
-  }
-  return { width: image.width, height: image.height, data };
-}
-
-function checkDimensions(width: number, height: number, length: number, channels: number): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new InputError(`image dimensions must be positive integers, got ${width} × ${height}`);
-  }
-  if (length !== width * height * channels) {
-    throw new InputError(
-      `image buffer holds ${length} bytes but ${width} × ${height} × ${channels} needs ${width * height * channels}`,
-    );
-  }
-}
-
-function checkImage(image: ShiftImage): void {
-  if (image === null || typeof image !== 'object' || !(image.rgba instanceof Uint8Array)) {
-    throw new InputError('image must be { width, height, rgba: Uint8Array }');
-  }
-  checkDimensions(image.width, image.height, image.rgba.length, 4);
-}
 
 function checkSeverity(severity: number, max: number, shift: string): void {
   if (!Number.isInteger(severity) || severity < 0 || severity > max) {
@@ -90,7 +30,7 @@ function checkSeed(seed: number, shift: string): void {
   if (!Number.isFinite(seed)) throw new InputError(`${shift} needs a finite numeric seed, got ${seed}`);
 }
 
-function copyImage(image: ShiftImage): ShiftImage {
+function copyImage(image: RgbaImage): RgbaImage {
   return { width: image.width, height: image.height, rgba: Uint8Array.from(image.rgba) };
 }
 
@@ -125,9 +65,9 @@ const DEFOCUS = [
  * calibrated them on 224-pixel images), so resize first to match its strength on other sizes.
  * `seed` is accepted only so every image shift shares one call signature; blur is not random.
  */
-export function defocusBlur(image: ShiftImage, severity: number, seed?: number): ShiftImage {
+export function defocusBlur(image: RgbaImage, severity: number, seed?: number): RgbaImage {
   void seed;
-  checkImage(image);
+  checkRgbaImage(image);
   checkSeverity(severity, MAX_IMAGE_SEVERITY, 'defocus_blur');
   if (severity === 0) return copyImage(image);
   const [radius, aliasSigma] = DEFOCUS[severity - 1];
@@ -213,8 +153,8 @@ const NOISE_SIGMA = [0.08, 0.12, 0.18, 0.26, 0.38];
  * Additive Gaussian noise, independent per pixel and channel. One noise field is drawn per seed
  * and only its scale depends on severity, so raising the severity never lessens the change.
  */
-export function gaussianNoise(image: ShiftImage, severity: number, seed: number): ShiftImage {
-  checkImage(image);
+export function gaussianNoise(image: RgbaImage, severity: number, seed: number): RgbaImage {
+  checkRgbaImage(image);
   checkSeverity(severity, MAX_IMAGE_SEVERITY, 'gaussian_noise');
   checkSeed(seed, 'gaussian_noise');
   if (severity === 0) return copyImage(image);
@@ -231,8 +171,8 @@ export function gaussianNoise(image: ShiftImage, severity: number, seed: number)
 const CONTRAST_FACTOR = [0.4, 0.3, 0.2, 0.1, 0.05];
 
 /** Contrast reduction: every channel is pulled towards its own mean over the image. */
-export function contrast(image: ShiftImage, severity: number): ShiftImage {
-  checkImage(image);
+export function contrast(image: RgbaImage, severity: number): RgbaImage {
+  checkRgbaImage(image);
   checkSeverity(severity, MAX_IMAGE_SEVERITY, 'contrast');
   if (severity === 0) return copyImage(image);
   const factor = CONTRAST_FACTOR[severity - 1];
@@ -265,8 +205,8 @@ const FROST_TINT = [0.86, 0.92, 1.0];
  * seed and the image size only; severity sets how far each pixel moves towards its frosted value,
  * so for one seed the change grows pixel by pixel with severity.
  */
-export function frost(image: ShiftImage, severity: number, seed: number): ShiftImage {
-  checkImage(image);
+export function frost(image: RgbaImage, severity: number, seed: number): RgbaImage {
+  checkRgbaImage(image);
   checkSeverity(severity, MAX_IMAGE_SEVERITY, 'frost');
   checkSeed(seed, 'frost');
   if (severity === 0) return copyImage(image);
@@ -414,7 +354,7 @@ function splat(target: Float32Array, width: number, height: number, x: number, y
 }
 
 /** Applies the named shift; `seed` is ignored by the shifts that are not random. */
-export function applyImageShift(name: ImageShiftName | string, image: ShiftImage, severity: number, seed: number): ShiftImage {
+export function applyImageShift(name: ImageShiftName | string, image: RgbaImage, severity: number, seed: number): RgbaImage {
   switch (name) {
     case 'defocus_blur':
       return defocusBlur(image, severity, seed);

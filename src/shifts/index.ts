@@ -5,12 +5,8 @@ export {
   gaussianNoise,
   contrast,
   applyImageShift,
-  rgbToRgba,
-  rgbaToRgb,
   IMAGE_SHIFT_NAMES,
   MAX_IMAGE_SEVERITY,
-  type ShiftImage,
-  type RgbPixels,
   type ImageShiftName,
 } from './image';
 export {

@@ -14,7 +14,8 @@ import {
 } from '../../src/benchmark/model';
 import { CELL_FEATURES, IMAGE_FEATURES, buildVocabulary, imageFeatures, questionFeatures, tokenize } from '../../src/benchmark/modelFeatures';
 import { answerSentence, generateQueries, type Query } from '../../src/benchmark/questions';
-import { renderScene, type RgbaImage } from '../../src/benchmark/scenes';
+import { renderScene } from '../../src/benchmark/scenes';
+import type { RgbaImage } from '../../src/io/image';
 import { createRng } from '../../src/random';
 
 /** Box blur of the given radius, applied twice: strong enough to erase small shapes. */

@@ -10,7 +10,7 @@ import { readSplitDirectory, writeSplitFolder } from '../../src/data/splitDirect
 import { manifestDigest, readSplitManifest } from '../../src/data/splitManifest';
 import { describeShift } from '../../src/data/shiftFamilies';
 import { isInputError } from '../../src/errors';
-import { encodePng } from '../../src/benchmark/scenes';
+import { encodePng } from '../../src/io/image';
 import type { SplitTable } from '../../src/data/splitRow';
 import { syntheticSet } from '../support/synthetic';
 

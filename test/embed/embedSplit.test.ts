@@ -7,7 +7,8 @@ import { BuiltinImageEmbedder } from '../../src/embed/builtinImage';
 import { BuiltinTextEmbedder } from '../../src/embed/builtinText';
 import { embedSplit } from '../../src/embed/embedSplit';
 import { readSplitManifest, type SplitColumn } from '../../src/data/splitManifest';
-import type { Embedder } from '../../src/embed/embedder';
+import type { Embedder, ImageEmbedder } from '../../src/embed/embedder';
+import type { ImageInput } from '../../src/io/image';
 import type { SplitTable } from '../../src/data/splitRow';
 import { readNpyMatrix } from '../../src/io/npy';
 import { readSplitDirectory } from '../../src/data/splitDirectory';
@@ -20,11 +21,11 @@ let counter = 0;
 const freshDir = (): string => join(root, `split-${counter++}`);
 
 /** Wraps an embedder to count its work and, optionally, die after some calls (a killed run). */
-class Recording implements Embedder {
+class Recording implements ImageEmbedder {
   calls = 0;
   rows = 0;
   constructor(
-    private readonly inner: Embedder,
+    private readonly inner: Embedder & Partial<ImageEmbedder>,
     private readonly dieAfterCalls = Infinity,
     readonly id = inner.id,
   ) {}
@@ -46,9 +47,10 @@ class Recording implements Embedder {
     this.tick(texts.length);
     return this.inner.embedTexts(texts);
   }
-  async embedImages(images: readonly Uint8Array[]): Promise<Matrix> {
+  async embedImages(images: readonly ImageInput[]): Promise<Matrix> {
     this.tick(images.length);
-    return (this.inner.embedImages as (images: readonly Uint8Array[]) => Promise<Matrix>)(images);
+    if (!this.inner.embedImages) throw new Error(`${this.inner.id} embeds no images`);
+    return this.inner.embedImages(images);
   }
 }
 
@@ -85,6 +87,7 @@ test('writes t/yhat/y/v.npy and a manifest; the folder reads back as a split', a
   assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
   assert.equal(progress[progress.length - 1], 40);
   const set = readSplitDirectory(directory);
+  assert.deepEqual(result.set, readSplitDirectory(directory, split.name), 'the returned set is what the folder holds');
   assert.equal(set.text.rows, 10);
   assert.equal(set.image?.cols, 768);
   const direct = await new BuiltinTextEmbedder().embedTexts(split.rows.map((row) => row.model_answer as string));
@@ -163,6 +166,8 @@ test('a killed run resumes where it stopped, and never leaves a partial .npy', a
   assert.deepEqual(result.embedded, ['response', 'reference']);
   assert.equal(resumed.rows, 7 + 10);
   assert.equal(progress[0], 3);
+  // The resumed column's set rows include the ones saved before the kill.
+  assert.deepEqual(result.set.response.data, readNpyMatrix(join(directory, 'yhat.npy')).data);
   const fresh = freshDir();
   await embedSplit(split, fresh, { textEmbedder: new BuiltinTextEmbedder() });
   for (const file of ['t.npy', 'yhat.npy', 'y.npy']) {

@@ -10,13 +10,11 @@ import * as jpeg from 'jpeg-js';
 import { createRng } from '../../src/random';
 import { GraphBuilder } from '../../src/backend/onnx/modelBuilder';
 import type { Matrix } from '../../src/interface';
+import type { RgbImage } from '../../src/io/image';
+import { writeSafetensors as writeSafetensorsFile, type SafetensorsTensorInput } from '../../src/io/safetensors';
 
-export interface Picture {
-  width: number;
-  height: number;
-  /** RGB, 3 bytes per pixel. */
-  data: Uint8Array;
-}
+/** A test picture: decoded RGB pixels, so it is also an image input as it is. */
+export type Picture = RgbImage;
 
 /** A gradient background with textured rectangles and discs, different for every seed. */
 export function scene(width: number, height: number, seed: number): Picture {
@@ -200,25 +198,12 @@ export function writeTinyTokenizer(directory: string): void {
   );
 }
 
-/** A safetensors file (header JSON + little-endian data), as `safetensors.torch.save_file` writes. */
+/** A safetensors file with `format: pt` metadata, as `safetensors.torch.save_file` writes; F16 tensors are rounded to half precision. */
 export function writeSafetensors(file: string, tensors: Record<string, { dtype: 'F32' | 'F16'; shape: number[]; data: Float32Array }>): void {
-  const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  for (const [name, tensor] of Object.entries(tensors)) {
-    const bytes =
-      tensor.dtype === 'F32'
-        ? Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)
-        : Buffer.from(Uint16Array.from(tensor.data, floatToHalf).buffer);
-    header[name] = { dtype: tensor.dtype, shape: tensor.shape, data_offsets: [offset, offset + bytes.length] };
-    chunks.push(bytes);
-    offset += bytes.length;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  writeFileSync(file, Buffer.concat([length, Buffer.from(json), ...chunks]));
+  const entries: SafetensorsTensorInput[] = Object.entries(tensors).map(([name, tensor]) =>
+    tensor.dtype === 'F32' ? { name, dtype: 'F32', shape: tensor.shape, data: tensor.data } : { name, dtype: 'F16', shape: tensor.shape, data: Uint16Array.from(tensor.data, floatToHalf) },
+  );
+  writeSafetensorsFile(file, entries, { format: 'pt' });
 }
 
 /** Round-to-nearest float16 bits, enough for test weights of moderate magnitude. */

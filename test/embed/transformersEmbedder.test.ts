@@ -4,17 +4,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import {
-  ClipVisionEmbedder,
-  describeModelDirectory,
-  loadTransformers,
-  resolveModelDirectory,
-  scanOnnxInitializers,
-  scanSafetensors,
-  XlmRobertaEmbeddingLayerEmbedder,
-} from '../../src/embed/transformersEmbedder';
+import { ClipVisionEmbedder } from '../../src/embed/clipVision';
+import { describeModelDirectory, loadTransformers, resolveModelDirectory } from '../../src/embed/modelDirectory';
+import { XlmRobertaEmbeddingLayerEmbedder } from '../../src/embed/xlmRoberta';
+import { scanOnnxInitializers } from '../../src/io/onnxInitializers';
+import { scanSafetensors } from '../../src/io/safetensors';
 import { l2NormalizeRows, meanExcludingFirstToken, poolXlmRobertaEmbeddingLayer } from '../../src/embed/pooling';
-import { decodeImage } from '../../src/embed/imageDecode';
+import { decodeImage } from '../../src/io/image';
 import { isInputError } from '../../src/errors';
 import {
   encodeJpeg,

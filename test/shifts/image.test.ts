@@ -9,13 +9,11 @@ import {
   frost,
   gaussianNoise,
   IMAGE_SHIFT_NAMES,
-  rgbaToRgb,
-  rgbToRgba,
-  type ShiftImage,
 } from '../../src/shifts/index';
+import type { RgbaImage } from '../../src/io/image';
 
 /** Edges, a gradient, texture and a half-transparent region: something every shift can act on. */
-function sampleImage(width = 48, height = 40, seed = 3): ShiftImage {
+function sampleImage(width = 48, height = 40, seed = 3): RgbaImage {
   const rng = createRng(seed);
   const rgba = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
@@ -31,7 +29,7 @@ function sampleImage(width = 48, height = 40, seed = 3): ShiftImage {
   return { width, height, rgba };
 }
 
-function meanAbsDiff(a: ShiftImage, b: ShiftImage): number {
+function meanAbsDiff(a: RgbaImage, b: RgbaImage): number {
   let sum = 0;
   let n = 0;
   for (let i = 0; i < a.rgba.length; i++) {
@@ -42,7 +40,7 @@ function meanAbsDiff(a: ShiftImage, b: ShiftImage): number {
   return sum / n;
 }
 
-function meanAbsGradient(image: ShiftImage): number {
+function meanAbsGradient(image: RgbaImage): number {
   const { width, height, rgba } = image;
   let sum = 0;
   let n = 0;
@@ -119,7 +117,7 @@ test('defocus blur lowers high-frequency energy monotonically with severity', ()
 });
 
 test('defocus blur keeps a flat image flat (the disk kernel is normalised, borders reflect)', () => {
-  const flat: ShiftImage = { width: 20, height: 15, rgba: new Uint8Array(20 * 15 * 4).fill(77) };
+  const flat: RgbaImage = { width: 20, height: 15, rgba: new Uint8Array(20 * 15 * 4).fill(77) };
   for (const severity of [1, 3, 5]) assert.deepEqual(defocusBlur(flat, severity), flat);
 });
 
@@ -148,7 +146,7 @@ test('frost changes the image more with severity, pixel by pixel, and brightens 
         assert.ok(higher + 1 >= lower, `seed ${seed} severity ${s + 1} byte ${i}`);
       }
     }
-    const black: ShiftImage = { width: 64, height: 48, rgba: new Uint8Array(64 * 48 * 4) };
+    const black: RgbaImage = { width: 64, height: 48, rgba: new Uint8Array(64 * 48 * 4) };
     const frosted = frost(black, 5, seed);
     let mean = 0;
     for (let i = 0; i < frosted.rgba.length; i++) if ((i & 3) !== 3) mean += frosted.rgba[i];
@@ -158,7 +156,7 @@ test('frost changes the image more with severity, pixel by pixel, and brightens 
 });
 
 test('frost overlay has crystalline structure: brighter streaks over a haze', () => {
-  const black: ShiftImage = { width: 96, height: 96, rgba: new Uint8Array(96 * 96 * 4) };
+  const black: RgbaImage = { width: 96, height: 96, rgba: new Uint8Array(96 * 96 * 4) };
   const out = frost(black, 5, 4);
   const values = Array.from({ length: 96 * 96 }, (_, p) => out.rgba[4 * p + 2]).sort((a, b) => a - b);
   const median = values[values.length >> 1];
@@ -167,7 +165,7 @@ test('frost overlay has crystalline structure: brighter streaks over a haze', ()
 });
 
 test('gaussian noise and contrast follow ImageNet-C on a flat and a two-tone image', () => {
-  const grey: ShiftImage = { width: 64, height: 64, rgba: new Uint8Array(64 * 64 * 4).fill(128) };
+  const grey: RgbaImage = { width: 64, height: 64, rgba: new Uint8Array(64 * 64 * 4).fill(128) };
   // at severity 2 (σ = 0.12 × 255) clipping at 0 and 255 is negligible around mid-grey
   const noisy = gaussianNoise(grey, 2, 3);
   let sum = 0;
@@ -182,13 +180,13 @@ test('gaussian noise and contrast follow ImageNet-C on a flat and a two-tone ima
   assert.ok(Math.abs(sd - 0.12 * 255) < 1, `sd ${sd}`);
   assert.ok(Math.abs(sum / n) < 1, `mean shift ${sum / n}`);
 
-  const twoTone: ShiftImage = { width: 2, height: 1, rgba: Uint8Array.from([0, 0, 0, 255, 200, 200, 200, 255]) };
+  const twoTone: RgbaImage = { width: 2, height: 1, rgba: Uint8Array.from([0, 0, 0, 255, 200, 200, 200, 255]) };
   assert.deepEqual(Array.from(contrast(twoTone, 1).rgba), [60, 60, 60, 255, 140, 140, 140, 255]);
 });
 
 test('values saturate at 0 and 255 instead of wrapping around the byte range', () => {
-  const white: ShiftImage = { width: 32, height: 32, rgba: new Uint8Array(32 * 32 * 4).fill(255) };
-  const black: ShiftImage = { width: 32, height: 32, rgba: new Uint8Array(32 * 32 * 4) };
+  const white: RgbaImage = { width: 32, height: 32, rgba: new Uint8Array(32 * 32 * 4).fill(255) };
+  const black: RgbaImage = { width: 32, height: 32, rgba: new Uint8Array(32 * 32 * 4) };
   for (const name of IMAGE_SHIFT_NAMES) {
     for (const severity of [1, 3, 5]) {
       const onWhite = applyImageShift(name, white, severity, 2).rgba;
@@ -221,12 +219,4 @@ test('bad severities, shapes, seeds and names are InputErrors', () => {
   assert.throws(() => contrast({ width: 0, height: 4, rgba: new Uint8Array(0) }, 1), InputError);
   assert.throws(() => frost(image, 2, NaN), InputError);
   assert.throws(() => applyImageShift('fog', image, 1, 1), /unknown image shift 'fog'/);
-});
-
-test('RGB ↔ RGBA converters round-trip and make an opaque alpha', () => {
-  const rgb = { width: 2, height: 1, data: Uint8Array.from([1, 2, 3, 4, 5, 6]) };
-  const rgba = rgbToRgba(rgb);
-  assert.deepEqual(Array.from(rgba.rgba), [1, 2, 3, 255, 4, 5, 6, 255]);
-  assert.deepEqual(rgbaToRgb(rgba), rgb);
-  assert.throws(() => rgbToRgba({ width: 2, height: 2, data: new Uint8Array(6) }), InputError);
 });

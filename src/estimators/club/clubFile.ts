@@ -1,7 +1,6 @@
 /**
  * CLUB weights on disk.
- * - The project's own format is safetensors (8-byte little-endian header length, a JSON header
- *   naming each tensor's dtype, shape and byte range, then the raw little-endian data), with
+ * - The project's own format is safetensors (read and written by io/safetensors.ts), with
  *   `__metadata__` marking it as an emishift CLUB file. It is readable from Python with the
  *   `safetensors` package, and this reader needs no unpickling.
  * - The authors' PyTorch checkpoint (`torch.save` zip of a state dict) is read directly.
@@ -14,6 +13,7 @@ import type { EmbeddingSpace } from '../../interface';
 import { PAPER_SPACE } from '../../data/embeddingSpace';
 import { readInputFile } from '../../io/inputFile';
 import { writeFileAtomic } from '../../io/atomicWrite';
+import { encodeSafetensors, parseSafetensors } from '../../io/safetensors';
 import { firstNonFinite } from '../../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
 import { readTorchStateDict } from '../../io/torch/stateDict';
@@ -21,6 +21,7 @@ import { readTorchStateDict } from '../../io/torch/stateDict';
 const FORMAT = 'emishift-club';
 const FLOAT_DTYPES = new Set(['F32', 'F64', 'float32', 'float64', 'float16', 'bfloat16']);
 const FORMAT_VERSION = '1';
+const NOT_A_CLUB_FILE = 'not a CLUB file: expected a safetensors (.safetensors) or PyTorch (.pt) checkpoint';
 
 interface LoadedTensor {
   shape: number[];
@@ -30,71 +31,13 @@ interface LoadedTensor {
 
 /** Encodes parameters as safetensors bytes, with optional string metadata (training settings). */
 export function encodeClubSafetensors(params: ClubParameters, metadata: Record<string, string> = {}): Uint8Array {
-  const header: Record<string, unknown> = { __metadata__: { ...metadata, format: FORMAT, format_version: FORMAT_VERSION } };
-  let offset = 0;
-  for (const tensor of CLUB_TENSORS) {
-    const bytes = params[tensor.field].length * 4;
-    header[tensor.key] = { dtype: 'F32', shape: tensor.shape(params), data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let headerText = JSON.stringify(header);
-  // Pad the header with spaces so the data is 8-byte aligned (allowed by the format).
-  headerText += ' '.repeat((8 - ((8 + Buffer.byteLength(headerText)) % 8)) % 8);
-  const headerBytes = Buffer.from(headerText, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let position = 8 + headerBytes.length;
-  for (const tensor of CLUB_TENSORS) {
-    const values = params[tensor.field];
-    out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), position);
-    position += values.byteLength;
-  }
-  return out;
+  const tensors = CLUB_TENSORS.map((tensor) => ({ name: tensor.key, dtype: 'F32' as const, shape: tensor.shape(params), data: params[tensor.field] }));
+  return encodeSafetensors(tensors, { ...metadata, format: FORMAT, format_version: FORMAT_VERSION });
 }
 
 /** Saves atomically: an interrupted save never replaces a good file with a partial one. */
 export function saveClub(file: string, params: ClubParameters, metadata: Record<string, string> = {}): void {
   writeFileAtomic(file, encodeClubSafetensors(params, metadata));
-}
-
-function parseSafetensors(bytes: Uint8Array, file: string): { tensors: Map<string, LoadedTensor>; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new InputError('truncated: too short for a safetensors header', { file });
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > bytes.length - 8 && bytes[8] === 0x7b /* '{' */) {
-    throw new InputError(`truncated: the header alone needs ${headerLength} bytes, the file has ${bytes.length - 8} after the length`, { file });
-  }
-  if (headerLength > bytes.length - 8 || headerLength > 100_000_000) {
-    throw new InputError('not a CLUB file: expected a safetensors (.safetensors) or PyTorch (.pt) checkpoint', { file });
-  }
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
-  try {
-    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, headerLength).toString('utf8'));
-  } catch {
-    throw new InputError('not a CLUB file: expected a safetensors (.safetensors) or PyTorch (.pt) checkpoint', { file });
-  }
-  const dataStart = 8 + headerLength;
-  const tensors = new Map<string, LoadedTensor>();
-  let metadata: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(header)) {
-    if (key === '__metadata__') {
-      metadata = entry as Record<string, string>;
-      continue;
-    }
-    const { dtype, shape, data_offsets: offsets } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const count = shape.reduce((a, b) => a * b, 1);
-    const itemSize = dtype === 'F32' ? 4 : dtype === 'F64' ? 8 : 0;
-    if (itemSize === 0) throw new InputError(`tensor ${key} has dtype ${dtype}, expected F32 or F64`, { file });
-    if (!offsets || offsets[1] - offsets[0] !== count * itemSize || dataStart + offsets[1] > bytes.length) {
-      throw new InputError(`tensor ${key}: byte range ${JSON.stringify(offsets)} does not fit shape [${shape}] or the file is truncated`, { file });
-    }
-    // Copy: a Node Buffer's slice() is a view into a shared pool, not a fresh buffer.
-    const raw = new Uint8Array(bytes.subarray(dataStart + offsets[0], dataStart + offsets[1]));
-    const data = itemSize === 4 ? new Float32Array(raw.buffer, 0, count) : new Float64Array(raw.buffer, 0, count);
-    tensors.set(key, { shape, data, dtype });
-  }
-  return { tensors, metadata };
 }
 
 /** Maps a state dict onto the CLUB network, refusing missing, extra or misshapen keys. */
@@ -172,7 +115,7 @@ export function readClubFile(file: string): ClubFileContents {
       ...(authors ? { space: PAPER_SPACE, recognizedAs: "the authors' CLUB_global.pt (Oh et al., ICML 2025)" } : {}),
     };
   }
-  const { tensors, metadata } = parseSafetensors(bytes, file);
+  const { tensors, metadata } = parseSafetensors(bytes, file, { unrecognised: NOT_A_CLUB_FILE });
   if (metadata.format !== undefined && metadata.format !== FORMAT) {
     throw new InputError(`safetensors file of format '${metadata.format}', expected '${FORMAT}'`, { file });
   }

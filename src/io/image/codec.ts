@@ -1,24 +1,18 @@
 /**
- * Decoding of query images (PNG via pngjs, JPEG via jpeg-js) into 8-bit RGB, recognised by
- * their magic bytes rather than by a file name, because split tables carry images as bare
- * bytes. Every other format is refused with an InputError that names it, so a WebP or GIF in a
- * dataset is reported as such instead of as "corrupt data".
+ * Encoded images: decoding PNG (pngjs) and JPEG (jpeg-js) into 8-bit RGB, recognised by their
+ * magic bytes rather than by a file name, because split tables carry images as bare bytes, and
+ * encoding RGBA as PNG. Every other format is refused with an InputError that names it, so a
+ * WebP or GIF in a dataset is reported as such instead of as "corrupt data".
  *
  * Alpha is dropped, not composited, exactly as PIL's `Image.convert('RGB')` does in the
  * reference pipeline, so both see the same pixels for transparent PNGs.
  */
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
-import { InputError } from '../errors';
+import { InputError } from '../../errors';
+import { checkRgbaImage, checkRgbImage, isEncodedImage, rgbaToRgb, type ImageInput, type RgbaImage, type RgbImage } from './pixels';
 
 export type ImageFormat = 'png' | 'jpeg';
-
-/** An 8-bit RGB image, row-major, 3 bytes per pixel. */
-export interface RgbImage {
-  readonly width: number;
-  readonly height: number;
-  readonly data: Uint8Array;
-}
 
 export interface DecodeImageOptions {
   /** Names the image in error messages (e.g. `split.parquet: question_id 12`). */
@@ -88,17 +82,6 @@ function pngDimensions(bytes: Uint8Array): { width: number; height: number } | u
   return { width: view.getUint32(16, false), height: view.getUint32(20, false) };
 }
 
-function rgbaToRgb(rgba: Uint8Array, width: number, height: number): Uint8Array {
-  const pixels = width * height;
-  const rgb = new Uint8Array(pixels * 3);
-  for (let p = 0, i = 0, o = 0; p < pixels; p++, i += 4, o += 3) {
-    rgb[o] = rgba[i];
-    rgb[o + 1] = rgba[i + 1];
-    rgb[o + 2] = rgba[i + 2];
-  }
-  return rgb;
-}
-
 /**
  * Decodes PNG or JPEG bytes to RGB. Anything else, or bytes the decoder rejects, raises an
  * InputError naming the format and `options.where`.
@@ -126,7 +109,7 @@ export function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {})
     } catch (error) {
       return fail(`undecodable PNG image: ${messageOf(error)}`);
     }
-    return { width: png.width, height: png.height, data: rgbaToRgb(png.data, png.width, png.height) };
+    return rgbaToRgb({ width: png.width, height: png.height, rgba: png.data });
   }
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
@@ -140,81 +123,26 @@ export function decodeImage(bytes: Uint8Array, options: DecodeImageOptions = {})
     return fail(`undecodable JPEG image: ${messageOf(error)}`);
   }
   if (decoded.width === 0 || decoded.height === 0) return fail(`JPEG image has an empty size ${decoded.width} × ${decoded.height}`);
-  return { width: decoded.width, height: decoded.height, data: rgbaToRgb(decoded.data, decoded.width, decoded.height) };
+  return rgbaToRgb({ width: decoded.width, height: decoded.height, rgba: decoded.data });
 }
 
 /**
- * Shrinks an image by exact area averaging (each output pixel is the mean of the input area it
- * covers, fractional edges weighted) so that neither side exceeds `maxSide`. Area averaging,
- * unlike point sampling, keeps colour statistics of the shrunk image equal to the original's and
- * does not alias fine texture into spurious edges. Images already small enough are returned
- * unchanged; nothing is enlarged.
+ * The RGB pixels of an image input: encoded bytes are decoded (as `decodeImage`), decoded pixels
+ * are checked and passed through unchanged, so both give an embedder the same pixels.
  */
-export function downsampleToFit(image: RgbImage, maxSide: number): RgbImage {
-  const { width, height } = image;
-  const scale = Math.min(1, maxSide / Math.max(width, height));
-  if (scale >= 1) return image;
-  const outWidth = Math.max(1, Math.round(width * scale));
-  const outHeight = Math.max(1, Math.round(height * scale));
-  const xWeights = areaWeights(width, outWidth);
-  const yWeights = areaWeights(height, outHeight);
-  // Separable: rows first into a float buffer (outWidth × height), then columns.
-  const horizontal = new Float32Array(outWidth * height * 3);
-  for (let y = 0; y < height; y++) {
-    const rowIn = y * width * 3;
-    const rowOut = y * outWidth * 3;
-    for (let ox = 0; ox < outWidth; ox++) {
-      const { start, weights } = xWeights[ox];
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let k = 0; k < weights.length; k++) {
-        const i = rowIn + (start + k) * 3;
-        const w = weights[k];
-        r += image.data[i] * w;
-        g += image.data[i + 1] * w;
-        b += image.data[i + 2] * w;
-      }
-      horizontal[rowOut + ox * 3] = r;
-      horizontal[rowOut + ox * 3 + 1] = g;
-      horizontal[rowOut + ox * 3 + 2] = b;
-    }
-  }
-  const out = new Uint8Array(outWidth * outHeight * 3);
-  for (let oy = 0; oy < outHeight; oy++) {
-    const { start, weights } = yWeights[oy];
-    for (let ox = 0; ox < outWidth; ox++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      for (let k = 0; k < weights.length; k++) {
-        const i = ((start + k) * outWidth + ox) * 3;
-        const w = weights[k];
-        r += horizontal[i] * w;
-        g += horizontal[i + 1] * w;
-        b += horizontal[i + 2] * w;
-      }
-      const o = (oy * outWidth + ox) * 3;
-      out[o] = Math.min(255, Math.max(0, Math.round(r)));
-      out[o + 1] = Math.min(255, Math.max(0, Math.round(g)));
-      out[o + 2] = Math.min(255, Math.max(0, Math.round(b)));
-    }
-  }
-  return { width: outWidth, height: outHeight, data: out };
+export function imagePixels(image: ImageInput, options: DecodeImageOptions = {}): RgbImage {
+  if (isEncodedImage(image)) return decodeImage(image, options);
+  checkRgbImage(image, options.where);
+  return image;
 }
 
-/** For each output cell, the input indices it covers and their overlap weights (summing to 1). */
-function areaWeights(inSize: number, outSize: number): { start: number; weights: Float64Array }[] {
-  const ratio = inSize / outSize;
-  const cells: { start: number; weights: Float64Array }[] = [];
-  for (let o = 0; o < outSize; o++) {
-    const from = o * ratio;
-    const to = Math.min(inSize, (o + 1) * ratio);
-    const start = Math.floor(from);
-    const end = Math.min(inSize, Math.ceil(to));
-    const weights = new Float64Array(end - start);
-    for (let i = start; i < end; i++) weights[i - start] = (Math.min(to, i + 1) - Math.max(from, i)) / ratio;
-    cells.push({ start, weights });
-  }
-  return cells;
+/** Encodes an RGBA image as PNG bytes, with fixed encoder settings so the same pixels always give the same bytes. */
+export function encodePng(image: RgbaImage): Uint8Array {
+  checkRgbaImage(image);
+  const { width, height, rgba } = image;
+  const png = new PNG({ width, height });
+  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+  // Fixed encoder settings: the defaults could change between pngjs versions, the bytes must not.
+  const bytes = PNG.sync.write(png, { colorType: 6, inputColorType: 6, bitDepth: 8, deflateLevel: 9, filterType: 4 });
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
