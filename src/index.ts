@@ -44,7 +44,7 @@ export { emiInterval, emidInterval, emidUpperBoundInterval, resampleSet, type Bo
 
 // sweeps and reports
 export { sweepSplits, comparePair, correlationSummary, type SweepResult, type PairComparison, type SweepOptions, type SplitSource } from './sweep/sweep';
-export { toResultsJson, pairJson, type ResultsJson } from './sweep/resultsJson';
+export { toResultsJson, fromResultsJson, readResults, writeResults, toPairJson, type ResultsJson } from './sweep/resultsJson';
 export { describeEstimator, type ResultProvenance, type SplitRecord, type SpaceCheck, type Invocation } from './sweep/provenance';
 
 // samplers with known ground truth

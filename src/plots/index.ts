@@ -8,7 +8,6 @@ export {
   trainingCurve,
   estimatorValidation,
   figuresFromResults,
-  figuresFromNormalized,
   severityPointsOf,
   qualityPointsOf,
   familyStylesOf,
@@ -25,15 +24,6 @@ export {
   type SeverityCurveOptions,
   type EstimatorPoint,
 } from './figures';
-export {
-  normalizeResults,
-  parseResultsText,
-  type NormalizedResults,
-  type SplitResult,
-  type ResultsFormat,
-  type QualityMeasure,
-  type ReportedRankCorrelation,
-} from './results';
 export {
   show,
   showTable,
@@ -63,4 +53,4 @@ export {
   type NumberFormat,
   type ColumnFormatOptions,
 } from './format';
-export { shiftFamilyOf, shiftInfoOf, FamilyStyles, type ShiftInfo, type ShiftModality, type FamilyStyle } from './shift';
+export { shiftFamilyOf, shiftInfoOf, splitShift, FamilyStyles, type ShiftInfo, type ShiftModality, type FamilyStyle } from './shift';
