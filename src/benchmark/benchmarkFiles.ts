@@ -30,6 +30,7 @@ export interface BenchmarkData {
 
 const jsonl = (records: unknown[]) => records.map((record) => JSON.stringify(record)).join('\n') + '\n';
 
+/** Generates the benchmark's training and ID queries from `settings` and writes them (JSONL, PNG images, settings.json) under `dir`. */
 export function writeBenchmarkData(dir: string, settings: BenchmarkSettings): void {
   const train = generateQueries(settings.trainQueries, settings.seed);
   const queries = generateQueries(settings.splitQueries, settings.seed + 1);
@@ -58,6 +59,7 @@ function readQueries(file: string): (Query & { image?: string })[] {
     });
 }
 
+/** Reads the training and ID queries and the ID images that writeBenchmarkData wrote under `dir`. */
 export function readBenchmarkData(dir: string): BenchmarkData {
   const train = readQueries(join(dir, 'train.jsonl'));
   const queries = readQueries(join(dir, 'id', 'queries.jsonl'));

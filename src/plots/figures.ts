@@ -784,7 +784,7 @@ export function figuresFromResults(result: SweepResult): NamedFigure[] {
       figure: emiVersusQuality(qualityPoints, {
         qualityLabel: quality.label,
         qualityTitle: `${quality.label} (${quality.higherIsBetter ? 'higher is better' : 'lower is better'})`,
-        subtitle: `${subtitle}; ID split included`,
+        subtitle: result.idSplit in quality.values ? `${subtitle}; ID split included` : subtitle,
         families,
       }),
     });

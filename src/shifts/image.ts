@@ -30,9 +30,11 @@ export interface RgbPixels {
   readonly data: Uint8Array;
 }
 
+/** The image shifts applyImageShift knows. */
 export const IMAGE_SHIFT_NAMES = ['defocus_blur', 'frost', 'gaussian_noise', 'contrast'] as const;
 export type ImageShiftName = (typeof IMAGE_SHIFT_NAMES)[number];
 
+/** The highest severity of every image shift (ImageNet-C's scale, 1–5). */
 export const MAX_IMAGE_SEVERITY = 5;
 
 /** Adds an opaque alpha channel, so decoded RGB images can be shifted. */

@@ -12,7 +12,7 @@ import {
   objectGeometry,
   renderScene,
   type Scene,
-} from '../../src/benchmark/index';
+} from '../../src/benchmark/scenes';
 
 const SEEDS = Array.from({ length: 200 }, (_, i) => i * 7919 + 3);
 
