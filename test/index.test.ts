@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import ts from 'typescript';
 
@@ -80,4 +80,19 @@ test('package.json exports the entry and the subpath, and nothing deeper', async
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
   assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './benchmark', './package.json']);
   assert.deepEqual(manifest.exports['./benchmark'], { types: './dist/src/benchmark/index.d.ts', default: './dist/src/benchmark/index.js' });
+});
+
+test('the subpath resolves for TypeScript under node10 (the init template) and nodenext resolution', async (t) => {
+  const { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const project = mkdtempSync(join(tmpdir(), 'emishift-subpath-'));
+  t.after(() => rmSync(project, { recursive: true, force: true }));
+  mkdirSync(join(project, 'node_modules'));
+  symlinkSync(ROOT, join(project, 'node_modules', 'emishift'), 'dir');
+  writeFileSync(join(project, 'check.ts'), "import { generateScene } from 'emishift/benchmark';\nimport { sweepSplits } from 'emishift';\nexport const checked: [typeof generateScene, typeof sweepSplits] = [generateScene, sweepSplits];\n");
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  for (const [module, resolution] of [['commonjs', 'node10'], ['nodenext', 'nodenext']]) {
+    const compiled = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node', '--module', module, '--moduleResolution', resolution, 'check.ts'], { cwd: project, encoding: 'utf8' });
+    assert.equal(compiled.status, 0, `${resolution}: ${compiled.stdout}${compiled.stderr}`);
+  }
 });
