@@ -1,82 +1,167 @@
 /**
- * emishift's public API. Importing it loads no native code: ONNX Runtime and TensorFlow.js are
- * loaded on first use by the functions that need them.
+ * emishift's public API: what a notebook or a program needs to measure how a multimodal model's
+ * answers lose relevance under distribution shift (EMI, EMID and the EMID upper bound of Oh et
+ * al., ICML 2025). The groups follow the data: split tables → embeddings → an estimator → EMI and
+ * the bound → statistics → sweeps and their results → figures → reports → the whole job.
+ *
+ * Everything else is internal. One deliberate subpath adds the project's own generated benchmark
+ * (scenes, questions, the answering model, the shift functions and grid): `emishift/benchmark`.
+ *
+ * Verbs: `read`/`write` a data file, `load`/`save` a model, `to…Json`/`from…Json` the results
+ * format in memory, `create` a component, `sample` synthetic data. Importing this module loads
+ * no native code: ONNX Runtime, TensorFlow.js, transformers.js and danfojs load on first use.
+ * test/index.test.ts pins the list of runtime names, so a change to it is deliberate.
  */
-export type { Matrix, EmbeddingSet, MutualInformationEstimator, ProgressCallback, EmbeddingSpace, EncoderDescription, ShiftDescription, EstimatorDescription } from './interface';
-export { InputError, isInputError, SpaceMismatchError } from './errors';
-export { EMISHIFT_VERSION } from './version';
+
+// ---------------------------------------------------------------------------------------------
+// Shapes every stage shares, errors, the version
+
+export type {
+  Matrix,
+  EmbeddingSet,
+  EmbeddingSpace,
+  EncoderDescription,
+  ShiftDescription,
+  EstimatorDescription,
+  MutualInformationEstimator,
+  Progress,
+  ProgressCallback,
+} from './interface';
+export { InputError, isInputError, SpaceMismatchError, type InputErrorLocation } from './errors';
 export { OptionalPeerError, isOptionalPeerError, type OptionalPeer, type OptionalPeerProblem } from './optionalPeers';
+export { EMISHIFT_VERSION } from './version';
 export { createRng, type Rng } from './random';
 export { matrixFromRows, selectRows } from './linalg/matrix';
 
-// data
-export { parseNpy, readNpy, readNpyMatrix, encodeNpy, writeNpy, writeNpyMatrix, type NpyArray } from './io/npy';
-export { readSplitDirectory, writeSplitFolder, listSplitDirectories, validateEmbeddingSet, SPLIT_FILES } from './data/splitDirectory';
-export { manifestDigest } from './data/splitManifest';
-export { PAPER_SPACE, describeSpace, spaceMismatch, canonicalModelName } from './data/embeddingSpace';
-export { SHIFT_FAMILIES, NO_SHIFT, describeShift, shiftFamilyLabel, canonicalShiftFamily, type ShiftFamily } from './data/shiftFamilies';
+// ---------------------------------------------------------------------------------------------
+// Data: split tables (questions, reference and model answers), the paper's scenario catalog,
+// downloads, shift families and embedding spaces; split folders of embeddings and .npy files;
+// samplers with known ground truth
 
-// mutual information
+export type { SplitRow, SplitTable } from './data/splitRow';
+export { loadSplit, joinResponses, type SplitFormat, type LoadSplitOptions, type JoinResponsesOptions } from './data/loaders';
+export { toDataFrame, loadSplitDataFrame } from './data/dataFrame';
+export { scenarios, scenarioNames, scenario, scenarioShift, idScenario, type Scenario, type ScenarioFilter, type Benchmark } from './data/scenarios';
+export { resolveSplitFile, fetchToCache, cacheDirectory, type SplitFileSource, type FetchToCacheOptions } from './data/download';
+export { loadSplitReference, type SplitReference, type LoadSplitReferenceOptions } from './data/splitReference';
+export { SHIFT_FAMILIES, NO_SHIFT, describeShift, shiftFamilyLabel, type ShiftFamily } from './data/shiftFamilies';
+export { PAPER_SPACE, describeSpace, spaceMismatch } from './data/embeddingSpace';
+export { readRelativePreferences, type RelativePreferenceScore } from './data/formats/relativePreferences';
+export { readSplitDirectory, writeSplitFolder, listSplitDirectories, validateEmbeddingSet } from './data/splitDirectory';
+export { readSplitManifest, manifestDigest, type SplitManifest } from './data/splitManifest';
+export { readNpy, writeNpy, readNpyMatrix, writeNpyMatrix, type NpyArray } from './io/npy';
+export { sampleGaussianPairs, gaussianMutualInformation, gaussianClubValue } from './samplers/gaussianPairs';
+export { sampleGaussianRows, type GaussianRowsOptions } from './samplers/gaussianRows';
+export { sampleShiftGrid, type ShiftGridSplit, type ShiftGridOptions } from './samplers/syntheticShiftGrid';
+
+// ---------------------------------------------------------------------------------------------
+// Served models: collecting a model's answers and an LLM judge's scores (OpenAI-compatible)
+
+export { ChatClient, ChatRequestError, ConnectionFailuresError, type ChatClientOptions } from './serve/openaiClient';
+export { collectResponses, RunFailuresError, RunStoppedError, type CollectOptions, type CollectSummary } from './serve/collectResponses';
+export { judgeSplit, readJudgeScores, relativePreference, type JudgeOptions, type JudgeSummary, type JudgeScoreRecord, type RelativePreference } from './serve/judge';
+
+// ---------------------------------------------------------------------------------------------
+// Embedding: split tables to the four matrices of a split folder
+
+export type { Embedder, ImageEmbedder } from './embed/embedder';
+export type { ImageInput, RgbImage } from './io/image';
+export { createEmbedder, embed, embedSplit, type EmbedderPair, type EmbedderKind, type CreateEmbedderOptions, type EmbedOptions, type EmbedSplitOptions, type EmbedSplitResult } from './embed/index';
+
+// ---------------------------------------------------------------------------------------------
+// Estimators: CLUB, fitted with a preset or loaded from a file (the authors' `.pt` or emishift's)
+
+export { ClubEstimator, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './estimators/club/clubEstimator';
+export { CLUB_PRESETS, type ClubPresetName, type ClubTrainingSettings } from './estimators/club/clubPresets';
+export { AUTHORS_CHECKPOINT_SHA256 } from './estimators/club/clubFile';
 export type { ClubParameters } from './estimators/club/clubParameters';
-export { ClubEstimator, clubEstimate, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './estimators/club/clubEstimator';
-export { CLUB_PRESETS, CLUB_PRESET_NAMES, clubPresetSettings, type ClubPresetName, type ClubTrainingSettings } from './estimators/club/clubPresets';
-export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubForward } from './estimators/club/clubModel';
-export { clubEstimateFromForward, clubLossFromForward } from './estimators/club/clubEstimate';
-export { loadClub, saveClub, readClubFile, encodeClubSafetensors, AUTHORS_CHECKPOINT_SHA256, type ClubFileContents } from './estimators/club/clubFile';
-export { readTorchStateDict, type TorchTensor } from './io/torch/stateDict';
-export { trainClub, TRAIN_DEFAULTS, type TrainClubOptions, type TrainClubResult, type EpochRecord } from './estimators/club/trainClub';
-export { pooledTrainingPairs } from './data/pooledPairs';
-export { queryEmbedding } from './data/queryEmbedding';
+export type { EpochRecord, TrainClubResult } from './estimators/club/trainClub';
+
+// ---------------------------------------------------------------------------------------------
+// EMI, EMID and the bound
+
 export { emi, emid, type EmiResult, type EmidResult } from './emi/emi';
+export { emidUpperBound, type BoundTerms, type EmidUpperBound, type EmidUpperBoundOptions } from './bound/emidUpperBound';
+export { rjsd, type MixtureWeighting, type RjsdOptions } from './bound/rjsd';
+export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bound/rjsdChecks';
 
-// bound
-export { vonNeumannEntropyFromEigenvalues } from './bound/vonNeumannEntropy';
-export { rjsd, mixtureEntropy, MIXTURE_WEIGHTINGS, type MixtureWeighting, type RjsdOptions } from './bound/rjsd';
-export { EmbeddingMoments, spectrumSide } from './bound/embeddingMoments';
-export { DivergenceCache, type DivergenceCounts } from './bound/divergenceCache';
-export { emidUpperBound, boundFromTerms, type BoundTerms, type EmidUpperBound, type EmidUpperBoundOptions } from './bound/emidUpperBound';
-export { symmetricEigenvalues } from './linalg/symmetricEigenvalues';
-export { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from './linalg/eigenSolver';
+// ---------------------------------------------------------------------------------------------
+// Statistics: correlations with p-values, seeded bootstrap intervals (of EMI, EMID and the bound too)
 
-// statistics
-export * from './stats/index';
-export { emiInterval, emidInterval, emidUpperBoundInterval, resampleSet, type BoundIntervalOptions } from './sweep/intervals';
+export { pearson, spearman, kendallTauB, type PearsonResult, type SpearmanResult, type KendallResult, type CorrelationKind } from './stats/correlation';
+export { bootstrapInterval, bootstrapCorrelation, type BootstrapOptions, type BootstrapInterval, type BootstrapCorrelationInterval, type IntervalMethod } from './stats/bootstrap';
+export { emiInterval, emidInterval, emidUpperBoundInterval, type BoundIntervalOptions } from './sweep/intervals';
 
-// sweeps and reports
-export { sweepSplits, comparePair, correlationSummary, type SweepResult, type PairComparison, type SweepOptions, type SplitSource } from './sweep/sweep';
-export { toResultsJson, pairJson, type ResultsJson } from './sweep/resultsJson';
+// ---------------------------------------------------------------------------------------------
+// Sweeps and their results: one result type in memory, the reference format on disk
+
+export {
+  sweepSplits,
+  comparePair,
+  type SweepResult,
+  type PairComparison,
+  type ComputedSweep,
+  type ComputedComparison,
+  type SplitEmi,
+  type CorrelationSummary,
+  type QualityMeasure,
+  type QualityCorrelation,
+  type Interval,
+  type SweepOptions,
+  type SplitSource,
+} from './sweep/sweep';
+export { toResultsJson, fromResultsJson, readResults, writeResults, toPairJson, type ResultsJson } from './sweep/resultsJson';
+export { withQuality, relativePreferenceQuality, type QualityValues } from './sweep/quality';
 export { describeEstimator, type ResultProvenance, type SplitRecord, type SpaceCheck, type Invocation } from './sweep/provenance';
 
-// samplers with known ground truth
-export { sampleGaussianPairs, gaussianMutualInformation, gaussianClubValue } from './samplers/gaussianPairs';
-export { sampleShiftGrid, shiftGridSpace, type ShiftGridSplit, type ShiftGridOptions } from './samplers/syntheticShiftGrid';
+// ---------------------------------------------------------------------------------------------
+// Figures (Plotly JSON) and notebook display (tslab)
 
-// benchmark splits: loading, the scenario catalog, DataFrames, downloads
-export type { SplitRow, SplitTable } from './data/splitRow';
-export { loadSplit, joinResponses, selectRowsByPosition, readLlavaAnswers, SPLIT_FORMATS, type SplitFormat, type LoadSplitOptions, type JoinResponsesOptions } from './data/loaders';
-export { SCENARIOS, scenarios, scenarioNames, scenario, scenarioShift, idScenario, type Scenario } from './data/scenarios';
-export { toDataFrame, loadSplitDataFrame } from './data/dataFrame';
-export { fetchToCache, resolveSplitFile, huggingFaceParquetUrl, type SplitFileSource, type FetchToCacheOptions } from './data/download';
-export { cacheDirectory } from './data/cache';
+export {
+  figuresFromResults,
+  emidBoundScatter,
+  boundSeverityCurves,
+  boundDecomposition,
+  emiVersusQuality,
+  emiVersusRp,
+  trainingCurve,
+  estimatorValidation,
+  type PlotlyFigure,
+  type NamedFigure,
+  type EmidBoundPoint,
+  type EmidBoundScatterOptions,
+  type SeverityPoint,
+  type SeverityCurveOptions,
+  type DecompositionInput,
+  type QualityPoint,
+  type QualityFigureOptions,
+  type EmiRpPoint,
+  type EstimatorPoint,
+} from './plots/figures';
+export { show, showTable, type ShowOptions } from './plots/display';
 
-// embedding ("inference")
-export type { Embedder, ImageEmbedder } from './embed/embedder';
-export { encodePng, rgbToRgba, rgbaToRgb, type ImageInput, type RgbImage, type RgbaImage } from './io/image';
-export { createEmbedder, embed, embedSplit, readSplitManifest, BuiltinTextEmbedder, BuiltinImageEmbedder, OpenAIEmbedder, type EmbedderPair, type EmbedOptions, type EmbedSplitOptions, type EmbedSplitResult, type SplitManifest } from './embed/index';
+// ---------------------------------------------------------------------------------------------
+// Reports: the offline HTML page, its JSON summary, figure images
 
-// served models: responses and judge scores
-export { ChatClient, ChatRequestError, ConnectionFailuresError, ConnectionWatch, type ChatClientOptions } from './serve/openaiClient';
-export { collectResponses, readAnswerFile, RunFailuresError, RunStoppedError, type CollectOptions, type CollectSummary } from './serve/collectResponses';
-export { judgeSplit, relativePreference, readJudgeScores, parseScorePair, type JudgeOptions, type JudgeSummary, type RelativePreference } from './serve/judge';
+export { buildReport, type ReportOptions } from './report/html';
+export { summarizeResults, type ResultsSummary, type ResultsFormat, type FamilyMeans, type QualitySummary } from './report/summary';
+export { exportFigureImage, type ImageOptions } from './report/chromium';
 
-// figures, notebook display and reports
-export * from './plots/index';
-export * from './report/index';
+// ---------------------------------------------------------------------------------------------
+// The whole job: split tables → embeddings → CLUB → sweep → results.json and report.html
 
-// the project's own benchmark, shift functions and the whole job
-export * from './benchmark/index';
-export { defaultShiftGrid, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './benchmark/splitGrid';
-export { trainAnsweringModel, AnsweringModel, saveAnsweringModel, loadAnsweringModel, slotAccuracy, type ModelAnswer } from './benchmark/model';
+export { runJob, type JobOptions, type JobResult, type MethodOptions, type JobClubSettings } from './pipeline/runJob';
+export {
+  readJobConfig,
+  parseJobConfig,
+  type JobConfig,
+  type SplitsJobConfig,
+  type BenchmarkJobConfig,
+  type JobSettingsConfig,
+  type SplitConfig,
+  type BenchmarkConfig,
+  type EmbedderConfig,
+  type BootstrapConfig,
+} from './pipeline/jobConfig';
+export { runFromConfig, summarizeJob, type RunFromConfigOptions, type ConfigRunResult, type JobSummary } from './pipeline/runFromConfig';
 export { runShiftBenchmark, type BenchmarkOptions, type BenchmarkResult } from './pipeline/runBenchmark';
-export * from './shifts/index';
-export { runJob, type JobOptions, type JobResult } from './pipeline/runJob';

@@ -8,4 +8,5 @@ function readVersion(): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
+/** emishift's version (package.json), as every result's provenance records it. */
 export const EMISHIFT_VERSION: string = readVersion();

@@ -1,18 +1,98 @@
+/**
+ * The public API, pinned: the sorted runtime names of the package entry (`emishift`) and of its
+ * one subpath (`emishift/benchmark`). Adding, renaming or removing a public name fails here until
+ * the list below is changed with it, so every change to the API is a deliberate one. Each name
+ * must also carry a doc comment (what an editor shows on hover), constants included.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import ts from 'typescript';
 
-test('the package entry exposes the core API without loading native backends', () => {
+const ROOT = join(__dirname, '..', '..');
+
+const PUBLIC_NAMES: Record<string, string[]> = {
+  'src/index.ts': [
+    'AUTHORS_CHECKPOINT_SHA256', 'CLUB_PRESETS', 'ChatClient', 'ChatRequestError', 'ClubEstimator', 'ConnectionFailuresError', 'EMISHIFT_VERSION', 'InputError',
+    'NO_SHIFT', 'OptionalPeerError', 'PAPER_SPACE', 'RunFailuresError', 'RunStoppedError', 'SHIFT_FAMILIES', 'SpaceMismatchError',
+    'bootstrapCorrelation', 'bootstrapInterval', 'boundDecomposition', 'boundSeverityCurves', 'buildReport', 'cacheDirectory', 'collectResponses', 'comparePair',
+    'createEmbedder', 'createRng', 'describeEstimator', 'describeShift', 'describeSpace', 'embedSplit', 'emi', 'emiInterval', 'emiVersusQuality', 'emiVersusRp',
+    'emid', 'emidBoundScatter', 'emidInterval', 'emidUpperBound', 'emidUpperBoundInterval', 'estimatorValidation', 'exportFigureImage', 'fetchToCache',
+    'figuresFromResults', 'fromResultsJson', 'gaussianClubValue', 'gaussianMutualInformation', 'idScenario', 'isInputError', 'isOptionalPeerError',
+    'joinResponses', 'judgeSplit', 'kendallTauB', 'listSplitDirectories', 'loadSplit', 'loadSplitDataFrame', 'matrixFromRows', 'pearson', 'readJudgeScores',
+    'readNpy', 'readNpyMatrix', 'readRelativePreferences', 'readResults', 'readSplitDirectory', 'readSplitManifest', 'relativePreference',
+    'relativePreferenceQuality', 'resolveSplitFile', 'rjsd', 'rjsdPropertyChecks', 'runJob', 'runShiftBenchmark', 'sampleGaussianPairs', 'sampleGaussianRows',
+    'sampleShiftGrid', 'scenario', 'scenarioNames', 'scenarioShift', 'scenarios', 'selectRows', 'shiftFamilyLabel', 'show', 'showTable', 'spaceMismatch',
+    'spearman', 'summarizeResults', 'sweepSplits', 'toDataFrame', 'toPairJson', 'toResultsJson', 'trainingCurve', 'validateEmbeddingSet', 'manifestDigest',
+    'withQuality', 'writeNpy', 'writeNpyMatrix', 'writeResults', 'writeSplitFolder',
+  ],
+  'src/benchmark/index.ts': [
+    'AnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',
+    'TEXT_SHIFT_NAMES', 'answerSentence', 'applyImageShift', 'applyTextShift', 'askQuestion', 'contrast', 'defaultShiftGrid', 'defocusBlur', 'frost',
+    'gaussianNoise', 'generateQueries', 'generateScene', 'keyboardTypos', 'loadAnsweringModel', 'readBenchmarkData', 'renderScene', 'saveAnsweringModel',
+    'scenePng', 'shiftedQueries', 'slotAccuracy', 'splitName', 'synonymReplacement', 'trainAnsweringModel', 'wordOrderNoise', 'writeBenchmarkData',
+  ],
+};
+
+/** Every exported value (not type) of an entry, with whether its declaration has a doc comment. */
+function runtimeExports(entry: string): { name: string; documented: boolean }[] {
+  const program = ts.createProgram([entry], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, noEmit: true });
+  const checker = program.getTypeChecker();
+  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+  return checker.getExportsOfModule(moduleSymbol).flatMap((exported) => {
+    const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    if (!(symbol.flags & ts.SymbolFlags.Value)) return [];
+    return [{ name: exported.getName(), documented: ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim().length > 0 }];
+  });
+}
+
+for (const [entry, pinned] of Object.entries(PUBLIC_NAMES)) {
+  test(`${entry}: the public runtime names are exactly the pinned ones, each with a doc comment`, () => {
+    const exported = runtimeExports(join(ROOT, entry));
+    assert.deepEqual(exported.map((item) => item.name).sort(), [...pinned].sort(), 'change PUBLIC_NAMES in test/index.test.ts with the API');
+    assert.deepEqual(exported.filter((item) => !item.documented).map((item) => item.name), [], 'undocumented public names');
+    // What the compiled module really exports at run time is the same list.
+    const compiled = join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'));
+    const names = JSON.parse(execFileSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(Object.keys(require(${JSON.stringify(compiled)}))))`], { encoding: 'utf8' }));
+    assert.deepEqual(names.sort(), [...pinned].sort());
+  });
+}
+
+test('no entry re-exports a whole module (export *): every public name is chosen', async () => {
+  const { readFileSync } = await import('node:fs');
+  for (const entry of Object.keys(PUBLIC_NAMES)) assert.doesNotMatch(readFileSync(join(ROOT, entry), 'utf8'), /export \*/, entry);
+});
+
+test('the package entry loads no native backend and no optional peer', () => {
   const entry = join(__dirname, '..', 'src', 'index.js');
   const script = `
-    const api = require(${JSON.stringify(entry)});
-    const names = ['emi', 'emid', 'emidUpperBound', 'rjsd', 'ClubEstimator', 'loadClub', 'trainClub', 'sweepSplits', 'pearson', 'kendallTauB', 'bootstrapInterval', 'emidUpperBoundInterval', 'readNpy', 'loadSplit', 'scenarios', 'toDataFrame', 'embedSplit', 'createEmbedder', 'collectResponses', 'judgeSplit', 'fetchToCache'];
-    const missing = names.filter((name) => typeof api[name] !== 'function');
+    require(${JSON.stringify(entry)});
+    require(${JSON.stringify(join(__dirname, '..', 'src', 'benchmark', 'index.js'))});
     const loaded = Object.keys(require.cache).filter((file) => /node_modules[/](onnxruntime|@tensorflow|danfojs|@huggingface|hyparquet)/.test(file));
-    process.stdout.write(JSON.stringify({ missing, loaded }));
+    process.stdout.write(JSON.stringify(loaded));
   `;
-  const result = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
-  assert.deepEqual(result.missing, []);
-  assert.deepEqual(result.loaded, []);
+  assert.deepEqual(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })), []);
+});
+
+test('package.json exports the entry and the subpath, and nothing deeper', async () => {
+  const { readFileSync } = await import('node:fs');
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+  assert.deepEqual(Object.keys(manifest.exports).sort(), ['.', './benchmark', './package.json']);
+  assert.deepEqual(manifest.exports['./benchmark'], { types: './dist/src/benchmark/index.d.ts', default: './dist/src/benchmark/index.js' });
+});
+
+test('the subpath resolves for TypeScript under node10 (the init template) and nodenext resolution', async (t) => {
+  const { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const project = mkdtempSync(join(tmpdir(), 'emishift-subpath-'));
+  t.after(() => rmSync(project, { recursive: true, force: true }));
+  mkdirSync(join(project, 'node_modules'));
+  symlinkSync(ROOT, join(project, 'node_modules', 'emishift'), 'dir');
+  writeFileSync(join(project, 'check.ts'), "import { generateScene } from 'emishift/benchmark';\nimport { sweepSplits } from 'emishift';\nexport const checked: [typeof generateScene, typeof sweepSplits] = [generateScene, sweepSplits];\n");
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  for (const [module, resolution] of [['commonjs', 'node10'], ['nodenext', 'nodenext']]) {
+    const compiled = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--typeRoots', join(ROOT, 'node_modules', '@types'), '--types', 'node', '--module', module, '--moduleResolution', resolution, 'check.ts'], { cwd: project, encoding: 'utf8' });
+    assert.equal(compiled.status, 0, `${resolution}: ${compiled.stdout}${compiled.stderr}`);
+  }
 });

@@ -1,51 +1,52 @@
-/** A self-made multimodal benchmark: procedurally drawn scenes and questions with ground-truth answers. */
+/**
+ * `emishift/benchmark`: the project's own generated multimodal benchmark — procedurally drawn
+ * scenes, questions with ground-truth answers, a small answering model that really answers them,
+ * the grid of shifted splits and the seeded image and text shift functions that make it — for
+ * building shifted data of one's own. The job that runs it is `runShiftBenchmark` in `emishift`.
+ */
 export {
-  SHAPES,
-  COLOURS,
-  SIZES,
-  ROWS,
-  COLUMNS,
-  TEXTURES,
-  BACKGROUND_COLOURS,
-  PALETTE,
   generateScene,
   renderScene,
   scenePng,
-  objectGeometry,
-  insideShape,
-  objectRgb,
-  backgroundRgb,
+  SHAPES,
+  COLOURS,
+  SIZES,
+  TEXTURES,
+  BACKGROUND_COLOURS,
   type Shape,
   type ColourName,
   type Size,
-  type Row,
-  type Column,
   type Texture,
   type BackgroundColour,
-  type Rgb,
+  type Row,
+  type Column,
   type GridPosition,
   type SceneObject,
   type Background,
   type Scene,
   type SceneOptions,
+  type RgbaImage,
   type RenderOptions,
-  type ObjectGeometry,
 } from './scenes';
+export { generateQueries, askQuestion, answerSentence, QUERY_KINDS, type QueryKind, type Query, type SceneQuestion, type AnswerSlots, type AnswerSlotValues, type GenerateQueriesOptions } from './questions';
+export { trainAnsweringModel, AnsweringModel, saveAnsweringModel, loadAnsweringModel, slotAccuracy, type ModelAnswer, type TrainAnsweringOptions, type SlotAccuracy } from './model';
+export { defaultShiftGrid, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './splitGrid';
+export { writeBenchmarkData, readBenchmarkData, type BenchmarkSettings, type BenchmarkData } from './benchmarkFiles';
 export {
-  QUERY_KINDS,
-  QUESTION_TEMPLATES,
-  generateQueries,
-  askQuestion,
-  answerSentence,
-  objectGroups,
-  positionSlot,
-  positionPhrase,
-  type QueryKind,
-  type PositionSlot,
-  type ObjectGroupSlot,
-  type AnswerSlotValues,
-  type AnswerSlots,
-  type SceneQuestion,
-  type Query,
-  type GenerateQueriesOptions,
-} from './questions';
+  applyImageShift,
+  applyTextShift,
+  defocusBlur,
+  frost,
+  gaussianNoise,
+  contrast,
+  keyboardTypos,
+  synonymReplacement,
+  wordOrderNoise,
+  IMAGE_SHIFT_NAMES,
+  TEXT_SHIFT_NAMES,
+  MAX_IMAGE_SEVERITY,
+  TEXT_SHIFT_MAX_SEVERITY,
+  type ImageShiftName,
+  type TextShiftName,
+} from '../shifts/index';
+export type { RgbaImage, RgbImage } from '../io/image';

@@ -20,6 +20,7 @@ import {
   type Texture,
 } from './scenes';
 
+/** The kinds of question the benchmark asks about a scene. */
 export const QUERY_KINDS = ['colour', 'count', 'position', 'existence', 'description'] as const;
 export type QueryKind = (typeof QUERY_KINDS)[number];
 

@@ -10,12 +10,15 @@ import { InputError } from '../errors';
 import { encodePng, type RgbaImage } from '../io/image';
 import { createRng, type Rng } from '../random';
 
+/** The shapes a scene's objects take. */
 export const SHAPES = ['circle', 'square', 'triangle'] as const;
 export type Shape = (typeof SHAPES)[number];
 
+/** The colours a scene's objects take. */
 export const COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'] as const;
 export type ColourName = (typeof COLOURS)[number];
 
+/** The sizes a scene's objects take. */
 export const SIZES = ['small', 'large'] as const;
 export type Size = (typeof SIZES)[number];
 
@@ -25,6 +28,7 @@ export type Row = (typeof ROWS)[number];
 export const COLUMNS = ['left', 'center', 'right'] as const;
 export type Column = (typeof COLUMNS)[number];
 
+/** The textures of a scene's background. */
 export const TEXTURES = ['plain', 'stripes', 'checker', 'noise'] as const;
 export type Texture = (typeof TEXTURES)[number];
 

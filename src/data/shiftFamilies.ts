@@ -15,6 +15,7 @@ export interface ShiftFamily {
 
 const IMAGENET_C_LEVEL = 'ImageNet-C level';
 
+/** Every shift family emishift knows, by token: its label in words, the input it changes, what its severity counts. */
 export const SHIFT_FAMILIES: Readonly<Record<string, ShiftFamily>> = Object.freeze({
   defocus_blur: { label: 'defocus blur', modality: 'image', unit: IMAGENET_C_LEVEL },
   frost: { label: 'frost', modality: 'image', unit: IMAGENET_C_LEVEL },

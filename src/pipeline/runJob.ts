@@ -19,8 +19,9 @@ import { createEmbedder, embedSplit, type EmbedderPair } from '../embed/index';
 import { ClubEstimator } from '../estimators/club/clubEstimator';
 import type { ClubPresetName, ClubTrainingSettings } from '../estimators/club/clubPresets';
 import type { Invocation } from '../sweep/provenance';
-import { sweepSplits, type SweepResult } from '../sweep/sweep';
+import { sweepSplits, type ComputedSweep } from '../sweep/sweep';
 import { toResultsJson, type ResultsJson } from '../sweep/resultsJson';
+import { withQuality } from '../sweep/quality';
 
 /** CLUB's training in a job: a named preset (default `small`) and settings that override it. */
 export type JobClubSettings = { preset?: ClubPresetName | undefined } & Partial<ClubTrainingSettings>;
@@ -57,7 +58,7 @@ export interface JobOptions extends MethodOptions {
 }
 
 export interface JobResult {
-  sweep: SweepResult;
+  sweep: ComputedSweep;
   results: ResultsJson;
   resultsFile: string;
   reportFile: string;
@@ -110,25 +111,12 @@ export async function runJob(tables: readonly SplitTable<ImageInput>[], options:
     warn,
     onProgress: options.onProgress ? ({ done, total, label }) => options.onProgress!({ done, total, label: `compared ${label}`, stage: 'comparing with the ID split', unit: 'splits' }) : undefined,
   });
-  const results = toResultsJson(sweep, { club_engine: estimator.resolvedEngine(), club_reused: clubReused });
-  if (options.quality) {
-    const { spearman, kendallTauB } = await import('../stats/correlation');
-    const name = options.qualityName ?? 'QUALITY';
-    results.quality = { key: name, label: options.qualityLabel ?? name.toLowerCase(), higher_is_better: true };
-    const splits = Object.keys(results.EMI).filter((split) => options.quality![split] !== undefined);
-    results[name] = Object.fromEntries(splits.map((split) => [split, options.quality![split]]));
-    const emi = splits.map((split) => results.EMI[split]);
-    const quality = splits.map((split) => options.quality![split]);
-    if (splits.length >= 3 && new Set(quality).size > 1) {
-      const rho = spearman(emi, quality);
-      const tau = kendallTauB(emi, quality);
-      results[`EMI_vs_${name}`] = { n: splits.length, spearman_rho: rho.rho, spearman_pval: rho.pValue, kendall_tau: tau.tau, kendall_pval: tau.pValue };
-    }
-  }
+  const joined = options.quality ? withQuality(sweep, { key: options.qualityName ?? 'QUALITY', label: options.qualityLabel, values: options.quality }) : sweep;
+  const results = toResultsJson(joined, { club_engine: estimator.resolvedEngine(), club_reused: clubReused });
   const resultsFile = join(options.outDir, 'results.json');
   writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   const { buildReport } = await import('../report/html');
   const reportFile = join(options.outDir, 'report.html');
-  writeFileAtomic(reportFile, buildReport(results, { source: resultsFile, generatedAt: 'reproducible run' }));
-  return { sweep, results, resultsFile, reportFile, clubReused };
+  writeFileAtomic(reportFile, buildReport(joined, { source: resultsFile, generatedAt: 'reproducible run' }));
+  return { sweep: joined, results, resultsFile, reportFile, clubReused };
 }

@@ -28,8 +28,8 @@ import {
   shortSplitLabels,
   withAlpha,
 } from './format';
-import { normalizeResults, type NormalizedResults, type SplitResult } from './results';
-import { FamilyStyles, shiftInfoOf, type FamilyStyle } from './shift';
+import type { SweepResult } from '../sweep/sweep';
+import { FamilyStyles, shiftInfoOf, splitShift, type FamilyStyle } from './shift';
 
 export interface PlotlyFigure {
   data: Data[];
@@ -697,80 +697,86 @@ export function estimatorValidation(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Everything a results file supports
+// Everything a result supports
+
+/** The checks every figure set and report of a result needs: 3+ OOD splits, EMID and the bound not constant. */
+export function requireCorrelatableResult(result: SweepResult): void {
+  requireCorrelatable(result.comparisons.length, 'EMID');
+  requireVarying(result.comparisons.map((comparison) => comparison.emid), 'EMID');
+  requireVarying(result.comparisons.map((comparison) => comparison.emidUpperBound), 'EMID_UB');
+}
 
 /**
  * Single-axis shifts (only the image, or only the question, is changed) with a numeric
- * severity, from each split's shift information (the results' SHIFT map, else the catalog).
+ * severity, from each split's shift (see splitShift).
  */
-export function severityPointsOf(splits: readonly SplitResult[]): SeverityPoint[] {
+export function severityPointsOf(result: SweepResult): SeverityPoint[] {
   const points: SeverityPoint[] = [];
-  for (const entry of splits) {
-    const shift = entry.shift ?? shiftInfoOf(entry.split);
+  for (const comparison of result.comparisons) {
+    const shift = splitShift(result, comparison.target);
     if ((shift.modality !== 'image' && shift.modality !== 'text') || shift.severity === null) continue;
-    const point: SeverityPoint = { family: shift.family, severity: shift.severity, emid: entry.emid, bound: entry.bound };
+    const point: SeverityPoint = { family: shift.family, severity: shift.severity, emid: comparison.emid, bound: comparison.emidUpperBound };
     if (shift.unit) point.unit = shift.unit;
-    if (entry.emidInterval) point.emidInterval = entry.emidInterval;
-    if (entry.boundInterval) point.boundInterval = entry.boundInterval;
+    if (comparison.intervals) {
+      point.emidInterval = comparison.intervals.emid;
+      point.boundInterval = comparison.intervals.emidUpperBound;
+    }
     points.push(point);
   }
   return points;
 }
 
-/** "llava-v1.5-13b, SYNTHETIC shifts, ID split llava_bench_coco, 34 OOD splits" from whatever the results name. */
-export function describeResults(results: NormalizedResults): string {
-  return [results.model, results.shiftType ? `${results.shiftType} shifts` : undefined, results.idSplit ? `ID split ${results.idSplit}` : undefined, `${results.splits.length} OOD splits`]
+/** "llava-v1.5-13b, SYNTHETIC shifts, ID split llava_bench_coco, 34 OOD splits" from whatever the result names. */
+export function describeResults(result: SweepResult): string {
+  return [result.model, result.shiftType ? `${result.shiftType} shifts` : undefined, `ID split ${result.idSplit}`, `${result.comparisons.length} OOD splits`]
     .filter(Boolean)
     .join(', ');
 }
 
-/** Colours, markers and labels for every family of a results object, shared by all its figures. */
-export function familyStylesOf(results: NormalizedResults): FamilyStyles {
-  return FamilyStyles.fromShifts(Object.values(results.shift));
-}
-
-/**
- * The figures a results object supports: always EMID vs. the bound; EMI vs. the per-split
- * quality when the results hold one (accuracy, RP); severity curves when single-axis shifts come
- * at two or more severities; the bound's decomposition when the RJSD terms are present (sweep
- * output). Throws InputError (see normalizeResults) rather than returning an empty or partial set.
- */
-export function figuresFromResults(results: unknown): NamedFigure[] {
-  return figuresFromNormalized(normalizeResults(results));
+/** Colours, markers and labels for every family of a result, shared by all its figures. */
+export function familyStylesOf(result: SweepResult): FamilyStyles {
+  return FamilyStyles.fromShifts([result.idSplit, ...result.comparisons.map((comparison) => comparison.target)].map((split) => splitShift(result, split)));
 }
 
 /** The points of the EMI-vs-quality figure: every split with both EMI and a quality value. */
-export function qualityPointsOf(results: NormalizedResults): QualityPoint[] {
-  if (!results.quality) return [];
-  const values = results.quality.values;
-  return Object.keys(results.emi)
+export function qualityPointsOf(result: SweepResult): QualityPoint[] {
+  if (!result.quality) return [];
+  const values = result.quality.values;
+  return Object.keys(result.emi)
     .filter((split) => split in values)
-    .map((split) => ({ split, emi: results.emi[split], quality: values[split], family: (results.shift[split] ?? shiftInfoOf(split)).family }));
+    .map((split) => ({ split, emi: result.emi[split].emi, quality: values[split], family: splitShift(result, split).family }));
 }
 
-/** figuresFromResults for results already checked by normalizeResults. */
-export function figuresFromNormalized(normalized: NormalizedResults): NamedFigure[] {
-  const subtitle = describeResults(normalized);
-  const families = familyStylesOf(normalized);
+/**
+ * The figures a result supports: always EMID vs. the bound; EMI vs. the per-split quality when
+ * the result holds one (accuracy, RP); severity curves when single-axis shifts come at two or
+ * more severities; the bound's decomposition when the RJSD terms are known (not in the reference
+ * format). A results file is read with `readResults` or `fromResultsJson` first. Throws
+ * InputError with fewer than 3 OOD splits or a constant EMID or bound, rather than returning an
+ * empty or partial set.
+ */
+export function figuresFromResults(result: SweepResult): NamedFigure[] {
+  requireCorrelatableResult(result);
+  const subtitle = describeResults(result);
+  const families = familyStylesOf(result);
   const figures: NamedFigure[] = [
     {
       id: 'emid-vs-bound',
       title: 'EMID vs. its upper bound',
       figure: emidBoundScatter(
-        normalized.splits.map((entry) => ({
-          split: entry.split,
-          emid: entry.emid,
-          bound: entry.bound,
-          family: entry.family,
-          ...(entry.emidInterval ? { emidInterval: entry.emidInterval } : {}),
-          ...(entry.boundInterval ? { boundInterval: entry.boundInterval } : {}),
+        result.comparisons.map((comparison) => ({
+          split: comparison.target,
+          emid: comparison.emid,
+          bound: comparison.emidUpperBound,
+          family: splitShift(result, comparison.target).family,
+          ...(comparison.intervals ? { emidInterval: comparison.intervals.emid, boundInterval: comparison.intervals.emidUpperBound } : {}),
         })),
         { subtitle, families },
       ),
     },
   ];
-  const quality = normalized.quality;
-  const qualityPoints = qualityPointsOf(normalized);
+  const quality = result.quality;
+  const qualityPoints = qualityPointsOf(result);
   if (quality && qualityPoints.length >= 3 && new Set(qualityPoints.map((point) => point.quality)).size > 1 && new Set(qualityPoints.map((point) => point.emi)).size > 1) {
     figures.push({
       id: 'emi-vs-quality',
@@ -778,12 +784,12 @@ export function figuresFromNormalized(normalized: NormalizedResults): NamedFigur
       figure: emiVersusQuality(qualityPoints, {
         qualityLabel: quality.label,
         qualityTitle: `${quality.label} (${quality.higherIsBetter ? 'higher is better' : 'lower is better'})`,
-        subtitle: `${subtitle}; ID split included`,
+        subtitle: result.idSplit in quality.values ? `${subtitle}; ID split included` : subtitle,
         families,
       }),
     });
   }
-  const severity = severityPointsOf(normalized.splits);
+  const severity = severityPointsOf(result);
   const severitiesPerFamily = new Map<string, Set<number>>();
   for (const point of severity) severitiesPerFamily.set(point.family, (severitiesPerFamily.get(point.family) ?? new Set()).add(point.severity));
   const curves = severity.filter((point) => (severitiesPerFamily.get(point.family)?.size ?? 0) >= 2);
@@ -794,17 +800,15 @@ export function figuresFromNormalized(normalized: NormalizedResults): NamedFigur
       figure: boundSeverityCurves(curves, { subtitle, families }),
     });
   }
-  const withTerms = normalized.splits.filter((entry) => entry.terms);
-  if (withTerms.length === normalized.splits.length) {
+  if (result.comparisons.every((comparison) => comparison.terms)) {
     figures.push({
       id: 'bound-decomposition',
       title: 'Decomposition of the upper bound',
       figure: boundDecomposition(
-        withTerms.map((entry) => ({ split: entry.split, ...entry.terms! })),
+        result.comparisons.map((comparison) => ({ split: comparison.target, ...comparison.terms! })),
         { subtitle },
       ),
     });
   }
   return figures;
 }
-

@@ -9,6 +9,7 @@
 import { isScenarioName, scenario, scenarioShift } from '../data/scenarios';
 import { shiftFamilyLabel } from '../data/shiftFamilies';
 import type { ShiftDescription } from '../interface';
+import type { SweepResult } from '../sweep/sweep';
 
 /** Which inputs the shift changes: the image, the text, both, or neither (the ID split). */
 export type ShiftModality = ShiftDescription['modality'];
@@ -32,6 +33,25 @@ export function shiftInfoOf(split: string): ShiftInfo {
 /** The family token of a split known only by its name (`defocus_blur`, `synonym_replacement`, …; 'other' when unknown). */
 export function shiftFamilyOf(split: string): string {
   return shiftInfoOf(split).family;
+}
+
+const NO_SHIFT_INFO: ShiftInfo = Object.freeze({ family: 'none', label: 'no shift', modality: 'none', severity: null, unit: null });
+
+/**
+ * A split's shift in a result, as figures show it: what the result records (the split's
+ * manifest, or the file's SHIFT map) with its label in words, else the scenario catalog's entry
+ * for the paper's split names, else 'other'; the ID split with nothing known is "no shift".
+ */
+export function splitShift(result: Pick<SweepResult, 'shifts' | 'idSplit'>, split: string): ShiftInfo {
+  const recorded = result.shifts[split];
+  if (recorded) return { family: recorded.family, label: readableLabel(recorded.label, recorded.family), modality: recorded.modality, severity: recorded.severity, unit: recorded.unit };
+  const named = shiftInfoOf(split);
+  return split === result.idSplit && named.family === 'other' ? NO_SHIFT_INFO : named;
+}
+
+/** Where a result's shifts come from, for the report's header: recorded with the splits, or read off their names. */
+export function shiftSource(result: Pick<SweepResult, 'shifts'>): 'recorded' | 'names' {
+  return Object.keys(result.shifts).length > 0 ? 'recorded' : 'names';
 }
 
 // Okabe & Ito's palette (2008), distinguishable with the common colour-vision deficiencies. Its

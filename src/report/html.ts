@@ -5,13 +5,14 @@
  * how the results were made (the results' `provenance` block).
  */
 import { InputError } from '../errors';
-import { describeResults, figuresFromNormalized, type NamedFigure } from '../plots/figures';
+import { describeResults, figuresFromResults, type NamedFigure } from '../plots/figures';
 import { escapeHtml, formatNumber } from '../plots/format';
 import { plotlyScriptElement, scriptJson } from '../plots/plotlyJs';
-import { normalizeResults, type NormalizedResults } from '../plots/results';
+import { shiftSource, splitShift } from '../plots/shift';
 import { shiftFamilyLabel } from '../data/shiftFamilies';
+import type { SweepResult } from '../sweep/sweep';
 import { htmlTable, type Cell, type ColumnSpec, type Table } from '../plots/table';
-import { summarizeNormalized, type ResultsSummary } from './summary';
+import { summarizeResults, type ResultsSummary } from './summary';
 
 export interface ReportOptions {
   /** Heading of the page (default: "emishift report" with the model and benchmark). */
@@ -91,7 +92,7 @@ function qualityTable(summary: ResultsSummary): { table: Table; columns: Record<
 
 const MODALITY_WORDS: Record<string, string> = { image: 'image', text: 'text', joint: 'both', none: 'none' };
 
-function familyTable(summary: ResultsSummary, results: NormalizedResults): Table {
+function familyTable(summary: ResultsSummary, results: SweepResult): Table {
   const withEmi = summary.perFamily.every((family) => family.meanEmi !== undefined);
   const withQuality = results.quality !== undefined && summary.perFamily.some((family) => family.meanQuality !== undefined);
   const withSeverity = summary.perFamily.some((family) => family.severities.length > 0);
@@ -120,37 +121,38 @@ function familyTable(summary: ResultsSummary, results: NormalizedResults): Table
   };
 }
 
-function splitTable(results: NormalizedResults): Table {
-  const withEmi = results.splits.every((entry) => entry.emi !== undefined);
-  const withTerms = results.splits.every((entry) => entry.terms !== undefined);
-  const withEmidCi = results.splits.some((entry) => entry.emidInterval);
-  const withBoundCi = results.splits.some((entry) => entry.boundInterval);
-  const withSeverity = results.splits.some((entry) => entry.shift.severity !== null);
-  const withQuality = results.quality !== undefined && results.splits.some((entry) => entry.quality !== undefined);
+function splitTable(result: SweepResult): Table {
+  const comparisons = result.comparisons;
+  const shifts = comparisons.map((comparison) => splitShift(result, comparison.target));
+  const quality = result.quality;
+  const withTerms = comparisons.every((comparison) => comparison.terms !== undefined);
+  const withIntervals = comparisons.some((comparison) => comparison.intervals);
+  const withSeverity = shifts.some((shift) => shift.severity !== null);
+  const withQuality = quality !== undefined && comparisons.some((comparison) => quality.values[comparison.target] !== undefined);
   return {
     columns: [
       'OOD split',
       'shift family',
       ...(withSeverity ? ['severity'] : []),
-      ...(withQuality ? [results.quality!.label] : []),
-      ...(withEmi ? ['EMI'] : []),
+      ...(withQuality ? [quality.label] : []),
+      'EMI',
       'EMID',
-      ...(withEmidCi ? ['EMID interval'] : []),
+      ...(withIntervals ? ['EMID interval'] : []),
       'bound',
-      ...(withBoundCi ? ['bound interval'] : []),
+      ...(withIntervals ? ['bound interval'] : []),
       ...(withTerms ? ['jsd_v', 'jsd_t', 'jsd_py', 'jsd_qy'] : []),
     ],
-    rows: results.splits.map((entry) => [
-      entry.split,
-      entry.shift.label,
-      ...(withSeverity ? [entry.shift.severity ?? undefined] : []),
-      ...(withQuality ? [entry.quality] : []),
-      ...(withEmi ? [entry.emi] : []),
-      entry.emid,
-      ...(withEmidCi ? [entry.emidInterval] : []),
-      entry.bound,
-      ...(withBoundCi ? [entry.boundInterval] : []),
-      ...(withTerms ? [entry.terms!.jsdV, entry.terms!.jsdT, entry.terms!.jsdPy, entry.terms!.jsdQy] : []),
+    rows: comparisons.map((comparison, i) => [
+      comparison.target,
+      shifts[i].label,
+      ...(withSeverity ? [shifts[i].severity ?? undefined] : []),
+      ...(withQuality ? [quality.values[comparison.target]] : []),
+      comparison.targetEmi.emi,
+      comparison.emid,
+      ...(withIntervals ? [comparison.intervals?.emid] : []),
+      comparison.emidUpperBound,
+      ...(withIntervals ? [comparison.intervals?.emidUpperBound] : []),
+      ...(withTerms ? [comparison.terms!.jsdV, comparison.terms!.jsdT, comparison.terms!.jsdPy, comparison.terms!.jsdQy] : []),
     ]),
   };
 }
@@ -293,7 +295,7 @@ function mismatchAllowances(value: unknown, path: string[] = []): string[] {
   });
 }
 
-function provenanceSection(results: NormalizedResults): string {
+function provenanceSection(results: SweepResult): string {
   const heading = '<h2 id="provenance">How these results were made</h2>';
   if (!results.provenance) {
     return `${heading}
@@ -301,10 +303,10 @@ function provenanceSection(results: NormalizedResults): string {
   }
   return `${heading}
 <p class="note">As recorded in the results file. Long digests are shortened; hover over one to see it whole.</p>
-${recordHtml(results.provenance, 0)}`;
+${recordHtml(results.provenance as unknown as Record<string, unknown>, 0)}`;
 }
 
-function warnings(results: NormalizedResults): string {
+function warnings(results: SweepResult): string {
   const allowances = results.provenance ? mismatchAllowances(results.provenance) : [];
   if (allowances.length === 0) return '';
   return `<p class="warning"><strong>The embedding-space check was overridden.</strong> This run allowed the estimator to be applied to splits embedded in another space than the one it was trained in (${allowances
@@ -313,29 +315,23 @@ function warnings(results: NormalizedResults): string {
 }
 
 /**
- * One self-contained HTML page for a results object (reference format, sweep output, or a
- * SweepResult). Throws InputError when the results cannot be plotted (see normalizeResults).
+ * One self-contained HTML page for a result (computed, or read from a results file with
+ * `readResults`). Throws InputError with fewer than 3 OOD splits or a constant EMID or bound.
  */
-export function buildReport(results: unknown, options: ReportOptions = {}): string {
-  const normalized = normalizeResults(results);
-  return buildReportFromNormalized(normalized, options);
-}
-
-/** buildReport for results already checked by normalizeResults. */
-export function buildReportFromNormalized(normalized: NormalizedResults, options: ReportOptions = {}): string {
-  if (normalized.splits.length === 0) throw new InputError('no OOD splits to report', { field: 'EMID' });
-  const summary = summarizeNormalized(normalized);
-  const figures = figuresFromNormalized(normalized);
-  const description = describeResults(normalized);
-  const title = options.title ?? `emishift report${normalized.model ? `: ${normalized.model}` : ''}${normalized.shiftType ? ` (${normalized.shiftType})` : ''}`;
+export function buildReport(result: SweepResult, options: ReportOptions = {}): string {
+  if (result.comparisons.length === 0) throw new InputError('no OOD splits to report', { field: 'EMID' });
+  const summary = summarizeResults(result);
+  const figures = figuresFromResults(result);
+  const description = describeResults(result);
+  const title = options.title ?? `emishift report${result.model ? `: ${result.model}` : ''}${result.shiftType ? ` (${result.shiftType})` : ''}`;
   const generated = options.generatedAt ?? new Date().toISOString();
-  const idEmi = normalized.idSplit !== undefined ? normalized.emi[normalized.idSplit] : undefined;
-  const idQuality = normalized.idSplit !== undefined ? normalized.quality?.values[normalized.idSplit] : undefined;
+  const idEmi = result.emi[result.idSplit].emi;
+  const idQuality = result.quality?.values[result.idSplit];
   const meta = [
     options.source ? `results: ${escapeHtml(options.source)}` : undefined,
-    `format: ${normalized.format === 'reference' ? 'reference implementation' : 'emishift sweep'}`,
+    `format: ${summary.format === 'reference' ? 'reference implementation' : 'emishift sweep'}`,
     escapeHtml(description),
-    normalized.shiftSource === 'file' ? 'shift families from the file' : 'shift families from the split names',
+    shiftSource(result) === 'recorded' ? 'shift families from the file' : 'shift families from the split names',
     `generated ${escapeHtml(generated)}`,
   ]
     .filter(Boolean)
@@ -343,8 +339,8 @@ export function buildReportFromNormalized(normalized: NormalizedResults, options
   const correlation = correlationTable(summary);
   const quality = qualityTable(summary);
   const idLine = [
-    idEmi !== undefined ? `EMI of the ID split ${escapeHtml(normalized.idSplit!)}: ${escapeHtml(formatNumber(idEmi))} nats` : undefined,
-    idQuality !== undefined ? `its ${escapeHtml(normalized.quality!.label)}: ${escapeHtml(formatNumber(idQuality))}` : undefined,
+    `EMI of the ID split ${escapeHtml(result.idSplit)}: ${escapeHtml(formatNumber(idEmi))} nats`,
+    idQuality !== undefined ? `its ${escapeHtml(result.quality!.label)}: ${escapeHtml(formatNumber(idQuality))}` : undefined,
   ]
     .filter(Boolean)
     .join('; ');
@@ -363,7 +359,7 @@ ${plotlyScriptElement()}
 <main>
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">${meta}</p>
-${warnings(normalized)}
+${warnings(result)}
 <p class="note">EMI(P) = I(X; Ŷ) − I(X; Y): how much more the model's answers tell about the query than the reference answers do.
 EMID = EMI(ID) − EMI(OOD) for each OOD split; positive EMID means the model lost relevance under the shift.
 The upper bound (scale-adjusted) is √jsd_v + √jsd_t + jsd_py^¼ + jsd_qy^¼ from representation Jensen–Shannon divergences.
@@ -385,13 +381,13 @@ ${figures.map(figureSection).join('\n')}
 
 <h2>Per shift family</h2>
 <p class="note">Means over each family's OOD splits; EMI, EMID and the bound in nats. Severities are on each family's own scale.</p>
-${tableHtml(familyTable(summary, normalized))}
+${tableHtml(familyTable(summary, result))}
 
 <h2>Per OOD split</h2>
 <p class="note">EMI, EMID, the bound and its RJSD terms (jsd_v images, jsd_t questions, jsd_py and jsd_qy answers vs. references on the ID and OOD split) in nats.</p>
-${tableHtml(splitTable(normalized), { maxRows: 10_000 })}
+${tableHtml(splitTable(result), { maxRows: 10_000 })}
 
-${provenanceSection(normalized)}
+${provenanceSection(result)}
 </main>
 <script type="application/json" id="emishift-summary">${summaryJson}</script>
 </body>

@@ -5,9 +5,17 @@
  * per shift family.
  */
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
-import { familyStylesOf, qualityPointsOf } from '../plots/figures';
-import { normalizeResults, type NormalizedResults, type ReportedRankCorrelation, type ResultsFormat } from '../plots/results';
-import type { ShiftModality } from '../plots/shift';
+import { familyStylesOf, qualityPointsOf, requireCorrelatableResult } from '../plots/figures';
+import { splitShift, type ShiftModality } from '../plots/shift';
+import type { QualityCorrelation, SweepResult } from '../sweep/sweep';
+
+/** Which flavour of the results format a result fills: the reference implementation's (EMI, EMID and the bound), or emishift's sweep (with the RJSD terms). */
+export type ResultsFormat = 'reference' | 'sweep';
+
+/** The flavour of a result (see ResultsFormat). */
+export function resultsFormat(result: SweepResult): ResultsFormat {
+  return result.comparisons.length > 0 && result.comparisons.every((comparison) => comparison.terms !== undefined) ? 'sweep' : 'reference';
+}
 
 export interface FamilyMeans {
   /** The family in words, e.g. "defocus blur". */
@@ -36,21 +44,21 @@ export interface QualitySummary {
   n: number;
   spearman: { rho: number; p: number };
   kendall: { tau: number; p: number; method: 'exact' | 'normal' };
-  /** What the file itself reports (`EMI_vs_<KEY>`), when it does. */
-  reported?: ReportedRankCorrelation;
+  /** What the results record (`EMI_vs_<KEY>` in the file), when they do. */
+  reported?: QualityCorrelation;
 }
 
 export interface ResultsSummary {
   format: ResultsFormat;
   model?: string;
   shiftType?: string;
-  idSplit?: string;
+  idSplit: string;
   /** Number of OOD splits (points in each correlation). */
   splits: number;
   pearson: { r: number; p: number };
   spearman: { rho: number; p: number };
   kendall: { tau: number; p: number; method: 'exact' | 'normal' };
-  /** What the file itself reports, when it does (the reference format's PearsonR/PearsonPval). */
+  /** What the results record (PearsonR/PearsonPval in the file), when they do. */
   reported?: { pearsonR?: number; pearsonPval?: number };
   /** EMI against the per-split quality, when the results hold one with 3+ varying values. */
   quality?: QualitySummary;
@@ -59,10 +67,10 @@ export interface ResultsSummary {
 
 const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
-function qualitySummary(results: NormalizedResults): QualitySummary | undefined {
-  const quality = results.quality;
+function qualitySummary(result: SweepResult): QualitySummary | undefined {
+  const quality = result.quality;
   if (!quality) return undefined;
-  const points = qualityPointsOf(results);
+  const points = qualityPointsOf(result);
   const emi = points.map((point) => point.emi);
   const values = points.map((point) => point.quality);
   if (points.length < 3 || new Set(values).size < 2 || new Set(emi).size < 2) return undefined;
@@ -75,59 +83,58 @@ function qualitySummary(results: NormalizedResults): QualitySummary | undefined 
     n: points.length,
     spearman: { rho: s.rho, p: s.pValue },
     kendall: { tau: k.tau, p: k.pValue, method: k.pValueMethod },
-    ...(quality.reported ? { reported: quality.reported } : {}),
+    ...(quality.emiCorrelation ? { reported: quality.emiCorrelation } : {}),
   };
 }
 
-/** The summary of results already checked by normalizeResults. */
-export function summarizeNormalized(results: NormalizedResults): ResultsSummary {
-  const emid = results.splits.map((entry) => entry.emid);
-  const bound = results.splits.map((entry) => entry.bound);
+/**
+ * The JSON summary of a result (computed, or read from a results file with `readResults`):
+ * correlations recomputed from EMID and the bound, EMI against the quality, per-family means.
+ * Throws InputError with fewer than 3 OOD splits or a constant EMID or bound.
+ */
+export function summarizeResults(result: SweepResult): ResultsSummary {
+  requireCorrelatableResult(result);
+  const comparisons = result.comparisons;
+  const emid = comparisons.map((comparison) => comparison.emid);
+  const bound = comparisons.map((comparison) => comparison.emidUpperBound);
   const p = pearson(emid, bound);
   const s = spearman(emid, bound);
   const k = kendallTauB(emid, bound);
-  const styles = familyStylesOf(results);
-  const perFamily: FamilyMeans[] = styles.order(results.splits.map((entry) => entry.family)).map((family) => {
-    const members = results.splits.filter((entry) => entry.family === family);
-    const severities = [...new Set(members.map((entry) => entry.shift.severity).filter((value): value is number => value !== null))].sort((a, b) => a - b);
-    const units = [...new Set(members.map((entry) => entry.shift.unit).filter((unit): unit is string => unit !== null))];
+  const styles = familyStylesOf(result);
+  const shifts = new Map(comparisons.map((comparison) => [comparison.target, splitShift(result, comparison.target)]));
+  const perFamily: FamilyMeans[] = styles.order(comparisons.map((comparison) => shifts.get(comparison.target)!.family)).map((family) => {
+    const members = comparisons.filter((comparison) => shifts.get(comparison.target)!.family === family);
+    const memberShifts = members.map((comparison) => shifts.get(comparison.target)!);
+    const severities = [...new Set(memberShifts.map((shift) => shift.severity).filter((value): value is number => value !== null))].sort((a, b) => a - b);
+    const units = [...new Set(memberShifts.map((shift) => shift.unit).filter((unit): unit is string => unit !== null))];
     const means: FamilyMeans = {
       family: styles.label(family),
       familyKey: family,
-      modality: members[0].shift.modality,
+      modality: memberShifts[0].modality,
       n: members.length,
       severities,
-      meanEmid: mean(members.map((entry) => entry.emid)),
-      meanBound: mean(members.map((entry) => entry.bound)),
+      meanEmid: mean(members.map((comparison) => comparison.emid)),
+      meanBound: mean(members.map((comparison) => comparison.emidUpperBound)),
     };
     if (units.length === 1) means.unit = units[0];
-    const emi = members.map((entry) => entry.emi).filter((value): value is number => value !== undefined);
-    if (emi.length === members.length) means.meanEmi = mean(emi);
-    const quality = members.map((entry) => entry.quality).filter((value): value is number => value !== undefined);
-    if (results.quality && quality.length === members.length) means.meanQuality = mean(quality);
+    means.meanEmi = mean(members.map((comparison) => comparison.targetEmi.emi));
+    const quality = members.map((comparison) => result.quality?.values[comparison.target]).filter((value): value is number => value !== undefined);
+    if (result.quality && quality.length === members.length) means.meanQuality = mean(quality);
     return means;
   });
-  const quality = qualitySummary(results);
+  const quality = qualitySummary(result);
   const summary: ResultsSummary = {
-    format: results.format,
-    ...(results.model !== undefined ? { model: results.model } : {}),
-    ...(results.shiftType !== undefined ? { shiftType: results.shiftType } : {}),
-    ...(results.idSplit !== undefined ? { idSplit: results.idSplit } : {}),
-    splits: results.splits.length,
+    format: resultsFormat(result),
+    ...(result.model !== undefined ? { model: result.model } : {}),
+    ...(result.shiftType !== undefined ? { shiftType: result.shiftType } : {}),
+    idSplit: result.idSplit,
+    splits: comparisons.length,
     pearson: { r: p.r, p: p.pValue },
     spearman: { rho: s.rho, p: s.pValue },
     kendall: { tau: k.tau, p: k.pValue, method: k.pValueMethod },
     ...(quality ? { quality } : {}),
     perFamily,
   };
-  if (results.reported.pearsonR !== undefined || results.reported.pearsonPval !== undefined) summary.reported = { ...results.reported };
+  if (result.correlation) summary.reported = { pearsonR: result.correlation.pearson.r, pearsonPval: result.correlation.pearson.pValue };
   return summary;
-}
-
-/**
- * The JSON summary of a results object (reference format, sweep output, or a SweepResult).
- * Throws InputError when the results cannot support it (see normalizeResults).
- */
-export function summarizeResults(results: unknown): ResultsSummary {
-  return summarizeNormalized(normalizeResults(results));
 }

@@ -15,9 +15,11 @@ import { InputError } from '../errors';
 import { createRng, type Rng } from '../random';
 import { checkRgbaImage, type RgbaImage } from '../io/image';
 
+/** The image shifts applyImageShift knows. */
 export const IMAGE_SHIFT_NAMES = ['defocus_blur', 'frost', 'gaussian_noise', 'contrast'] as const;
 export type ImageShiftName = (typeof IMAGE_SHIFT_NAMES)[number];
 
+/** The highest severity of every image shift (ImageNet-C's scale, 1–5). */
 export const MAX_IMAGE_SEVERITY = 5;
 
 function checkSeverity(severity: number, max: number, shift: string): void {

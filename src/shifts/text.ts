@@ -11,6 +11,7 @@ import { InputError } from '../errors';
 import { createRng } from '../random';
 import { synonymsOf } from './thesaurus';
 
+/** The text shifts applyTextShift knows. */
 export const TEXT_SHIFT_NAMES = ['keyboard_typos', 'synonym_replacement', 'word_order_noise'] as const;
 export type TextShiftName = (typeof TEXT_SHIFT_NAMES)[number];
 

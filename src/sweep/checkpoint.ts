@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { PairComparison } from './sweep';
+import type { ComputedComparison } from './sweep';
 
 export interface SweepCheckpoint {
   readonly path: string;
-  readonly completed: PairComparison[];
-  append(comparison: PairComparison): void;
+  readonly completed: ComputedComparison[];
+  append(comparison: ComputedComparison): void;
   /** Removes the checkpoint once the final output is safely written. */
   remove(): void;
 }
@@ -27,7 +27,7 @@ export function inputFingerprint(files: readonly string[], settings: unknown): s
 }
 
 export function openSweepCheckpoint(path: string, fingerprint: string): SweepCheckpoint {
-  const completed: PairComparison[] = [];
+  const completed: ComputedComparison[] = [];
   let valid = false;
   if (existsSync(path)) {
     const lines = readFileSync(path, 'utf8').split('\n');
@@ -40,7 +40,7 @@ export function openSweepCheckpoint(path: string, fingerprint: string): SweepChe
       for (const line of lines.slice(1)) {
         if (line.trim() === '') continue;
         try {
-          completed.push(JSON.parse(line) as PairComparison);
+          completed.push(JSON.parse(line) as ComputedComparison);
         } catch {
           break; // an interrupted final line
         }

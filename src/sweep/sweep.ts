@@ -12,7 +12,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
-import type { EmbeddingSet, MutualInformationEstimator, ProgressCallback } from '../interface';
+import type { EmbeddingSet, MutualInformationEstimator, ProgressCallback, ShiftDescription } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type BoundTerms, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache, type DivergenceCounts } from '../bound/divergenceCache';
 import type { MixtureWeighting } from '../bound/rjsd';
@@ -26,20 +26,40 @@ import { buildProvenance, estimatorDescription, SpaceGuard, splitRecord, type In
 /** A bootstrap interval [lower, upper] (the method is in the run's bootstrap settings). */
 export type Interval = [number, number];
 
+/**
+ * A split's EMI and, when known, the two estimates it is the difference of. A computed result
+ * always has both; the reference implementation's published files hold EMI alone.
+ */
+export type SplitEmi = Pick<EmiResult, 'emi'> & Partial<Omit<EmiResult, 'emi'>>;
+
+/**
+ * One ID/OOD comparison: the one in-memory shape of a result, whether computed (`comparePair`,
+ * `sweepSplits`, where every part is present) or read from a results file (`fromResultsJson`),
+ * which may hold less: the reference format publishes EMI, EMID and the bound only.
+ */
 export interface PairComparison {
   source: string;
   target: string;
-  sourceEmi: EmiResult;
-  targetEmi: EmiResult;
+  sourceEmi: SplitEmi;
+  targetEmi: SplitEmi;
   emid: number;
-  terms: BoundTerms;
+  /** The four RJSD terms of the bound (always computed; absent from reference-format files). */
+  terms?: BoundTerms;
   /** Scale-adjusted EMID upper bound. */
   emidUpperBound: number;
   /** Full bound, when an entropy scale was given. */
   emidUpperBoundFull?: number;
   /** Bootstrap intervals (resampling each split's rows), when asked for. */
   intervals?: { sourceEmi: Interval; targetEmi: Interval; emid: Interval; emidUpperBound: Interval };
-  /** The OOD split as the provenance records it (space, manifest digest, shift). */
+  /** The OOD split as the provenance records it (space, manifest digest, shift); absent when a results file has no provenance. */
+  targetSplit?: SplitRecord;
+}
+
+/** A comparison as `comparePair` and `sweepSplits` compute it: the parts a results file may lack are all there. */
+export interface ComputedComparison extends PairComparison {
+  sourceEmi: EmiResult;
+  targetEmi: EmiResult;
+  terms: BoundTerms;
   targetSplit: SplitRecord;
 }
 
@@ -51,20 +71,64 @@ export interface CorrelationSummary {
   kendall: { tau: number; pValue: number; interval?: Interval };
 }
 
+/** A per-split measure of answer quality (accuracy, a judge's RP, …) kept beside EMI. */
+export interface QualityMeasure {
+  /** Its key in the results file, e.g. 'ACCURACY' or 'RP'. */
+  key: string;
+  /** In words, e.g. "accuracy". */
+  label: string;
+  higherIsBetter: boolean;
+  /** Every split that has a value (the ID split included when it has one). */
+  values: Record<string, number>;
+  /** Rank correlations of EMI with it over the splits with both (`EMI_vs_<KEY>` in the file). */
+  emiCorrelation?: QualityCorrelation;
+}
+
+/** How EMI ranks the splits against a quality measure. */
+export interface QualityCorrelation {
+  n: number;
+  spearmanRho: number;
+  spearmanPval: number;
+  kendallTau: number;
+  kendallPval: number;
+}
+
+/**
+ * An ID split compared with every OOD split: the one in-memory shape of sweep results, computed
+ * by `sweepSplits` or read from a results file by `fromResultsJson` (see PairComparison for what
+ * a file may lack). Figures and reports take it.
+ */
 export interface SweepResult {
   idSplit: string;
   mixture: MixtureWeighting;
   entropyScale?: number;
   /** EMI of every split, the ID split included. */
-  emi: Record<string, EmiResult>;
+  emi: Record<string, SplitEmi>;
   comparisons: PairComparison[];
   /** EMID against the scale-adjusted bound across OOD splits; absent with fewer than 3. */
   correlation?: CorrelationSummary;
-  /** Eigenproblems solved, and requests served without one (repeated matrices). */
-  eigenproblems: DivergenceCounts;
+  /** The shift of every split whose generator or catalog entry said (the splits' manifests, or a file's SHIFT map). */
+  shifts: Record<string, ShiftDescription>;
+  /** A per-split quality beside EMI, when one was joined (`withQuality`) or the file holds one. */
+  quality?: QualityMeasure;
+  /** The model whose answers were compared and the benchmark's shift type, when the results name them (the reference format's `model_name`, `shift_type`). */
+  model?: string;
+  shiftType?: string;
+  /** Eigenproblems solved, and requests served without one (repeated matrices); absent from reference-format files. */
+  eigenproblems?: DivergenceCounts;
   /** The ID split's EMI interval and the settings, when bootstrap intervals were asked for. */
   bootstrap?: { resamples: number; confidence: number; seed: number; method: string; sourceEmi: Interval };
-  /** How the result was made: estimator, spaces, settings, warnings. */
+  /** How the result was made: estimator, spaces, settings, warnings. Absent when a results file records none. */
+  provenance?: ResultProvenance;
+  /** Other top-level keys of a results file (`ds_id`, `split_root`, …), written back as they are. */
+  metadata?: Record<string, unknown>;
+}
+
+/** A sweep as `sweepSplits` computes it: a SweepResult whose every comparison is computed, with its eigenproblem counts and provenance. */
+export interface ComputedSweep extends SweepResult {
+  emi: Record<string, EmiResult>;
+  comparisons: ComputedComparison[];
+  eigenproblems: DivergenceCounts;
   provenance: ResultProvenance;
 }
 
@@ -84,9 +148,9 @@ export interface SweepOptions {
   /** OOD splits processed at once (default 2: keeps both eigen workers busy). */
   concurrency?: number | undefined;
   /** Results already computed (a resumed run): these targets are not recomputed. */
-  completed?: readonly PairComparison[] | undefined;
+  completed?: readonly ComputedComparison[] | undefined;
   /** Called with each comparison as soon as it is done (a checkpoint writer, say). */
-  onComparison?: ((comparison: PairComparison) => void) | undefined;
+  onComparison?: ((comparison: ComputedComparison) => void) | undefined;
   onProgress?: ProgressCallback | undefined;
   solver?: EigenSolver | undefined;
   /**
@@ -166,7 +230,7 @@ export async function sweepSplits(
   oodSplits: readonly SplitSource[],
   estimator: MutualInformationEstimator,
   options: SweepOptions = {},
-): Promise<SweepResult> {
+): Promise<ComputedSweep> {
   const mixture = options.mixture ?? 'sample-weighted';
   const ownSolver = options.solver === undefined;
   const solver = options.solver ?? createParallelEigenSolver(options.threads ?? availableParallelism());
@@ -179,7 +243,7 @@ export async function sweepSplits(
   try {
     const source = await prepare(idSplit, estimator, solver, guard);
     const settings = options.bootstrap ? await bootstrapSettings(source.set, estimator, options.bootstrap) : undefined;
-    const comparisons: PairComparison[] = new Array(oodSplits.length);
+    const comparisons: ComputedComparison[] = new Array(oodSplits.length);
     const compareOne = async (index: number): Promise<void> => {
       const split = oodSplits[index];
       const resumed = completed.get(split.name);
@@ -190,7 +254,7 @@ export async function sweepSplits(
         const terms = await boundTermsOfMoments(source.moments, target.moments, cache);
         const bound = boundFromTerms(terms, options.entropyScale);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
-        const comparison: PairComparison = {
+        const comparison: ComputedComparison = {
           source: source.name,
           target: split.name,
           sourceEmi: source.emi,
@@ -242,6 +306,7 @@ export async function sweepSplits(
         comparisons.map((comparison) => comparison.emidUpperBound),
         options.bootstrap,
       ),
+      shifts: Object.fromEntries(Object.entries(provenance.splits).flatMap(([name, split]) => (split.shift ? [[name, split.shift] as const] : []))),
       eigenproblems: cache.eigenproblemCounts(),
       ...(settings ? { bootstrap: settings } : {}),
       provenance,
@@ -278,7 +343,7 @@ export async function comparePair(
   target: EmbeddingSet,
   estimator: MutualInformationEstimator,
   options: Omit<SweepOptions, 'completed' | 'onComparison' | 'concurrency'> & { locations?: [string, string] } = {},
-): Promise<PairComparison & { provenance: ResultProvenance }> {
+): Promise<ComputedComparison & { provenance: ResultProvenance }> {
   const result = await sweepSplits(
     { name: source.name ?? 'source', location: options.locations?.[0], load: () => source },
     [{ name: target.name ?? 'target', location: options.locations?.[1], load: () => target }],

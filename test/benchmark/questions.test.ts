@@ -2,18 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../../src/errors';
 import { createRng } from '../../src/random';
-import {
-  COLOURS,
-  QUERY_KINDS,
-  QUESTION_TEMPLATES,
-  SHAPES,
-  answerSentence,
-  askQuestion,
-  generateQueries,
-  generateScene,
-  type Query,
-  type Scene,
-} from '../../src/benchmark/index';
+import { COLOURS, SHAPES, generateScene, type Scene } from '../../src/benchmark/scenes';
+import { QUERY_KINDS, QUESTION_TEMPLATES, answerSentence, askQuestion, generateQueries, type Query } from '../../src/benchmark/questions';
 
 const QUERIES = generateQueries(500, 2024);
 

@@ -11,7 +11,7 @@ import {
   objectGeometry,
   renderScene,
   type Scene,
-} from '../../src/benchmark/index';
+} from '../../src/benchmark/scenes';
 import { encodePng } from '../../src/io/image';
 
 const SEEDS = Array.from({ length: 200 }, (_, i) => i * 7919 + 3);

@@ -78,3 +78,23 @@ test('the two mixtures agree when the sets have equal size and unit rows, and di
 test('RJSD refuses sets of different dimensions', async () => {
   await assert.rejects(rjsd(unitRows(4, 5, 1), unitRows(4, 6, 2)), /dimension mismatch: 5 vs 6/);
 });
+
+test('rjsdPropertyChecks: every property holds, and a check that cannot hold fails', async () => {
+  const { rjsdPropertyChecks } = await import('../../src/bound/rjsdChecks');
+  const checks = await rjsdPropertyChecks();
+  assert.equal(checks.length, 9, 'three per mixture, then three for the equal mixture');
+  assert.deepEqual(checks.filter((check) => !check.pass), []);
+  const orthogonal = checks.find((check) => check.check.startsWith('RJSD(u, w)'))!;
+  assert.ok(Math.abs(orthogonal.value - Math.log(2)) < 1e-9);
+  assert.ok(checks.find((check) => check.check === 'RJSD(a, b), sample-weighted')!.value > 0);
+  // The values are RJSD of the documented samples.
+  const { sampleGaussianRows } = await import('../../src/samplers/gaussianRows');
+  const a = sampleGaussianRows(300, 16, { seed: 11 });
+  const b = sampleGaussianRows(300, 16, { seed: 12, shift: 1.5 });
+  assert.equal(checks.find((check) => check.check === 'RJSD(a, b), equal')!.value, await rjsd(a, b, { mixture: 'equal' }));
+  // Smaller samples, other sizes: the same checks, still passing.
+  const small = await rjsdPropertyChecks({ rows: 40, dim: 8 });
+  assert.equal(small.length, 9);
+  assert.deepEqual(small.filter((check) => !check.pass), []);
+  assert.ok(small.some((check) => check.check === 'RJSD(a, 13 rows), equal mixture, unequal sizes'));
+});

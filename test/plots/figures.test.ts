@@ -12,7 +12,10 @@ import {
   trainingCurve,
   type PlotlyFigure,
 } from '../../src/plots/figures';
-import { normalizeResults, parseResultsText } from '../../src/plots/results';
+import { fromResultsJson, parseResultsJson, toResultsJson } from '../../src/sweep/resultsJson';
+import { resultsFormat } from '../../src/report/summary';
+import { shiftSource, splitShift } from '../../src/plots/shift';
+import type { SweepResult } from '../../src/sweep/sweep';
 import { kendallTauB, pearson, spearman } from '../../src/stats/correlation';
 import { formatPValue } from '../../src/plots/format';
 import { benchmarkResults } from '../report/benchmarkFixture';
@@ -292,19 +295,22 @@ const synthetic = () =>
   );
 
 test('figuresFromResults: the reference format gives the scatter and severity curves', () => {
-  const figures = figuresFromResults(synthetic());
+  const figures = figuresFromResults(fromResultsJson(synthetic()));
   assert.deepEqual(figures.map((entry) => entry.id), ['emid-vs-bound', 'bound-vs-severity']);
   const scatter = figures[0].figure;
   assert.equal(traces(scatter).filter((trace) => trace.mode === 'markers').reduce((sum, trace) => sum + trace.x.length, 0), 5);
   // Only frost has two or more severities among single-axis shifts.
   const curves = traces(figures[1].figure).filter((trace) => trace.mode === 'lines+markers');
   assert.deepEqual(curves.map((trace) => trace.name), ['frost: EMID', 'frost: upper bound']);
-  const normalized = normalizeResults(synthetic());
-  assert.equal(normalized.format, 'reference');
-  assert.equal(normalized.idSplit, 'llava_bench_coco');
+  const read = fromResultsJson(synthetic());
+  assert.equal(resultsFormat(read), 'reference');
+  assert.equal(read.idSplit, 'llava_bench_coco', 'the one EMI split without an EMID');
+  assert.equal(read.mixture, 'sample-weighted', "the reference implementation's mixture");
+  assert.equal(read.comparisons[0].terms, undefined, 'the reference format has no RJSD terms');
+  assert.equal(read.emi.llava_bench_coco.miModel, undefined, 'nor MI estimates');
 });
 
-test('figuresFromResults: sweep output adds the decomposition; a SweepResult object works too', () => {
+test('figuresFromResults: sweep output adds the decomposition; a SweepResult and its JSON give the same figures', () => {
   const names = ['a', 'b', 'c', 'd'];
   const comparisons = names.map((name, i) => ({
     source: 'id',
@@ -315,42 +321,69 @@ test('figuresFromResults: sweep output adds the decomposition; a SweepResult obj
     terms: { jsdV: 0.01 * i, jsdT: 0.02, jsdPy: 0.001, jsdQy: 0.002 * (i + 1) },
     emidUpperBound: 1 + 0.1 * i,
   }));
-  const sweepResult = {
+  const sweepResult: SweepResult = {
     idSplit: 'id',
     mixture: 'sample-weighted' as const,
     emi: { id: comparisons[0].sourceEmi, ...Object.fromEntries(comparisons.map((c) => [c.target, c.targetEmi])) },
     comparisons,
+    shifts: {},
     eigenproblems: { entropies: 0, mixtures: 0, reused: 0 },
   };
   const fromObject = figuresFromResults(sweepResult);
   assert.deepEqual(fromObject.map((entry) => entry.id), ['emid-vs-bound', 'bound-decomposition']);
-  const { toResultsJson } = require('../../src/sweep/resultsJson');
-  const fromJson = figuresFromResults(JSON.parse(JSON.stringify(toResultsJson(sweepResult))));
+  const fromJson = figuresFromResults(fromResultsJson(JSON.parse(JSON.stringify(toResultsJson(sweepResult)))));
   assert.deepEqual(fromJson, fromObject);
-  assert.equal(normalizeResults(sweepResult).format, 'sweep');
+  assert.equal(resultsFormat(sweepResult), 'sweep');
 });
 
-test('figuresFromResults validates: neither format, NaN, mismatched maps, too few splits', () => {
-  assertInputError(() => figuresFromResults([1, 2]), /not a results object: got an array/);
-  assertInputError(() => figuresFromResults({ foo: 1 }), /missing the 'EMID' map .*reference format/);
-  assertInputError(() => figuresFromResults({ EMID: { a: 1, b: 2, c: 3 } }), /missing the 'EMID_UB' map/);
+test('fromResultsJson validates: neither format, NaN, mismatched maps, no ID split; the figures need 3 splits', () => {
+  assertInputError(() => fromResultsJson([1, 2]), /not a results object: got an array/);
+  assertInputError(() => fromResultsJson({ foo: 1 }), /missing the 'EMID' map .*reference format/);
+  assertInputError(() => fromResultsJson({ EMID: { a: 1, b: 2, c: 3 } }), /missing the 'EMID_UB' map/);
   const good = synthetic();
-  assertInputError(() => figuresFromResults({ ...good, EMID: { ...good.EMID, llava_bench_coco_frost_3: null } }), /EMID\['llava_bench_coco_frost_3'\]: expected a finite number, got null/);
-  assertInputError(() => figuresFromResults({ ...good, EMID_UB: { ...good.EMID_UB, llava_bench_coco_frost_3: 'x' } }), /EMID_UB\['llava_bench_coco_frost_3'\]/);
+  assertInputError(() => fromResultsJson({ ...good, EMID: { ...good.EMID, llava_bench_coco_frost_3: null } }), /EMID\['llava_bench_coco_frost_3'\]: expected a finite number, got null/);
+  assertInputError(() => fromResultsJson({ ...good, EMID_UB: { ...good.EMID_UB, llava_bench_coco_frost_3: 'x' } }), /EMID_UB\['llava_bench_coco_frost_3'\]/);
   const { llava_bench_coco_sr_4: _dropped, ...fewer } = good.EMID_UB;
-  assertInputError(() => figuresFromResults({ ...good, EMID_UB: fewer }), /mismatched splits: EMID has 5 splits and EMID_UB 4; EMID_UB lacks 'llava_bench_coco_sr_4'/);
-  const two = reference({ a: 0.1, b: 0.2 }, { a: 1, b: 2 });
+  assertInputError(() => fromResultsJson({ ...good, EMID_UB: fewer }), /mismatched splits: EMID has 5 splits and EMID_UB 4; EMID_UB lacks 'llava_bench_coco_sr_4'/);
+  assertInputError(() => fromResultsJson({ ...good, JSD_V: good.EMID }), /RJSD term maps come as a set: JSD_T, JSD_PY, JSD_QY missing/);
+  assertInputError(() => fromResultsJson({ ...good, EMID: { ...good.EMID, extra_split: 0.1 } }), /EMID_UB lacks 'extra_split'/);
+  // The ID split: named, or the one split of EMI without an EMID.
+  assertInputError(() => fromResultsJson({ ...good, EMI: { ...good.EMI, another_split: 0.2 } }), /EMI: cannot tell the ID split: EMI has 2 splits without an EMID \('llava_bench_coco', 'another_split'\); name it with 'id_split'/);
+  assert.equal(fromResultsJson({ ...good, EMI: { ...good.EMI, another_split: 0.2 }, id_split: 'another_split' }).idSplit, 'another_split');
+  assertInputError(() => fromResultsJson({ ...good, id_split: 'nowhere' }), /id_split: names 'nowhere', but the EMI map has no 'nowhere'/);
+  const { llava_bench_coco_sr_4: _noEmi, ...lessEmi } = good.EMI as Record<string, number>;
+  assertInputError(() => fromResultsJson({ ...good, EMI: lessEmi }), /EMI: EMID has 'llava_bench_coco_sr_4', but EMI has no value for it/);
+  assertInputError(() => fromResultsJson({ ...good, mixture: 'weighted' }), /mixture: expected one of sample-weighted, equal, got "weighted"/);
+  assertInputError(() => fromResultsJson({ ...good, MI_MODEL: good.EMI }), /MI estimate maps come as a pair/);
+  // A split's intervals come together, and a results file of 2 OOD splits reads but draws nothing.
+  assertInputError(() => fromResultsJson({ ...good, EMID_CI: { llava_bench_coco_sr_4: [0, 0.1] } }), /intervals come as a set: EMI_CI\['llava_bench_coco'\], EMI_CI\['llava_bench_coco_sr_4'\], EMID_UB_CI\['llava_bench_coco_sr_4'\] missing/);
+  const two = fromResultsJson(reference({ a: 0.1, b: 0.2 }, { a: 1, b: 2 }));
+  assert.equal(two.comparisons.length, 2);
   assertInputError(() => figuresFromResults(two), /2 points: a correlation needs at least 3/);
-  assertInputError(() => figuresFromResults({ ...good, JSD_V: good.EMID }), /RJSD term maps come as a set: JSD_T, JSD_PY, JSD_QY missing/);
-  assertInputError(() => figuresFromResults({ ...good, EMID: { ...good.EMID, extra_split: 0.1 } }), /EMID_UB lacks 'extra_split'/);
 });
 
-test('parseResultsText turns Python NaN tokens into a check that names the split', () => {
-  const text = '{"EMI": {}, "EMID": {"a": NaN, "b": 0.1, "c": 0.2}, "EMID_UB": {"a": 1, "b": 2, "c": 3}, "note": "NaN stays in strings"}';
-  const parsed = parseResultsText(text) as Record<string, any>;
-  assert.equal(parsed.note, 'NaN stays in strings');
-  assertInputError(() => normalizeResults(parsed), /EMID\['a'\]: expected a finite number, got null \(NaN in the file\?\)/);
-  assertInputError(() => parseResultsText('{"EMID": ', 'r.json'), /^r\.json: not valid JSON/);
+test('parseResultsJson turns Python NaN tokens into a check that names the split and the file', () => {
+  const text = '{"EMI": {"id": 0.5, "a": 0.4, "b": 0.3, "c": 0.2}, "EMID": {"a": NaN, "b": 0.1, "c": 0.2}, "EMID_UB": {"a": 1, "b": 2, "c": 3}, "note": "NaN stays in strings"}';
+  assertInputError(() => parseResultsJson(text, 'r.json'), /^r\.json: EMID\['a'\]: expected a finite number, got null \(NaN in the file\?\)/);
+  assert.equal(parseResultsJson(text.replace('NaN', '0.05')).metadata?.note, 'NaN stays in strings', 'unknown keys are kept, strings untouched');
+  assertInputError(() => parseResultsJson('{"EMID": ', 'r.json'), /^r\.json: not valid JSON/);
+});
+
+test('toResultsJson and fromResultsJson round-trip: the file read back is written out again key for key', () => {
+  for (const json of [benchmarkResults(), benchmarkResults({ shift: false, provenance: false })]) {
+    const written = JSON.parse(JSON.stringify(toResultsJson(fromResultsJson(json))));
+    // The fixture has no rank correlations nor eigenproblem counts: reading computes the former from the maps.
+    const { SpearmanRho, SpearmanPval, KendallTau, KendallPval, ...rest } = written;
+    assert.deepEqual(rest, json);
+    const emid = Object.values(json.EMID as Record<string, number>);
+    const bound = Object.values(json.EMID_UB as Record<string, number>);
+    assert.equal(SpearmanRho, spearman(emid, bound).rho);
+    assert.equal(KendallPval, kendallTauB(emid, bound).pValue);
+    assert.ok(SpearmanPval > 0 && KendallTau > 0);
+  }
+  // And a result read back from its JSON is the result (less what JSON cannot hold).
+  const result = fromResultsJson(benchmarkResults());
+  assert.deepEqual(fromResultsJson(JSON.parse(JSON.stringify(toResultsJson(result)))), result);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -358,7 +391,7 @@ test('parseResultsText turns Python NaN tokens into a check that names the split
 
 test('figuresFromResults on the main job: families from SHIFT, EMI vs. accuracy, severity rows per family', () => {
   const results = benchmarkResults();
-  const figures = figuresFromResults(results);
+  const figures = figuresFromResults(fromResultsJson(results));
   assert.deepEqual(figures.map((entry) => entry.id), ['emid-vs-bound', 'emi-vs-quality', 'bound-vs-severity', 'bound-decomposition']);
 
   const scatter = traces(figures[0].figure).filter((trace) => trace.mode === 'markers');
@@ -398,54 +431,56 @@ test('figuresFromResults on the main job: families from SHIFT, EMI vs. accuracy,
   assert.equal(blur.line.color, scatter.find((trace) => trace.name.startsWith('defocus blur ('))!.marker.color);
 });
 
-test('normalizeResults: SHIFT, quality and provenance are read and checked; absent, the names and ACCURACY still work', () => {
-  const full = normalizeResults(benchmarkResults());
-  assert.equal(full.shiftSource, 'file');
-  assert.deepEqual(full.shift.shift_defocus_blur_3, { family: 'defocus_blur', label: 'defocus blur', modality: 'image', severity: 3, unit: 'ImageNet-C level' });
-  assert.equal(full.shift.shift_none.family, 'none', 'the ID split is described too');
+test('fromResultsJson: SHIFT, quality and provenance are read and checked; absent, the names and ACCURACY still work', () => {
+  const full = fromResultsJson(benchmarkResults());
+  assert.equal(shiftSource(full), 'recorded');
+  assert.deepEqual(splitShift(full, 'shift_defocus_blur_3'), { family: 'defocus_blur', label: 'defocus blur', modality: 'image', severity: 3, unit: 'ImageNet-C level' });
+  assert.equal(splitShift(full, 'shift_none').family, 'none', 'the ID split is described too');
   assert.equal(full.quality?.key, 'ACCURACY');
-  assert.equal(full.quality?.reported?.n, 43);
-  assert.equal(full.splits.find((entry) => entry.split === 'shift_frost_1')!.quality, (benchmarkResults().ACCURACY as Record<string, number>).shift_frost_1);
-  assert.equal((full.provenance as any).emishift_version, '0.1.0');
+  assert.equal(full.quality?.emiCorrelation?.n, 43);
+  assert.equal(full.quality?.values.shift_frost_1, (benchmarkResults().ACCURACY as Record<string, number>).shift_frost_1);
+  assert.equal(full.provenance?.emishift_version, '0.1.0');
+  assert.equal(full.comparisons.find((comparison) => comparison.target === 'shift_frost_1')?.targetSplit?.rows, 90, 'the split record from the provenance');
+  assert.equal(full.metadata?.club_engine, 'onnxruntime-node', 'other keys are kept');
 
   // Without SHIFT and quality: the benchmark's names are not in the catalog, so 'other', but ACCURACY is found.
-  const bare = normalizeResults(benchmarkResults({ shift: false, quality: false, provenance: false }));
-  assert.equal(bare.shiftSource, 'names');
-  assert.ok(bare.splits.every((entry) => entry.family === 'other'));
+  const bare = fromResultsJson(benchmarkResults({ shift: false, quality: false, provenance: false }));
+  assert.equal(shiftSource(bare), 'names');
+  assert.ok(bare.comparisons.every((comparison) => splitShift(bare, comparison.target).family === 'other'));
   assert.equal(bare.quality?.key, 'ACCURACY');
   assert.equal(bare.quality?.label, 'accuracy');
   assert.equal(bare.provenance, undefined);
-  assert.deepEqual(figuresFromResults(benchmarkResults({ shift: false })).map((entry) => entry.id), ['emid-vs-bound', 'emi-vs-quality', 'bound-decomposition'], 'no severity figure without severities');
+  assert.deepEqual(figuresFromResults(fromResultsJson(benchmarkResults({ shift: false }))).map((entry) => entry.id), ['emid-vs-bound', 'emi-vs-quality', 'bound-decomposition'], 'no severity figure without severities');
 
   // The paper's names fall back to the catalog's families.
-  const paper = normalizeResults(synthetic());
-  assert.deepEqual(paper.shift.llava_bench_coco_sr_4, { family: 'synonym_replacement', label: 'synonym replacement', modality: 'text', severity: 4, unit: 'tenths of the words replaced' });
-  assert.equal(paper.shift.llava_bench_coco_frost_5_sr_7.label, 'frost + synonym replacement');
+  const paper = fromResultsJson(synthetic());
+  assert.deepEqual(splitShift(paper, 'llava_bench_coco_sr_4'), { family: 'synonym_replacement', label: 'synonym replacement', modality: 'text', severity: 4, unit: 'tenths of the words replaced' });
+  assert.equal(splitShift(paper, 'llava_bench_coco_frost_5_sr_7').label, 'frost + synonym replacement');
 
   // A SHIFT map that covers some splits: the rest fall back.
-  const partial = normalizeResults({ ...synthetic(), SHIFT: { llava_bench_coco_frost_1: { family: 'my_frost', modality: 'image', severity: 1, unit: 'level' } } });
-  assert.equal(partial.shift.llava_bench_coco_frost_1.label, 'my frost', 'a missing label is the family in words');
-  assert.equal(partial.shift.llava_bench_coco_frost_3.family, 'frost');
+  const partial = fromResultsJson({ ...synthetic(), SHIFT: { llava_bench_coco_frost_1: { family: 'my_frost', modality: 'image', severity: 1, unit: 'level' } } });
+  assert.equal(splitShift(partial, 'llava_bench_coco_frost_1').label, 'my frost', 'a missing label is the family in words');
+  assert.equal(splitShift(partial, 'llava_bench_coco_frost_3').family, 'frost');
 
   // RP is used when there is no ACCURACY, and a declared quality wins.
-  const rp = normalizeResults({ ...synthetic(), RP: { llava_bench_coco: 1, llava_bench_coco_frost_1: 0.9, llava_bench_coco_frost_3: 0.8 } });
+  const rp = fromResultsJson({ ...synthetic(), RP: { llava_bench_coco: 1, llava_bench_coco_frost_1: 0.9, llava_bench_coco_frost_3: 0.8 } });
   assert.equal(rp.quality?.key, 'RP');
-  const declared = normalizeResults({ ...synthetic(), ERR: { llava_bench_coco: 0.1, llava_bench_coco_sr_4: 0.3 }, quality: { key: 'ERR', label: 'error rate', higher_is_better: false } });
+  const declared = fromResultsJson({ ...synthetic(), ERR: { llava_bench_coco: 0.1, llava_bench_coco_sr_4: 0.3 }, quality: { key: 'ERR', label: 'error rate', higher_is_better: false } });
   assert.deepEqual([declared.quality?.label, declared.quality?.higherIsBetter], ['error rate', false]);
 });
 
-test('normalizeResults refuses malformed SHIFT, quality and provenance with the field named', () => {
+test('fromResultsJson refuses malformed SHIFT, quality and provenance with the field named', () => {
   const good = benchmarkResults();
   const shift = good.SHIFT as Record<string, Record<string, unknown>>;
   const withShift = (split: string, entry: unknown) => ({ ...good, SHIFT: { ...shift, [split]: entry } });
-  assertInputError(() => normalizeResults(withShift('shift_frost_1', { ...shift.shift_frost_1, modality: 'visual' })), /SHIFT\['shift_frost_1'\]\.modality: expected one of image, text, joint, none, got "visual"/);
-  assertInputError(() => normalizeResults(withShift('shift_frost_1', { ...shift.shift_frost_1, family: '' })), /SHIFT\['shift_frost_1'\]\.family: expected a family name/);
-  assertInputError(() => normalizeResults(withShift('shift_frost_1', { ...shift.shift_frost_1, severity: 'high' })), /SHIFT\['shift_frost_1'\]\.severity: expected a finite number, got "high"/);
-  assertInputError(() => normalizeResults(withShift('shift_frost_1', 'frost')), /SHIFT\['shift_frost_1'\]: expected \{ family, label, modality, severity, unit \}/);
-  assertInputError(() => normalizeResults({ ...good, SHIFT: [] }), /SHIFT: expected a map/);
-  assertInputError(() => normalizeResults({ ...good, quality: { key: 'RP', label: 'RP' } }), /quality\.key: names 'RP', but the results have no 'RP' map/);
-  assertInputError(() => normalizeResults({ ...good, quality: { key: 'ACCURACY', higher_is_better: 'yes' } }), /quality\.higher_is_better: expected true or false/);
-  assertInputError(() => normalizeResults({ ...good, EMI_vs_ACCURACY: { n: 43, spearman_rho: null } }), /EMI_vs_ACCURACY\.spearman_rho: expected a finite number/);
-  assertInputError(() => normalizeResults({ ...good, ACCURACY: { ...(good.ACCURACY as object), shift_frost_1: 'x' } }), /ACCURACY\['shift_frost_1'\]: expected a finite number/);
-  assertInputError(() => normalizeResults({ ...good, provenance: 'made by hand' }), /provenance: expected an object, got string/);
+  assertInputError(() => fromResultsJson(withShift('shift_frost_1', { ...shift.shift_frost_1, modality: 'visual' })), /SHIFT\['shift_frost_1'\]\.modality: expected one of image, text, joint, none, got "visual"/);
+  assertInputError(() => fromResultsJson(withShift('shift_frost_1', { ...shift.shift_frost_1, family: '' })), /SHIFT\['shift_frost_1'\]\.family: expected a family name/);
+  assertInputError(() => fromResultsJson(withShift('shift_frost_1', { ...shift.shift_frost_1, severity: 'high' })), /SHIFT\['shift_frost_1'\]\.severity: expected a finite number, got "high"/);
+  assertInputError(() => fromResultsJson(withShift('shift_frost_1', 'frost')), /SHIFT\['shift_frost_1'\]: expected \{ family, label, modality, severity, unit \}/);
+  assertInputError(() => fromResultsJson({ ...good, SHIFT: [] }), /SHIFT: expected a map/);
+  assertInputError(() => fromResultsJson({ ...good, quality: { key: 'RP', label: 'RP' } }), /quality\.key: names 'RP', but the results have no 'RP' map/);
+  assertInputError(() => fromResultsJson({ ...good, quality: { key: 'ACCURACY', higher_is_better: 'yes' } }), /quality\.higher_is_better: expected true or false/);
+  assertInputError(() => fromResultsJson({ ...good, EMI_vs_ACCURACY: { n: 43, spearman_rho: null } }), /EMI_vs_ACCURACY\.spearman_rho: expected a finite number/);
+  assertInputError(() => fromResultsJson({ ...good, ACCURACY: { ...(good.ACCURACY as object), shift_frost_1: 'x' } }), /ACCURACY\['shift_frost_1'\]: expected a finite number/);
+  assertInputError(() => fromResultsJson({ ...good, provenance: 'made by hand' }), /provenance: expected an object, got string/);
 });

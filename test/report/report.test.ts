@@ -7,6 +7,7 @@ import { isInputError } from '../../src/errors';
 import { reportCommand } from '../../src/cli/commands/report';
 import { buildReport } from '../../src/report/html';
 import { summarizeResults } from '../../src/report/summary';
+import { fromResultsJson, readResults } from '../../src/sweep/resultsJson';
 import { dumpRenderedDom, exportFigureImage, findChromium } from '../../src/report/chromium';
 import { boundSeverityCurves, emidBoundScatter, emiVersusRp, estimatorValidation, figuresFromResults, trainingCurve, type PlotlyFigure } from '../../src/plots/figures';
 import { createDisplayState, displayBundle } from '../../src/plots/display';
@@ -35,7 +36,7 @@ const names = Object.keys(SPLITS);
 const emid = names.map((name) => SPLITS[name][0]);
 const bound = names.map((name) => SPLITS[name][1]);
 const byName = (values: number[]) => Object.fromEntries(names.map((name, i) => [name, values[i]]));
-const SWEEP = {
+const SWEEP_JSON = {
   id_split: 'llava_bench_coco',
   mixture: 'sample-weighted',
   EMI: { llava_bench_coco: 0.02, ...byName(emid.map((value) => 0.02 - value)) },
@@ -48,6 +49,7 @@ const SWEEP = {
   PearsonR: pearson(emid, bound).r,
   PearsonPval: pearson(emid, bound).pValue,
 };
+const SWEEP = fromResultsJson(SWEEP_JSON);
 
 function withoutPlotlyLibrary(html: string): string {
   // The inlined library is third-party text (it mentions URLs in comments and strings); the
@@ -109,8 +111,8 @@ test('summarizeResults: correlations recomputed from the maps, per-family means'
   assert.ok(Math.abs(visual.meanEmid - (0.004 + 0.011 + 0.019) / 3) < 1e-15);
   assert.ok(Math.abs(visual.meanBound - (1.05 + 1.13 + 1.19) / 3) < 1e-15);
   assert.ok(Math.abs(visual.meanEmi! - (0.02 - (0.004 + 0.011 + 0.019) / 3)) < 1e-15);
-  assert.deepEqual(summary.reported, { pearsonR: SWEEP.PearsonR, pearsonPval: SWEEP.PearsonPval });
-  assert.throws(() => summarizeResults({ EMID: {}, EMID_UB: {} }), (error: unknown) => isInputError(error) && /0 points/.test((error as Error).message));
+  assert.deepEqual(summary.reported, { pearsonR: SWEEP_JSON.PearsonR, pearsonPval: SWEEP_JSON.PearsonPval });
+  assert.throws(() => summarizeResults(fromResultsJson({ EMI: { id: 0 }, EMID: {}, EMID_UB: {} })), (error: unknown) => isInputError(error) && /0 points/.test((error as Error).message));
 });
 
 async function runReport(...argv: string[]): Promise<{ stdout: string; error?: Error }> {
@@ -132,7 +134,7 @@ async function runReport(...argv: string[]): Promise<{ stdout: string; error?: E
 
 test('report command: summary JSON and report.html from a sweep file', async () => {
   const file = join(work, 'sweep.json');
-  writeFileSync(file, JSON.stringify(SWEEP));
+  writeFileSync(file, JSON.stringify(SWEEP_JSON));
   const out = join(work, 'cli');
   const run = await runReport('--results', file, '--out', out, '--json');
   assert.equal(run.error, undefined, run.error?.message);
@@ -162,7 +164,7 @@ test('report command: bad input is one InputError naming the file and the proble
   assert.match(absent.error!.message, /absent\.json: file not found$/);
 
   const nanFile = join(work, 'nan.json');
-  writeFileSync(nanFile, JSON.stringify(SWEEP).replace('"llava_bench_coco_sr_4":0.006', '"llava_bench_coco_sr_4":NaN'));
+  writeFileSync(nanFile, JSON.stringify(SWEEP_JSON).replace('"llava_bench_coco_sr_4":0.006', '"llava_bench_coco_sr_4":NaN'));
   const nan = await runReport('--results', nanFile, '--out', join(work, 'nan'));
   assert.ok(isInputError(nan.error));
   assert.match(nan.error!.message, /nan\.json: EMID\['llava_bench_coco_sr_4'\]: expected a finite number, got null \(NaN in the file\?\)/);
@@ -176,6 +178,9 @@ test('report command: bad input is one InputError naming the file and the proble
 
   const tiny = join(work, 'tiny.json');
   writeFileSync(tiny, JSON.stringify({ EMI: {}, EMID: { a: 0.1, b: 0.2 }, EMID_UB: { a: 1, b: 2 }, PearsonR: 1, PearsonPval: 0 }));
+  const noEmi = await runReport('--results', tiny, '--out', join(work, 'tiny'));
+  assert.match(noEmi.error!.message, /tiny\.json: EMI: EMID has 'a', 'b', but EMI has no value for them/);
+  writeFileSync(tiny, JSON.stringify({ EMI: { id: 0.3, a: 0.2, b: 0.1 }, EMID: { a: 0.1, b: 0.2 }, EMID_UB: { a: 1, b: 2 }, PearsonR: 1, PearsonPval: 0 }));
   const few = await runReport('--results', tiny, '--out', join(work, 'tiny'));
   assert.ok(isInputError(few.error));
   assert.match(few.error!.message, /tiny\.json: EMID: 2 points: a correlation needs at least 3/);
@@ -221,7 +226,7 @@ test('without Chromium, image export says how to install it', async () => {
   process.env.EMISHIFT_CHROMIUM = '/nonexistent/chromium';
   try {
     const file = join(work, 'sweep-nochromium.json');
-    writeFileSync(file, JSON.stringify(SWEEP));
+    writeFileSync(file, JSON.stringify(SWEEP_JSON));
     const out = join(work, 'nochromium');
     const run = await runReport('--results', file, '--out', out, '--png');
     assert.ok(isInputError(run.error));
@@ -287,7 +292,7 @@ const cellsOf = (row: string) => [...row.matchAll(/<t[dh](?:\s[^>]*)?>([\s\S]*?)
 
 test('the main job\'s report shows what it measured: accuracy column, EMI vs. accuracy, one row per real family', () => {
   const results = benchmarkResults();
-  const page = withoutPlotlyLibrary(buildReport(results, { generatedAt: 'fixed' }));
+  const page = withoutPlotlyLibrary(buildReport(fromResultsJson(results), { generatedAt: 'fixed' }));
   const accuracy = results.ACCURACY as Record<string, number>;
   const emi = results.EMI as Record<string, number>;
   const names = Object.keys(emi);
@@ -331,7 +336,7 @@ test('the main job\'s report shows what it measured: accuracy column, EMI vs. ac
 });
 
 test('provenance: a readable "How these results were made" section, keys in reading order, digests shortened', () => {
-  const page = withoutPlotlyLibrary(buildReport(benchmarkResults(), { generatedAt: 'fixed' }));
+  const page = withoutPlotlyLibrary(buildReport(fromResultsJson(benchmarkResults()), { generatedAt: 'fixed' }));
   const provenance = section(page, /<h2 id="provenance">How these results were made<\/h2>/);
   const topKeys = [...provenance.matchAll(/<dt title="([^"]+)">/g)].map((match) => match[1]);
   const order = ['emishift_version', 'invocation', 'estimator', 'splits', 'mixture', 'entropy_scale', 'bootstrap'];
@@ -346,13 +351,13 @@ test('provenance: a readable "How these results were made" section, keys in read
   assert.match(provenance, /<dt title="bootstrap">bootstrap<\/dt><dd><span class="none">none<\/span><\/dd>/);
   assert.doesNotMatch(page, /class="warning"/, 'no mismatch allowed, no warning');
 
-  const allowed = withoutPlotlyLibrary(buildReport(benchmarkResults({ allowSpaceMismatch: true }), { generatedAt: 'fixed' }));
+  const allowed = withoutPlotlyLibrary(buildReport(fromResultsJson(benchmarkResults({ allowSpaceMismatch: true })), { generatedAt: 'fixed' }));
   assert.match(allowed, /<p class="warning"><strong>The embedding-space check was overridden\.<\/strong>[^\n]*<code>space_check.allow_mismatch<\/code>/);
-  assert.throws(() => buildReport({ ...benchmarkResults(), provenance: [1] }), (error: unknown) => isInputError(error) && /provenance: expected an object, got an array/.test((error as Error).message));
+  assert.throws(() => fromResultsJson({ ...benchmarkResults(), provenance: [1] }), (error: unknown) => isInputError(error) && /provenance: expected an object, got an array/.test((error as Error).message));
 });
 
 test('results without SHIFT, quality or provenance still report (the published files have none)', () => {
-  const page = withoutPlotlyLibrary(buildReport(benchmarkResults({ shift: false, quality: false, provenance: false }), { generatedAt: 'fixed' }));
+  const page = withoutPlotlyLibrary(buildReport(fromResultsJson(benchmarkResults({ shift: false, quality: false, provenance: false })), { generatedAt: 'fixed' }));
   assert.match(page, /shift families from the split names/);
   assert.match(page, /<h2>Does EMI track the accuracy\?<\/h2>/, 'the ACCURACY map is found without a quality declaration');
   assert.deepEqual(rowsOf(section(page, /<h2>Per shift family<\/h2>/)).map((row) => cellsOf(row)[0]), ['other']);
@@ -380,7 +385,7 @@ test('report command: the summary JSON carries EMI vs. quality and the families'
 const WIDTHS = [1000, 1920];
 
 test('the report in Chromium at 1000 and 1920 px: every figure fits its column, no text overlaps, every point is drawn', { skip: noChromium }, () => {
-  const pages = measurePage(buildReport(benchmarkResults(), { generatedAt: 'fixed' }), WIDTHS);
+  const pages = measurePage(buildReport(fromResultsJson(benchmarkResults()), { generatedAt: 'fixed' }), WIDTHS);
   const expected = { 'figure-emid-vs-bound': 42, 'figure-emi-vs-quality': 43, 'figure-bound-vs-severity': 2 * 18, 'figure-bound-decomposition': 4 * 42 };
   for (const page of pages) {
     assert.equal(page.viewport, page.windowWidth, 'the window width took effect');
@@ -397,7 +402,7 @@ test('the report in Chromium at 1000 and 1920 px: every figure fits its column, 
 });
 
 test('show() bundles in Chromium at 1000 and 1920 px: every figure of a notebook fits its output area', { skip: noChromium }, () => {
-  const figures: PlotlyFigure[] = figuresFromResults(benchmarkResults()).map((named) => named.figure);
+  const figures: PlotlyFigure[] = figuresFromResults(fromResultsJson(benchmarkResults())).map((named) => named.figure);
   figures.push(
     trainingCurve(Array.from({ length: 30 }, (_, i) => ({ epoch: i + 1, trainLoss: 3 / (i + 1), validationLoss: 3.2 / (i + 1) + 0.002 * i, seconds: 0.1 }))),
     estimatorValidation([0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8].map((rho) => ({ trueMi: -4 * Math.log(1 - rho * rho), estimate: 7.6 * rho * rho / (1 - rho * rho), expected: 8 * rho * rho / (1 - rho * rho), label: `ρ = ${rho}` })), { title: 'CLUB on Gaussian pairs (d = 8)', expectedName: 'CLUB population value' }),
@@ -426,7 +431,7 @@ test('show() bundles in Chromium at 1000 and 1920 px: every figure of a notebook
 });
 
 test('the layout check catches what it is for: a figure wider than its column, a title on an axis title', { skip: noChromium }, () => {
-  const figure = figuresFromResults(benchmarkResults())[0].figure;
+  const figure = figuresFromResults(fromResultsJson(benchmarkResults()))[0].figure;
   const tooWide = { ...figure, layout: { ...figure.layout, width: 1400, autosize: false } };
   const crowded = { ...figure, layout: { ...figure.layout, title: { text: 'a title pushed onto the x-axis title', x: 0.5, xref: 'paper' as const, y: 0.02, yref: 'container' as const } } };
   const state = createDisplayState({ idPrefix: 'bad' });
@@ -442,6 +447,7 @@ test('the published results render cleanly too: families from the catalog, every
   if (!folder.path) return t.skip(folder.skipReason);
   for (const name of ['pairs-SYNTHETIC-ALL-llava-v1.5-13b-CLUB_global.json', 'pairs-NATURAL-ALL-llava-v1.5-13b-CLUB_global.json']) {
     const published = JSON.parse(readFileSync(join(folder.path, name), 'utf8'));
+    const result = readResults(join(folder.path, name));
     const splits = Object.keys(published.EMID);
     // Single-axis splits with a numeric severity, in families that have two or more of them.
     const single = splits.map(shiftInfoOf).filter((shift) => (shift.modality === 'image' || shift.modality === 'text') && shift.severity !== null);
@@ -449,7 +455,7 @@ test('the published results render cleanly too: families from the catalog, every
     for (const shift of single) perFamily.set(shift.family, (perFamily.get(shift.family) ?? 0) + 1);
     const severityPoints = 2 * single.filter((shift) => (perFamily.get(shift.family) ?? 0) >= 2).length;
     const expected: Record<string, number> = { 'figure-emid-vs-bound': splits.length, ...(severityPoints > 0 ? { 'figure-bound-vs-severity': severityPoints } : {}) };
-    const html = buildReport(published, { generatedAt: 'fixed' });
+    const html = buildReport(result, { generatedAt: 'fixed' });
     assert.doesNotMatch(withoutPlotlyLibrary(html), /<td>other<\/td>/, `${name}: every published split has a catalog family`);
     for (const page of measurePage(html, WIDTHS)) {
       assert.deepEqual(page.figures.map((figure) => figure.id), Object.keys(expected), name);

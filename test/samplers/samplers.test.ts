@@ -50,3 +50,20 @@ test('data/shift-grid (the main job\'s shipped data) is exactly what the generat
     }
   }
 });
+
+test('Gaussian rows: seeded, moved along the first coordinate, zero outside their support', async () => {
+  const { sampleGaussianRows } = await import('../../src/samplers/gaussianRows');
+  const plain = sampleGaussianRows(4000, 4, { seed: 3 });
+  assert.deepEqual(sampleGaussianRows(4000, 4, { seed: 3 }).data, plain.data, 'same seed, same rows');
+  const column = (matrix: { rows: number; cols: number; data: Float32Array | Float64Array }, j: number) => Array.from({ length: matrix.rows }, (_, i) => matrix.data[i * matrix.cols + j]);
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  // Means within 4 standard errors (1/√4000 ≈ 0.016) of 0, and of the shift on the first coordinate only.
+  for (let j = 0; j < 4; j++) assert.ok(Math.abs(mean(column(plain, j))) < 0.064, `column ${j}`);
+  const moved = sampleGaussianRows(4000, 4, { seed: 3, shift: 2 });
+  assert.ok(Math.abs(mean(column(moved, 0)) - 2) < 0.064);
+  assert.deepEqual(column(moved, 1), column(plain, 1), 'the other coordinates are the same draws');
+  const half = sampleGaussianRows(10, 4, { seed: 3, support: [2, 4] });
+  assert.ok(column(half, 0).every((value) => value === 0) && column(half, 1).every((value) => value === 0));
+  assert.ok(column(half, 3).every((value) => value !== 0));
+  assert.throws(() => sampleGaussianRows(10, 4, { support: [3, 3] }), /support: expected \[from, to\) with 0 ≤ from < to ≤ 4, got \[3, 3\)/);
+});

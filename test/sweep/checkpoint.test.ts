@@ -4,9 +4,9 @@ import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inputFingerprint, openSweepCheckpoint } from '../../src/sweep/checkpoint';
-import type { PairComparison } from '../../src/sweep/sweep';
+import type { ComputedComparison } from '../../src/sweep/sweep';
 
-const comparison = (target: string): PairComparison => ({
+const comparison = (target: string): ComputedComparison => ({
   source: 'id',
   target,
   sourceEmi: { emi: 0.1, miModel: 0.3, miReference: 0.2 },

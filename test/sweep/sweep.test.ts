@@ -4,8 +4,8 @@ import { emidUpperBound } from '../../src/bound/emidUpperBound';
 import { emid } from '../../src/emi/emi';
 import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
 import { initClubParameters } from '../../src/estimators/club/clubModel';
-import { comparePair, sweepSplits, type PairComparison } from '../../src/sweep/sweep';
-import { toResultsJson } from '../../src/sweep/resultsJson';
+import { comparePair, sweepSplits, type ComputedComparison } from '../../src/sweep/sweep';
+import { fromResultsJson, toResultsJson } from '../../src/sweep/resultsJson';
 import { syntheticSet } from '../support/synthetic';
 import type { EmbeddingSet } from '../../src/interface';
 
@@ -33,7 +33,7 @@ test('a sweep equals the pairwise API applied to each OOD split', async () => {
   assert.deepEqual(Object.keys(json.EMID_UB).sort(), ['ood1', 'ood2', 'ood3', 'ood4']);
   assert.equal(json.PearsonR, result.correlation?.pearson.r);
   // jsd_py is the ID split's own divergence: the same in every comparison.
-  assert.equal(new Set(Object.values(json.JSD_PY)).size, 1);
+  assert.equal(new Set(Object.values(json.JSD_PY ?? {})).size, 1);
 });
 
 test('the bound grows as the query shift grows', async () => {
@@ -51,7 +51,7 @@ test('completed comparisons are not recomputed, and each new one is reported onc
   const counting = (set: EmbeddingSet) => ({ name: set.name!, load: () => (loads.push(set.name!), set) });
   const resumed = await sweepSplits(counting(source), targets.map(counting), estimator, {
     completed: first.comparisons.slice(0, 2),
-    onComparison: (comparison: PairComparison) => seen.push(comparison.target),
+    onComparison: (comparison: ComputedComparison) => seen.push(comparison.target),
   });
   assert.deepEqual(seen.sort(), ['ood3', 'ood4']);
   assert.deepEqual(loads.sort(), ['id', 'ood3', 'ood4']);
@@ -65,4 +65,32 @@ test('comparePair names the sets and has no correlation to report', async () => 
   const fewer = await sweepSplits(lazy(source), targets.slice(0, 2).map(lazy), estimator);
   assert.equal(fewer.correlation, undefined);
   assert.equal(toResultsJson(fewer).PearsonR, null);
+});
+
+test('writeResults and readResults: a sweep through its file, and toPairJson of a comparison', async () => {
+  const { readResults, writeResults, toPairJson } = await import('../../src/sweep/resultsJson');
+  const { mkdtempSync, readFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const result = await sweepSplits(lazy(source), targets.map(lazy), estimator, { entropyScale: 1 });
+  const file = join(mkdtempSync(join(tmpdir(), 'emishift-results-')), 'nested', 'results.json');
+  writeResults(file, result, { note: 'kept' });
+  assert.equal(readFileSync(file, 'utf8'), `${JSON.stringify(toResultsJson(result, { note: 'kept' }), null, 2)}\n`);
+  const read = readResults(file);
+  assert.deepEqual(read.metadata, { note: 'kept' });
+  const { metadata: _metadata, ...rest } = read;
+  assert.deepEqual(rest, JSON.parse(JSON.stringify(result)), 'every part of the sweep comes back');
+
+  const pair = toPairJson(result.comparisons[0], 'basic');
+  assert.equal(pair.emid, result.comparisons[0].emid);
+  assert.equal(pair.source_mi_model, result.comparisons[0].sourceEmi.miModel);
+  assert.equal(pair.jsd_qy, result.comparisons[0].terms.jsdQy);
+  assert.equal(pair.emid_ub_full, result.comparisons[0].emidUpperBoundFull);
+  assert.equal(pair.interval_method, undefined, 'no intervals, no method');
+  // A comparison read from a reference-format file has no MI estimates nor terms: null, not missing.
+  const published = fromResultsJson({ EMI: { id: 0.3, a: 0.2 }, EMID: { a: 0.1 }, EMID_UB: { a: 1 } });
+  assert.deepEqual(toPairJson(published.comparisons[0]), {
+    source_mi_model: null, source_mi_ref: null, target_mi_model: null, target_mi_ref: null, emi_source: 0.3, emi_target: 0.2, emid: 0.1,
+    jsd_v: null, jsd_t: null, jsd_py: null, jsd_qy: null, emid_ub: 1,
+  });
 });

@@ -45,7 +45,7 @@ export const pairCommand = defineCommand({
     const bootstrap = bootstrapOptions(options);
     const { readSplitDirectory } = await import('../../data/splitDirectory');
     const { comparePair } = await import('../../sweep/sweep');
-    const { pairJson, pairIntervalsJson } = await import('../../sweep/resultsJson');
+    const { toPairJson } = await import('../../sweep/resultsJson');
     const { describeEstimator } = await import('../../sweep/provenance');
     const estimator = await loadClubEstimator(clubFile);
     const source = readSplitDirectory(sourceDir);
@@ -53,7 +53,7 @@ export const pairCommand = defineCommand({
     const comparison = await withSpaceHint(() =>
       comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
     );
-    const values: Record<string, unknown> = { ...pairJson(comparison), ...pairIntervalsJson(comparison, bootstrap?.method) };
+    const values: Record<string, unknown> = toPairJson(comparison, bootstrap?.method);
     if (options.json) {
       printJson({ ...values, provenance: comparison.provenance });
       return;

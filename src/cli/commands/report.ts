@@ -37,24 +37,22 @@ export const reportCommand = defineCommand({
     const file = requireOption(options.results, 'results', 'report');
     const outDir = options.out ?? 'out/report';
     const { join } = await import('node:path');
-    const { readInputFile } = await import('../../io/inputFile');
     const { InputError } = await import('../../errors');
-    const { normalizeResults, parseResultsText } = await import('../../plots/results');
-    const { buildReportFromNormalized } = await import('../../report/html');
-    const { summarizeNormalized } = await import('../../report/summary');
+    const { readResults } = await import('../../sweep/resultsJson');
+    const { buildReport } = await import('../../report/html');
+    const { summarizeResults } = await import('../../report/summary');
 
-    const text = readInputFile(file).toString('utf8');
-    let normalized;
+    const result = readResults(file);
+    let summary;
     try {
-      normalized = normalizeResults(parseResultsText(text, file));
+      summary = summarizeResults(result);
     } catch (error) {
       // Name the file: the checks only know the field.
       if (error instanceof InputError && error.file === undefined) throw new InputError(error.message, { file });
       throw error;
     }
-    const summary = summarizeNormalized(normalized);
     const reportFile = join(outDir, 'report.html');
-    writeFileAtomic(reportFile, buildReportFromNormalized(normalized, { source: file }));
+    writeFileAtomic(reportFile, buildReport(result, { source: file }));
 
     const formats = [...(options.png ? ['png' as const] : []), ...(options.svg ? ['svg' as const] : [])];
     const images: string[] = [];
@@ -63,8 +61,8 @@ export const reportCommand = defineCommand({
       if (!findChromium()) {
         throw new InputError(`${chromiumMissingMessage()}; ${reportFile} was written, the images were not`, { field: formats.map((format) => `--${format}`).join('/') });
       }
-      const { figuresFromNormalized } = await import('../../plots/figures');
-      const figures = figuresFromNormalized(normalized);
+      const { figuresFromResults } = await import('../../plots/figures');
+      const figures = figuresFromResults(result);
       const total = figures.length * formats.length;
       const progress = commandProgress('report', options.progress, { stage: 'exporting figures through headless Chromium', unit: 'images' });
       progress({ done: 0, total });

@@ -16,6 +16,7 @@ export interface ClubTrainingSettings {
   validationFraction: number;
 }
 
+/** CLUB's named training settings: `paper` (the published network) and `small` (a few thousand pooled pairs). */
 export const CLUB_PRESETS = Object.freeze({
   /** The published network (768 → 250 → 768) with the batch size of the public checkpoint. */
   paper: Object.freeze({ epochs: 50, batchSize: 2048, learningRate: 1e-3, hiddenDim: 250, seed: 0, validationFraction: 0 }),
