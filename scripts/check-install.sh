@@ -2,7 +2,7 @@
 # The install checks of issue 8, against the npm registry (CI reaches it; nothing else is needed):
 #   1. in an empty folder, `npm init -y && npm install emishift-*.tgz` exits 0; then
 #      `node -e "require('emishift')"`, `npx emishift --help`, and a script calling
-#      readSplitDirectory, ClubEstimator.load, emid and emidUpperBound prints numbers;
+#      readSplitFolder, ClubEstimator.load, emid and emidUpperBound prints numbers;
 #   2. `npx emishift init DIR && cd DIR && npm install` exits 0 (without an install-scripts or
 #      config warning), and the starter notebook executes headless through the tslab kernel.
 # One line per step; a failing step prints its name and the end of its output, and exits 1.
@@ -68,15 +68,15 @@ step "npx emishift --help" npx emishift --help
 
 cat > api-check.js << 'EOF'
 // The library from an installed package: split folders and a CLUB file written through the API,
-// read back with readSplitDirectory and ClubEstimator.load, then EMI/EMID and the bound.
+// read back with readSplitFolder and ClubEstimator.load, then EMI/EMID and the bound.
 const { join } = require('node:path');
 const api = require('emishift');
 (async () => {
   const [source, , target] = api.sampleShiftGrid({ seed: 7, imageSeverities: [0, 3], questionSeverities: [0, 3] });
   api.writeSplitFolder(join('splits', 'id'), source);
   api.writeSplitFolder(join('splits', 'shifted'), target);
-  const id = api.readSplitDirectory(join('splits', 'id'));
-  const shifted = api.readSplitDirectory(join('splits', 'shifted'));
+  const id = api.readSplitFolder(join('splits', 'id'));
+  const shifted = api.readSplitFolder(join('splits', 'shifted'));
   (await api.ClubEstimator.fit([id, shifted], 'small', { overrides: { epochs: 2, hiddenDim: 16 } })).save('club.safetensors');
   const club = api.ClubEstimator.load('club.safetensors');
   const pair = await api.emid(id, shifted, club);
@@ -97,7 +97,7 @@ const api = require('emishift');
   process.exit(1);
 });
 EOF
-step "API: readSplitDirectory, ClubEstimator.fit/save/load, emid, emidUpperBound" node api-check.js
+step "API: readSplitFolder, ClubEstimator.fit/save/load, emid, emidUpperBound" node api-check.js
 sed 's/^/check-install:   /' "$log"
 
 step "npx emishift init notebooks" npx emishift init notebooks

@@ -5,7 +5,7 @@
 const { join } = require('node:path');
 const { writeFileSync } = require('node:fs');
 const { writeBenchmarkData, readBenchmarkData } = require('../dist/src/benchmark/benchmarkFiles');
-const { trainAnsweringModel, serializeAnsweringModel } = require('../dist/src/benchmark/model');
+const { trainAnsweringModel, encodeAnsweringModel } = require('../dist/src/benchmark/model');
 
 const dir = process.argv[2] ?? join(__dirname, '..', 'data', 'benchmark');
 const settings = { seed: 2025, trainQueries: 400, splitQueries: 90 };
@@ -14,7 +14,7 @@ const epochs = 30;
   writeBenchmarkData(dir, settings);
   const { train } = readBenchmarkData(dir);
   const model = await trainAnsweringModel(train, { seed: settings.seed, epochs });
-  writeFileSync(join(dir, 'answering-model.json'), serializeAnsweringModel(model));
+  writeFileSync(join(dir, 'answering-model.json'), encodeAnsweringModel(model));
   writeFileSync(join(dir, 'answering-model.json.key'), JSON.stringify({ seed: settings.seed, trainQueries: settings.trainQueries, epochs }));
   console.log(`wrote ${dir}`);
 })().catch((error) => {

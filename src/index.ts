@@ -39,15 +39,15 @@ export { matrixFromRows, selectRows } from './linalg/matrix';
 // samplers with known ground truth
 
 export type { SplitRow, SplitTable } from './data/splitRow';
-export { loadSplit, joinResponses, type SplitFormat, type LoadSplitOptions, type JoinResponsesOptions } from './data/loaders';
-export { toDataFrame, loadSplitDataFrame } from './data/dataFrame';
+export { readSplitTable, joinResponses, type SplitFormat, type ReadSplitTableOptions, type JoinResponsesOptions } from './data/loaders';
+export { toDataFrame, readSplitDataFrame } from './data/dataFrame';
 export { scenarios, scenarioNames, scenario, scenarioShift, idScenario, type Scenario, type ScenarioFilter, type Benchmark } from './data/scenarios';
 export { resolveSplitFile, fetchToCache, cacheDirectory, type SplitFileSource, type FetchToCacheOptions } from './data/download';
-export { loadSplitReference, type SplitReference, type LoadSplitReferenceOptions } from './data/splitReference';
+export { readSplitReference, type SplitReference, type ReadSplitReferenceOptions } from './data/splitReference';
 export { SHIFT_FAMILIES, NO_SHIFT, describeShift, shiftFamilyLabel, type ShiftFamily } from './data/shiftFamilies';
 export { PAPER_SPACE, describeSpace, spaceMismatch } from './data/embeddingSpace';
 export { readRelativePreferences, type RelativePreferenceScore } from './data/formats/relativePreferences';
-export { readSplitDirectory, writeSplitFolder, listSplitDirectories, validateEmbeddingSet } from './data/splitDirectory';
+export { readSplitFolder, writeSplitFolder, listSplitFolders, validateEmbeddingSet } from './data/splitDirectory';
 export { readSplitManifest, manifestDigest, type SplitManifest } from './data/splitManifest';
 export { readNpy, writeNpy, readNpyMatrix, writeNpyMatrix, type NpyArray } from './io/npy';
 export { sampleGaussianPairs, gaussianMutualInformation, gaussianClubValue } from './samplers/gaussianPairs';

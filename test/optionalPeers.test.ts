@@ -88,10 +88,10 @@ test('toDataFrame without danfojs-node: a typed one-line error naming the packag
   assert.match(error.message, /npx emishift init/);
 });
 
-test('loadSplitDataFrame fails on the missing peer before reading the split', () => {
-  const error = runRigged(rigResolution(['danfojs-node'], []), "await api.loadSplitDataFrame('/no/such/split.jsonl');");
+test('readSplitDataFrame fails on the missing peer before reading the split', () => {
+  const error = runRigged(rigResolution(['danfojs-node'], []), "await api.readSplitDataFrame('/no/such/split.jsonl');");
   assert.equal(error.problem, 'not-installed', error.message);
-  assert.equal(error.feature, 'loadSplitDataFrame');
+  assert.equal(error.feature, 'readSplitDataFrame');
 });
 
 test('a peer that is installed but throws on load: the error says so and keeps the cause\'s first line', () => {

@@ -25,7 +25,6 @@ export {
   type Background,
   type Scene,
   type SceneOptions,
-  type RgbaImage,
   type RenderOptions,
 } from './scenes';
 export { generateQueries, askQuestion, answerSentence, QUERY_KINDS, type QueryKind, type Query, type SceneQuestion, type AnswerSlots, type AnswerSlotValues, type GenerateQueriesOptions } from './questions';

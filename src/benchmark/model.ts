@@ -582,7 +582,7 @@ interface SavedModel {
   weights: Record<string, { shape: number[]; float32: string }>;
 }
 
-export function serializeAnsweringModel(model: AnsweringModel): string {
+export function encodeAnsweringModel(model: AnsweringModel): string {
   const weights: SavedModel['weights'] = {};
   for (const [name, { shape, values }] of Object.entries(model.weightValues())) {
     const bytes = Buffer.alloc(values.length * 4);
@@ -593,7 +593,7 @@ export function serializeAnsweringModel(model: AnsweringModel): string {
   return JSON.stringify(saved);
 }
 
-export function deserializeAnsweringModel(text: string, file?: string): AnsweringModel {
+export function decodeAnsweringModel(text: string, file?: string): AnsweringModel {
   let saved: SavedModel;
   try {
     saved = JSON.parse(text) as SavedModel;
@@ -625,10 +625,10 @@ export function deserializeAnsweringModel(text: string, file?: string): Answerin
 
 /** Saves the answering model's weights and vocabulary as JSON (atomically). */
 export async function saveAnsweringModel(model: AnsweringModel, file: string): Promise<void> {
-  await writeFile(file, serializeAnsweringModel(model));
+  await writeFile(file, encodeAnsweringModel(model));
 }
 
 /** Loads an answering model saved by `saveAnsweringModel`. */
 export async function loadAnsweringModel(file: string): Promise<AnsweringModel> {
-  return deserializeAnsweringModel(await readFile(file, 'utf8'), file);
+  return decodeAnsweringModel(await readFile(file, 'utf8'), file);
 }

@@ -12,7 +12,7 @@
  */
 import type { DataFrame } from 'danfojs-node';
 import type { SplitRow, SplitTable } from './splitRow';
-import { loadSplit, type LoadSplitOptions } from './loaders';
+import { readSplitTable, type ReadSplitTableOptions } from './loaders';
 import { loadOptionalPeer } from '../optionalPeers';
 
 type Danfo = typeof import('danfojs-node');
@@ -56,9 +56,9 @@ export function toDataFrame(source: SplitTable | readonly SplitRow[]): DataFrame
   return new danfo.DataFrame(columns as never);
 }
 
-/** `loadSplit` then `toDataFrame` (needs the optional peer danfojs-node). */
-export async function loadSplitDataFrame(file: string, options: LoadSplitOptions = {}): Promise<DataFrame> {
+/** `readSplitTable` then `toDataFrame` (needs the optional peer danfojs-node). */
+export async function readSplitDataFrame(file: string, options: ReadSplitTableOptions = {}): Promise<DataFrame> {
   // Before reading the file: a missing peer should not cost a large parquet read first.
-  loadOptionalPeer<Danfo>('danfojs-node', 'loadSplitDataFrame');
-  return toDataFrame(await loadSplit(file, options));
+  loadOptionalPeer<Danfo>('danfojs-node', 'readSplitDataFrame');
+  return toDataFrame(await readSplitTable(file, options));
 }

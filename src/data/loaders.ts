@@ -159,7 +159,7 @@ export function joinResponses(table: SplitTable, answersFile: string, options: J
   return joinAnswers(table, readLlavaAnswers(answersFile), answersFile, options);
 }
 
-export interface LoadSplitOptions {
+export interface ReadSplitTableOptions {
   /** Default: from the extension (.jsonl/.json/.ndjson, .csv, .parquet/.pq). */
   format?: SplitFormat | undefined;
   /** Default: the file's base name without extension and Hugging Face shard suffix. */
@@ -186,7 +186,7 @@ function llavaReferenceRows(file: string): SplitRow[] {
 }
 
 /** Loads a benchmark split (combined JSONL, CSV, parquet or a LLaVA answer file) as rows, joining model answers from `responses`. */
-export async function loadSplit(file: string, options: LoadSplitOptions = {}): Promise<SplitTable> {
+export async function readSplitTable(file: string, options: ReadSplitTableOptions = {}): Promise<SplitTable> {
   const format = options.format ?? inferSplitFormat(file);
   let rows: SplitRow[];
   if (format === 'jsonl') rows = readCombinedJsonl(file);

@@ -14,7 +14,7 @@ import { fileDigest, MANIFEST_FILE, MANIFEST_FORMAT, manifestDigest, readSplitMa
 export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;
 
 /** Reads and validates one split folder. */
-export function readSplitDirectory(directory: string, name = basename(directory)): EmbeddingSet {
+export function readSplitFolder(directory: string, name = basename(directory)): EmbeddingSet {
   let isDirectory = false;
   try {
     isDirectory = statSync(directory).isDirectory();
@@ -84,7 +84,7 @@ export function validateEmbeddingSet(set: EmbeddingSet, locate: (key: SetKey) =>
 }
 
 /** The split folders under `root` (subfolders, sorted by name). */
-export function listSplitDirectories(root: string): { name: string; directory: string }[] {
+export function listSplitFolders(root: string): { name: string; directory: string }[] {
   let entries: string[];
   try {
     entries = readdirSync(root);

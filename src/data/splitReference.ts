@@ -10,7 +10,7 @@ import { extname, isAbsolute, join, resolve } from 'node:path';
 import { InputError } from '../errors';
 import { describeReadFailure } from '../io/inputFile';
 import type { FetchToCacheOptions, SplitFileSource } from './download';
-import { loadSplit, splitNameFromFile, SPLIT_FORMATS, type SplitFormat } from './loaders';
+import { readSplitTable, splitNameFromFile, SPLIT_FORMATS, type SplitFormat } from './loaders';
 import type { SplitTable } from './splitRow';
 
 /** A split to load and how to read it. */
@@ -25,7 +25,7 @@ export interface SplitReference {
   name?: string | undefined;
 }
 
-export interface LoadSplitReferenceOptions {
+export interface ReadSplitReferenceOptions {
   /** The folder relative local paths (split and responses) are resolved against. Default: the working directory. */
   baseDirectory?: string | undefined;
   /** How `hf:` and URL references are downloaded (cache folder, offline mode, progress). */
@@ -62,7 +62,7 @@ export function splitReferenceFormat(format: string | undefined): SplitFormat | 
  * Loads the split a reference names: downloads `hf:` and URL references into the cache first
  * (or finds them there), then reads the file with its format and joins its answer file.
  */
-export async function loadSplitReference(reference: SplitReference, options: LoadSplitReferenceOptions = {}): Promise<SplitTable> {
+export async function readSplitReference(reference: SplitReference, options: ReadSplitReferenceOptions = {}): Promise<SplitTable> {
   const format = splitReferenceFormat(reference.format);
   const source = splitFileSource(reference.split, options.baseDirectory);
   let file: string;
@@ -75,7 +75,7 @@ export async function loadSplitReference(reference: SplitReference, options: Loa
     if ('dataset' in source) name ??= source.split;
   }
   const responses = reference.responses === undefined || options.baseDirectory === undefined ? reference.responses : resolve(options.baseDirectory, reference.responses);
-  return loadSplit(file, { format, responses, name });
+  return readSplitTable(file, { format, responses, name });
 }
 
 /** A split file of a folder, with the answer file matched to it. */

@@ -67,7 +67,7 @@ export interface EmbedSplitResult {
   directory: string;
   manifest: SplitManifest;
   /**
-   * The embedding set the folder now holds (what `readSplitDirectory` would read back, origin
+   * The embedding set the folder now holds (what `readSplitFolder` would read back, origin
    * included), so later stages need not read the files again.
    */
   set: EmbeddingSet;

@@ -21,7 +21,7 @@ export interface NpyArray {
 const DESCR_TO_DTYPE: Record<string, NpyDtype> = { '<f4': 'float32', '<f8': 'float64' };
 
 /** Parses `.npy` bytes; `file` names the source in error messages. */
-export function parseNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
+export function decodeNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((byte, i) => bytes[i] !== byte)) {
     throw new InputError('not a NumPy .npy file (missing the \\x93NUMPY magic)', { file });
   }
@@ -86,7 +86,7 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
 
 /** Reads a `.npy` file. */
 export function readNpy(file: string): NpyArray {
-  return parseNpy(readInputFile(file), file);
+  return decodeNpy(readInputFile(file), file);
 }
 
 /** Reads a 2-D `.npy` file as a Matrix (a 1-D array is refused: rows are samples). */

@@ -12,7 +12,7 @@ import { rgbaToRgb, type ImageInput } from '../io/image';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { runJob, type JobResult, type MethodOptions } from './runJob';
 import type { Invocation } from '../sweep/provenance';
-import { deserializeAnsweringModel, serializeAnsweringModel, slotAccuracy, trainAnsweringModel, type AnsweringModel } from '../benchmark/model';
+import { decodeAnsweringModel, encodeAnsweringModel, slotAccuracy, trainAnsweringModel, type AnsweringModel } from '../benchmark/model';
 import { InputError } from '../errors';
 import { readBenchmarkData, readBenchmarkSettings, type BenchmarkSettings } from '../benchmark/benchmarkFiles';
 import { generateQueries, type Query } from '../benchmark/questions';
@@ -93,7 +93,7 @@ async function answeringModel(
     if (!directory) continue;
     const candidate = join(directory, 'answering-model.json');
     if (existsSync(candidate) && existsSync(`${candidate}.key`) && readFileSync(`${candidate}.key`, 'utf8') === key) {
-      return { model: deserializeAnsweringModel(readFileSync(candidate, 'utf8'), candidate), reused: true };
+      return { model: decodeAnsweringModel(readFileSync(candidate, 'utf8'), candidate), reused: true };
     }
   }
   const file = join(options.outDir, 'answering-model.json');
@@ -103,7 +103,7 @@ async function answeringModel(
     epochs: options.modelEpochs,
     onProgress: onProgress ? ({ epoch, epochs }) => onProgress({ done: epoch, total: epochs, label: 'answering-model epoch', stage: 'training the answering model', unit: 'epochs' }) : undefined,
   });
-  writeFileAtomic(file, serializeAnsweringModel(model));
+  writeFileAtomic(file, encodeAnsweringModel(model));
   writeFileAtomic(keyFile, key);
   return { model, reused: false };
 }

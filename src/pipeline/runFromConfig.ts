@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { InputError, isInputError } from '../errors';
 import type { ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
-import { loadSplitReference } from '../data/splitReference';
+import { readSplitReference } from '../data/splitReference';
 import { createEmbedder, type EmbedderPair } from '../embed/index';
 import type { Invocation } from '../sweep/provenance';
 import { parseJobConfig, type EmbedderConfig, type JobConfig } from './jobConfig';
@@ -114,7 +114,7 @@ export async function runFromConfig(config: JobConfig, options: RunFromConfigOpt
   // Every split is loaded (and a bad one refused) before a model is loaded or anything embedded.
   const tables: SplitTable[] = [];
   for (const split of checked.splits) {
-    tables.push(await loadSplitReference({ split: split.file, format: split.format, responses: split.responses, name: split.name }, { baseDirectory: base }));
+    tables.push(await readSplitReference({ split: split.file, format: split.format, responses: split.responses, name: split.name }, { baseDirectory: base }));
   }
   if (!tables.some((table) => table.name === checked.id)) {
     const names = tables.map((table) => table.name);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBenchmarkData, readBenchmarkSettings, writeBenchmarkData } from '../../src/benchmark/benchmarkFiles';
-import { deserializeAnsweringModel, slotAccuracy } from '../../src/benchmark/model';
+import { decodeAnsweringModel, slotAccuracy } from '../../src/benchmark/model';
 
 const SHIPPED = join(__dirname, '..', '..', '..', 'data', 'benchmark');
 
@@ -27,7 +27,7 @@ test("data/benchmark (the main job's shipped benchmark) is exactly what the gene
 test('the shipped answering model loads, matches its key, and answers the clean ID split well', async () => {
   const key = JSON.parse(readFileSync(join(SHIPPED, 'answering-model.json.key'), 'utf8'));
   assert.deepEqual(key, { seed: 2025, trainQueries: 400, epochs: 30 });
-  const model = deserializeAnsweringModel(readFileSync(join(SHIPPED, 'answering-model.json'), 'utf8'));
+  const model = decodeAnsweringModel(readFileSync(join(SHIPPED, 'answering-model.json'), 'utf8'));
   const { queries, images } = readBenchmarkData(SHIPPED);
   const answers = await model.answer(images, queries.map((query) => query.question));
   const accuracy = slotAccuracy(answers.map((answer) => answer.slots), queries.map((query) => query.answerSlots)).accuracy;

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSplitDirectory } from '../../src/data/splitDirectory';
+import { readSplitFolder } from '../../src/data/splitDirectory';
 import { encodePng, scene } from '../embed/fixtures';
 import { parquetSplitBuffer } from '../support/parquetSplit';
 
@@ -29,7 +29,7 @@ test('embed: a parquet split with images and a LLaVA answer file → the four ma
   assert.equal(summary.images, true);
   assert.deepEqual(summary.embedded.sort(), ['image', 'reference', 'response', 'text']);
   for (const file of ['v.npy', 't.npy', 'yhat.npy', 'y.npy', 'manifest.json']) assert.ok(existsSync(join(out, file)), file);
-  const set = readSplitDirectory(out);
+  const set = readSplitFolder(out);
   assert.equal(set.image?.rows, 4);
   const again = JSON.parse(run(['embed', '--split', split, '--responses', answers, '--out', out, '--json']).stdout);
   assert.deepEqual(again.embedded, []);
@@ -73,7 +73,7 @@ test('embed --split-dir: every split file of a folder, each into ROOT/<name>/, a
   assert.deepEqual(summaries.map((s: { split: string }) => s.split), ['coco', 'coco_blur_3'], 'sorted, the .json file left out');
   for (const summary of summaries) {
     assert.equal(summary.out, join(out, summary.split));
-    assert.equal(readSplitDirectory(summary.out).response.rows, 3);
+    assert.equal(readSplitFolder(summary.out).response.rows, 3);
   }
   // Not a terminal: one line when the stage starts, one when it ends.
   assert.deepEqual(first.stderr.trim().split('\n').map((line) => line.replace(/\d+\.\d s$/, 'T s')), ['embed: embedding (2 splits)…', 'embed: embedding: 2 splits in T s']);

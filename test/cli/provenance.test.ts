@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSplit } from '../../src/data/loaders';
-import { listSplitDirectories, readSplitDirectory } from '../../src/data/splitDirectory';
+import { readSplitTable } from '../../src/data/loaders';
+import { listSplitFolders, readSplitFolder } from '../../src/data/splitDirectory';
 import { embedSplit } from '../../src/embed/embedSplit';
 import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
 import { sweepSplits } from '../../src/sweep/sweep';
@@ -57,7 +57,7 @@ test('one preset, one answer: run --config, train + sweep, and the library agree
   assert.doesNotMatch(swept.stderr, /warning/, 'manifests name the space: no warning');
   const cliResults = JSON.parse(readFileSync(join(dir, 'sweep.json'), 'utf8'));
 
-  const sets = listSplitDirectories(join(dir, 'cli')).map((split) => readSplitDirectory(split.directory, split.name));
+  const sets = listSplitFolders(join(dir, 'cli')).map((split) => readSplitFolder(split.directory, split.name));
   const club = await ClubEstimator.fit([...sets].reverse(), 'small');
   const lazy = sets.map((set) => ({ name: set.name!, load: () => set }));
   const apiResults = toResultsJson(await sweepSplits(lazy[0], lazy.slice(1), club, { warn: () => {} }));
@@ -100,7 +100,7 @@ test('sweep refuses splits from another space than the CLUB file, naming both; -
   const names = writeJob(dir);
   for (const name of names) {
     assert.equal(run('embed', '--split', join(dir, `${name}.jsonl`), '--out', join(dir, 'builtin', name)).code, 0);
-    await embedSplit(await loadSplit(join(dir, `${name}.jsonl`)), join(dir, 'other', name), { textEmbedder: otherSpace });
+    await embedSplit(await readSplitTable(join(dir, `${name}.jsonl`)), join(dir, 'other', name), { textEmbedder: otherSpace });
   }
   assert.equal(run('train', '--root', join(dir, 'builtin'), '--preset', 'small', '--epochs', '5', '--out', join(dir, 'club.safetensors')).code, 0);
 

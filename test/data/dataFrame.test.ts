@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { imageFormat, loadSplitDataFrame, toDataFrame } from '../../src/data/dataFrame';
+import { imageFormat, readSplitDataFrame, toDataFrame } from '../../src/data/dataFrame';
 import type { SplitTable } from '../../src/data/splitRow';
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]);
@@ -49,11 +49,11 @@ test('toDataFrame: images become byte length and format; mixed ids become string
   assert.equal(imageFormat(new Uint8Array([1, 2, 3])), 'unknown');
 });
 
-test('loadSplitDataFrame reads a file into a frame', async () => {
+test('readSplitDataFrame reads a file into a frame', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'emishift-frame-'));
   const file = join(dir, 'split.csv');
   writeFileSync(file, 'question_id,question,reference_answer,model_answer\n0,"a, b",r,m\n1,c,r,m\n');
-  const frame = await loadSplitDataFrame(file);
+  const frame = await readSplitDataFrame(file);
   assert.deepEqual(frame.shape, [2, 4]);
   assert.deepEqual(frame['question'].values, ['a, b', 'c']);
 });

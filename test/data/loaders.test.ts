@@ -9,7 +9,7 @@ import {
   IN_THE_WILD_HARD_POSITIONS,
   inferSplitFormat,
   joinResponses,
-  loadSplit,
+  readSplitTable,
   parseCsv,
   readCombinedJsonl,
   readCsvSplit,
@@ -47,7 +47,7 @@ const row = (id: number | string, answer?: string) => ({
 test('combined JSONL: rows, blank lines and CRLF, optional model answers, name from the file', async () => {
   const text = [JSON.stringify(row(0, 'a0')), '', JSON.stringify(row(1, 'a1')) + '\r', JSON.stringify({ ...row('x', 'ax'), extra: 1 })].join('\n');
   const file = tempFile('llava_bench_coco_sr_4.jsonl', text);
-  const table = await loadSplit(file);
+  const table = await readSplitTable(file);
   assert.equal(table.name, 'llava_bench_coco_sr_4');
   assert.equal(table.source, file);
   assert.deepEqual(table.rows, [
@@ -150,7 +150,7 @@ test('parquet: struct images, INT64 ids and string columns, snappy (the writer d
   const hyparquet = require('hyparquet') as typeof import('hyparquet');
   const codecs = hyparquet.parquetMetadata(bytes.buffer as ArrayBuffer).row_groups[0].columns.map((chunk) => chunk.meta_data?.codec);
   assert.deepEqual([...new Set(codecs)], ['SNAPPY']);
-  const table = await loadSplit(file);
+  const table = await readSplitTable(file);
   assert.equal(table.name, 'llava_bench_in_the_wild_normal_German');
   assert.deepEqual(
     table.rows.map(({ image, ...rest }) => rest),
@@ -234,7 +234,7 @@ test('parquet errors: unsupported codec and encoding, missing columns, null imag
   await assert.rejects(readParquetSplit(tempFile('empty.parquet', '')), /empty\.parquet: empty file, expected parquet/);
   const whole = parquetBuffer(2);
   await assert.rejects(readParquetSplit(tempFile('cut.parquet', whole.subarray(0, whole.length - 10))), /cut\.parquet: not a readable parquet file/);
-  await assert.rejects(loadSplit(tempFile('split.txt', 'x')), /split\.txt: cannot tell the format from the extension '\.txt'/);
+  await assert.rejects(readSplitTable(tempFile('split.txt', 'x')), /split\.txt: cannot tell the format from the extension '\.txt'/);
 });
 
 // ---------------------------------------------------------------- answers and joins
@@ -245,7 +245,7 @@ function table(ids: readonly (number | string)[], name = 'split'): SplitTable {
   return { name, source: `${name}.jsonl`, rows: ids.map((id) => row(id) as SplitRow) };
 }
 
-test('joinResponses: pairs by question_id in any order and replaces model answers; loadSplit joins `responses`', async () => {
+test('joinResponses: pairs by question_id in any order and replaces model answers; readSplitTable joins `responses`', async () => {
   const answers = tempFile('answers.jsonl', jsonl([answerLine(2, 'two'), answerLine(0, 'zero'), answerLine(1, 'one')]));
   const base = table([0, 1, 2]);
   base.rows[0].model_answer = 'old';
@@ -255,7 +255,7 @@ test('joinResponses: pairs by question_id in any order and replaces model answer
   assert.equal(readLlavaAnswers(answers)[0].model_id, 'llava-v1.5-13b');
 
   const split = tempFile('split.jsonl', jsonl([row(0), row(1), row(2)]));
-  const loaded = await loadSplit(split, { responses: answers });
+  const loaded = await readSplitTable(split, { responses: answers });
   assert.deepEqual(loaded.rows.map((entry) => entry.model_answer), ['zero', 'one', 'two']);
   const positional = joinResponses(table([7, 8, 9]), answers, { match: 'position' });
   assert.deepEqual(positional.rows.map((entry) => entry.model_answer), ['two', 'zero', 'one']);
@@ -340,7 +340,7 @@ test('the 35 shared synthetic JSONL splits load with 90 rows each and the same i
   assert.equal(files.length, 35);
   let idOrder: string | undefined;
   for (const name of files) {
-    const split = await loadSplit(join(path, name));
+    const split = await readSplitTable(join(path, name));
     assert.equal(split.name, name.replace(/\.jsonl$/, ''));
     assert.equal(split.rows.length, 90, name);
     assert.equal(split.rows.every((entry) => typeof entry.model_answer === 'string' && entry.question.length > 0), true, name);
@@ -354,13 +354,13 @@ test("the 'llava' format reads a LLaVA answer file as a split (prompt → questi
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { loadSplit } = await import('../../src/data/loaders');
+  const { readSplitTable } = await import('../../src/data/loaders');
   const dir = mkdtempSync(join(tmpdir(), 'emishift-llava-'));
   const reference = join(dir, 'answers_gpt4.jsonl');
   const model = join(dir, 'answers_model.jsonl');
   writeFileSync(reference, [1, 2].map((id) => JSON.stringify({ question_id: id, prompt: `question ${id}`, text: `reference ${id}`, answer_id: `r${id}`, model_id: 'gpt4', metadata: {} })).join('\n') + '\n');
   writeFileSync(model, [2, 1].map((id) => JSON.stringify({ question_id: id, prompt: `question ${id}`, text: `model ${id}`, answer_id: `m${id}`, model_id: 'm', metadata: {} })).join('\n') + '\n');
-  const table = await loadSplit(reference, { format: 'llava', responses: model });
+  const table = await readSplitTable(reference, { format: 'llava', responses: model });
   assert.deepEqual(
     table.rows.map((row) => [row.question_id, row.question, row.reference_answer, row.model_answer]),
     [
@@ -369,5 +369,5 @@ test("the 'llava' format reads a LLaVA answer file as a split (prompt → questi
     ],
   );
   writeFileSync(reference, JSON.stringify({ question_id: 1, text: 'reference 1' }) + '\n');
-  await assert.rejects(loadSplit(reference, { format: 'llava' }), /answers_gpt4\.jsonl: line 1: no "prompt"/);
+  await assert.rejects(readSplitTable(reference, { format: 'llava' }), /answers_gpt4\.jsonl: line 1: no "prompt"/);
 });

@@ -40,17 +40,17 @@ test('the paper catalog maps onto shift descriptions', () => {
   assert.equal(scenarioShift(scenario('llava_bench_in_the_wild_easy_German')).family, 'in_the_wild+translation');
 });
 
-test('loadSplit attaches the catalog shift to a split of the paper benchmark, and none to others', async () => {
+test('readSplitTable attaches the catalog shift to a split of the paper benchmark, and none to others', async () => {
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const { loadSplit } = await import('../../src/data/loaders');
+  const { readSplitTable } = await import('../../src/data/loaders');
   const dir = mkdtempSync(join(tmpdir(), 'emishift-shift-'));
   const row = JSON.stringify({ question_id: 1, question: 'q', reference_answer: 'r', model_answer: 'm' });
   writeFileSync(join(dir, 'llava_bench_coco_frost_5_sr_7.jsonl'), `${row}\n`);
   writeFileSync(join(dir, 'my_split.jsonl'), `${row}\n`);
-  const paper = await loadSplit(join(dir, 'llava_bench_coco_frost_5_sr_7.jsonl'));
+  const paper = await readSplitTable(join(dir, 'llava_bench_coco_frost_5_sr_7.jsonl'));
   assert.equal(paper.shift?.label, 'frost + synonym replacement');
   assert.deepEqual(paper.shift?.components?.map((part) => part.severity), [5, 7]);
-  assert.equal((await loadSplit(join(dir, 'my_split.jsonl'))).shift, undefined);
+  assert.equal((await readSplitTable(join(dir, 'my_split.jsonl'))).shift, undefined);
 });

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpyMatrix } from '../../src/io/npy';
-import { listSplitDirectories, readSplitDirectory } from '../../src/data/splitDirectory';
+import { listSplitFolders, readSplitFolder } from '../../src/data/splitDirectory';
 import { syntheticSet } from '../support/synthetic';
 
 function writeSplit(dir: string, options: { rows?: number; image?: boolean } = {}): string {
@@ -19,40 +19,40 @@ function writeSplit(dir: string, options: { rows?: number; image?: boolean } = {
 
 test('reads a split folder with and without images', () => {
   const root = mkdtempSync(join(tmpdir(), 'emishift-split-'));
-  const withImages = readSplitDirectory(writeSplit(join(root, 'a')));
+  const withImages = readSplitFolder(writeSplit(join(root, 'a')));
   assert.equal(withImages.name, 'a');
   assert.equal(withImages.image?.rows, 6);
-  const textOnly = readSplitDirectory(writeSplit(join(root, 'b'), { image: false }));
+  const textOnly = readSplitFolder(writeSplit(join(root, 'b'), { image: false }));
   assert.equal(textOnly.image, undefined);
-  assert.deepEqual(listSplitDirectories(root).map((split) => split.name), ['a', 'b']);
+  assert.deepEqual(listSplitFolders(root).map((split) => split.name), ['a', 'b']);
 });
 
 test('names the file and the problem for missing files, ragged rows, n = 1, dimension mismatch and NaN', () => {
   const root = mkdtempSync(join(tmpdir(), 'emishift-split-bad-'));
   const missing = writeSplit(join(root, 'missing'));
   require('node:fs').rmSync(join(missing, 'y.npy'));
-  assert.throws(() => readSplitDirectory(missing), /missing\/y\.npy: file not found/);
+  assert.throws(() => readSplitFolder(missing), /missing\/y\.npy: file not found/);
 
   const ragged = writeSplit(join(root, 'ragged'));
   writeNpyMatrix(join(ragged, 'yhat.npy'), { rows: 5, cols: 8, data: new Float32Array(40) });
-  assert.throws(() => readSplitDirectory(ragged), /yhat\.npy: has 5 rows but .*t\.npy has 6/);
+  assert.throws(() => readSplitFolder(ragged), /yhat\.npy: has 5 rows but .*t\.npy has 6/);
 
   const single = writeSplit(join(root, 'single'), { rows: 1 });
-  assert.throws(() => readSplitDirectory(single), /only 1 row/);
+  assert.throws(() => readSplitFolder(single), /only 1 row/);
 
   const dims = writeSplit(join(root, 'dims'));
   writeNpyMatrix(join(dims, 'v.npy'), { rows: 6, cols: 4, data: new Float32Array(24) });
-  assert.throws(() => readSplitDirectory(dims), /v\.npy: dimension 4 differs/);
+  assert.throws(() => readSplitFolder(dims), /v\.npy: dimension 4 differs/);
 
   const nan = writeSplit(join(root, 'nan'));
   const data = new Float32Array(48).fill(0.1);
   data[3 * 8 + 5] = Number.NaN;
   writeNpyMatrix(join(nan, 't.npy'), { rows: 6, cols: 8, data });
-  assert.throws(() => readSplitDirectory(nan), /t\.npy: non-finite value NaN at row 3, column 5/);
+  assert.throws(() => readSplitFolder(nan), /t\.npy: non-finite value NaN at row 3, column 5/);
 
   const empty = writeSplit(join(root, 'empty'));
   for (const file of ['t.npy', 'yhat.npy', 'y.npy', 'v.npy']) writeNpyMatrix(join(empty, file), { rows: 0, cols: 8, data: new Float32Array(0) });
-  assert.throws(() => readSplitDirectory(empty), /empty set/);
+  assert.throws(() => readSplitFolder(empty), /empty set/);
 
-  assert.throws(() => readSplitDirectory(join(root, 'nope')), /nope: file not found/);
+  assert.throws(() => readSplitFolder(join(root, 'nope')), /nope: file not found/);
 });

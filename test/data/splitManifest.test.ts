@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { embedSplit } from '../../src/embed/embedSplit';
 import { BuiltinImageEmbedder } from '../../src/embed/builtinImage';
 import { BuiltinTextEmbedder } from '../../src/embed/builtinText';
-import { readSplitDirectory, writeSplitFolder } from '../../src/data/splitDirectory';
+import { readSplitFolder, writeSplitFolder } from '../../src/data/splitDirectory';
 import { manifestDigest, readSplitManifest } from '../../src/data/splitManifest';
 import { describeShift } from '../../src/data/shiftFamilies';
 import { isInputError } from '../../src/errors';
@@ -41,7 +41,7 @@ test('the manifest names the embedding space and the shift; the folder reads bac
     normalization: 'l2',
   });
   assert.equal(manifest.shift?.label, 'frost');
-  const set = readSplitDirectory(directory);
+  const set = readSplitFolder(directory);
   assert.deepEqual(set.space, manifest.space);
   assert.deepEqual(set.shift, manifest.shift);
   assert.equal(set.origin?.directory, directory);
@@ -66,12 +66,12 @@ test('the manifest digest ignores timestamps but follows content, space and shif
 test('plain .npy folders have no space; a manifest that no longer fits its matrices is an error', () => {
   const directory = mkdtempSync(join(tmpdir(), 'emishift-plain-'));
   writeSplitFolder(directory, syntheticSet(5, 8, 1));
-  const set = readSplitDirectory(directory);
+  const set = readSplitFolder(directory);
   assert.equal(set.space, undefined);
   assert.deepEqual(set.origin, { directory, manifestDigest: null });
   writeFileSync(join(directory, 'manifest.json'), JSON.stringify({ format: 'emishift-split-embeddings', version: 1, rows: 9, columns: {}, inProgress: {} }));
   assert.throws(
-    () => readSplitDirectory(directory),
+    () => readSplitFolder(directory),
     (error: unknown) => isInputError(error) && /manifest\.json: describes 9 rows but t\.npy has 5: the matrices were replaced after embedding/.test(error.message),
   );
   assert.ok(readFileSync(join(directory, 't.npy')).length > 0);

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors';
-import { listSplitFiles, loadSplitReference, splitFileSource, splitReferenceFormat } from '../../src/data/splitReference';
+import { listSplitFiles, readSplitReference, splitFileSource, splitReferenceFormat } from '../../src/data/splitReference';
 import { parquetSplitBuffer } from '../support/parquetSplit';
 
 const row = (id: number, answer?: string) => JSON.stringify({ question_id: id, question: `q${id}`, reference_answer: `r${id}`, ...(answer ? { model_answer: answer } : {}) });
@@ -29,18 +29,18 @@ test('formats: combined is jsonl, an unknown one is an error on `format` listing
   assert.throws(() => splitReferenceFormat('tsv'), (error: unknown) => error instanceof InputError && error.field === 'format' && error.message === "format: expected combined, jsonl, csv, parquet, llava, got 'tsv'");
 });
 
-test('loadSplitReference resolves the split and its answer file against the base folder', async () => {
+test('readSplitReference resolves the split and its answer file against the base folder', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'emishift-reference-'));
   mkdirSync(join(dir, 'splits'));
   writeFileSync(join(dir, 'splits', 'clean.jsonl'), [row(1), row(2)].join('\n'));
   writeFileSync(join(dir, 'splits', 'answers.jsonl'), [1, 2].map((id) => JSON.stringify({ question_id: id, text: `a${id}` })).join('\n'));
-  const table = await loadSplitReference({ split: 'splits/clean.jsonl', responses: 'splits/answers.jsonl', format: 'combined' }, { baseDirectory: dir });
+  const table = await readSplitReference({ split: 'splits/clean.jsonl', responses: 'splits/answers.jsonl', format: 'combined' }, { baseDirectory: dir });
   assert.equal(table.name, 'clean');
   assert.equal(table.source, join(dir, 'splits', 'clean.jsonl'));
   assert.deepEqual(table.rows.map((r) => r.model_answer), ['a1', 'a2']);
-  const named = await loadSplitReference({ split: join(dir, 'splits', 'clean.jsonl'), name: 'other' });
+  const named = await readSplitReference({ split: join(dir, 'splits', 'clean.jsonl'), name: 'other' });
   assert.equal(named.name, 'other');
-  await assert.rejects(loadSplitReference({ split: 'splits/gone.jsonl' }, { baseDirectory: dir }), new RegExp(`${join(dir, 'splits', 'gone.jsonl')}: file not found`));
+  await assert.rejects(readSplitReference({ split: 'splits/gone.jsonl' }, { baseDirectory: dir }), new RegExp(`${join(dir, 'splits', 'gone.jsonl')}: file not found`));
 });
 
 test('a URL reference is downloaded into the cache once and read from there', async () => {
@@ -55,12 +55,12 @@ test('a URL reference is downloaded into the cache once and read from there', as
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/data/test_shift-00000-of-00001.parquet`;
     const cacheDir = mkdtempSync(join(tmpdir(), 'emishift-reference-cache-'));
-    const first = await loadSplitReference({ split: url }, { download: { cacheDir } });
+    const first = await readSplitReference({ split: url }, { download: { cacheDir } });
     assert.equal(first.rows.length, 3);
     // Named from the cached file, which keeps the URL's file name behind a digest of the URL.
     assert.match(first.name, /^[0-9a-f]{16}-test_shift$/);
     assert.ok(first.source.startsWith(cacheDir), first.source);
-    const again = await loadSplitReference({ split: url, name: 'again' }, { download: { cacheDir } });
+    const again = await readSplitReference({ split: url, name: 'again' }, { download: { cacheDir } });
     assert.deepEqual(again.rows, first.rows);
     assert.equal(requests, 1, 'the second load reads the cached file');
   } finally {

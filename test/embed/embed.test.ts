@@ -7,7 +7,7 @@ import { BuiltinImageEmbedder } from '../../src/embed/builtinImage';
 import { BuiltinTextEmbedder } from '../../src/embed/builtinText';
 import { embed } from '../../src/embed/embed';
 import { columnContentHash, embedSplit } from '../../src/embed/embedSplit';
-import { readSplitDirectory } from '../../src/data/splitDirectory';
+import { readSplitFolder } from '../../src/data/splitDirectory';
 import { readSplitManifest } from '../../src/data/splitManifest';
 import type { SplitTable } from '../../src/data/splitRow';
 import { describeShift } from '../../src/data/shiftFamilies';
@@ -37,7 +37,7 @@ function benchmarkTable(images: 'png' | 'pixels', count = 12): SplitTable<ImageI
   };
 }
 
-test('embed is the in-memory set: what embedSplit writes and readSplitDirectory reads back, bit for bit', async () => {
+test('embed is the in-memory set: what embedSplit writes and readSplitFolder reads back, bit for bit', async () => {
   const table = benchmarkTable('png');
   const set = await embed(table, embedders(), { batchSize: 5 });
   assert.equal(set.name, table.name);
@@ -52,7 +52,7 @@ test('embed is the in-memory set: what embedSplit writes and readSplitDirectory 
 
   const directory = join(root, 'written');
   const result = await embedSplit(table, directory, { textEmbedder: new BuiltinTextEmbedder(), imageEmbedder: new BuiltinImageEmbedder(), batchSize: 5 });
-  const readBack = readSplitDirectory(directory, table.name);
+  const readBack = readSplitFolder(directory, table.name);
   // The returned set is the folder's own: same matrices, space, shift and origin as reading it.
   assert.deepEqual(result.set, readBack);
   for (const key of ['image', 'text', 'response', 'reference'] as const) assert.deepEqual(result.set[key]?.data, set[key]?.data, key);

@@ -11,7 +11,7 @@ import type { Embedder, ImageEmbedder } from '../../src/embed/embedder';
 import type { ImageInput } from '../../src/io/image';
 import type { SplitTable } from '../../src/data/splitRow';
 import { readNpyMatrix } from '../../src/io/npy';
-import { readSplitDirectory } from '../../src/data/splitDirectory';
+import { readSplitFolder } from '../../src/data/splitDirectory';
 import { isInputError } from '../../src/errors';
 import type { Matrix } from '../../src/interface';
 import { encodeJpeg, encodePng, scene } from './fixtures';
@@ -86,8 +86,8 @@ test('writes t/yhat/y/v.npy and a manifest; the folder reads back as a split', a
   assert.deepEqual(result.reused, []);
   assert.deepEqual(progress, [...progress].sort((a, b) => a - b));
   assert.equal(progress[progress.length - 1], 40);
-  const set = readSplitDirectory(directory);
-  assert.deepEqual(result.set, readSplitDirectory(directory, split.name), 'the returned set is what the folder holds');
+  const set = readSplitFolder(directory);
+  assert.deepEqual(result.set, readSplitFolder(directory, split.name), 'the returned set is what the folder holds');
   assert.equal(set.text.rows, 10);
   assert.equal(set.image?.cols, 768);
   const direct = await new BuiltinTextEmbedder().embedTexts(split.rows.map((row) => row.model_answer as string));
@@ -228,7 +228,7 @@ test('text-only splits write no v.npy (and remove a stale one); partial images a
   assert.deepEqual(result.reused.sort(), ['reference', 'response', 'text'] as SplitColumn[]);
   assert.equal(existsSync(join(directory, 'v.npy')), false);
   assert.equal(readSplitManifest(directory)?.embedders.image, null);
-  assert.equal(readSplitDirectory(directory).image, undefined);
+  assert.equal(readSplitFolder(directory).image, undefined);
 
   const mixed = table(6, { images: true });
   delete mixed.rows[1].image;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeNpy, parseNpy, readNpyMatrix, writeNpy } from '../../src/io/npy';
+import { encodeNpy, decodeNpy, readNpyMatrix, writeNpy } from '../../src/io/npy';
 import { InputError } from '../../src/errors';
 
 function npyBytes(header: string, payload: Uint8Array, version = 1): Uint8Array {
@@ -23,7 +23,7 @@ function npyBytes(header: string, payload: Uint8Array, version = 1): Uint8Array 
 
 test('float32 and float64 round-trip through encode/parse with shape and values intact', () => {
   for (const data of [Float32Array.from([1.5, -2, 3.25, 4, 5, 6]), Float64Array.from([Math.PI, -1e-300, 7, 8, 9, 10])]) {
-    const parsed = parseNpy(encodeNpy({ shape: [2, 3], data }));
+    const parsed = decodeNpy(encodeNpy({ shape: [2, 3], data }));
     assert.deepEqual(parsed.shape, [2, 3]);
     assert.equal(parsed.dtype, data instanceof Float32Array ? 'float32' : 'float64');
     assert.deepEqual(Array.from(parsed.data), Array.from(data));
@@ -33,7 +33,7 @@ test('float32 and float64 round-trip through encode/parse with shape and values 
 test('reads a version 2.0 header and a 1-D shape written the way NumPy writes it', () => {
   const values = Float64Array.from([1, 2, 3]);
   const bytes = npyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", new Uint8Array(values.buffer), 2);
-  const parsed = parseNpy(bytes);
+  const parsed = decodeNpy(bytes);
   assert.deepEqual(parsed.shape, [3]);
   assert.deepEqual(Array.from(parsed.data), [1, 2, 3]);
 });
@@ -54,7 +54,7 @@ test('refuses other dtypes, Fortran order, big-endian, truncation and foreign fi
     [Buffer.from('hello world, not numpy'), /not a NumPy \.npy file/],
   ];
   for (const [bytes, pattern] of cases) {
-    assert.throws(() => parseNpy(bytes, 'x.npy'), (error: unknown) => error instanceof InputError && pattern.test(error.message) && error.message.startsWith('x.npy: '));
+    assert.throws(() => decodeNpy(bytes, 'x.npy'), (error: unknown) => error instanceof InputError && pattern.test(error.message) && error.message.startsWith('x.npy: '));
   }
 });
 

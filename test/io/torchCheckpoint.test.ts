@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors';
-import { readTorchStateDict, TorchTensor } from '../../src/io/torch/stateDict';
+import { decodeTorchStateDict, TorchTensor } from '../../src/io/torch/stateDict';
 import {
   CheckpointOptions,
   float32Bytes,
@@ -114,23 +114,23 @@ function expectInputError(run: () => unknown, pattern: RegExp, fileName = FILE):
 }
 
 test('reads float32/float64/int64 tensors with offsets, transposed strides and shared storage', () => {
-  checkSyntheticValues(readTorchStateDict(syntheticCheckpoint(), FILE));
+  checkSyntheticValues(decodeTorchStateDict(syntheticCheckpoint(), FILE));
 });
 
 test('reads DEFLATE entries and ZIP64 records', () => {
   const bytes = syntheticCheckpoint({ method: 8, zip64: true });
-  checkSyntheticValues(readTorchStateDict(bytes, FILE));
+  checkSyntheticValues(decodeTorchStateDict(bytes, FILE));
 });
 
 test('reads protocol-4 pickles (FRAME, STACK_GLOBAL, MEMOIZE, SHORT_BINUNICODE) and _rebuild_parameter', () => {
   const tensors = TENSORS.map((t) => ({ ...t, parameter: t.name.endsWith('weight') }));
-  checkSyntheticValues(readTorchStateDict(syntheticCheckpoint({ protocol: 4, tensors }), FILE));
+  checkSyntheticValues(decodeTorchStateDict(syntheticCheckpoint({ protocol: 4, tensors }), FILE));
 });
 
 test('byte-swaps big-endian archives and assumes little-endian without a byteorder record', () => {
-  checkSyntheticValues(readTorchStateDict(syntheticCheckpoint({ byteorder: 'big' }), FILE));
-  checkSyntheticValues(readTorchStateDict(syntheticCheckpoint({ byteorder: null }), FILE));
-  expectInputError(() => readTorchStateDict(syntheticCheckpoint({ byteorder: 'middle' }), FILE), /byteorder record is 'middle'/);
+  checkSyntheticValues(decodeTorchStateDict(syntheticCheckpoint({ byteorder: 'big' }), FILE));
+  checkSyntheticValues(decodeTorchStateDict(syntheticCheckpoint({ byteorder: null }), FILE));
+  expectInputError(() => decodeTorchStateDict(syntheticCheckpoint({ byteorder: 'middle' }), FILE), /byteorder record is 'middle'/);
 });
 
 test('widens float16 and bfloat16 storages to float32', () => {
@@ -144,7 +144,7 @@ test('widens float16 and bfloat16 storages to float32', () => {
     // 1.5 and -3.25: the upper halves of their float32 bit patterns
     { key: 'b', bytes: uint16Bytes([0x3fc0, 0xc050]) },
   ]);
-  const dict = readTorchStateDict(bytes, FILE);
+  const dict = decodeTorchStateDict(bytes, FILE);
   const half = tensor(dict, 'half');
   assert.equal(half.dtype, 'float16');
   assert.ok(half.data instanceof Float32Array);
@@ -160,24 +160,24 @@ test('refuses bytes that are not a ZIP archive', () => {
     seed = (seed * 1103515245 + 12345) >>> 0;
     return seed >>> 24;
   });
-  const error = expectInputError(() => readTorchStateDict(random, FILE), /no ZIP end-of-central-directory record/);
+  const error = expectInputError(() => decodeTorchStateDict(random, FILE), /no ZIP end-of-central-directory record/);
   assert.equal(error.message, `${FILE}: not a PyTorch checkpoint (no ZIP end-of-central-directory record)`);
-  expectInputError(() => readTorchStateDict(new Uint8Array(0), FILE), /not a PyTorch checkpoint/);
+  expectInputError(() => decodeTorchStateDict(new Uint8Array(0), FILE), /not a PyTorch checkpoint/);
   // A pre-1.6 torch.save file starts with PROTO 2 and torch's LONG1 magic number.
   const legacy = Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
-  expectInputError(() => readTorchStateDict(legacy, FILE), /legacy \(pre-1\.6, non-ZIP\) torch\.save format/);
+  expectInputError(() => decodeTorchStateDict(legacy, FILE), /legacy \(pre-1\.6, non-ZIP\) torch\.save format/);
 });
 
 test('refuses truncated archives', () => {
   const bytes = syntheticCheckpoint();
-  expectInputError(() => readTorchStateDict(bytes.subarray(0, bytes.length >> 1), FILE), /truncated ZIP archive/);
-  expectInputError(() => readTorchStateDict(bytes.subarray(0, bytes.length - 5), FILE), /truncated ZIP archive/);
+  expectInputError(() => decodeTorchStateDict(bytes.subarray(0, bytes.length >> 1), FILE), /truncated ZIP archive/);
+  expectInputError(() => decodeTorchStateDict(bytes.subarray(0, bytes.length - 5), FILE), /truncated ZIP archive/);
   // Drop bytes just before the central directory but keep it and the end record: the directory
   // offset recorded in the end record now points past the end of the file.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const cdOffset = view.getUint32(bytes.length - 22 + 16, true);
   const cut = Buffer.concat([bytes.subarray(0, cdOffset - 100), bytes.subarray(cdOffset)]);
-  expectInputError(() => readTorchStateDict(new Uint8Array(cut), FILE), /truncated archive: the central directory \(bytes \d+\.\.\d+\) runs past the end/);
+  expectInputError(() => decodeTorchStateDict(new Uint8Array(cut), FILE), /truncated archive: the central directory \(bytes \d+\.\.\d+\) runs past the end/);
 });
 
 test('refuses a corrupted storage byte (CRC-32)', () => {
@@ -185,7 +185,7 @@ test('refuses a corrupted storage byte (CRC-32)', () => {
   const at = Buffer.from(bytes).indexOf(Buffer.from(float32Bytes(A)));
   assert.ok(at > 0);
   bytes[at + 5] ^= 0x10;
-  expectInputError(() => readTorchStateDict(bytes, FILE), /archive\/data\/0: corrupt archive: CRC-32/);
+  expectInputError(() => decodeTorchStateDict(bytes, FILE), /archive\/data\/0: corrupt archive: CRC-32/);
 });
 
 test('refuses a ZIP archive without data.pkl', () => {
@@ -193,30 +193,30 @@ test('refuses a ZIP archive without data.pkl', () => {
     { name: 'archive/version', data: Buffer.from('3\n') },
     { name: 'archive/data/0', data: float32Bytes([1, 2]) },
   ]);
-  expectInputError(() => readTorchStateDict(zip, FILE), /no <prefix>\/data\.pkl \(entries: archive\/version, archive\/data\/0\)/);
+  expectInputError(() => decodeTorchStateDict(zip, FILE), /no <prefix>\/data\.pkl \(entries: archive\/version, archive\/data\/0\)/);
 });
 
 test('refuses forbidden globals before anything is called', () => {
   const viaGlobal = new PickleWriter().proto(2).global('os', 'system').unicode('echo pwned').raw([0x85]).op('REDUCE').op('STOP');
   const error = expectInputError(
-    () => readTorchStateDict(writeCheckpoint(viaGlobal.toBytes(), []), FILE),
+    () => decodeTorchStateDict(writeCheckpoint(viaGlobal.toBytes(), []), FILE),
     /archive\/data\.pkl: refusing to load global os\.system/,
   );
   assert.match(error.message, /byte offset 2\)/);
 
   const viaStack = new PickleWriter().proto(4).shortUnicode('builtins').shortUnicode('eval').raw([0x93]).op('STOP');
-  expectInputError(() => readTorchStateDict(writeCheckpoint(viaStack.toBytes(), []), FILE), /refusing to load global builtins\.eval/);
+  expectInputError(() => decodeTorchStateDict(writeCheckpoint(viaStack.toBytes(), []), FILE), /refusing to load global builtins\.eval/);
 
   // Other names inside allowed modules are still refused.
   const sneaky = new PickleWriter().proto(2).global('torch._utils', '_rebuild_from_type').op('STOP');
-  expectInputError(() => readTorchStateDict(writeCheckpoint(sneaky.toBytes(), []), FILE), /torch\._utils\._rebuild_from_type/);
+  expectInputError(() => decodeTorchStateDict(writeCheckpoint(sneaky.toBytes(), []), FILE), /torch\._utils\._rebuild_from_type/);
 });
 
 test('refuses a missing storage entry, naming it', () => {
   const pickle = writeStateDictPickle([
     { name: 'w', storageKey: '9', storageClass: 'FloatStorage', storageNumel: 2, offset: 0, shape: [2], stride: [1] },
   ]);
-  expectInputError(() => readTorchStateDict(writeCheckpoint(pickle, []), FILE), /missing storage entry 'archive\/data\/9' \(referenced by tensor 'w'\)/);
+  expectInputError(() => decodeTorchStateDict(writeCheckpoint(pickle, []), FILE), /missing storage entry 'archive\/data\/9' \(referenced by tensor 'w'\)/);
 });
 
 test('refuses storages too short for the tensor', () => {
@@ -224,14 +224,14 @@ test('refuses storages too short for the tensor', () => {
     { name: 'w', storageKey: '0', storageClass: 'FloatStorage', storageNumel: 4, offset: 1, shape: [2, 2], stride: [2, 1] },
   ]);
   expectInputError(
-    () => readTorchStateDict(writeCheckpoint(overrun, [{ key: '0', bytes: float32Bytes([1, 2, 3, 4]) }]), FILE),
+    () => decodeTorchStateDict(writeCheckpoint(overrun, [{ key: '0', bytes: float32Bytes([1, 2, 3, 4]) }]), FILE),
     /w: storage '0' is too short: shape \[2, 2\] .* reaches element 4, but the storage holds 4/,
   );
   const shortFile = writeStateDictPickle([
     { name: 'w', storageKey: '0', storageClass: 'FloatStorage', storageNumel: 4, offset: 0, shape: [4], stride: [1] },
   ]);
   expectInputError(
-    () => readTorchStateDict(writeCheckpoint(shortFile, [{ key: '0', bytes: float32Bytes([1, 2, 3]) }]), FILE),
+    () => decodeTorchStateDict(writeCheckpoint(shortFile, [{ key: '0', bytes: float32Bytes([1, 2, 3]) }]), FILE),
     /storage 'archive\/data\/0' has 12 bytes but declares 4 float32 elements \(16 bytes\)/,
   );
 });
@@ -242,13 +242,13 @@ test('refuses unsupported opcodes, naming them and their offset', () => {
   assert.equal(offset, 28); // PROTO 2 (2 bytes) + GLOBAL line (25) + EMPTY_TUPLE (1)
   const pickle = w.raw([0x81]).op('STOP').toBytes();
   expectInputError(
-    () => readTorchStateDict(writeCheckpoint(pickle, []), FILE),
+    () => decodeTorchStateDict(writeCheckpoint(pickle, []), FILE),
     new RegExp(`unsupported pickle opcode NEWOBJ \\(0x81\\) at byte offset ${offset}`),
   );
   const unknown = new PickleWriter().proto(2).raw([0xff]).op('STOP').toBytes();
-  expectInputError(() => readTorchStateDict(writeCheckpoint(unknown, []), FILE), /unsupported pickle opcode UNKNOWN \(0xff\) at byte offset 2/);
+  expectInputError(() => decodeTorchStateDict(writeCheckpoint(unknown, []), FILE), /unsupported pickle opcode UNKNOWN \(0xff\) at byte offset 2/);
   const noStop = writeStateDictPickle(TENSORS).subarray(0, 40);
-  expectInputError(() => readTorchStateDict(writeCheckpoint(noStop, []), FILE), /truncated pickle/);
+  expectInputError(() => decodeTorchStateDict(writeCheckpoint(noStop, []), FILE), /truncated pickle/);
 });
 
 test('refuses unsupported storage dtypes', () => {
@@ -256,7 +256,7 @@ test('refuses unsupported storage dtypes', () => {
     { name: 'z', storageKey: '0', storageClass: 'ComplexFloatStorage', storageNumel: 1, offset: 0, shape: [1], stride: [1] },
   ]);
   expectInputError(
-    () => readTorchStateDict(writeCheckpoint(pickle, [{ key: '0', bytes: new Uint8Array(8) }]), FILE),
+    () => decodeTorchStateDict(writeCheckpoint(pickle, [{ key: '0', bytes: new Uint8Array(8) }]), FILE),
     /z: unsupported storage dtype torch\.ComplexFloatStorage/,
   );
 });
@@ -288,7 +288,7 @@ test('reads the authors\' CLUB_global.pt', (t) => {
     t.skip(`EMISHIFT_FIXTURES is set but ${path} does not exist`);
     return;
   }
-  const dict = readTorchStateDict(readFileSync(path), 'CLUB_global.pt');
+  const dict = decodeTorchStateDict(readFileSync(path), 'CLUB_global.pt');
   assert.deepEqual([...dict.keys()], OFFICIAL.map((o) => o.key));
   for (const expected of OFFICIAL) {
     const found = tensor(dict, expected.key);

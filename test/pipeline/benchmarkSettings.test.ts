@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors';
-import { readSplitDirectory } from '../../src/data/splitDirectory';
+import { readSplitFolder } from '../../src/data/splitDirectory';
 import { readBenchmarkSettings, writeBenchmarkData } from '../../src/benchmark/benchmarkFiles';
 import { defaultShiftGrid } from '../../src/benchmark/splitGrid';
 import { benchmarkRunSettings, runShiftBenchmark } from '../../src/pipeline/runBenchmark';
@@ -68,6 +68,6 @@ test("an explicit seed beats the shipped one: the shipped model and queries are 
   const fewer = await run({ splitQueries: 6 });
   assert.deepEqual(fewer.result.settings.shipped, { train: true, queries: false });
   assert.equal(fewer.result.modelReused, true);
-  assert.equal(readSplitDirectory(join(fewer.outDir, 'embeddings', 'shift_none')).text.rows, 6);
+  assert.equal(readSplitFolder(join(fewer.outDir, 'embeddings', 'shift_none')).text.rows, 6);
   assert.match(fewer.warnings.join('\n'), /^splitQueries 6 differs from the shipped benchmark's splitQueries 10 .*: the split queries and their images are generated, not read from it$/);
 });

@@ -12,8 +12,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../src/errors';
-import { loadSplit } from '../../src/data/loaders';
-import { readSplitDirectory } from '../../src/data/splitDirectory';
+import { readSplitTable } from '../../src/data/loaders';
+import { readSplitFolder } from '../../src/data/splitDirectory';
 import { embedSplit } from '../../src/embed/embedSplit';
 import { BuiltinTextEmbedder } from '../../src/embed/builtinText';
 import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
@@ -35,11 +35,11 @@ function writeSplits(dir: string, rows = 24) {
 test("embedSplit hands back the set it wrote, equal to the folder read back, whether embedded or reused", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'emishift-set-'));
   writeDriftingSplit(join(dir, 'split.jsonl'), 2, 12);
-  const table = await loadSplit(join(dir, 'split.jsonl'));
+  const table = await readSplitTable(join(dir, 'split.jsonl'));
   const embedder = new BuiltinTextEmbedder();
   const fresh = await embedSplit(table, join(dir, 'out'), { textEmbedder: embedder });
   assert.deepEqual(fresh.embedded, ['text', 'response', 'reference']);
-  assert.deepEqual(fresh.set, readSplitDirectory(join(dir, 'out'), 'split'));
+  assert.deepEqual(fresh.set, readSplitFolder(join(dir, 'out'), 'split'));
   const reused = await embedSplit(table, join(dir, 'out'), { textEmbedder: embedder });
   assert.deepEqual(reused.reused, ['text', 'response', 'reference']);
   assert.deepEqual(reused.set, fresh.set);
@@ -75,7 +75,7 @@ test('the config chooses the mixture, the entropy scale, bootstrap and CLUB; the
 
   const sources = [0, 1, 2, 3].map((i) => {
     const directory = join(dir, 'job', 'embeddings', `split${i}`);
-    return { name: `split${i}`, location: directory, load: () => readSplitDirectory(directory, `split${i}`) };
+    return { name: `split${i}`, location: directory, load: () => readSplitFolder(directory, `split${i}`) };
   });
   const club = ClubEstimator.load(join(dir, 'job', 'club.safetensors'));
   const fromDisk = toResultsJson(

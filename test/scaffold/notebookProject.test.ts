@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { isInputError } from '../../src/errors';
 import { EXAMPLE_GRID_FOLDER, projectPackageName, scaffoldNotebookProject, SKIPPED_INSTALL_SCRIPTS, STARTER_NOTEBOOK } from '../../src/scaffold/notebookProject';
-import { listSplitDirectories, readSplitDirectory } from '../../src/data/splitDirectory';
+import { listSplitFolders, readSplitFolder } from '../../src/data/splitDirectory';
 import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
 import { sweepSplits, type SplitSource } from '../../src/sweep/sweep';
 
@@ -68,7 +68,7 @@ test('init writes the project: package.json, tsconfig, README, .gitignore, the n
   const expected = ['.gitignore', 'README.md', 'package.json', STARTER_NOTEBOOK, 'tsconfig.json', tarball];
   const files = filesUnder(vendoredDir);
   for (const file of expected) assert.ok(files.includes(file), `${file} written`);
-  const splits = listSplitDirectories(join(vendoredDir, EXAMPLE_GRID_FOLDER));
+  const splits = listSplitFolders(join(vendoredDir, EXAMPLE_GRID_FOLDER));
   assert.equal(splits.length, 12);
   assert.deepEqual(files.filter((file) => !expected.includes(file) && !file.startsWith(`${EXAMPLE_GRID_FOLDER}/`)), [], 'nothing else');
   assert.deepEqual([...vendored.written].sort(), [...files].sort(), 'the result lists what was written');
@@ -150,7 +150,7 @@ test('the starter notebook: nbformat 4.5 for the tslab kernel, no outputs, the l
   assert.match(text(notebook.cells[0].source), /^# \S/);
   const code = notebook.cells.filter((cell) => cell.cell_type === 'code').map((cell) => text(cell.source)).join('\n');
   assert.match(code, /from 'emishift'/);
-  assert.match(code, /readSplitDirectory\(/);
+  assert.match(code, /readSplitFolder\(/);
   assert.match(code, /const root = 'data\/shift-grid'/);
   assert.match(code, /ClubEstimator\.fit\(splits, 'small'\)/);
   for (const call of ['emid(', 'emidUpperBound(', 'sweepSplits(', 'show(emidBoundScatter(']) assert.ok(code.includes(call), call);
@@ -334,9 +334,9 @@ test('the starter notebook executes headless through tslab and shows the EMID-vs
 
   // The same computation through the library in this process: the notebook prints its numbers.
   const root = join(directory, EXAMPLE_GRID_FOLDER);
-  const folders = listSplitDirectories(root);
-  const club = await ClubEstimator.fit(folders.map(({ name, directory: folder }) => readSplitDirectory(folder, name)), 'small');
-  const sources: SplitSource[] = folders.map(({ name, directory: folder }) => ({ name, load: () => readSplitDirectory(folder, name) }));
+  const folders = listSplitFolders(root);
+  const club = await ClubEstimator.fit(folders.map(({ name, directory: folder }) => readSplitFolder(folder, name)), 'small');
+  const sources: SplitSource[] = folders.map(({ name, directory: folder }) => ({ name, load: () => readSplitFolder(folder, name) }));
   const sweep = await sweepSplits(sources.find((source) => source.name === 'image0_question0')!, sources.filter((source) => source.name !== 'image0_question0'), club, { warn: () => {} });
   const printed = (figure.outputs ?? []).filter((output) => output.output_type === 'stream').map((output) => text(output.text)).join('');
   assert.ok(printed.includes(`Pearson r = ${sweep.correlation!.pearson.r.toFixed(3)} `), `notebook printed: ${printed}`);

@@ -2,7 +2,7 @@ import { defineCommand, type OptionTable } from '../command';
 import { isPositive, isPositiveInteger, isNonNegative, numberOption, requireOption } from '../args';
 import { printJson } from '../output';
 import { commandProgress } from '../progress';
-import { PROGRESS_OPTION, SPLIT_OPTIONS, loadSplitArgument } from './shared';
+import { PROGRESS_OPTION, SPLIT_OPTIONS, readSplitArgument } from './shared';
 
 /** The chat server options `collect` and `judge` share. */
 export const SERVER_OPTIONS = {
@@ -75,7 +75,7 @@ export const collectCommand = defineCommand({
     const temperature = numberOption(options.temperature, 'temperature', isNonNegative, 'a number ≥ 0');
     const clientOptions = serverOptions(options);
     const maxConnectionFailures = maxConnectionFailuresOption(options);
-    const table = await loadSplitArgument('collect', options);
+    const table = await readSplitArgument('collect', options);
     const { collectResponses } = await import('../../serve/collectResponses');
     const summary = await collectResponses(table, {
       outFile: out,

@@ -3,7 +3,7 @@ import { InputError } from '../../errors';
 import { isPositiveInteger, numberOption, requireOption, type ParsedOptions } from '../args';
 import { printJson } from '../output';
 import { commandProgress, stderrProgress } from '../progress';
-import { PROGRESS_OPTION, SPLIT_OPTIONS, loadSplitArgument } from './shared';
+import { PROGRESS_OPTION, SPLIT_OPTIONS, readSplitArgument } from './shared';
 
 const EMBEDDERS = ['builtin', 'transformers', 'openai'] as const;
 
@@ -73,7 +73,7 @@ export const embedCommand = defineCommand({
     const { listSplitFiles } = await import('../../data/splitReference');
     const splits = options['split-dir'] !== undefined ? listSplitFiles(options['split-dir'], options.responses) : undefined;
     // Load the (first) split before the embedder, so a bad split fails before a model is loaded.
-    const first = await loadSplitArgument('embed', splits ? { split: splits[0].file, format: options.format, responses: splits[0].responses } : options);
+    const first = await readSplitArgument('embed', splits ? { split: splits[0].file, format: options.format, responses: splits[0].responses } : options);
     const embedders = await createEmbedders(kind, options);
     const settings = { embedders, kind, batchSize, expectedDimension, force: options.force };
     if (!splits) {
@@ -87,7 +87,7 @@ export const embedCommand = defineCommand({
     const summaries = [];
     stages({ done: 0, total: splits.length });
     for (const [index, split] of splits.entries()) {
-      const table = index === 0 ? first : await loadSplitArgument('embed', { split: split.file, format: options.format, responses: split.responses });
+      const table = index === 0 ? first : await readSplitArgument('embed', { split: split.file, format: options.format, responses: split.responses });
       const summary = await embedOne(table, join(out, table.name), settings, stderrProgress('embed', detailed));
       summaries.push(summary);
       if (!options.json) process.stdout.write(`${summaryLine(summary)}\n`);

@@ -3,7 +3,7 @@ import { isPositiveInteger, numberOption, requireOption } from '../args';
 import { printJson } from '../output';
 import { commandProgress } from '../progress';
 import { SERVER_OPTIONS, maxConnectionFailuresOption, serverOptions } from './collect';
-import { PROGRESS_OPTION, SPLIT_OPTIONS, loadSplitArgument } from './shared';
+import { PROGRESS_OPTION, SPLIT_OPTIONS, readSplitArgument } from './shared';
 
 export const judgeCommand = defineCommand({
   name: 'judge',
@@ -31,7 +31,7 @@ export const judgeCommand = defineCommand({
     const concurrency = numberOption(options.concurrency, 'concurrency', isPositiveInteger, 'a positive integer');
     const clientOptions = serverOptions(options);
     const maxConnectionFailures = maxConnectionFailuresOption(options);
-    const table = await loadSplitArgument('judge', options);
+    const table = await readSplitArgument('judge', options);
     const { judgeSplit } = await import('../../serve/judge');
     const summary = await judgeSplit(table, {
       outFile: out,

@@ -43,13 +43,13 @@ export const pairCommand = defineCommand({
     const targetDir = requireOption(options.target, 'target', 'pair');
     const { clubFile, mixture, entropyScale } = boundOptions('pair', options);
     const bootstrap = bootstrapOptions(options);
-    const { readSplitDirectory } = await import('../../data/splitDirectory');
+    const { readSplitFolder } = await import('../../data/splitDirectory');
     const { comparePair } = await import('../../sweep/sweep');
     const { toPairJson } = await import('../../sweep/resultsJson');
     const { describeEstimator } = await import('../../sweep/provenance');
     const estimator = await loadClubEstimator(clubFile);
-    const source = readSplitDirectory(sourceDir);
-    const target = readSplitDirectory(targetDir);
+    const source = readSplitFolder(sourceDir);
+    const target = readSplitFolder(targetDir);
     const comparison = await withSpaceHint(() =>
       comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
     );

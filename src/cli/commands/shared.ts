@@ -142,8 +142,8 @@ export const SPLIT_OPTIONS = {
 } as const satisfies OptionTable;
 
 /** Loads the split named by --split (local file, hf:dataset/split, or URL) with its options. */
-export async function loadSplitArgument(command: string, options: { split?: string; format?: string; responses?: string; name?: string }) {
+export async function readSplitArgument(command: string, options: { split?: string; format?: string; responses?: string; name?: string }) {
   const split = requireOption(options.split, 'split', command);
-  const { loadSplitReference } = await import('../../data/splitReference');
-  return loadSplitReference({ split, format: options.format, responses: options.responses, name: options.name });
+  const { readSplitReference } = await import('../../data/splitReference');
+  return readSplitReference({ split, format: options.format, responses: options.responses, name: options.name });
 }

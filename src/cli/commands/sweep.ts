@@ -51,21 +51,21 @@ export const sweepCommand = defineCommand({
     const { clubFile, mixture, entropyScale } = boundOptions('sweep', options);
     const bootstrap = bootstrapOptions(options);
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
-    const { listSplitDirectories, readSplitDirectory, SPLIT_FILES } = await import('../../data/splitDirectory');
+    const { listSplitFolders, readSplitFolder, SPLIT_FILES } = await import('../../data/splitDirectory');
     const { sweepSplits, assertIdSplit } = await import('../../sweep/sweep');
     const { toResultsJson } = await import('../../sweep/resultsJson');
     const { inputFingerprint, openSweepCheckpoint } = await import('../../sweep/checkpoint');
     const { join } = await import('node:path');
     const { MANIFEST_FILE } = await import('../../data/splitManifest');
 
-    const splits = listSplitDirectories(root);
+    const splits = listSplitFolders(root);
     assertIdSplit(
       splits.map((split) => split.name),
       id,
       root,
     );
     const estimator = await loadClubEstimator(clubFile);
-    const toSource = (split: { name: string; directory: string }) => ({ name: split.name, location: split.directory, load: () => readSplitDirectory(split.directory, split.name) });
+    const toSource = (split: { name: string; directory: string }) => ({ name: split.name, location: split.directory, load: () => readSplitFolder(split.directory, split.name) });
     const idSplit = splits.find((split) => split.name === id)!;
     const others = splits.filter((split) => split.name !== id);
     const checkpoint = options.out

@@ -87,10 +87,10 @@ export const trainCommand = defineCommand({
     let data: EmbeddingSet[] | { x: Matrix; y: Matrix };
     let dims: { x: number; y: number };
     if (options.root !== undefined) {
-      const { listSplitDirectories, readSplitDirectory } = await import('../../data/splitDirectory');
-      const splits = listSplitDirectories(options.root);
+      const { listSplitFolders, readSplitFolder } = await import('../../data/splitDirectory');
+      const splits = listSplitFolders(options.root);
       if (splits.length === 0) throw new InputError('no split folders found', { file: options.root });
-      const sets = splits.map((split) => readSplitDirectory(split.directory, split.name));
+      const sets = splits.map((split) => readSplitFolder(split.directory, split.name));
       data = sets;
       dims = { x: sets[0].text.cols, y: sets[0].reference.cols };
     } else {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { InputError } from '../../errors';
 import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, MutualInformationEstimator, ProgressCallback } from '../../interface';
 import { describeSpace, spaceMismatch } from '../../data/embeddingSpace';
-import { readClubFile, saveClub } from './clubFile';
+import { loadClubFile, saveClub } from './clubFile';
 import { clubPresetSettings, type ClubPresetName, type ClubTrainingSettings } from './clubPresets';
 import { pooledTrainingPairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
@@ -123,7 +123,7 @@ export class ClubEstimator implements MutualInformationEstimator {
 
   /** Reads a CLUB file: the project's `.safetensors` (with its recorded space and training) or a `.pt` checkpoint. */
   static load(file: string, engine: ClubEngine = 'auto'): ClubEstimator {
-    const contents = readClubFile(file);
+    const contents = loadClubFile(file);
     const { metadata } = contents;
     let settings: Record<string, unknown> | undefined;
     try {
@@ -170,7 +170,7 @@ export class ClubEstimator implements MutualInformationEstimator {
     const training = { preset, settings: { ...settings }, pairs: x.rows, digest };
     if (options.cacheFile && existsSync(options.cacheFile)) {
       try {
-        const cached = readClubFile(options.cacheFile);
+        const cached = loadClubFile(options.cacheFile);
         if (cached.metadata.training_digest === digest) {
           const engine = cached.metadata.training_engine;
           return new ClubEstimator(cached.parameters, options.engine, { ...(space ? { space } : {}), training: { ...training, reused: true, ...(engine ? { engine } : {}) } });

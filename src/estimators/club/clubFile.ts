@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../../io/atomicWrite';
 import { encodeSafetensors, parseSafetensors } from '../../io/safetensors';
 import { firstNonFinite } from '../../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
-import { readTorchStateDict } from '../../io/torch/stateDict';
+import { decodeTorchStateDict } from '../../io/torch/stateDict';
 
 const FORMAT = 'emishift-club';
 const FLOAT_DTYPES = new Set(['F32', 'F64', 'float32', 'float64', 'float16', 'bfloat16']);
@@ -30,14 +30,14 @@ interface LoadedTensor {
 }
 
 /** Encodes parameters as safetensors bytes, with optional string metadata (training settings). */
-export function encodeClubSafetensors(params: ClubParameters, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeClubFile(params: ClubParameters, metadata: Record<string, string> = {}): Uint8Array {
   const tensors = CLUB_TENSORS.map((tensor) => ({ name: tensor.key, dtype: 'F32' as const, shape: tensor.shape(params), data: params[tensor.field] }));
   return encodeSafetensors(tensors, { ...metadata, format: FORMAT, format_version: FORMAT_VERSION });
 }
 
 /** Saves atomically: an interrupted save never replaces a good file with a partial one. */
 export function saveClub(file: string, params: ClubParameters, metadata: Record<string, string> = {}): void {
-  writeFileAtomic(file, encodeClubSafetensors(params, metadata));
+  writeFileAtomic(file, encodeClubFile(params, metadata));
 }
 
 /** Maps a state dict onto the CLUB network, refusing missing, extra or misshapen keys. */
@@ -101,12 +101,12 @@ function recordedSpace(metadata: Record<string, string>, file: string): Embeddin
 }
 
 /** Reads a CLUB file (the project's safetensors or the authors' `.pt`) with its hash, metadata and space. */
-export function readClubFile(file: string): ClubFileContents {
+export function loadClubFile(file: string): ClubFileContents {
   const bytes = readInputFile(file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   // A zip archive (torch.save) starts with "PK"; safetensors starts with its header length.
   if (bytes.length >= 2 && bytes[0] === 0x50 && bytes[1] === 0x4b) {
-    const parameters = clubParametersFromStateDict(readTorchStateDict(bytes, file) as Map<string, LoadedTensor>, file);
+    const parameters = clubParametersFromStateDict(decodeTorchStateDict(bytes, file) as Map<string, LoadedTensor>, file);
     const authors = sha256 === AUTHORS_CHECKPOINT_SHA256;
     return {
       parameters,
@@ -125,5 +125,5 @@ export function readClubFile(file: string): ClubFileContents {
 
 /** Loads CLUB weights from the project's safetensors file or the authors' `.pt` checkpoint. */
 export function loadClub(file: string): ClubParameters {
-  return readClubFile(file).parameters;
+  return loadClubFile(file).parameters;
 }

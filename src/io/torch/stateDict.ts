@@ -300,7 +300,7 @@ const MAX_ELEMENTS = 2 ** 31 - 1;
  * archive's order. Throws InputError naming `fileName` for anything that is not a readable
  * state dict, including any pickle global outside the small torch allow-list.
  */
-export function readTorchStateDict(bytes: Uint8Array, fileName: string): Map<string, TorchTensor> {
+export function decodeTorchStateDict(bytes: Uint8Array, fileName: string): Map<string, TorchTensor> {
   const archive = ZipArchive.open(bytes, fileName);
   const prefix = findPrefix(archive, fileName);
   const pickleName = `${prefix}/data.pkl`;

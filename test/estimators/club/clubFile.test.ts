@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeClubSafetensors, loadClub, saveClub } from '../../../src/estimators/club/clubFile';
+import { encodeClubFile, loadClub, saveClub } from '../../../src/estimators/club/clubFile';
 import { initClubParameters } from '../../../src/estimators/club/clubModel';
 import { CLUB_TENSORS, type ClubParameters } from '../../../src/estimators/club/clubParameters';
 import { InputError } from '../../../src/errors';
@@ -35,7 +35,7 @@ test('safetensors save/load round-trips every weight bit for bit and leaves no t
   for (const tensor of CLUB_TENSORS) assert.deepEqual(loaded[tensor.field], params[tensor.field]);
   assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), []);
   // The header is plain JSON after an 8-byte length, readable by any safetensors reader.
-  const bytes = encodeClubSafetensors(params);
+  const bytes = encodeClubFile(params);
   const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + headerLength)).toString());
   assert.deepEqual(header['p_mu.0.weight'], { dtype: 'F32', shape: [4, 6], data_offsets: [0, 96] });
@@ -70,7 +70,7 @@ test('truncated and foreign files are refused with the file named', () => {
   writeFileSync(foreign, 'this is not a checkpoint at all');
   assert.throws(() => loadClub(foreign), /foreign\.bin: not a CLUB file/);
   const cut = join(dir, 'cut.safetensors');
-  writeFileSync(cut, encodeClubSafetensors(params).subarray(0, 200));
+  writeFileSync(cut, encodeClubFile(params).subarray(0, 200));
   assert.throws(() => loadClub(cut), /cut\.safetensors: .*truncated/);
   assert.throws(() => loadClub(join(dir, 'absent.pt')), /absent\.pt: file not found/);
 });

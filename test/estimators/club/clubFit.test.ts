@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClubEstimator } from '../../../src/estimators/club/clubEstimator';
-import { AUTHORS_CHECKPOINT_SHA256, readClubFile } from '../../../src/estimators/club/clubFile';
+import { AUTHORS_CHECKPOINT_SHA256, loadClubFile } from '../../../src/estimators/club/clubFile';
 import { CLUB_PRESETS, clubPresetSettings } from '../../../src/estimators/club/clubPresets';
 import { TRAIN_DEFAULTS } from '../../../src/estimators/club/trainClub';
 import { PAPER_SPACE } from '../../../src/data/embeddingSpace';
@@ -63,7 +63,7 @@ test('cacheFile: the same pairs and settings load the saved weights; other setti
   assert.deepEqual(second.parameters.muW1, first.parameters.muW1);
   const third = await ClubEstimator.fit(sets, 'small', { overrides: { epochs: 6 }, cacheFile });
   assert.equal(third.origin.training?.reused, false);
-  assert.equal(readClubFile(cacheFile).metadata.training_digest, third.origin.training?.digest);
+  assert.equal(loadClubFile(cacheFile).metadata.training_digest, third.origin.training?.digest);
 });
 
 test('fit refuses sets from different embedding spaces, and records no space when one is unknown', async () => {
