@@ -85,12 +85,234 @@ export interface EstimatorDescription {
   readonly [detail: string]: unknown;
 }
 
-/** Every mutual-information estimator has this shape (as in cbg-ethz/bmi). */
+// ---------------------------------------------------------------------------------------------
+// Estimators
+
+/** Rows paired across two matrices: row i of `x` goes with row i of `y`. */
+export interface PairedSample {
+  readonly x: Matrix;
+  readonly y: Matrix;
+}
+
+/** Pairs an estimator can learn from, with the embedding space they live in when it is known. */
+export interface TrainingPairs extends PairedSample {
+  readonly space?: EmbeddingSpace;
+}
+
+/** What every `fit` accepts. */
+export interface FitOptions {
+  onProgress?: ProgressCallback | undefined;
+}
+
+/**
+ * An estimator's pass over one x, kept. Estimates and per-row terms for any y paired with x's
+ * rows, on all the rows or on any selection of them (a bootstrap resample, one side of a
+ * permutation, a subset), cost a reduction each and never another pass over x.
+ */
+export interface ConditionedEstimator {
+  /** Rows of the x it was conditioned on; every y given to it has as many. */
+  readonly rows: number;
+  /**
+   * Î(x; y) on the rows `rows` (all rows when omitted; repeats allowed): `y` is paired with the
+   * whole x, and the same indices select from both.
+   */
+  estimate(y: Matrix, rows?: Int32Array): Promise<number>;
+  /**
+   * The per-row terms of that estimate: term k belongs to row `rows[k]` (row k when omitted), and
+   * their mean is `estimate(y, rows)`. The terms of a selection depend on the whole selection
+   * (CLUB's contrast term averages y over it).
+   */
+  rowTerms(y: Matrix, rows?: Int32Array): Promise<Float64Array>;
+}
+
+/**
+ * Every mutual-information estimator has this shape (as in cbg-ethz/bmi): `estimate(x, y)` on
+ * paired rows, in nats. The optional members are abilities an estimator declares by having
+ * them; callers use one when it is there and fall back to `estimate` otherwise, so a
+ * user-defined estimator with `estimate` alone works everywhere.
+ */
 export interface MutualInformationEstimator {
   estimate(x: Matrix, y: Matrix): Promise<number>;
   /** How it was made; recorded in results. A user-defined estimator may leave it out (it is then "unnamed"). */
   readonly description?: EstimatorDescription;
+  /**
+   * Î(x; y_k) for every y_k, after one pass over x (CLUB: one forward pass, and on the native
+   * engine both of EMI's terms in one call). Each value equals `estimate(x, y_k)`.
+   */
+  estimateMany?(x: Matrix, ys: readonly Matrix[]): Promise<number[]>;
+  /** The pass over x, kept for re-reductions: resampled or permuted rows, per-row (pointwise) terms. */
+  condition?(x: Matrix): Promise<ConditionedEstimator>;
+  /** A new estimator of the same kind and settings, fitted on these pairs (estimators that learn from data). */
+  fit?(pairs: TrainingPairs, options?: FitOptions): Promise<MutualInformationEstimator>;
+  /**
+   * Starts, without waiting, whatever every estimate needs first (a native engine, its
+   * sessions), so that it overlaps the caller's own work. Estimates work without it.
+   */
+  prepare?(): void;
 }
+
+/** Uniform and normal draws; `createRng(seed)` makes a seeded one. */
+export interface RandomSource {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  /** Standard normal. */
+  normal(): number;
+}
+
+/** A distribution of pairs whose mutual information is known: the ground truth estimators are checked against. */
+export interface Sampler {
+  /** e.g. `gaussian-4d-0.6`. */
+  readonly name: string;
+  readonly xDim: number;
+  readonly yDim: number;
+  /** `n` independent pairs drawn with `rng`. */
+  sample(n: number, rng: RandomSource): PairedSample;
+  /** I(x; y) in nats, from a formula. */
+  mutualInformation(): number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** EMI of one split. */
+export interface EmiResult {
+  emi: number;
+  /** Î(z; z_ŷ), the model responses' MI with the query. */
+  miModel: number;
+  /** Î(z; z_y), the reference responses' MI with the query. */
+  miReference: number;
+}
+
+/** EMID between a source (ID) split and a target (OOD) split, with both EMIs. */
+export interface EmidResult {
+  emid: number;
+  source: EmiResult;
+  target: EmiResult;
+}
+
+/** How a mixture of two sets' second moments is weighted in RJSD: by row count (the reference's) or ½ each. */
+export type MixtureWeighting = 'sample-weighted' | 'equal';
+
+/** The four RJSD terms of the EMID upper bound. */
+export interface BoundTerms {
+  jsdV: number;
+  jsdT: number;
+  jsdPy: number;
+  jsdQy: number;
+}
+
+/** Eigenproblems solved by a sweep, and requests served without one (repeated matrices). */
+export interface DivergenceCounts {
+  /** Distinct self-entropies computed (one eigenproblem each). */
+  entropies: number;
+  /** Distinct mixture entropies computed (one eigenproblem each). */
+  mixtures: number;
+  /** Requests answered from the cache or by identity, without an eigenproblem. */
+  reused: number;
+}
+
+/** A bootstrap interval [lower, upper] (the method is in the run's bootstrap settings). */
+export type Interval = [number, number];
+
+/** One split as the provenance records it. */
+export interface SplitRecord {
+  rows: number;
+  /** Null when the split folder has no manifest naming it (plain `.npy` files). */
+  space: EmbeddingSpace | null;
+  /** Digest of the manifest's content (see `manifestDigest`); null without a manifest. */
+  manifest_digest: string | null;
+  directory?: string;
+  shift?: ShiftDescription;
+}
+
+/** A space disagreement that was allowed to run (`allowSpaceMismatch`). */
+export interface SpaceMismatchRecord {
+  split: string;
+  /** `estimator`, or the ID split's name. */
+  against: string;
+  reason: string;
+}
+
+/** What the space guard checked, allowed and could not check. */
+export interface SpaceCheck {
+  allow_mismatch: boolean;
+  /** Splits whose space is unknown, so nothing could be checked for them. */
+  unchecked: string[];
+  mismatches: SpaceMismatchRecord[];
+}
+
+/** What was run: a CLI command line (and the job config it read), or the library function called. */
+export interface Invocation {
+  command?: string;
+  config?: unknown;
+  config_file?: string;
+  api?: string;
+}
+
+/** How a result was made: version, invocation, estimator, every split, the bound's and intervals' settings. */
+export interface ResultProvenance {
+  emishift_version: string;
+  node_version: string;
+  invocation: Invocation;
+  estimator: EstimatorDescription;
+  id_split: string;
+  splits: Record<string, SplitRecord>;
+  mixture: string;
+  entropy_scale: number | null;
+  bootstrap: { resamples: number; confidence: number; seed: number; method: string } | null;
+  space_check: SpaceCheck;
+  warnings: string[];
+}
+
+/** One ID/OOD comparison: both EMIs, EMID, the bound and its terms. */
+export interface PairComparison {
+  source: string;
+  target: string;
+  sourceEmi: EmiResult;
+  targetEmi: EmiResult;
+  emid: number;
+  terms: BoundTerms;
+  /** Scale-adjusted EMID upper bound. */
+  emidUpperBound: number;
+  /** Full bound, when an entropy scale was given. */
+  emidUpperBoundFull?: number;
+  /** Bootstrap intervals (resampling each split's rows), when asked for. */
+  intervals?: { sourceEmi: Interval; targetEmi: Interval; emid: Interval; emidUpperBound: Interval };
+  /** The OOD split as the provenance records it (space, manifest digest, shift). */
+  targetSplit: SplitRecord;
+}
+
+/** How well the bound tracks EMID across OOD splits. */
+export interface CorrelationSummary {
+  n: number;
+  /** `interval`: bootstrap over OOD splits, when asked for. */
+  pearson: { r: number; pValue: number; interval?: Interval };
+  spearman: { rho: number; pValue: number; interval?: Interval };
+  kendall: { tau: number; pValue: number; interval?: Interval };
+}
+
+/** A sweep: EMI of every split, a comparison per OOD split, and the correlation of EMID with the bound. */
+export interface SweepResult {
+  idSplit: string;
+  mixture: MixtureWeighting;
+  entropyScale?: number;
+  /** EMI of every split, the ID split included. */
+  emi: Record<string, EmiResult>;
+  comparisons: PairComparison[];
+  /** EMID against the scale-adjusted bound across OOD splits; absent with fewer than 3. */
+  correlation?: CorrelationSummary;
+  /** Eigenproblems solved, and requests served without one (repeated matrices). */
+  eigenproblems: DivergenceCounts;
+  /** The ID split's EMI interval and the settings, when bootstrap intervals were asked for. */
+  bootstrap?: { resamples: number; confidence: number; seed: number; method: string; sourceEmi: Interval };
+  /** How the result was made: estimator, spaces, settings, warnings. */
+  provenance: ResultProvenance;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
 
 /** One report of a long computation's progress. */
 export interface Progress {

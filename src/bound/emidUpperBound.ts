@@ -9,18 +9,12 @@
  * Text-only data has no image term (jsd_v = 0).
  */
 import { InputError } from '../errors';
-import type { EmbeddingSet } from '../interface';
+import type { BoundTerms, EmbeddingSet, MixtureWeighting } from '../interface';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { DivergenceCache } from './divergenceCache';
 import { EmbeddingMoments } from './embeddingMoments';
-import type { MixtureWeighting } from './rjsd';
 
-export interface BoundTerms {
-  jsdV: number;
-  jsdT: number;
-  jsdPy: number;
-  jsdQy: number;
-}
+export type { BoundTerms } from '../interface';
 
 export interface EmidUpperBound {
   /** The scale-adjusted bound. */

@@ -11,13 +11,13 @@
  * [w_a A; w_b B], built from blocks A Aᵀ, B Bᵀ (shared with the self-entropies) and A Bᵀ.
  */
 import { InputError } from '../errors';
-import type { Matrix } from '../interface';
+import type { Matrix, MixtureWeighting } from '../interface';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { outerProduct } from '../linalg/products';
 import { EmbeddingMoments, spectrumSide, type SpectrumSideChoice } from './embeddingMoments';
 import { vonNeumannEntropyFromEigenvalues } from './vonNeumannEntropy';
 
-export type MixtureWeighting = 'sample-weighted' | 'equal';
+export type { MixtureWeighting } from '../interface';
 
 export const MIXTURE_WEIGHTINGS: readonly MixtureWeighting[] = ['sample-weighted', 'equal'];
 

@@ -1,0 +1,80 @@
+/**
+ * The engine thread of sessionHost: loads ONNX Runtime, creates the sessions it is sent and runs
+ * them, one request at a time in arrival order. Outputs are moved back, not copied.
+ */
+import { parentPort } from 'node:worker_threads';
+import { createSession, floatTensor, loadOnnxRuntime, type OrtSession, type OrtTensor } from './runtime';
+
+/** An error as it crosses threads. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  field?: string;
+}
+
+export type HostRequest =
+  | { kind: 'start'; id: number }
+  | { kind: 'create'; id: number; session: number; model: Uint8Array; threads: number }
+  | { kind: 'run'; id: number; session: number; feeds: Record<string, { data: Float32Array; dims: number[] }> }
+  | { kind: 'release'; id: number; session: number };
+
+export type HostReply =
+  | { kind: 'ready'; id: number }
+  | { kind: 'outputs'; id: number; outputs: Record<string, Float32Array> }
+  | { kind: 'error'; id: number; error: SerializedError };
+
+const sessions = new Map<number, Promise<OrtSession>>();
+
+function serialize(error: unknown): SerializedError {
+  const { name, message, field } = (error ?? {}) as { name?: string; message?: string; field?: string };
+  return { name: name ?? 'Error', message: message ?? String(error), ...(field === undefined ? {} : { field }) };
+}
+
+async function handle(message: HostRequest): Promise<{ reply: HostReply; transfer: ArrayBuffer[] } | undefined> {
+  switch (message.kind) {
+    case 'start':
+      loadOnnxRuntime();
+      return { reply: { kind: 'ready', id: message.id }, transfer: [] };
+    case 'create': {
+      const session = createSession(message.model, { threads: message.threads });
+      sessions.set(message.session, session);
+      session.catch(() => sessions.delete(message.session));
+      await session;
+      return { reply: { kind: 'ready', id: message.id }, transfer: [] };
+    }
+    case 'run': {
+      const session = await sessions.get(message.session);
+      if (!session) throw new Error(`no ONNX Runtime session ${message.session} on the engine thread`);
+      const feeds: Record<string, OrtTensor> = {};
+      for (const [name, feed] of Object.entries(message.feeds)) feeds[name] = floatTensor(feed.data, feed.dims);
+      const results = await session.run(feeds);
+      const outputs: Record<string, Float32Array> = {};
+      const transfer: ArrayBuffer[] = [];
+      for (const [name, tensor] of Object.entries(results)) {
+        const data = tensor.data as Float32Array;
+        const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
+        outputs[name] = owned;
+        if (!transfer.includes(owned.buffer as ArrayBuffer)) transfer.push(owned.buffer as ArrayBuffer);
+      }
+      return { reply: { kind: 'outputs', id: message.id, outputs }, transfer };
+    }
+    case 'release': {
+      const session = sessions.get(message.session);
+      sessions.delete(message.session);
+      session?.then((s) => s.release()).catch(() => undefined);
+      return undefined;
+    }
+  }
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (message: HostRequest) => {
+    handle(message).then(
+      (result) => {
+        if (result) port.postMessage(result.reply, result.transfer);
+      },
+      (error: unknown) => port.postMessage({ kind: 'error', id: message.id, error: serialize(error) } satisfies HostReply),
+    );
+  });
+}
