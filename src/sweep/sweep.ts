@@ -20,6 +20,7 @@ import type { EmbeddingSet, EmiResult, Interval, MixtureWeighting, MutualInforma
 import type { CorrelationSummary } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
+import { SharedProducts } from '../bound/embeddingMoments';
 import { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { emi } from '../emi/emi';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
@@ -93,6 +94,7 @@ function prepare(
   estimator: MutualInformationEstimator,
   solver: EigenSolver,
   guard: SpaceGuard,
+  shared: SharedProducts | undefined,
   source?: PreparedSplit,
 ): PreparedSplit {
   if (source) assertComparable(source.set, set, location, source.name);
@@ -103,7 +105,7 @@ function prepare(
     throw error;
   });
   estimate.catch(() => undefined);
-  return { name, set, emi: estimate, moments: setMoments(set, solver) };
+  return { name, set, emi: estimate, moments: setMoments(set, solver, shared) };
 }
 
 /** Bytes of a set's embeddings. */
@@ -148,6 +150,7 @@ export async function sweepSplits(
   const mixture = options.mixture ?? 'sample-weighted';
   const completed = new Map((options.completed ?? []).map((comparison) => [comparison.target, comparison]));
   const cache = new DivergenceCache(mixture);
+  const shared = new SharedProducts();
   const total = oodSplits.length;
   const description = estimatorDescription(estimator);
   const guard = new SpaceGuard(description, options.allowSpaceMismatch ?? false);
@@ -158,7 +161,7 @@ export async function sweepSplits(
   const solver = options.solver ?? (ownSolver ? createParallelEigenSolver(options.threads ?? availableParallelism()) : inThreadEigenSolver);
   let done = 0;
   try {
-    const source = prepare(idSplit.name, idLocation, idSet, estimator, solver, guard);
+    const source = prepare(idSplit.name, idLocation, idSet, estimator, solver, guard, shared);
     const settings = options.bootstrap ? await bootstrapSettings(source.set, estimator, options.bootstrap) : undefined;
     const comparisons: PairComparison[] = new Array(oodSplits.length);
     const failures: { index: number; error: unknown }[] = [];
@@ -169,7 +172,7 @@ export async function sweepSplits(
         comparisons[index] = resumed;
       } else {
         const location = split.location ?? split.name;
-        const target = prepare(split.name, location, split.load(), estimator, solver, guard, source);
+        const target = prepare(split.name, location, split.load(), estimator, solver, guard, shared, source);
         const [sourceEmi, targetEmi, terms] = await Promise.all([source.emi, target.emi, boundTermsOfMoments(source.moments, target.moments, cache)]);
         const bound = boundFromTerms(terms, options.entropyScale);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
@@ -195,6 +198,9 @@ export async function sweepSplits(
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < oodSplits.length && failures.length === 0) {
+        // One split per turn: what it asked of other threads goes out before the next is read.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (next >= oodSplits.length || failures.length > 0) break;
         const index = next++;
         try {
           await compareOne(index);
@@ -293,11 +299,11 @@ export async function comparePair(
   const solver = options.solver ?? inThreadEigenSolver;
   const sourceName = source.name ?? 'source';
   const targetName = target.name ?? 'target';
-  const prepared = prepare(sourceName, options.locations?.[0] ?? sourceName, source, estimator, solver, guard);
+  const prepared = prepare(sourceName, options.locations?.[0] ?? sourceName, source, estimator, solver, guard, undefined);
   const settings = options.bootstrap ? await bootstrapSettings(source, estimator, options.bootstrap) : undefined;
   let other: PreparedSplit;
   try {
-    other = prepare(targetName, options.locations?.[1] ?? targetName, target, estimator, solver, guard, prepared);
+    other = prepare(targetName, options.locations?.[1] ?? targetName, target, estimator, solver, guard, undefined, prepared);
   } catch (error) {
     // As in a sweep, the ID split's own failure is reported first.
     await prepared.emi;

@@ -55,7 +55,7 @@ let nextId = 1;
 const pending = new Map<number, Pending>();
 const released = new FinalizationRegistry<number>((session) => {
   // The handle is gone, so nobody can run the session again; free its weights in the engine.
-  if (worker) worker.postMessage({ kind: 'release', id: 0, session } satisfies HostRequest);
+  if (worker) worker.postMessage([{ kind: 'release', id: 0, session }] satisfies HostRequest[]);
 });
 
 function reviveError(error: SerializedError): Error {
@@ -95,12 +95,38 @@ function engine(): Worker {
   return started;
 }
 
-function request(message: HostRequest, transfer: ArrayBuffer[] = []): Promise<HostReply> {
+/** Requests made in one turn of the caller's code, sent together when it yields. */
+let outbox: { requests: HostRequest[]; transfer: ArrayBuffer[] } | undefined;
+
+/**
+ * Requests are batched per turn: one message carries every request the caller made before it
+ * yielded, and an array used by several of them (a split's answers, fed to its estimate and to
+ * its products) crosses once, as structured cloning copies each buffer once per message.
+ */
+function request(message: HostRequest, transfer: ArrayBuffer[] = [], batched = true): Promise<HostReply> {
   const host = engine();
   return new Promise<HostReply>((resolve, reject) => {
     pending.set(message.id, { resolve, reject });
     host.ref();
-    host.postMessage(message, transfer);
+    if (!batched) {
+      // Start-up work goes at once (after whatever is already waiting), not at the end of the turn.
+      const waiting = outbox;
+      outbox = undefined;
+      if (waiting) host.postMessage(waiting.requests, waiting.transfer);
+      host.postMessage([message], transfer);
+      return;
+    }
+    if (!outbox) {
+      const batch = { requests: [] as HostRequest[], transfer: [] as ArrayBuffer[] };
+      outbox = batch;
+      queueMicrotask(() => {
+        if (outbox !== batch) return;
+        outbox = undefined;
+        host.postMessage(batch.requests, batch.transfer);
+      });
+    }
+    outbox.requests.push(message);
+    outbox.transfer.push(...transfer);
   });
 }
 
@@ -109,7 +135,7 @@ function request(message: HostRequest, transfer: ArrayBuffer[] = []): Promise<Ho
  * will need sessions soon overlaps the thread's start-up with its own work.
  */
 export function startSessionHost(): void {
-  request({ kind: 'start', id: nextId++ }).catch(() => undefined);
+  request({ kind: 'start', id: nextId++ }, [], false).catch(() => undefined);
 }
 
 /** A copy that owns its whole buffer, so it can be moved to the engine thread. */
@@ -126,12 +152,12 @@ export function createHostedSession(model: Uint8Array, options: HostedSessionOpt
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`thread count must be a positive integer, got ${threads}`);
   const id = nextId++;
   const bytes = movable(model);
-  const created = request({ kind: 'create', id, session: id, model: bytes, threads }, [bytes.buffer as ArrayBuffer]);
-  // A failed creation surfaces at the first run; this only keeps it from being "unhandled" before.
-  created.catch(() => undefined);
+  // Runs are sent at once, not after the creation is confirmed: the engine thread takes requests
+  // in arrival order, so the caller's order (one split's estimate, then its products, …) is the
+  // order of work. A failed creation is the answer to every run of the session.
+  request({ kind: 'create', id, session: id, model: bytes, threads }, [bytes.buffer as ArrayBuffer], false).catch(() => undefined);
   const handle: HostedSession = {
     async run(feeds) {
-      await created;
       const message: HostRequest = { kind: 'run', id: nextId++, session: id, feeds: Object.fromEntries(Object.entries(feeds).map(([name, feed]) => [name, { data: feed.data, dims: [...feed.dims] }])) };
       const reply = await request(message);
       if (reply.kind !== 'outputs') throw new Error(`unexpected reply '${reply.kind}' from the ONNX Runtime engine thread`);

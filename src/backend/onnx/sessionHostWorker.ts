@@ -36,9 +36,9 @@ async function handle(message: HostRequest): Promise<{ reply: HostReply; transfe
       loadOnnxRuntime();
       return { reply: { kind: 'ready', id: message.id }, transfer: [] };
     case 'create': {
+      // A failed creation stays in the map: it is the answer to every run of that session.
       const session = createSession(message.model, { threads: message.threads });
       sessions.set(message.session, session);
-      session.catch(() => sessions.delete(message.session));
       await session;
       return { reply: { kind: 'ready', id: message.id }, transfer: [] };
     }
@@ -69,12 +69,19 @@ async function handle(message: HostRequest): Promise<{ reply: HostReply; transfe
 
 const port = parentPort;
 if (port) {
-  port.on('message', (message: HostRequest) => {
-    handle(message).then(
-      (result) => {
-        if (result) port.postMessage(result.reply, result.transfer);
-      },
-      (error: unknown) => port.postMessage({ kind: 'error', id: message.id, error: serialize(error) } satisfies HostReply),
-    );
+  // Batches are handled one after another and their requests in order: the order of work is the
+  // order the caller asked in.
+  let queue: Promise<void> = Promise.resolve();
+  port.on('message', (batch: HostRequest[]) => {
+    queue = queue.then(async () => {
+      for (const message of batch) {
+        try {
+          const result = await handle(message);
+          if (result) port.postMessage(result.reply, result.transfer);
+        } catch (error) {
+          port.postMessage({ kind: 'error', id: message.id, error: serialize(error) } satisfies HostReply);
+        }
+      }
+    });
   });
 }

@@ -104,8 +104,21 @@ export class ClubEstimator implements MutualInformationEstimator {
     assertClubParameters(parameters);
   }
 
-  /** Reads a CLUB file: the project's `.safetensors` (with its recorded space and training) or a `.pt` checkpoint. */
+  /**
+   * Reads a CLUB file: the project's `.safetensors` (with its recorded space and training) or a
+   * `.pt` checkpoint. On the native engine the engine thread and the session of the estimates
+   * start building in the background (see `prepare`).
+   */
   static load(file: string, engine: ClubEngine = 'auto'): ClubEstimator {
+    // The native engine starts on its own thread while the file is read, and builds the session
+    // of the estimates as soon as the weights are known: a loaded estimator is about to be used.
+    nativeClub(engine)?.startEngine();
+    const estimator = ClubEstimator.fromFile(file, engine);
+    estimator.prepare();
+    return estimator;
+  }
+
+  private static fromFile(file: string, engine: ClubEngine): ClubEstimator {
     const contents = readClubFile(file);
     const { metadata } = contents;
     let settings: Record<string, unknown> | undefined;

@@ -16,7 +16,6 @@ import { readInputFile } from '../../io/inputFile';
 import { writeFileAtomic } from '../../io/atomicWrite';
 import { firstNonFinite } from '../../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
-import { readTorchStateDict } from '../../io/torch/stateDict';
 
 const FORMAT = 'emishift-club';
 const FLOAT_DTYPES = new Set(['F32', 'F64', 'float32', 'float64', 'float16', 'bfloat16']);
@@ -163,6 +162,8 @@ export function readClubFile(file: string): ClubFileContents {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   // A zip archive (torch.save) starts with "PK"; safetensors starts with its header length.
   if (bytes.length >= 2 && bytes[0] === 0x50 && bytes[1] === 0x4b) {
+    // The torch reader (zip, unpickler) is loaded only for .pt files.
+    const { readTorchStateDict } = require('../../io/torch/stateDict') as typeof import('../../io/torch/stateDict');
     const parameters = clubParametersFromStateDict(readTorchStateDict(bytes, file) as Map<string, LoadedTensor>, file);
     const authors = sha256 === AUTHORS_CHECKPOINT_SHA256;
     return {

@@ -351,6 +351,11 @@ export async function clubForward(params: ClubParameters, x: Matrix, options: Cl
   return { mu: out.mu, logvar: out.logvar };
 }
 
+/** Starts the engine thread and loads ONNX Runtime there, without waiting. */
+export function startEngine(): void {
+  startSessionHost();
+}
+
 /**
  * Builds, in the background, the session that estimates `count` y against one x with these
  * weights, so that the first estimate does not wait for it.
