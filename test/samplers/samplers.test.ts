@@ -50,3 +50,16 @@ test('data/shift-grid (the main job\'s shipped data) is exactly what the generat
     }
   }
 });
+
+test('the Gaussian sampler draws what sampleGaussianPairs draws and carries its MI', async () => {
+  const { gaussianPairSampler } = await import('../../src/samplers/gaussianPairs');
+  const { createRng } = await import('../../src/random');
+  const sampler = gaussianPairSampler(3, 0.5);
+  assert.equal(sampler.mutualInformation(), gaussianMutualInformation(3, 0.5));
+  assert.deepEqual([sampler.name, sampler.xDim, sampler.yDim], ['gaussian-3d-0.5', 3, 3]);
+  const drawn = sampler.sample(50, createRng(8));
+  assert.deepEqual(drawn, sampleGaussianPairs(50, 3, 0.5, 8));
+  assert.equal(drawn.x.rows, 50);
+  assert.notDeepEqual(sampler.sample(50, createRng(9)).x.data, drawn.x.data);
+  assert.throws(() => gaussianPairSampler(0, 0.5), /dimension must be a positive integer/);
+});

@@ -42,7 +42,8 @@ function session(kind: Kind, threads: number | undefined): HostedSession {
   const key = `${kind}/${count}`;
   let cached = sessions.get(key);
   if (cached === undefined) {
-    cached = createHostedSession(buildModel(kind), { threads: count });
+    // Urgent: eigenproblems on other threads wait for these products, estimates can come later.
+    cached = createHostedSession(buildModel(kind), { threads: count, urgent: true });
     sessions.set(key, cached);
   }
   return cached;

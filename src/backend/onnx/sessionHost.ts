@@ -35,6 +35,11 @@ export interface HostedSessionOptions {
    * caller's thread keeps a core for its own work).
    */
   threads?: number | undefined;
+  /**
+   * Runs of an urgent session go before waiting runs of other sessions: for results that other
+   * threads wait on to go on working (the matrix products behind a sweep's eigenproblems).
+   */
+  urgent?: boolean | undefined;
 }
 
 /** The default intra-op thread count of hosted sessions. */
@@ -152,10 +157,10 @@ export function createHostedSession(model: Uint8Array, options: HostedSessionOpt
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`thread count must be a positive integer, got ${threads}`);
   const id = nextId++;
   const bytes = movable(model);
-  // Runs are sent at once, not after the creation is confirmed: the engine thread takes requests
-  // in arrival order, so the caller's order (one split's estimate, then its products, …) is the
-  // order of work. A failed creation is the answer to every run of the session.
-  request({ kind: 'create', id, session: id, model: bytes, threads }, [bytes.buffer as ArrayBuffer], false).catch(() => undefined);
+  // Runs are sent at once, not after the creation is confirmed: the engine thread creates sessions
+  // before it runs anything, and runs (urgent sessions' first) in the order they were asked for.
+  // A failed creation is the answer to every run of the session.
+  request({ kind: 'create', id, session: id, model: bytes, threads, urgent: options.urgent ?? false }, [bytes.buffer as ArrayBuffer], false).catch(() => undefined);
   const handle: HostedSession = {
     async run(feeds) {
       const message: HostRequest = { kind: 'run', id: nextId++, session: id, feeds: Object.fromEntries(Object.entries(feeds).map(([name, feed]) => [name, { data: feed.data, dims: [...feed.dims] }])) };

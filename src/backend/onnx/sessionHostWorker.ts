@@ -1,6 +1,8 @@
 /**
  * The engine thread of sessionHost: loads ONNX Runtime, creates the sessions it is sent and runs
- * them, one request at a time in arrival order. Outputs are moved back, not copied.
+ * them, one request at a time: start-up and creations first, then runs of urgent sessions (whose
+ * results other threads wait on to go on working), then the others, each kind in arrival order.
+ * Outputs are moved back, not copied.
  */
 import { parentPort } from 'node:worker_threads';
 import { createSession, floatTensor, loadOnnxRuntime, type OrtSession, type OrtTensor } from './runtime';
@@ -14,7 +16,7 @@ export interface SerializedError {
 
 export type HostRequest =
   | { kind: 'start'; id: number }
-  | { kind: 'create'; id: number; session: number; model: Uint8Array; threads: number }
+  | { kind: 'create'; id: number; session: number; model: Uint8Array; threads: number; urgent: boolean }
   | { kind: 'run'; id: number; session: number; feeds: Record<string, { data: Float32Array; dims: number[] }> }
   | { kind: 'release'; id: number; session: number };
 
@@ -24,6 +26,8 @@ export type HostReply =
   | { kind: 'error'; id: number; error: SerializedError };
 
 const sessions = new Map<number, Promise<OrtSession>>();
+/** Sessions whose runs go before the runs of others. */
+const urgentSessions = new Set<number>();
 
 function serialize(error: unknown): SerializedError {
   const { name, message, field } = (error ?? {}) as { name?: string; message?: string; field?: string };
@@ -61,6 +65,7 @@ async function handle(message: HostRequest): Promise<{ reply: HostReply; transfe
     case 'release': {
       const session = sessions.get(message.session);
       sessions.delete(message.session);
+      urgentSessions.delete(message.session);
       session?.then((s) => s.release()).catch(() => undefined);
       return undefined;
     }
@@ -69,19 +74,33 @@ async function handle(message: HostRequest): Promise<{ reply: HostReply; transfe
 
 const port = parentPort;
 if (port) {
-  // Batches are handled one after another and their requests in order: the order of work is the
-  // order the caller asked in.
-  let queue: Promise<void> = Promise.resolve();
-  port.on('message', (batch: HostRequest[]) => {
-    queue = queue.then(async () => {
-      for (const message of batch) {
-        try {
-          const result = await handle(message);
-          if (result) port.postMessage(result.reply, result.transfer);
-        } catch (error) {
-          port.postMessage({ kind: 'error', id: message.id, error: serialize(error) } satisfies HostReply);
-        }
+  const first: HostRequest[] = [];
+  const urgent: HostRequest[] = [];
+  const later: HostRequest[] = [];
+  let working = false;
+  const next = (): HostRequest | undefined => first.shift() ?? urgent.shift() ?? later.shift();
+  const pump = async (): Promise<void> => {
+    if (working) return;
+    working = true;
+    for (let message = next(); message !== undefined; message = next()) {
+      try {
+        const result = await handle(message);
+        if (result) port.postMessage(result.reply, result.transfer);
+      } catch (error) {
+        port.postMessage({ kind: 'error', id: message.id, error: serialize(error) } satisfies HostReply);
       }
-    });
+    }
+    working = false;
+  };
+  port.on('message', (batch: HostRequest[]) => {
+    for (const message of batch) {
+      // Marked on arrival: runs of the session may arrive before its creation is handled.
+      if (message.kind === 'create' && message.urgent) urgentSessions.add(message.session);
+      // A release waits behind every run (its session's included) that arrived before it.
+      if (message.kind === 'start' || message.kind === 'create') first.push(message);
+      else if (message.kind === 'run' && urgentSessions.has(message.session)) urgent.push(message);
+      else later.push(message);
+    }
+    void pump();
   });
 }
