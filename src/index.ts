@@ -24,6 +24,12 @@ export type {
   ShiftDescription,
   EstimatorDescription,
   MutualInformationEstimator,
+  PointwiseEstimator,
+  TrainableEstimator,
+  ConditionedEstimator,
+  PointwiseConditionedEstimator,
+  EstimatorDefinition,
+  Sampler,
   Progress,
   ProgressCallback,
 } from './interface';
@@ -47,9 +53,9 @@ export { readSplitReference, type SplitReference, type ReadSplitReferenceOptions
 export { SHIFT_FAMILIES, NO_SHIFT, describeShift, shiftFamilyLabel, type ShiftFamily } from './data/shiftFamilies';
 export { PAPER_SPACE, describeSpace, spaceMismatch } from './data/embeddingSpace';
 export { readRelativePreferences, type RelativePreferenceScore } from './data/formats/relativePreferences';
-export { readSplitFolder, writeSplitFolder, listSplitFolders, validateEmbeddingSet } from './data/splitDirectory';
+export { readSplitFolder, readSplitFolders, writeSplitFolder, listSplitFolders, validateEmbeddingSet } from './data/splitDirectory';
 export { readSplitManifest, manifestDigest, type SplitManifest } from './data/splitManifest';
-export { readNpy, writeNpy, readNpyMatrix, writeNpyMatrix, type NpyArray } from './io/npy';
+export { readNpy, writeNpy, readNpyMatrix, writeNpyMatrix, readPairedNpyMatrices, type NpyArray } from './io/npy';
 export { sampleGaussianPairs, gaussianMutualInformation, gaussianClubValue } from './samplers/gaussianPairs';
 export { sampleGaussianRows, type GaussianRowsOptions } from './samplers/gaussianRows';
 export { sampleShiftGrid, type ShiftGridSplit, type ShiftGridOptions } from './samplers/syntheticShiftGrid';
@@ -71,11 +77,20 @@ export { createEmbedder, embed, embedSplit, type EmbedderPair, type EmbedderKind
 // ---------------------------------------------------------------------------------------------
 // Estimators: CLUB, fitted with a preset or loaded from a file (the authors' `.pt` or emishift's)
 
-export { ClubEstimator, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './estimators/club/clubEstimator';
-export { CLUB_PRESETS, type ClubPresetName, type ClubTrainingSettings } from './estimators/club/clubPresets';
-export { AUTHORS_CHECKPOINT_SHA256 } from './estimators/club/clubFile';
-export type { ClubParameters } from './estimators/club/clubParameters';
-export type { EpochRecord, TrainClubResult } from './estimators/club/trainClub';
+export {
+  defineEstimator,
+  ClubEstimator,
+  CLUB_PRESETS,
+  AUTHORS_CHECKPOINT_SHA256,
+  type ClubEngine,
+  type ClubOrigin,
+  type ClubFitOptions,
+  type ClubPresetName,
+  type ClubTrainingSettings,
+  type ClubParameters,
+  type EpochRecord,
+  type TrainClubResult,
+} from './estimators';
 
 // ---------------------------------------------------------------------------------------------
 // EMI, EMID and the bound
@@ -113,6 +128,7 @@ export {
 export { toResultsJson, fromResultsJson, readResults, writeResults, toPairJson, type ResultsJson } from './sweep/resultsJson';
 export { withQuality, relativePreferenceQuality, type QualityValues } from './sweep/quality';
 export { describeEstimator, type ResultProvenance, type SplitRecord, type SpaceCheck, type Invocation } from './sweep/provenance';
+export { sweepSplitFolders, type SweepFolderOptions } from './sweep/sweepFolder';
 
 // ---------------------------------------------------------------------------------------------
 // Figures (Plotly JSON) and notebook display (tslab)

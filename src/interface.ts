@@ -85,12 +85,316 @@ export interface EstimatorDescription {
   readonly [detail: string]: unknown;
 }
 
-/** Every mutual-information estimator has this shape (as in cbg-ethz/bmi). */
-export interface MutualInformationEstimator {
-  estimate(x: Matrix, y: Matrix): Promise<number>;
-  /** How it was made; recorded in results. A user-defined estimator may leave it out (it is then "unnamed"). */
-  readonly description?: EstimatorDescription;
+// ---------------------------------------------------------------------------------------------
+// Estimators
+
+/** Rows paired across two matrices: row i of `x` goes with row i of `y`. */
+export interface PairedSample {
+  readonly x: Matrix;
+  readonly y: Matrix;
 }
+
+/** Pairs an estimator can learn from, with the embedding space they live in when it is known. */
+export interface TrainingPairs extends PairedSample {
+  readonly space?: EmbeddingSpace;
+}
+
+/** What every `fit` accepts. */
+export interface FitOptions {
+  onProgress?: ProgressCallback | undefined;
+}
+
+/**
+ * An estimator's pass over one x, kept. Estimates for any y paired with x's rows, on all the rows
+ * or on any selection of them (a bootstrap resample, one side of a permutation, a subset), each
+ * without another pass over x where the estimator can share it.
+ */
+export interface ConditionedEstimator {
+  /** Rows of the x it was conditioned on; every y given to it has as many. */
+  readonly rows: number;
+  /**
+   * Î(x; y) on the rows `rows` (all rows when omitted; repeats allowed): `y` is paired with the
+   * whole x, and the same indices select from both.
+   */
+  estimate(y: Matrix, rows?: Int32Array): Promise<number>;
+}
+
+/** A kept pass whose estimate is a mean of per-row terms (pointwise mutual information). */
+export interface PointwiseConditionedEstimator extends ConditionedEstimator {
+  /**
+   * The per-row terms of `estimate(y, rows)`: term k belongs to row `rows[k]` (row k when
+   * omitted), and their mean is the estimate. The terms of a selection depend on the whole
+   * selection (CLUB's contrast term averages y over it).
+   */
+  rowTerms(y: Matrix, rows?: Int32Array): Promise<Float64Array>;
+}
+
+/**
+ * Every mutual-information estimator has this shape: `estimate(x, y)` on paired rows, in nats
+ * (as in cbg-ethz/bmi), and the same few members beside it, so that EMI, intervals and sweeps
+ * call them without asking what an estimator can do. An estimator with no shared pass over x
+ * gets them from `defineEstimator`, which builds them from `estimate`; one that can share the
+ * pass (CLUB: one forward pass on z for EMI's two terms and every bootstrap resample) implements
+ * them itself. Abilities beyond these are declared by the extended types below.
+ */
+export interface MutualInformationEstimator {
+  /** How it was made; recorded in the provenance of every result computed with it. */
+  readonly description: EstimatorDescription;
+  estimate(x: Matrix, y: Matrix): Promise<number>;
+  /** Î(x; y_k) for every y_k; each value equals `estimate(x, y_k)`. */
+  estimateMany(x: Matrix, ys: readonly Matrix[]): Promise<number[]>;
+  /** The pass over x, kept for estimates on selections of its rows. */
+  condition(x: Matrix): Promise<ConditionedEstimator>;
+  /**
+   * Starts, without waiting, whatever every estimate needs first (a native engine, its
+   * sessions), so that it overlaps the caller's own work; a no-op where nothing needs starting.
+   */
+  prepare(): void;
+}
+
+/** An estimator whose estimates are means of per-row terms: pointwise values are available. */
+export interface PointwiseEstimator extends MutualInformationEstimator {
+  condition(x: Matrix): Promise<PointwiseConditionedEstimator>;
+}
+
+/** An estimator that learns from pairs: `fit` returns a new one of the same kind and settings. */
+export interface TrainableEstimator extends MutualInformationEstimator {
+  fit(pairs: TrainingPairs, options?: FitOptions): Promise<TrainableEstimator>;
+}
+
+/**
+ * What `defineEstimator` builds an estimator from: a description and `estimate`. An estimator
+ * that can share its pass over x implements the whole contract itself instead.
+ */
+export interface EstimatorDefinition {
+  readonly description: EstimatorDescription;
+  estimate(x: Matrix, y: Matrix): Promise<number>;
+}
+
+/** Uniform and normal draws; `createRng(seed)` makes a seeded one. */
+export interface RandomSource {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  /** Standard normal. */
+  normal(): number;
+}
+
+/** A distribution of pairs whose mutual information is known: the ground truth estimators are checked against. */
+export interface Sampler {
+  /** e.g. `gaussian-4d-0.6`. */
+  readonly name: string;
+  readonly xDim: number;
+  readonly yDim: number;
+  /** `n` independent pairs drawn with `rng`. */
+  sample(n: number, rng: RandomSource): PairedSample;
+  /** I(x; y) in nats, from a formula. */
+  mutualInformation(): number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+/** EMI of one split. */
+export interface EmiResult {
+  emi: number;
+  /** Î(z; z_ŷ), the model responses' MI with the query. */
+  miModel: number;
+  /** Î(z; z_y), the reference responses' MI with the query. */
+  miReference: number;
+}
+
+/** EMID between a source (ID) split and a target (OOD) split, with both EMIs. */
+export interface EmidResult {
+  emid: number;
+  source: EmiResult;
+  target: EmiResult;
+}
+
+/** How a mixture of two sets' second moments is weighted in RJSD: by row count (the reference's) or ½ each. */
+export type MixtureWeighting = 'sample-weighted' | 'equal';
+
+/** The four RJSD terms of the EMID upper bound. */
+export interface BoundTerms {
+  jsdV: number;
+  jsdT: number;
+  jsdPy: number;
+  jsdQy: number;
+}
+
+/** Eigenproblems solved by a sweep, and requests served without one (repeated matrices). */
+export interface DivergenceCounts {
+  /** Distinct self-entropies computed (one eigenproblem each). */
+  entropies: number;
+  /** Distinct mixture entropies computed (one eigenproblem each). */
+  mixtures: number;
+  /** Requests answered from the cache or by identity, without an eigenproblem. */
+  reused: number;
+}
+
+/** A bootstrap interval [lower, upper] (the method is in the run's bootstrap settings). */
+export type Interval = [number, number];
+
+/** One split as the provenance records it. */
+export interface SplitRecord {
+  rows: number;
+  /** Null when the split folder has no manifest naming it (plain `.npy` files). */
+  space: EmbeddingSpace | null;
+  /** Digest of the manifest's content (see `manifestDigest`); null without a manifest. */
+  manifest_digest: string | null;
+  directory?: string;
+  shift?: ShiftDescription;
+}
+
+/** A space disagreement that was allowed to run (`allowSpaceMismatch`). */
+export interface SpaceMismatchRecord {
+  split: string;
+  /** `estimator`, or the ID split's name. */
+  against: string;
+  reason: string;
+}
+
+/** What the space guard checked, allowed and could not check. */
+export interface SpaceCheck {
+  allow_mismatch: boolean;
+  /** Splits whose space is unknown, so nothing could be checked for them. */
+  unchecked: string[];
+  mismatches: SpaceMismatchRecord[];
+}
+
+/** What was run: a CLI command line (and the job config it read), or the library function called. */
+export interface Invocation {
+  command?: string;
+  config?: unknown;
+  config_file?: string;
+  api?: string;
+}
+
+/** How a result was made: version, invocation, estimator, every split, the bound's and intervals' settings. */
+export interface ResultProvenance {
+  emishift_version: string;
+  node_version: string;
+  invocation: Invocation;
+  estimator: EstimatorDescription;
+  id_split: string;
+  splits: Record<string, SplitRecord>;
+  mixture: string;
+  entropy_scale: number | null;
+  bootstrap: { resamples: number; confidence: number; seed: number; method: string } | null;
+  space_check: SpaceCheck;
+  warnings: string[];
+}
+
+/**
+ * A split's EMI and, when known, the two estimates it is the difference of. A computed result
+ * always has both; the reference implementation's published files hold EMI alone.
+ */
+export type SplitEmi = Pick<EmiResult, 'emi'> & Partial<Omit<EmiResult, 'emi'>>;
+
+/**
+ * One ID/OOD comparison: the one in-memory shape of a result, whether computed (`comparePair`,
+ * `sweepSplits`, where every part is present) or read from a results file (`fromResultsJson`),
+ * which may hold less: the reference format publishes EMI, EMID and the bound only.
+ */
+export interface PairComparison {
+  source: string;
+  target: string;
+  sourceEmi: SplitEmi;
+  targetEmi: SplitEmi;
+  emid: number;
+  /** The four RJSD terms of the bound (always computed; absent from reference-format files). */
+  terms?: BoundTerms;
+  /** Scale-adjusted EMID upper bound. */
+  emidUpperBound: number;
+  /** Full bound, when an entropy scale was given. */
+  emidUpperBoundFull?: number;
+  /** Bootstrap intervals (resampling each split's rows), when asked for. */
+  intervals?: { sourceEmi: Interval; targetEmi: Interval; emid: Interval; emidUpperBound: Interval };
+  /** The OOD split as the provenance records it (space, manifest digest, shift); absent when a results file has no provenance. */
+  targetSplit?: SplitRecord;
+}
+
+/** A comparison as `comparePair` and `sweepSplits` compute it: the parts a results file may lack are all there. */
+export interface ComputedComparison extends PairComparison {
+  sourceEmi: EmiResult;
+  targetEmi: EmiResult;
+  terms: BoundTerms;
+  targetSplit: SplitRecord;
+}
+
+/** How well the bound tracks EMID across OOD splits. */
+export interface CorrelationSummary {
+  n: number;
+  /** `interval`: bootstrap over OOD splits, when asked for. */
+  pearson: { r: number; pValue: number; interval?: Interval };
+  spearman: { rho: number; pValue: number; interval?: Interval };
+  kendall: { tau: number; pValue: number; interval?: Interval };
+}
+
+/** A per-split measure of answer quality (accuracy, a judge's RP, …) kept beside EMI. */
+export interface QualityMeasure {
+  /** Its key in the results file, e.g. 'ACCURACY' or 'RP'. */
+  key: string;
+  /** In words, e.g. "accuracy". */
+  label: string;
+  higherIsBetter: boolean;
+  /** Every split that has a value (the ID split included when it has one). */
+  values: Record<string, number>;
+  /** Rank correlations of EMI with it over the splits with both (`EMI_vs_<KEY>` in the file). */
+  emiCorrelation?: QualityCorrelation;
+}
+
+/** How EMI ranks the splits against a quality measure. */
+export interface QualityCorrelation {
+  n: number;
+  spearmanRho: number;
+  spearmanPval: number;
+  kendallTau: number;
+  kendallPval: number;
+}
+
+/**
+ * An ID split compared with every OOD split: the one in-memory shape of sweep results, computed
+ * by `sweepSplits` or read from a results file by `fromResultsJson` (see PairComparison for what
+ * a file may lack). Figures and reports take it.
+ */
+export interface SweepResult {
+  idSplit: string;
+  mixture: MixtureWeighting;
+  entropyScale?: number;
+  /** EMI of every split, the ID split included. */
+  emi: Record<string, SplitEmi>;
+  comparisons: PairComparison[];
+  /** EMID against the scale-adjusted bound across OOD splits; absent with fewer than 3. */
+  correlation?: CorrelationSummary;
+  /** The shift of every split whose generator or catalog entry said (the splits' manifests, or a file's SHIFT map). */
+  shifts: Record<string, ShiftDescription>;
+  /** A per-split quality beside EMI, when one was joined (`withQuality`) or the file holds one. */
+  quality?: QualityMeasure;
+  /** The model whose answers were compared and the benchmark's shift type, when the results name them (the reference format's `model_name`, `shift_type`). */
+  model?: string;
+  shiftType?: string;
+  /** Eigenproblems solved, and requests served without one (repeated matrices); absent from reference-format files. */
+  eigenproblems?: DivergenceCounts;
+  /** The ID split's EMI interval and the settings, when bootstrap intervals were asked for. */
+  bootstrap?: { resamples: number; confidence: number; seed: number; method: string; sourceEmi: Interval };
+  /** How the result was made: estimator, spaces, settings, warnings. Absent when a results file records none. */
+  provenance?: ResultProvenance;
+  /** Other top-level keys of a results file (`ds_id`, `split_root`, …), written back as they are. */
+  metadata?: Record<string, unknown>;
+}
+
+/** A sweep as `sweepSplits` computes it: a SweepResult whose every comparison is computed, with its eigenproblem counts and provenance. */
+export interface ComputedSweep extends SweepResult {
+  emi: Record<string, EmiResult>;
+  comparisons: ComputedComparison[];
+  eigenproblems: DivergenceCounts;
+  provenance: ResultProvenance;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Progress
 
 /** One report of a long computation's progress. */
 export interface Progress {

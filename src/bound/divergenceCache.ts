@@ -5,17 +5,11 @@
  * eigenproblem a single time. RJSD of a matrix with an identical one is exactly 0 (the mixture
  * is the matrix itself, scaled) and needs no eigenproblem at all.
  */
+import type { DivergenceCounts, MixtureWeighting } from '../interface';
 import type { EmbeddingMoments } from './embeddingMoments';
-import { mixtureEntropy, type MixtureWeighting } from './rjsd';
+import { mixtureEntropy } from './rjsd';
 
-export interface DivergenceCounts {
-  /** Distinct self-entropies computed (one eigenproblem each). */
-  entropies: number;
-  /** Distinct mixture entropies computed (one eigenproblem each). */
-  mixtures: number;
-  /** Requests answered from the cache or by identity, without an eigenproblem. */
-  reused: number;
-}
+export type { DivergenceCounts } from '../interface';
 
 /** Remembers every spectrum a sweep computes (self-entropies by matrix content, mixture entropies by pair), so each is solved once. */
 export class DivergenceCache {

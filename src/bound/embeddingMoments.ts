@@ -23,6 +23,36 @@ export function spectrumSide(rows: number, cols: number, choice: SpectrumSideCho
   return rows < cols ? 'gram' : 'covariance';
 }
 
+/**
+ * Gram and second-moment matrices shared by every EmbeddingMoments of the same content (a sweep's
+ * splits repeat their images, questions and references), each computed once while the stored
+ * ones fit in `budgetBytes`; past that, products are computed per matrix as without sharing.
+ */
+export class SharedProducts {
+  private readonly products = new Map<string, Promise<Float64Array>>();
+  private storedBytes = 0;
+
+  constructor(readonly budgetBytes = 512 * 1024 * 1024) {}
+
+  /** The product `kind` of the matrix with this content, computed by `compute` the first time. */
+  get(key: string, kind: 'gram' | 'covariance', size: number, compute: () => Promise<Float64Array>): Promise<Float64Array> {
+    const id = `${kind}:${key}`;
+    const stored = this.products.get(id);
+    if (stored) return stored;
+    const bytes = size * size * Float64Array.BYTES_PER_ELEMENT;
+    const product = compute();
+    if (this.storedBytes + bytes <= this.budgetBytes) {
+      this.products.set(id, product);
+      this.storedBytes += bytes;
+      product.catch(() => {
+        this.products.delete(id);
+        this.storedBytes -= bytes;
+      });
+    }
+    return product;
+  }
+}
+
 /** One embedding matrix with its spectrum computed on the cheaper side (Gram when n < d, covariance otherwise), for RJSD. */
 export class EmbeddingMoments {
   private traceValue?: number;
@@ -35,6 +65,8 @@ export class EmbeddingMoments {
     readonly matrix: Matrix,
     readonly solver: EigenSolver = inThreadEigenSolver,
     readonly side: SpectrumSideChoice = 'auto',
+    /** Products shared with other matrices of the same content; the products are the same numbers either way. */
+    readonly shared?: SharedProducts,
   ) {}
 
   /** ‖A‖²_F = tr(AᵀA), computed on first use (only the equal-weight mixture needs it). */
@@ -74,13 +106,13 @@ export class EmbeddingMoments {
 
   /** A Aᵀ (rows × rows). */
   gram(): Promise<Float64Array> {
-    this.gramPromise ??= outerProduct(this.matrix);
+    this.gramPromise ??= this.shared ? this.shared.get(this.contentKey, 'gram', this.rows, () => outerProduct(this.matrix)) : outerProduct(this.matrix);
     return this.gramPromise;
   }
 
   /** AᵀA (cols × cols). */
   covariance(): Promise<Float64Array> {
-    this.covariancePromise ??= crossProduct(this.matrix);
+    this.covariancePromise ??= this.shared ? this.shared.get(this.contentKey, 'covariance', this.cols, () => crossProduct(this.matrix)) : crossProduct(this.matrix);
     return this.covariancePromise;
   }
 

@@ -9,18 +9,12 @@
  * Text-only data has no image term (jsd_v = 0).
  */
 import { InputError } from '../errors';
-import type { EmbeddingSet } from '../interface';
+import type { BoundTerms, EmbeddingSet, MixtureWeighting } from '../interface';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { DivergenceCache } from './divergenceCache';
-import { EmbeddingMoments } from './embeddingMoments';
-import type { MixtureWeighting } from './rjsd';
+import { EmbeddingMoments, type SharedProducts } from './embeddingMoments';
 
-export interface BoundTerms {
-  jsdV: number;
-  jsdT: number;
-  jsdPy: number;
-  jsdQy: number;
-}
+export type { BoundTerms } from '../interface';
 
 export interface EmidUpperBound {
   /** The scale-adjusted bound. */
@@ -63,12 +57,14 @@ export interface SetMoments {
   reference: EmbeddingMoments;
 }
 
-export function setMoments(set: EmbeddingSet, solver: EigenSolver = inThreadEigenSolver): SetMoments {
+/** A set's moments; with `shared`, products are shared with other sets' matrices of the same content. */
+export function setMoments(set: EmbeddingSet, solver: EigenSolver = inThreadEigenSolver, shared?: SharedProducts): SetMoments {
+  const moments = (matrix: EmbeddingSet['text']) => new EmbeddingMoments(matrix, solver, 'auto', shared);
   return {
-    image: set.image ? new EmbeddingMoments(set.image, solver) : undefined,
-    text: new EmbeddingMoments(set.text, solver),
-    response: new EmbeddingMoments(set.response, solver),
-    reference: new EmbeddingMoments(set.reference, solver),
+    image: set.image ? moments(set.image) : undefined,
+    text: moments(set.text),
+    response: moments(set.response),
+    reference: moments(set.reference),
   };
 }
 

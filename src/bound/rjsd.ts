@@ -11,13 +11,13 @@
  * [w_a A; w_b B], built from blocks A Aᵀ, B Bᵀ (shared with the self-entropies) and A Bᵀ.
  */
 import { InputError } from '../errors';
-import type { Matrix } from '../interface';
+import type { Matrix, MixtureWeighting } from '../interface';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { outerProduct } from '../linalg/products';
 import { EmbeddingMoments, spectrumSide, type SpectrumSideChoice } from './embeddingMoments';
 import { vonNeumannEntropyFromEigenvalues } from './vonNeumannEntropy';
 
-export type MixtureWeighting = 'sample-weighted' | 'equal';
+export type { MixtureWeighting } from '../interface';
 
 export const MIXTURE_WEIGHTINGS: readonly MixtureWeighting[] = ['sample-weighted', 'equal'];
 
@@ -40,17 +40,23 @@ export async function mixtureEntropy(a: EmbeddingMoments, b: EmbeddingMoments, m
     const [gramA, gramB, cross] = await Promise.all([a.gram(), b.gram(), outerProduct(a.matrix, b.matrix)]);
     const mixtureGram = new Float64Array(stacked * stacked);
     const crossWeight = Math.sqrt(weightA * weightB);
-    for (let i = 0; i < a.rows; i++) {
-      for (let j = 0; j < a.rows; j++) mixtureGram[i * stacked + j] = weightA * gramA[i * a.rows + j];
-      for (let j = 0; j < b.rows; j++) {
-        const value = crossWeight * cross[i * b.rows + j];
-        mixtureGram[i * stacked + a.rows + j] = value;
-        mixtureGram[(a.rows + j) * stacked + i] = value;
+    // [[w_a A Aᵀ, √(w_a w_b) A Bᵀ], [√(w_a w_b) B Aᵀ, w_b B Bᵀ]], written row by row; a weight of 1
+    // (the sample-weighted mixture) is a plain copy, the same numbers as multiplying by 1.
+    const block = (target: number, source: Float64Array, from: number, count: number, weight: number) => {
+      if (weight === 1) {
+        mixtureGram.set(source.subarray(from, from + count), target);
+        return;
       }
+      for (let j = 0; j < count; j++) mixtureGram[target + j] = weight * source[from + j];
+    };
+    for (let i = 0; i < a.rows; i++) {
+      block(i * stacked, gramA, i * a.rows, a.rows, weightA);
+      block(i * stacked + a.rows, cross, i * b.rows, b.rows, crossWeight);
     }
     for (let i = 0; i < b.rows; i++) {
-      const rowOffset = (a.rows + i) * stacked + a.rows;
-      for (let j = 0; j < b.rows; j++) mixtureGram[rowOffset + j] = weightB * gramB[i * b.rows + j];
+      const row = (a.rows + i) * stacked;
+      for (let j = 0; j < a.rows; j++) mixtureGram[row + j] = crossWeight * cross[j * b.rows + i];
+      block(row + a.rows, gramB, i * b.rows, b.rows, weightB);
     }
     return vonNeumannEntropyFromEigenvalues(await solver.eigenvalues(mixtureGram, stacked));
   }

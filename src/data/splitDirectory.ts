@@ -105,6 +105,13 @@ export function listSplitFolders(root: string): { name: string; directory: strin
     .map((name) => ({ name, directory: join(root, name) }));
 }
 
+/** Every split folder under `root`, read (names sorted); an error naming `root` when it holds none. */
+export function readSplitFolders(root: string): EmbeddingSet[] {
+  const splits = listSplitFolders(root);
+  if (splits.length === 0) throw new InputError('no split folders found', { file: root });
+  return splits.map((split) => readSplitFolder(split.directory, split.name));
+}
+
 /**
  * Writes a set as a split folder (v.npy only when it has images). When the set names its
  * embedding space (or its shift), a `manifest.json` records them, so that readers can check the

@@ -98,6 +98,14 @@ export function readNpyMatrix(file: string): Matrix {
   return { rows: array.shape[0], cols: array.shape[1], data: array.data };
 }
 
+/** Two 2-D `.npy` files whose rows are paired (row i of x with row i of y): an error naming `yFile` when the counts differ. */
+export function readPairedNpyMatrices(xFile: string, yFile: string): { x: Matrix; y: Matrix } {
+  const x = readNpyMatrix(xFile);
+  const y = readNpyMatrix(yFile);
+  if (x.rows !== y.rows) throw new InputError(`has ${y.rows} rows but ${xFile} has ${x.rows}: rows are paired, so the counts must match`, { file: yFile });
+  return { x, y };
+}
+
 /** Encodes an array as `.npy` (version 1.0, or 2.0 when the header needs it). */
 export function encodeNpy(array: { shape: readonly number[]; data: Float32Array | Float64Array }): Uint8Array {
   const descr = array.data instanceof Float32Array ? '<f4' : '<f8';

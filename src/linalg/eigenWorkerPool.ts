@@ -1,6 +1,8 @@
 /**
  * A small pool of worker threads computing symmetric spectra in parallel (one WASM instance per
  * worker). Matrices and spectra cross threads by transfer, not by copy, wherever that is safe.
+ * Each worker holds its next problem while it solves one, so that it never waits for the
+ * caller's thread (busy with other work) to send the next.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -43,8 +45,12 @@ interface Task {
 
 interface Slot {
   worker: Worker;
-  task?: Task;
+  /** Sent and not yet answered, oldest first (a worker answers in order). */
+  tasks: Task[];
 }
+
+/** Problems a worker holds at once: the one it solves and the next. */
+const TASKS_PER_WORKER = 2;
 
 /** The compiled worker sits beside this file, whether that is dist/…/*.js or a TS loader's *.ts. */
 const workerPath = path.join(__dirname, `eigenWorker${path.extname(__filename)}`);
@@ -61,11 +67,11 @@ export function createEigenPool(size: number = os.availableParallelism()): Eigen
   const closedError = (): Error => new Error('eigen pool is closed');
 
   function startWorker(): Slot {
-    const slot: Slot = { worker: new Worker(workerPath) };
+    const slot: Slot = { worker: new Worker(workerPath), tasks: [] };
     slot.worker.on('message', (response: EigenResponse) => {
-      const task = slot.task;
+      const task = slot.tasks[0];
       if (task === undefined || task.id !== response.id) return;
-      slot.task = undefined;
+      slot.tasks.shift();
       if ('values' in response) {
         task.resolve(response.values);
       } else {
@@ -88,22 +94,27 @@ export function createEigenPool(size: number = os.availableParallelism()): Eigen
   function failSlot(slot: Slot, error: Error): void {
     const index = slots.indexOf(slot);
     if (index >= 0) slots.splice(index, 1);
-    const task = slot.task;
-    slot.task = undefined;
-    if (task !== undefined) task.reject(closed ? closedError() : error);
+    for (const task of slot.tasks.splice(0)) task.reject(closed ? closedError() : error);
     if (!closed) dispatch();
+  }
+
+  /** The least loaded worker that can take a problem, starting one while the pool is not full. */
+  function freeSlot(): Slot | undefined {
+    const idle = slots.find((candidate) => candidate.tasks.length === 0);
+    if (idle) return idle;
+    if (slots.length < size) return startWorker();
+    let best: Slot | undefined;
+    for (const candidate of slots) if (candidate.tasks.length < TASKS_PER_WORKER && (!best || candidate.tasks.length < best.tasks.length)) best = candidate;
+    return best;
   }
 
   function dispatch(): void {
     for (;;) {
       if (queue.length === 0) break;
-      let slot = slots.find((candidate) => candidate.task === undefined);
-      if (slot === undefined) {
-        if (slots.length >= size) break;
-        slot = startWorker();
-      }
+      const slot = freeSlot();
+      if (slot === undefined) break;
       const task = queue.shift() as Task;
-      slot.task = task;
+      slot.tasks.push(task);
       const request: EigenRequest = { id: task.id, matrix: task.matrix, n: task.n };
       slot.worker.postMessage(request, task.transfer);
       // The matrix now belongs to the worker; drop our reference so it can be collected.
@@ -111,7 +122,7 @@ export function createEigenPool(size: number = os.availableParallelism()): Eigen
     }
     // Idle workers must not keep the process alive; busy ones must, or results would be lost.
     for (const slot of slots) {
-      if (slot.task === undefined) slot.worker.unref();
+      if (slot.tasks.length === 0) slot.worker.unref();
       else slot.worker.ref();
     }
   }
@@ -137,10 +148,7 @@ export function createEigenPool(size: number = os.availableParallelism()): Eigen
       for (const task of queue.splice(0)) task.reject(closedError());
       // Settled now rather than on the workers' exit, so that a result racing the termination
       // cannot make the outcome depend on timing.
-      for (const slot of slots) {
-        slot.task?.reject(closedError());
-        slot.task = undefined;
-      }
+      for (const slot of slots) for (const task of slot.tasks.splice(0)) task.reject(closedError());
       await Promise.all(slots.slice().map((slot) => slot.worker.terminate()));
     },
   };

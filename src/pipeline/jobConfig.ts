@@ -13,7 +13,7 @@ import { readInputFile } from '../io/inputFile';
 import { MIXTURE_WEIGHTINGS, type MixtureWeighting } from '../bound/rjsd';
 import { INTERVAL_METHODS, type IntervalMethod } from '../stats/bootstrap';
 import { SPLIT_REFERENCE_FORMATS } from '../data/splitReference';
-import { CLUB_PRESET_NAMES, isClubPresetName } from '../estimators/club/clubPresets';
+import { CLUB_PRESET_NAMES, isClubPresetName } from '../estimators';
 import type { JobClubSettings } from './runJob';
 
 /** One split of a job: a file as `embed --split` reads it. Paths are relative to the config file. */

@@ -13,7 +13,7 @@
  */
 import type { Config, Data, Layout } from 'plotly.js-dist-min';
 import { InputError } from '../errors';
-import type { EpochRecord } from '../estimators/club/trainClub';
+import type { EpochRecord } from '../estimators';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import {
   formatCoefficient,

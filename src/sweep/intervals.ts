@@ -3,20 +3,17 @@
  * resampled with replacement — each set's rows independently, all matrices of a set by the same
  * indices — from a seeded generator.
  *
- * For CLUB the network is row-wise, so μ(x) and logvar(x) of a resample are the full forward
- * pass's rows: the forward pass runs once and each resample only re-reduces (O(n·d), in
- * float64). The interval's `estimate` therefore agrees with `emi()` — which reduces in float32
- * on the native engine — to float32 rounding (about 1e-8 here), not bit for bit.
+ * Each resample goes through the estimator's kept pass over z (`condition`, src/interface.ts).
+ * CLUB's network is row-wise, so μ(x) and logvar(x) of a resample are the full forward pass's
+ * rows, and a resample is a re-reduction costing O(n·d) in float64; the interval's `estimate`
+ * then agrees with `emi()` — which reduces in float32 on the native engine — to float32 rounding
+ * (about 1e-8 here), not bit for bit. An estimator built by `defineEstimator` is asked again on
+ * every resample's rows.
  */
-import type { EmbeddingSet, Matrix, MutualInformationEstimator } from '../interface';
+import type { EmbeddingSet, Matrix, MixtureWeighting, MutualInformationEstimator } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
-import type { MixtureWeighting } from '../bound/rjsd';
 import { selectRows } from '../linalg/matrix';
-import { ClubEstimator, clubForward } from '../estimators/club/clubEstimator';
-import { clubEstimateFromForward } from '../estimators/club/clubEstimate';
-import type { ClubForward } from '../estimators/club/clubModel';
-import { emi } from '../emi/emi';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { bootstrapIntervalOfSamples, type BootstrapInterval, type BootstrapOptions } from '../stats/bootstrap';
 
@@ -27,28 +24,10 @@ export function resampleSet(set: EmbeddingSet, rows: Int32Array): EmbeddingSet {
   return set.image ? { ...base, image: pick(set.image) } : base;
 }
 
-function selectForwardRows(forward: ClubForward, rows: Int32Array): ClubForward {
-  const { yDim } = forward;
-  const mu = new Float32Array(rows.length * yDim);
-  const logvar = new Float32Array(rows.length * yDim);
-  for (let k = 0; k < rows.length; k++) {
-    const from = rows[k] * yDim;
-    mu.set(forward.mu.subarray(from, from + yDim), k * yDim);
-    logvar.set(forward.logvar.subarray(from, from + yDim), k * yDim);
-  }
-  return { rows: rows.length, yDim, mu, logvar };
-}
-
 /** EMI of a resample of `set`, as a function of its rows. */
 async function emiOfRows(set: EmbeddingSet, estimator: MutualInformationEstimator): Promise<(rows: Int32Array) => Promise<number>> {
-  if (estimator instanceof ClubEstimator) {
-    const forward = await clubForward(estimator.parameters, queryEmbedding(set), estimator.engine);
-    return async (rows) => {
-      const selected = selectForwardRows(forward, rows);
-      return clubEstimateFromForward(selected, selectRows(set.response, rows)) - clubEstimateFromForward(selected, selectRows(set.reference, rows));
-    };
-  }
-  return async (rows) => (await emi(resampleSet(set, rows), estimator)).emi;
+  const conditioned = await estimator.condition(queryEmbedding(set));
+  return async (rows) => (await conditioned.estimate(set.response, rows)) - (await conditioned.estimate(set.reference, rows));
 }
 
 /** A bootstrap interval for a split's EMI: rows resampled, the estimator's forward pass shared by every resample. */

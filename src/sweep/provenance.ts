@@ -6,56 +6,10 @@
  */
 import { describeSpace, spaceMismatch } from '../data/embeddingSpace';
 import { SpaceMismatchError } from '../errors';
-import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, MutualInformationEstimator, ShiftDescription } from '../interface';
+import type { EmbeddingSet, EstimatorDescription, MutualInformationEstimator, ResultProvenance, SpaceCheck, SpaceMismatchRecord, SplitRecord } from '../interface';
 import { EMISHIFT_VERSION } from '../version';
 
-/** One split as the provenance records it. */
-export interface SplitRecord {
-  rows: number;
-  /** Null when the split folder has no manifest naming it (plain `.npy` files). */
-  space: EmbeddingSpace | null;
-  /** Digest of the manifest's content (see `manifestDigest`); null without a manifest. */
-  manifest_digest: string | null;
-  directory?: string;
-  shift?: ShiftDescription;
-}
-
-/** A space disagreement that was allowed to run (`allowSpaceMismatch`). */
-export interface SpaceMismatchRecord {
-  split: string;
-  /** `estimator`, or the ID split's name. */
-  against: string;
-  reason: string;
-}
-
-export interface SpaceCheck {
-  allow_mismatch: boolean;
-  /** Splits whose space is unknown, so nothing could be checked for them. */
-  unchecked: string[];
-  mismatches: SpaceMismatchRecord[];
-}
-
-/** What was run: a CLI command line (and the job config it read), or the library function called. */
-export interface Invocation {
-  command?: string;
-  config?: unknown;
-  config_file?: string;
-  api?: string;
-}
-
-export interface ResultProvenance {
-  emishift_version: string;
-  node_version: string;
-  invocation: Invocation;
-  estimator: EstimatorDescription;
-  id_split: string;
-  splits: Record<string, SplitRecord>;
-  mixture: string;
-  entropy_scale: number | null;
-  bootstrap: { resamples: number; confidence: number; seed: number; method: string } | null;
-  space_check: SpaceCheck;
-  warnings: string[];
-}
+export type { Invocation, ResultProvenance, SpaceCheck, SpaceMismatchRecord, SplitRecord } from '../interface';
 
 /** A split's record for the provenance. */
 export function splitRecord(set: EmbeddingSet): SplitRecord {
@@ -66,11 +20,6 @@ export function splitRecord(set: EmbeddingSet): SplitRecord {
     ...(set.origin?.directory ? { directory: set.origin.directory } : {}),
     ...(set.shift ? { shift: set.shift } : {}),
   };
-}
-
-/** The estimator's description, or a placeholder naming it as undescribed. */
-export function estimatorDescription(estimator: MutualInformationEstimator): EstimatorDescription {
-  return estimator.description ?? { name: 'user-defined estimator (no description)' };
 }
 
 function shortList(names: readonly string[], limit = 4): string {

@@ -3,134 +3,30 @@
  * OOD split its EMID and EMID upper bound (with the four RJSD terms), then how well the bound
  * tracks EMID across splits.
  *
- * Cost: each split's CLUB forward pass is computed once; each distinct matrix's self-entropy
- * and each distinct pair's mixture entropy once (DivergenceCache), the ID split's shared by
- * every comparison. Per OOD split that is at most 7 eigenproblems (4 self-entropies, 1 response
- * mixture, 2 query mixtures with the ID split), fewer when its images, questions or references
- * repeat another split's. Splits are loaded one at a time (two in flight), so memory holds the
- * ID split plus the splits being compared.
+ * Cost: each split's estimator pass is computed once; each distinct matrix's self-entropy,
+ * Gram or second-moment matrix and each distinct pair's mixture entropy once (DivergenceCache),
+ * the ID split's shared by every comparison. Per OOD split that is at most 7 eigenproblems (4
+ * self-entropies, 1 response mixture, 2 query mixtures with the ID split), fewer when its
+ * images, questions or references repeat another split's.
+ *
+ * The work is a data flow: a split is read, its estimates are started (on the native engine's
+ * own thread for CLUB) and its bound's spectra requested, and the next split is read while they
+ * run; at most `concurrency` OOD splits are in memory at once (by default as many as fit in
+ * 64 MB of embeddings, at least 2), beside the ID split.
  */
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
-import type { EmbeddingSet, MutualInformationEstimator, ProgressCallback, ShiftDescription } from '../interface';
-import { boundFromTerms, boundTermsOfMoments, setMoments, type BoundTerms, type SetMoments } from '../bound/emidUpperBound';
-import { DivergenceCache, type DivergenceCounts } from '../bound/divergenceCache';
-import type { MixtureWeighting } from '../bound/rjsd';
-import { createParallelEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
-import { emi, type EmiResult } from '../emi/emi';
+import type { ComputedComparison, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, Interval, MixtureWeighting, MutualInformationEstimator, ProgressCallback, ResultProvenance } from '../interface';
+import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
+import { DivergenceCache } from '../bound/divergenceCache';
+import { SharedProducts } from '../bound/embeddingMoments';
+import { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
+import { emi } from '../emi/emi';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
-import { emidInterval, emidUpperBoundInterval, emiInterval } from './intervals';
-import { buildProvenance, estimatorDescription, SpaceGuard, splitRecord, type Invocation, type ResultProvenance, type SplitRecord } from './provenance';
+import { buildProvenance, SpaceGuard, splitRecord, type Invocation } from './provenance';
 
-/** A bootstrap interval [lower, upper] (the method is in the run's bootstrap settings). */
-export type Interval = [number, number];
-
-/**
- * A split's EMI and, when known, the two estimates it is the difference of. A computed result
- * always has both; the reference implementation's published files hold EMI alone.
- */
-export type SplitEmi = Pick<EmiResult, 'emi'> & Partial<Omit<EmiResult, 'emi'>>;
-
-/**
- * One ID/OOD comparison: the one in-memory shape of a result, whether computed (`comparePair`,
- * `sweepSplits`, where every part is present) or read from a results file (`fromResultsJson`),
- * which may hold less: the reference format publishes EMI, EMID and the bound only.
- */
-export interface PairComparison {
-  source: string;
-  target: string;
-  sourceEmi: SplitEmi;
-  targetEmi: SplitEmi;
-  emid: number;
-  /** The four RJSD terms of the bound (always computed; absent from reference-format files). */
-  terms?: BoundTerms;
-  /** Scale-adjusted EMID upper bound. */
-  emidUpperBound: number;
-  /** Full bound, when an entropy scale was given. */
-  emidUpperBoundFull?: number;
-  /** Bootstrap intervals (resampling each split's rows), when asked for. */
-  intervals?: { sourceEmi: Interval; targetEmi: Interval; emid: Interval; emidUpperBound: Interval };
-  /** The OOD split as the provenance records it (space, manifest digest, shift); absent when a results file has no provenance. */
-  targetSplit?: SplitRecord;
-}
-
-/** A comparison as `comparePair` and `sweepSplits` compute it: the parts a results file may lack are all there. */
-export interface ComputedComparison extends PairComparison {
-  sourceEmi: EmiResult;
-  targetEmi: EmiResult;
-  terms: BoundTerms;
-  targetSplit: SplitRecord;
-}
-
-export interface CorrelationSummary {
-  n: number;
-  /** `interval`: bootstrap over OOD splits, when asked for. */
-  pearson: { r: number; pValue: number; interval?: Interval };
-  spearman: { rho: number; pValue: number; interval?: Interval };
-  kendall: { tau: number; pValue: number; interval?: Interval };
-}
-
-/** A per-split measure of answer quality (accuracy, a judge's RP, …) kept beside EMI. */
-export interface QualityMeasure {
-  /** Its key in the results file, e.g. 'ACCURACY' or 'RP'. */
-  key: string;
-  /** In words, e.g. "accuracy". */
-  label: string;
-  higherIsBetter: boolean;
-  /** Every split that has a value (the ID split included when it has one). */
-  values: Record<string, number>;
-  /** Rank correlations of EMI with it over the splits with both (`EMI_vs_<KEY>` in the file). */
-  emiCorrelation?: QualityCorrelation;
-}
-
-/** How EMI ranks the splits against a quality measure. */
-export interface QualityCorrelation {
-  n: number;
-  spearmanRho: number;
-  spearmanPval: number;
-  kendallTau: number;
-  kendallPval: number;
-}
-
-/**
- * An ID split compared with every OOD split: the one in-memory shape of sweep results, computed
- * by `sweepSplits` or read from a results file by `fromResultsJson` (see PairComparison for what
- * a file may lack). Figures and reports take it.
- */
-export interface SweepResult {
-  idSplit: string;
-  mixture: MixtureWeighting;
-  entropyScale?: number;
-  /** EMI of every split, the ID split included. */
-  emi: Record<string, SplitEmi>;
-  comparisons: PairComparison[];
-  /** EMID against the scale-adjusted bound across OOD splits; absent with fewer than 3. */
-  correlation?: CorrelationSummary;
-  /** The shift of every split whose generator or catalog entry said (the splits' manifests, or a file's SHIFT map). */
-  shifts: Record<string, ShiftDescription>;
-  /** A per-split quality beside EMI, when one was joined (`withQuality`) or the file holds one. */
-  quality?: QualityMeasure;
-  /** The model whose answers were compared and the benchmark's shift type, when the results name them (the reference format's `model_name`, `shift_type`). */
-  model?: string;
-  shiftType?: string;
-  /** Eigenproblems solved, and requests served without one (repeated matrices); absent from reference-format files. */
-  eigenproblems?: DivergenceCounts;
-  /** The ID split's EMI interval and the settings, when bootstrap intervals were asked for. */
-  bootstrap?: { resamples: number; confidence: number; seed: number; method: string; sourceEmi: Interval };
-  /** How the result was made: estimator, spaces, settings, warnings. Absent when a results file records none. */
-  provenance?: ResultProvenance;
-  /** Other top-level keys of a results file (`ds_id`, `split_root`, …), written back as they are. */
-  metadata?: Record<string, unknown>;
-}
-
-/** A sweep as `sweepSplits` computes it: a SweepResult whose every comparison is computed, with its eigenproblem counts and provenance. */
-export interface ComputedSweep extends SweepResult {
-  emi: Record<string, EmiResult>;
-  comparisons: ComputedComparison[];
-  eigenproblems: DivergenceCounts;
-  provenance: ResultProvenance;
-}
+export type { ComputedComparison, ComputedSweep, CorrelationSummary, Interval, PairComparison, QualityCorrelation, QualityMeasure, SplitEmi, SweepResult } from '../interface';
 
 /** A split that is read only when the sweep reaches it. */
 export interface SplitSource {
@@ -145,7 +41,7 @@ export interface SweepOptions {
   entropyScale?: number | undefined;
   /** Threads for large eigenproblems (default: all cores). */
   threads?: number | undefined;
-  /** OOD splits processed at once (default 2: keeps both eigen workers busy). */
+  /** OOD splits in memory and in progress at once (default: as many as fit in 64 MB of embeddings, at least 2). */
   concurrency?: number | undefined;
   /** Results already computed (a resumed run): these targets are not recomputed. */
   completed?: readonly ComputedComparison[] | undefined;
@@ -170,9 +66,11 @@ export interface SweepOptions {
   invocation?: Invocation | undefined;
 }
 
+/** A split read and under way: its EMI started, its moments ready to be asked for spectra. */
 interface PreparedSplit {
   name: string;
-  emi: EmiResult;
+  set: EmbeddingSet;
+  emi: Promise<EmiResult>;
   moments: SetMoments;
 }
 
@@ -184,25 +82,41 @@ function assertComparable(source: EmbeddingSet, target: EmbeddingSet, location: 
   }
 }
 
-async function prepare(
-  split: SplitSource,
+/**
+ * Checks a split (against the ID split when it is an OOD split) and starts its EMI. The EMI
+ * promise is marked handled here, so that a failure waits, unreported, for whoever awaits it.
+ */
+function prepare(
+  name: string,
+  location: string,
+  set: EmbeddingSet,
   estimator: MutualInformationEstimator,
   solver: EigenSolver,
   guard: SpaceGuard,
-  source?: PreparedSplit & { set: EmbeddingSet },
-): Promise<PreparedSplit & { set: EmbeddingSet }> {
-  const location = split.location ?? split.name;
-  const set = split.load();
+  shared: SharedProducts | undefined,
+  source?: PreparedSplit,
+): PreparedSplit {
   if (source) assertComparable(source.set, set, location, source.name);
-  guard.check(split.name, location, set, source ? { name: source.name, set: source.set } : undefined);
-  try {
-    return { name: split.name, set, emi: await emi(set, estimator), moments: setMoments(set, solver) };
-  } catch (error) {
+  guard.check(name, location, set, source ? { name: source.name, set: source.set } : undefined);
+  const estimate = emi(set, estimator).catch((error: unknown) => {
     // Name the split: the estimator only knows it was handed matrices of the wrong shape.
     if (error instanceof InputError && error.file === undefined) throw new InputError(error.message, { file: location });
     throw error;
-  }
+  });
+  estimate.catch(() => undefined);
+  return { name, set, emi: estimate, moments: setMoments(set, solver, shared) };
 }
+
+/** Bytes of a set's embeddings. */
+function setBytes(set: EmbeddingSet): number {
+  return [set.image, set.text, set.response, set.reference].reduce((total, matrix) => total + (matrix ? matrix.data.byteLength : 0), 0);
+}
+
+/** Splits' embeddings in flight by default: enough to keep every engine busy, little enough for large n. */
+const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
+/** Matrices below this many rows per split keep their eigenproblems in-thread: a worker costs more to start than they take. */
+const SMALL_SPLIT_ROWS = 128;
 
 /** Correlations of EMID with the bound; absent when undefined (fewer than 3 splits, or a constant column). */
 export function correlationSummary(emids: readonly number[], bounds: readonly number[], bootstrap?: BootstrapOptions): CorrelationSummary | undefined {
@@ -231,35 +145,42 @@ export async function sweepSplits(
   estimator: MutualInformationEstimator,
   options: SweepOptions = {},
 ): Promise<ComputedSweep> {
+  estimator.prepare();
   const mixture = options.mixture ?? 'sample-weighted';
-  const ownSolver = options.solver === undefined;
-  const solver = options.solver ?? createParallelEigenSolver(options.threads ?? availableParallelism());
   const completed = new Map((options.completed ?? []).map((comparison) => [comparison.target, comparison]));
   const cache = new DivergenceCache(mixture);
+  const shared = new SharedProducts();
   const total = oodSplits.length;
-  const description = estimatorDescription(estimator);
+  const description = estimator.description;
   const guard = new SpaceGuard(description, options.allowSpaceMismatch ?? false);
+  const idLocation = idSplit.location ?? idSplit.name;
+  const idSet = idSplit.load();
+  // Spectra of small splits are solved in this thread unless a solver is given; large ones on a pool.
+  const ownSolver = options.solver === undefined && idSet.text.rows >= SMALL_SPLIT_ROWS;
+  const solver = options.solver ?? (ownSolver ? createParallelEigenSolver(options.threads ?? availableParallelism()) : inThreadEigenSolver);
   let done = 0;
   try {
-    const source = await prepare(idSplit, estimator, solver, guard);
+    const source = prepare(idSplit.name, idLocation, idSet, estimator, solver, guard, shared);
     const settings = options.bootstrap ? await bootstrapSettings(source.set, estimator, options.bootstrap) : undefined;
     const comparisons: ComputedComparison[] = new Array(oodSplits.length);
+    const failures: { index: number; error: unknown }[] = [];
     const compareOne = async (index: number): Promise<void> => {
       const split = oodSplits[index];
       const resumed = completed.get(split.name);
       if (resumed) {
         comparisons[index] = resumed;
       } else {
-        const target = await prepare(split, estimator, solver, guard, source);
-        const terms = await boundTermsOfMoments(source.moments, target.moments, cache);
+        const location = split.location ?? split.name;
+        const target = prepare(split.name, location, split.load(), estimator, solver, guard, shared, source);
+        const [sourceEmi, targetEmi, terms] = await Promise.all([source.emi, target.emi, boundTermsOfMoments(source.moments, target.moments, cache)]);
         const bound = boundFromTerms(terms, options.entropyScale);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
         const comparison: ComputedComparison = {
           source: source.name,
           target: split.name,
-          sourceEmi: source.emi,
-          targetEmi: target.emi,
-          emid: source.emi.emi - target.emi.emi,
+          sourceEmi,
+          targetEmi,
+          emid: sourceEmi.emi - targetEmi.emi,
           terms,
           emidUpperBound: bound.value,
           ...(bound.full !== undefined ? { emidUpperBoundFull: bound.full } : {}),
@@ -272,17 +193,30 @@ export async function sweepSplits(
       done += 1;
       options.onProgress?.({ done, total, label: split.name });
     };
-    const concurrency = Math.max(1, options.concurrency ?? 2);
+    const concurrency = Math.max(1, options.concurrency ?? Math.max(2, Math.floor(IN_FLIGHT_BYTES / Math.max(1, setBytes(idSet)))));
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < oodSplits.length) await compareOne(next++);
+      while (next < oodSplits.length && failures.length === 0) {
+        // One split per turn: what it asked of other threads goes out before the next is read.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (next >= oodSplits.length || failures.length > 0) break;
+        const index = next++;
+        try {
+          await compareOne(index);
+        } catch (error) {
+          failures.push({ index, error });
+        }
+      }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, oodSplits.length) }, worker));
+    // The ID split's own failure comes first, then the earliest OOD split's.
+    const sourceEmi = await source.emi;
+    if (failures.length > 0) throw failures.reduce((first, failure) => (failure.index < first.index ? failure : first)).error;
 
-    const emiBySplit: Record<string, EmiResult> = { [source.name]: source.emi };
+    const emiBySplit: Record<string, EmiResult> = { [source.name]: sourceEmi };
     for (const comparison of comparisons) emiBySplit[comparison.target] = comparison.targetEmi;
     const warnings = guard.warnings();
-    const warn = options.warn ?? ((message: string) => console.warn(`emishift: warning: ${message}`));
+    const warn = options.warn ?? defaultWarn;
     for (const line of warnings) warn(line);
     const provenance = buildProvenance({
       invocation: options.invocation ?? { api: 'sweepSplits' },
@@ -316,9 +250,12 @@ export async function sweepSplits(
   }
 }
 
+const defaultWarn = (message: string): void => console.warn(`emishift: warning: ${message}`);
+
 const toInterval = (result: { lower: number; upper: number }): Interval => [result.lower, result.upper];
 
 async function comparisonIntervals(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator, options: SweepOptions) {
+  const { emiInterval, emidInterval, emidUpperBoundInterval } = await import('./intervals');
   const bootstrap = options.bootstrap ?? {};
   return {
     targetEmi: toInterval(await emiInterval(target, estimator, bootstrap)),
@@ -328,6 +265,7 @@ async function comparisonIntervals(source: EmbeddingSet, target: EmbeddingSet, e
 }
 
 async function bootstrapSettings(source: EmbeddingSet, estimator: MutualInformationEstimator, bootstrap: BootstrapOptions) {
+  const { emiInterval } = await import('./intervals');
   return {
     resamples: bootstrap.resamples ?? 1000,
     confidence: bootstrap.confidence ?? 0.95,
@@ -337,20 +275,74 @@ async function bootstrapSettings(source: EmbeddingSet, estimator: MutualInformat
   };
 }
 
-/** One ID/OOD comparison (a sweep of one), with its provenance. */
+/** Options of one comparison: a sweep's, without what only a sweep of many splits has. */
+export type ComparePairOptions = Omit<SweepOptions, 'completed' | 'onComparison' | 'concurrency'> & {
+  /** Where the two sets come from (folders), for error messages; default their names. */
+  locations?: [string | undefined, string | undefined];
+};
+
+/**
+ * One ID/OOD comparison, computed directly: both EMIs, the bound's terms with its spectra solved
+ * in this thread (or on `options.solver`), bootstrap intervals when asked for, and the same
+ * provenance, space checks and warnings as a sweep of the one split.
+ */
 export async function comparePair(
   source: EmbeddingSet,
   target: EmbeddingSet,
   estimator: MutualInformationEstimator,
-  options: Omit<SweepOptions, 'completed' | 'onComparison' | 'concurrency'> & { locations?: [string, string] } = {},
+  options: ComparePairOptions = {},
 ): Promise<ComputedComparison & { provenance: ResultProvenance }> {
-  const result = await sweepSplits(
-    { name: source.name ?? 'source', location: options.locations?.[0], load: () => source },
-    [{ name: target.name ?? 'target', location: options.locations?.[1], load: () => target }],
-    estimator,
-    { invocation: { api: 'comparePair' }, ...options },
-  );
-  return { ...result.comparisons[0], provenance: result.provenance };
+  estimator.prepare();
+  const mixture = options.mixture ?? 'sample-weighted';
+  const description = estimator.description;
+  const guard = new SpaceGuard(description, options.allowSpaceMismatch ?? false);
+  const solver = options.solver ?? inThreadEigenSolver;
+  const sourceName = source.name ?? 'source';
+  const targetName = target.name ?? 'target';
+  const prepared = prepare(sourceName, options.locations?.[0] ?? sourceName, source, estimator, solver, guard, undefined);
+  const settings = options.bootstrap ? await bootstrapSettings(source, estimator, options.bootstrap) : undefined;
+  let other: PreparedSplit;
+  try {
+    other = prepare(targetName, options.locations?.[1] ?? targetName, target, estimator, solver, guard, undefined, prepared);
+  } catch (error) {
+    // As in a sweep, the ID split's own failure is reported first.
+    await prepared.emi;
+    throw error;
+  }
+  const terms = boundTermsOfMoments(prepared.moments, other.moments, new DivergenceCache(mixture));
+  terms.catch(() => undefined);
+  const sourceEmi = await prepared.emi;
+  const [targetEmi, boundTerms] = await Promise.all([other.emi, terms]);
+  const bound = boundFromTerms(boundTerms, options.entropyScale);
+  const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source, target, estimator, options)) } : undefined;
+  const comparison: ComputedComparison = {
+    source: sourceName,
+    target: targetName,
+    sourceEmi,
+    targetEmi,
+    emid: sourceEmi.emi - targetEmi.emi,
+    terms: boundTerms,
+    emidUpperBound: bound.value,
+    ...(bound.full !== undefined ? { emidUpperBoundFull: bound.full } : {}),
+    ...(intervals ? { intervals } : {}),
+    targetSplit: splitRecord(target),
+  };
+  options.onProgress?.({ done: 1, total: 1, label: targetName });
+  const warnings = guard.warnings();
+  const warn = options.warn ?? defaultWarn;
+  for (const line of warnings) warn(line);
+  const provenance = buildProvenance({
+    invocation: options.invocation ?? { api: 'comparePair' },
+    estimator: description,
+    id_split: sourceName,
+    splits: { [sourceName]: splitRecord(source), [targetName]: comparison.targetSplit },
+    mixture,
+    entropy_scale: options.entropyScale ?? null,
+    bootstrap: settings ? { resamples: settings.resamples, confidence: settings.confidence, seed: settings.seed, method: settings.method } : null,
+    space_check: guard.summary(),
+    warnings,
+  });
+  return { ...comparison, provenance };
 }
 
 /** Checks that the ID split is among the split names, with a message listing them. */

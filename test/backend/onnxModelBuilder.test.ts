@@ -37,6 +37,34 @@ test('model header: ir_version 8 first, opset 17 for the default domain', () => 
   assert.equal(hex(bytes.subarray(bytes.length - 6)), '42040a001011');
 });
 
+test('a model with a large initializer is the nested protobuf encoding, byte for byte', () => {
+  const weights = Float32Array.from({ length: 300 }, (_, i) => i / 3);
+  const g = new GraphBuilder('g');
+  const x = g.input('x', 'float32', ['n', 300]);
+  const w = g.initializer('w', weights, [300]);
+  g.op('Mul', [x, w], {}, 'y');
+  g.output('y', 'float32', ['n', 300]);
+  // The same model written the straightforward way: every message nested in its parent.
+  const valueInfo = (v: ProtoWriter, name: string) =>
+    v.string(1, name).message(2, (type) =>
+      type.message(1, (tensor) => tensor.varint(1, 1).message(2, (shape) => shape.message(1, (d) => d.string(2, 'n')).message(1, (d) => d.varint(1, 300)))),
+    );
+  const expected = new ProtoWriter()
+    .varint(1, 8)
+    .string(2, 'emishift')
+    .message(7, (graph) =>
+      graph
+        .message(1, (node) => node.string(1, 'x').string(1, 'w').string(2, 'y').string(4, 'Mul'))
+        .string(2, 'g')
+        .message(5, (tensor) => tensor.varint(1, 300).varint(2, 1).string(8, 'w').bytes(9, new Uint8Array(weights.buffer)))
+        .message(11, (v) => valueInfo(v, 'x'))
+        .message(12, (v) => valueInfo(v, 'y')),
+    )
+    .message(8, (opset) => opset.string(1, '').varint(2, 17))
+    .finish();
+  assert.equal(hex(g.toModel()), hex(expected));
+});
+
 test('Add of two symbolic-shape inputs runs in ONNX Runtime with the right numbers', async () => {
   const g = new GraphBuilder('add');
   const a = g.input('a', 'float32', ['n', 3]);

@@ -81,3 +81,19 @@ test('float16 bits decode exactly, subnormals and specials included', async () =
   assert.equal(float16ToNumber(0x7c00), Infinity);
   assert.ok(Number.isNaN(float16ToNumber(0x7e00)));
 });
+
+test('readPairedNpyMatrices reads two paired matrices and names the second file when the row counts differ', async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { readPairedNpyMatrices, writeNpyMatrix } = await import('../../src/io/npy');
+  const dir = mkdtempSync(join(tmpdir(), 'emishift-paired-'));
+  const x = { rows: 3, cols: 2, data: Float32Array.from([1, 2, 3, 4, 5, 6]) };
+  writeNpyMatrix(join(dir, 'x.npy'), x);
+  writeNpyMatrix(join(dir, 'y.npy'), { rows: 3, cols: 1, data: Float32Array.from([7, 8, 9]) });
+  writeNpyMatrix(join(dir, 'short.npy'), { rows: 2, cols: 1, data: Float32Array.from([7, 8]) });
+  const pairs = readPairedNpyMatrices(join(dir, 'x.npy'), join(dir, 'y.npy'));
+  assert.deepEqual([pairs.x.rows, pairs.x.cols, pairs.y.rows, pairs.y.cols], [3, 2, 3, 1]);
+  assert.deepEqual(Array.from(pairs.x.data), [1, 2, 3, 4, 5, 6]);
+  assert.throws(() => readPairedNpyMatrices(join(dir, 'x.npy'), join(dir, 'short.npy')), (error: Error) => error.message.startsWith(join(dir, 'short.npy')) && /has 2 rows but .*x\.npy has 3/.test(error.message));
+});

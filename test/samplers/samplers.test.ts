@@ -67,3 +67,16 @@ test('Gaussian rows: seeded, moved along the first coordinate, zero outside thei
   assert.ok(column(half, 3).every((value) => value !== 0));
   assert.throws(() => sampleGaussianRows(10, 4, { support: [3, 3] }), /support: expected \[from, to\) with 0 ≤ from < to ≤ 4, got \[3, 3\)/);
 });
+
+test('the Gaussian sampler draws what sampleGaussianPairs draws and carries its MI', async () => {
+  const { gaussianPairSampler } = await import('../../src/samplers/gaussianPairs');
+  const { createRng } = await import('../../src/random');
+  const sampler = gaussianPairSampler(3, 0.5);
+  assert.equal(sampler.mutualInformation(), gaussianMutualInformation(3, 0.5));
+  assert.deepEqual([sampler.name, sampler.xDim, sampler.yDim], ['gaussian-3d-0.5', 3, 3]);
+  const drawn = sampler.sample(50, createRng(8));
+  assert.deepEqual(drawn, sampleGaussianPairs(50, 3, 0.5, 8));
+  assert.equal(drawn.x.rows, 50);
+  assert.notDeepEqual(sampler.sample(50, createRng(9)).x.data, drawn.x.data);
+  assert.throws(() => gaussianPairSampler(0, 0.5), /dimension must be a positive integer/);
+});

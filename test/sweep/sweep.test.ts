@@ -94,3 +94,35 @@ test('writeResults and readResults: a sweep through its file, and toPairJson of 
     jsd_v: null, jsd_t: null, jsd_py: null, jsd_qy: null, emid_ub: 1,
   });
 });
+
+test('the sweep reports the ID split\'s own failure first, then the earliest failing OOD split\'s', async () => {
+  const wide = syntheticSet(14, 20, 9, { name: 'wide' });
+  // The ID split's queries do not fit the 16-d network; an OOD split also has the wrong shape.
+  await assert.rejects(sweepSplits(lazy(wide), [lazy(targets[0])], estimator, { warn: () => {} }), /x \(queries\) has dimension 20, the CLUB network expects 16/);
+  const located = (set: EmbeddingSet, location: string) => ({ name: set.name!, location, load: () => set });
+  await assert.rejects(
+    sweepSplits(lazy(source), [located(targets[0], 'A'), located(syntheticSet(14, 20, 3, { name: 'bad1' }), 'B'), located(syntheticSet(14, 20, 4, { name: 'bad2' }), 'C')], estimator, { warn: () => {} }),
+    (error: Error) => /^B: /.test(error.message) && /queries 20-d with images, responses 20-d, but the ID split 'id' has queries 16-d/.test(error.message),
+  );
+});
+
+test('at most `concurrency` OOD splits are read and unfinished at once', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const counting = (set: EmbeddingSet) => ({
+    name: set.name!,
+    load: () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      return set;
+    },
+  });
+  const result = await sweepSplits(lazy(source), [...targets, ...targets.map((t) => ({ ...t, name: `${t.name}b` }))].map(counting), estimator, {
+    concurrency: 2,
+    onComparison: () => (inFlight -= 1),
+  });
+  assert.equal(result.comparisons.length, 8);
+  assert.equal(most, 2);
+  const all = await sweepSplits(lazy(source), targets.map(lazy), estimator);
+  assert.deepEqual(all.comparisons.map((c) => c.emid), result.comparisons.slice(0, 4).map((c) => c.emid));
+});

@@ -4,20 +4,22 @@
  * for the eigen/determinant code downstream.
  *
  * One session per product kind and thread count serves every shape: all dimensions are symbolic.
+ * The sessions run on the engine thread (sessionHost), so a product never blocks the caller.
  */
 import { InputError } from '../../errors';
 import type { Matrix } from '../../interface';
 import { GraphBuilder } from './modelBuilder';
-import { createSession, floatTensor, resolveThreadCount, toFloat32, type OrtSession } from './runtime';
+import { toFloat32 } from './runtime';
+import { createHostedSession, defaultHostedThreads, type HostedSession } from './sessionHost';
 
 export interface GramOptions {
-  /** Intra-op threads; defaults to `os.availableParallelism()`. */
+  /** Intra-op threads; defaults to one fewer than the cores (see sessionHost). */
   threads?: number | undefined;
 }
 
 type Kind = 'cross' | 'outer';
 
-const sessions = new Map<string, Promise<OrtSession>>();
+const sessions = new Map<string, HostedSession>();
 
 function buildModel(kind: Kind): Uint8Array {
   const g = new GraphBuilder(`${kind}_product`);
@@ -35,16 +37,27 @@ function buildModel(kind: Kind): Uint8Array {
   return g.toModel();
 }
 
-function session(kind: Kind, threads: number): Promise<OrtSession> {
-  const key = `${kind}/${threads}`;
+function session(kind: Kind, threads: number | undefined): HostedSession {
+  const count = threads ?? defaultHostedThreads();
+  const key = `${kind}/${count}`;
   let cached = sessions.get(key);
   if (cached === undefined) {
-    cached = createSession(buildModel(kind), { threads });
-    // A failed creation must not poison the cache (e.g. a transient resource error).
-    cached.catch(() => sessions.delete(key));
+    // Urgent: eigenproblems on other threads wait for these products, estimates can come later.
+    cached = createHostedSession(buildModel(kind), { threads: count, urgent: true });
     sessions.set(key, cached);
   }
   return cached;
+}
+
+/** Runs a product; a failed session is dropped so that the next call builds it again. */
+async function runProduct(kind: Kind, threads: number | undefined, feeds: Parameters<HostedSession['run']>[0]): Promise<Float32Array> {
+  const hosted = session(kind, threads);
+  try {
+    return (await hosted.run(feeds)).product;
+  } catch (error) {
+    if (sessions.get(`${kind}/${threads ?? defaultHostedThreads()}`) === hosted) sessions.delete(`${kind}/${threads ?? defaultHostedThreads()}`);
+    throw error;
+  }
 }
 
 function float32Data(m: Matrix, what: string): Float32Array {
@@ -61,19 +74,35 @@ export async function crossProduct(a: Matrix, options: GramOptions = {}): Promis
   const data = float32Data(a, 'matrix');
   const d = a.cols;
   if (a.rows === 0 || d === 0) return new Float64Array(d * d);
-  const s = await session('cross', resolveThreadCount(options.threads));
-  const { product } = await s.run({ a: floatTensor(data, [a.rows, d]) });
-  const values = product.data as Float32Array;
+  const values = await runProduct('cross', options.threads, { a: { data, dims: [a.rows, d] } });
+  return symmetrized(values, d);
+}
+
+/** Blocks of this many rows and columns keep both the row and the column walk in cache. */
+const BLOCK = 32;
+
+/**
+ * SGEMM's blocking accumulates (i, j) and (j, i) in different orders, so the float32 result is
+ * symmetric only to rounding; eigen solvers downstream expect exact symmetry, and the mean of
+ * the two is no worse an estimate than either. Walked in square blocks: the transposed reads of
+ * a plain row-by-row loop miss the cache on every element once d is in the hundreds.
+ */
+function symmetrized(values: Float32Array, d: number): Float64Array {
   const out = new Float64Array(d * d);
-  // SGEMM's blocking accumulates (i, j) and (j, i) in different orders, so the float32 result is
-  // symmetric only to rounding; eigen solvers downstream expect exact symmetry, and the mean of
-  // the two is no worse an estimate than either.
-  for (let i = 0; i < d; i++) {
-    out[i * d + i] = values[i * d + i];
-    for (let j = 0; j < i; j++) {
-      const mean = 0.5 * (values[i * d + j] + values[j * d + i]);
-      out[i * d + j] = mean;
-      out[j * d + i] = mean;
+  for (let ib = 0; ib < d; ib += BLOCK) {
+    const iEnd = Math.min(ib + BLOCK, d);
+    for (let jb = 0; jb <= ib; jb += BLOCK) {
+      const jEnd = Math.min(jb + BLOCK, d);
+      for (let i = ib; i < iEnd; i++) {
+        const rowI = i * d;
+        const jStop = Math.min(jEnd, i);
+        for (let j = jb; j < jStop; j++) {
+          const mean = 0.5 * (values[rowI + j] + values[j * d + i]);
+          out[rowI + j] = mean;
+          out[j * d + i] = mean;
+        }
+        if (i >= jb && i < jEnd) out[rowI + i] = values[rowI + i];
+      }
     }
   }
   return out;
@@ -88,20 +117,6 @@ export async function outerProduct(a: Matrix, b?: Matrix, options: GramOptions =
   const n = a.rows;
   const m = other.rows;
   if (n === 0 || m === 0 || a.cols === 0) return new Float64Array(n * m);
-  const s = await session('outer', resolveThreadCount(options.threads));
-  const aTensor = floatTensor(aData, [n, a.cols]);
-  const bTensor = b === undefined ? aTensor : floatTensor(bData, [m, a.cols]);
-  const { product } = await s.run({ a: aTensor, b: bTensor });
-  const values = product.data as Float32Array;
-  const out = Float64Array.from(values);
-  if (b === undefined) {
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < i; j++) {
-        const mean = 0.5 * (values[i * n + j] + values[j * n + i]);
-        out[i * n + j] = mean;
-        out[j * n + i] = mean;
-      }
-    }
-  }
-  return out;
+  const values = await runProduct('outer', options.threads, { a: { data: aData, dims: [n, a.cols] }, b: { data: bData, dims: [m, a.cols] } });
+  return b === undefined ? symmetrized(values, n) : Float64Array.from(values);
 }

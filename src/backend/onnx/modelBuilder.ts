@@ -135,20 +135,34 @@ export class GraphBuilder {
   /** Serialises the model (ModelProto) to bytes ready for `InferenceSession.create`. */
   toModel(producerName = 'emishift'): Uint8Array {
     if (this.outputs.length === 0) throw new Error('graph has no outputs');
-    const model = new ProtoWriter();
-    model.varint(1, IR_VERSION);
-    model.string(2, producerName);
-    model.message(7, (graph) => this.writeGraph(graph));
-    model.message(8, (opset) => opset.string(1, '').varint(2, OPSET_VERSION));
-    return model.finish();
-  }
-
-  private writeGraph(graph: ProtoWriter): void {
-    for (const node of this.nodes) graph.message(1, (w) => writeNode(w, node));
-    graph.string(2, this.name);
-    for (const tensor of this.initializers) graph.message(5, (w) => writeInitializer(w, tensor));
-    for (const value of this.inputs) graph.message(11, (w) => writeValueInfo(w, value));
-    for (const value of this.outputs) graph.message(12, (w) => writeValueInfo(w, value));
+    // The graph is assembled from pieces and copied once into the model: nesting writers would
+    // copy every initializer's bytes (megabytes of weights) once per level and per buffer growth.
+    const graph: Uint8Array[] = [];
+    const small = (write: (w: ProtoWriter) => void): Uint8Array => {
+      const w = new ProtoWriter();
+      write(w);
+      return w.finish();
+    };
+    for (const node of this.nodes) graph.push(small((w) => w.message(1, (body) => writeNode(body, node))));
+    graph.push(small((w) => w.string(2, this.name)));
+    for (const tensor of this.initializers) {
+      const header = small((w) => writeInitializerHeader(w, tensor));
+      const rawKey = lengthPrefix(9, tensor.raw.length);
+      graph.push(lengthPrefix(5, header.length + rawKey.length + tensor.raw.length), header, rawKey, tensor.raw);
+    }
+    for (const value of this.inputs) graph.push(small((w) => w.message(11, (body) => writeValueInfo(body, value))));
+    for (const value of this.outputs) graph.push(small((w) => w.message(12, (body) => writeValueInfo(body, value))));
+    const graphLength = graph.reduce((total, piece) => total + piece.length, 0);
+    const head = small((model) => model.varint(1, IR_VERSION).string(2, producerName));
+    const tail = small((model) => model.message(8, (opset) => opset.string(1, '').varint(2, OPSET_VERSION)));
+    const pieces = [head, lengthPrefix(7, graphLength), ...graph, tail];
+    const out = new Uint8Array(pieces.reduce((total, piece) => total + piece.length, 0));
+    let offset = 0;
+    for (const piece of pieces) {
+      out.set(piece, offset);
+      offset += piece.length;
+    }
+    return out;
   }
 
   private define(name: string): void {
@@ -195,11 +209,33 @@ function checkAttribute(opType: string, name: string, value: AttributeValue): vo
   }
 }
 
-function writeInitializer(w: ProtoWriter, tensor: Initializer): void {
+/** A TensorProto's fields before its raw_data (field 9), which toModel appends without a copy. */
+function writeInitializerHeader(w: ProtoWriter, tensor: Initializer): void {
   for (const dim of tensor.dims) w.varint(1, dim);
   w.varint(2, DATA_TYPE[tensor.type]);
   w.string(8, tensor.name);
-  w.bytes(9, tensor.raw);
+}
+
+/** The key and length of a length-delimited field whose `length` bytes follow. */
+function lengthPrefix(field: number, length: number): Uint8Array {
+  const bytes: number[] = [];
+  for (let value = field * 8 + 2; ; ) {
+    if (value < 0x80) {
+      bytes.push(value);
+      break;
+    }
+    bytes.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  for (let value = length; ; ) {
+    if (value < 0x80) {
+      bytes.push(value);
+      break;
+    }
+    bytes.push((value % 0x80) | 0x80);
+    value = Math.floor(value / 0x80);
+  }
+  return Uint8Array.from(bytes);
 }
 
 function writeValueInfo(w: ProtoWriter, value: ValueInfo): void {

@@ -32,7 +32,7 @@ export function boundOptions(command: string, options: { club?: string; mixture?
 
 /** A CLUB estimator from the weights file, with its recorded space (loads only the modules estimation needs). */
 export async function loadClubEstimator(clubFile: string) {
-  const { ClubEstimator } = await import('../../estimators/club/clubEstimator');
+  const { ClubEstimator } = await import('../../estimators');
   return ClubEstimator.load(clubFile);
 }
 

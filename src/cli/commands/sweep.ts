@@ -1,6 +1,6 @@
 import { defineCommand } from '../command';
 import { isPositiveInteger, numberOption, requireOption } from '../args';
-import { formatCoefficient, formatPValue, formatTable, printJson, writeFileAtomic } from '../output';
+import { formatCoefficient, formatPValue, formatTable, printJson } from '../output';
 import { commandProgress } from '../progress';
 import {
   BOUND_OPTIONS,
@@ -51,48 +51,24 @@ export const sweepCommand = defineCommand({
     const { clubFile, mixture, entropyScale } = boundOptions('sweep', options);
     const bootstrap = bootstrapOptions(options);
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
-    const { listSplitFolders, readSplitFolder, SPLIT_FILES } = await import('../../data/splitDirectory');
-    const { sweepSplits, assertIdSplit } = await import('../../sweep/sweep');
+    const { sweepSplitFolders } = await import('../../sweep/sweepFolder');
     const { toResultsJson } = await import('../../sweep/resultsJson');
-    const { inputFingerprint, openSweepCheckpoint } = await import('../../sweep/checkpoint');
-    const { join } = await import('node:path');
-    const { MANIFEST_FILE } = await import('../../data/splitManifest');
-
-    const splits = listSplitFolders(root);
-    assertIdSplit(
-      splits.map((split) => split.name),
-      id,
-      root,
-    );
     const estimator = await loadClubEstimator(clubFile);
-    const toSource = (split: { name: string; directory: string }) => ({ name: split.name, location: split.directory, load: () => readSplitFolder(split.directory, split.name) });
-    const idSplit = splits.find((split) => split.name === id)!;
-    const others = splits.filter((split) => split.name !== id);
-    const checkpoint = options.out
-      ? openSweepCheckpoint(
-          `${options.out}.partial.jsonl`,
-          inputFingerprint(
-            [clubFile, ...splits.flatMap((split) => [...Object.values(SPLIT_FILES), MANIFEST_FILE].map((file) => join(split.directory, file)))],
-            { id, mixture, entropyScale, bootstrap, allowSpaceMismatch: Boolean(options['allow-space-mismatch']) },
-          ),
-        )
-      : undefined;
-    const result = await withSpaceHint(() => sweepSplits(toSource(idSplit), others.map(toSource), estimator, {
-      ...comparisonContext('sweep', argv, options),
-      mixture,
-      entropyScale,
-      threads,
-      bootstrap,
-      completed: checkpoint?.completed,
-      onComparison: (comparison) => checkpoint?.append(comparison),
-      onProgress: commandProgress('sweep', options.progress, { stage: 'comparing with the ID split', unit: 'splits' }),
-    }));
-    const json = toResultsJson(result, { split_root: root, club: clubFile, club_engine: estimator.resolvedEngine() });
-    const text = `${JSON.stringify(json, null, 2)}\n`;
-    if (options.out) {
-      writeFileAtomic(options.out, text);
-      checkpoint?.remove();
-    }
+    const metadata = { split_root: root, club: clubFile, club_engine: estimator.resolvedEngine() };
+    const result = await withSpaceHint(() =>
+      sweepSplitFolders(root, id, estimator, {
+        ...comparisonContext('sweep', argv, options),
+        mixture,
+        entropyScale,
+        threads,
+        bootstrap,
+        out: options.out,
+        metadata,
+        inputFiles: [clubFile],
+        onProgress: commandProgress('sweep', options.progress, { stage: 'comparing with the ID split', unit: 'splits' }),
+      }),
+    );
+    const json = toResultsJson(result, metadata);
     if (options.json) {
       printJson(json);
       return;

@@ -77,30 +77,22 @@ export const trainCommand = defineCommand({
       validationFraction: numberOption(options['validation-fraction'], 'validation-fraction', (n) => isNonNegative(n) && n < 1, 'a number in [0, 1)'),
     };
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
-    const { CLUB_PRESET_NAMES, isClubPresetName } = await import('../../estimators/club/clubPresets');
+    const { CLUB_PRESET_NAMES, isClubPresetName } = await import('../../estimators');
     const preset = options.preset ?? 'paper';
     if (!isClubPresetName(preset)) throw new InputError(`expected ${CLUB_PRESET_NAMES.join(' or ')}, got '${preset}'`, { field: '--preset' });
-    const { readNpyMatrix } = await import('../../io/npy');
-    const { loadClub } = await import('../../estimators/club/clubFile');
-    const { ClubEstimator } = await import('../../estimators/club/clubEstimator');
+    const { loadClub, ClubEstimator } = await import('../../estimators');
     const initial = options.init !== undefined ? loadClub(options.init) : undefined;
     let data: EmbeddingSet[] | { x: Matrix; y: Matrix };
     let dims: { x: number; y: number };
     if (options.root !== undefined) {
-      const { listSplitFolders, readSplitFolder } = await import('../../data/splitDirectory');
-      const splits = listSplitFolders(options.root);
-      if (splits.length === 0) throw new InputError('no split folders found', { file: options.root });
-      const sets = splits.map((split) => readSplitFolder(split.directory, split.name));
+      const { readSplitFolders } = await import('../../data/splitDirectory');
+      const sets = readSplitFolders(options.root);
       data = sets;
       dims = { x: sets[0].text.cols, y: sets[0].reference.cols };
     } else {
-      const xFile = requireOption(options.x, 'x', 'train');
-      const yFile = requireOption(options.y, 'y', 'train');
-      const x = readNpyMatrix(xFile);
-      const y = readNpyMatrix(yFile);
-      if (x.rows !== y.rows) throw new InputError(`has ${y.rows} rows but ${xFile} has ${x.rows}: training pairs must be aligned`, { file: yFile });
-      data = { x, y };
-      dims = { x: x.cols, y: y.cols };
+      const { readPairedNpyMatrices } = await import('../../io/npy');
+      data = readPairedNpyMatrices(requireOption(options.x, 'x', 'train'), requireOption(options.y, 'y', 'train'));
+      dims = { x: data.x.cols, y: data.y.cols };
     }
     if (initial && (initial.xDim !== dims.x || initial.yDim !== dims.y)) {
       throw new InputError(`weights are for ${initial.xDim} → ${initial.yDim}, the training pairs are ${dims.x} → ${dims.y}`, { file: options.init });

@@ -14,8 +14,7 @@ import type { ClubForward } from './clubModel';
 const halfPrecisionCache = new WeakMap<ClubForward, Float64Array>();
 
 /** exp(−logvar) / 2 for every element, computed once per forward pass and shared by estimates. */
-function halfPrecisionOf(forward: ClubForward): Float32Array | Float64Array {
-  if (forward.halfPrecision) return forward.halfPrecision;
+function halfPrecisionOf(forward: ClubForward): Float64Array {
   let cached = halfPrecisionCache.get(forward);
   if (!cached) {
     const { logvar } = forward;
@@ -26,18 +25,30 @@ function halfPrecisionOf(forward: ClubForward): Float32Array | Float64Array {
   return cached;
 }
 
-/** The CLUB estimate from a forward pass (μ, logvar) on x and the paired y, in O(n·d) memory. */
-export function clubEstimateFromForward(forward: ClubForward, y: Matrix): number {
-  const { rows, yDim, mu } = forward;
-  const halfPrecision = halfPrecisionOf(forward);
-  if (y.rows !== rows || y.cols !== yDim) {
-    throw new InputError(`y is ${y.rows} × ${y.cols}, the forward pass is ${rows} × ${yDim}`, { field: 'y' });
+/**
+ * The per-row terms r_k of the estimate on the rows `rows` of the forward pass and of y (all
+ * rows when omitted; repeats allowed), written to `terms` when given; returns their mean, the
+ * estimate. y's means run over the same selection. With a selection this is, operation for
+ * operation, the estimate of the selected rows copied out.
+ */
+function clubTerms(forward: ClubForward, y: Matrix, rows: Int32Array | undefined, terms: Float64Array | undefined): number {
+  const { yDim, mu } = forward;
+  if (y.rows !== forward.rows || y.cols !== yDim) {
+    throw new InputError(`y is ${y.rows} × ${y.cols}, the forward pass is ${forward.rows} × ${yDim}`, { field: 'y' });
   }
+  const halfPrecision = halfPrecisionOf(forward);
+  const count = rows ? rows.length : forward.rows;
+  const rowAt = (k: number): number => {
+    if (!rows) return k;
+    const row = rows[k];
+    if (!(row >= 0 && row < forward.rows)) throw new InputError(`row ${row} is outside the ${forward.rows} rows`, { field: 'rows' });
+    return row;
+  };
   const yData = y.data;
   const mean = new Float64Array(yDim);
   const meanSquare = new Float64Array(yDim);
-  for (let j = 0; j < rows; j++) {
-    const offset = j * yDim;
+  for (let k = 0; k < count; k++) {
+    const offset = rowAt(k) * yDim;
     for (let d = 0; d < yDim; d++) {
       const value = yData[offset + d];
       mean[d] += value;
@@ -45,12 +56,12 @@ export function clubEstimateFromForward(forward: ClubForward, y: Matrix): number
     }
   }
   for (let d = 0; d < yDim; d++) {
-    mean[d] /= rows;
-    meanSquare[d] /= rows;
+    mean[d] /= count;
+    meanSquare[d] /= count;
   }
   let total = 0;
-  for (let i = 0; i < rows; i++) {
-    const offset = i * yDim;
+  for (let k = 0; k < count; k++) {
+    const offset = rowAt(k) * yDim;
     let rowSum = 0;
     for (let d = 0; d < yDim; d++) {
       const m = mu[offset + d];
@@ -58,9 +69,22 @@ export function clubEstimateFromForward(forward: ClubForward, y: Matrix): number
       // mean_j (y_jd − μ)² − (μ − y_id)² = E[y²] − 2μ(ȳ − y_id) − y_id²
       rowSum += (meanSquare[d] - 2 * m * (mean[d] - yi) - yi * yi) * halfPrecision[offset + d];
     }
+    if (terms) terms[k] = rowSum;
     total += rowSum;
   }
-  return total / rows;
+  return total / count;
+}
+
+/** The CLUB estimate from a forward pass (μ, logvar) on x and the paired y, in O(n·d) memory; `rows` selects (and may repeat) rows of both. */
+export function clubEstimateFromForward(forward: ClubForward, y: Matrix, rows?: Int32Array): number {
+  return clubTerms(forward, y, rows, undefined);
+}
+
+/** The per-row terms of `clubEstimateFromForward(forward, y, rows)`: their mean is the estimate. */
+export function clubRowTermsFromForward(forward: ClubForward, y: Matrix, rows?: Int32Array): Float64Array {
+  const terms = new Float64Array(rows ? rows.length : forward.rows);
+  clubTerms(forward, y, rows, terms);
+  return terms;
 }
 
 /**

@@ -6,45 +6,29 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { InputError } from '../../errors';
-import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, MutualInformationEstimator, ProgressCallback } from '../../interface';
+import type {
+  EmbeddingSet,
+  EmbeddingSpace,
+  EstimatorDescription,
+  FitOptions,
+  Matrix,
+  PointwiseConditionedEstimator,
+  PointwiseEstimator,
+  TrainableEstimator,
+  ProgressCallback,
+  TrainingPairs,
+} from '../../interface';
 import { describeSpace, spaceMismatch } from '../../data/embeddingSpace';
 import { loadClubFile, saveClub } from './clubFile';
-import { clubPresetSettings, type ClubPresetName, type ClubTrainingSettings } from './clubPresets';
+import { clubPresetSettings, isClubPresetName, type ClubPresetName, type ClubTrainingSettings } from './clubPresets';
 import { pooledTrainingPairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
-import { queryEmbedding } from '../../data/queryEmbedding';
 import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
-import { clubEstimateFromForward } from './clubEstimate';
-import { assertClubInput, assertClubParameters, clubForwardPortable, type ClubForward } from './clubModel';
+import { clubEstimateFromForward, clubRowTermsFromForward } from './clubEstimate';
+import { assertClubInput, assertClubParameters } from './clubModel';
+import { clubForward, nativeClub, type ClubEngine } from './clubEngine';
 
-/** 'native' runs the network in ONNX Runtime; 'portable' in plain TypeScript; 'auto' picks native when installed. */
-export type ClubEngine = 'auto' | 'native' | 'portable';
-
-type NativeClub = typeof import('./onnxGraphs');
-let nativeClub: NativeClub | null | undefined;
-
-function loadNativeClub(required: boolean): NativeClub | null {
-  if (nativeClub === undefined) {
-    try {
-      require.resolve('onnxruntime-node');
-      nativeClub = require('./onnxGraphs') as NativeClub;
-    } catch (error) {
-      nativeClub = null;
-      if (required) throw error;
-    }
-  }
-  if (!nativeClub && required) throw new Error('the native CLUB engine needs onnxruntime-node, which is not installed');
-  return nativeClub;
-}
-
-/** μ(x) and logvar(x) on the chosen engine. */
-export async function clubForward(params: ClubParameters, x: Matrix, engine: ClubEngine = 'auto'): Promise<ClubForward> {
-  assertClubInput(params, x);
-  const native = engine === 'portable' ? null : loadNativeClub(engine === 'native');
-  if (!native) return clubForwardPortable(params, x);
-  const { mu, logvar } = await native.clubForward(params, x);
-  return { rows: x.rows, yDim: params.yDim, mu, logvar };
-}
+export { clubForward, type ClubEngine } from './clubEngine';
 
 /** Where a CLUB estimator's weights came from: the space it was fitted in, and its file or training. */
 export interface ClubOrigin {
@@ -109,7 +93,7 @@ function trainingDigest(x: Matrix, y: Matrix, settings: ClubTrainingSettings, in
  * `ClubEstimator.load(file)` (the authors' `.pt` or the project's `.safetensors`) or
  * `ClubEstimator.fit(sets, preset)`; it records the space and training it came from.
  */
-export class ClubEstimator implements MutualInformationEstimator {
+export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
   /** The training run that produced the weights, when `fit` trained them in this process. */
   training?: TrainClubResult;
 
@@ -121,8 +105,21 @@ export class ClubEstimator implements MutualInformationEstimator {
     assertClubParameters(parameters);
   }
 
-  /** Reads a CLUB file: the project's `.safetensors` (with its recorded space and training) or a `.pt` checkpoint. */
+  /**
+   * Reads a CLUB file: the project's `.safetensors` (with its recorded space and training) or a
+   * `.pt` checkpoint. On the native engine the engine thread and the session of the estimates
+   * start building in the background (see `prepare`).
+   */
   static load(file: string, engine: ClubEngine = 'auto'): ClubEstimator {
+    // The native engine starts on its own thread while the file is read, and builds the session
+    // of the estimates as soon as the weights are known: a loaded estimator is about to be used.
+    nativeClub(engine)?.startEngine();
+    const estimator = ClubEstimator.fromFile(file, engine);
+    estimator.prepare();
+    return estimator;
+  }
+
+  private static fromFile(file: string, engine: ClubEngine): ClubEstimator {
     const contents = loadClubFile(file);
     const { metadata } = contents;
     let settings: Record<string, unknown> | undefined;
@@ -210,35 +207,66 @@ export class ClubEstimator implements MutualInformationEstimator {
 
   /** Which engine runs the network: 'onnxruntime-node' (native) or 'portable' (TypeScript). */
   resolvedEngine(): 'onnxruntime-node' | 'portable' {
-    return this.engine !== 'portable' && loadNativeClub(this.engine === 'native') ? 'onnxruntime-node' : 'portable';
+    return nativeClub(this.engine) ? 'onnxruntime-node' : 'portable';
   }
 
-  /** Î(x; y), the CLUB estimate. */
+  /** Î(x; y), the CLUB estimate (on the native engine: float32 network and per-row terms, float64 mean). */
   async estimate(x: Matrix, y: Matrix): Promise<number> {
-    const [value] = await this.estimateShared(x, [y]);
+    const [value] = await this.estimateMany(x, [y]);
     return value;
   }
 
   /**
-   * Î(z; z_ŷ) and Î(z; z_y) of a split. The native engine builds z, runs the network and
-   * reduces both estimates in one call.
+   * Î(x; y_k) for several y sharing x, with one forward pass on x. The native engine reduces
+   * every y in the same call (EMI's two terms in one run).
    */
-  async estimateForSet(set: EmbeddingSet): Promise<{ miModel: number; miReference: number }> {
-    assertClubInput(this.parameters, set.text, set.response);
-    assertClubInput(this.parameters, set.text, set.reference);
-    if (set.image) assertClubInput(this.parameters, set.image, set.response);
-    const native = this.engine === 'portable' ? null : loadNativeClub(this.engine === 'native');
-    if (native) return native.clubEmiEstimates(this.parameters, set);
-    const [miModel, miReference] = await this.estimateShared(queryEmbedding(set), [set.response, set.reference]);
-    return { miModel, miReference };
-  }
-
-  /** Î(x; y_k) for several y sharing x, with one forward pass on x. */
-  async estimateShared(x: Matrix, ys: readonly Matrix[]): Promise<number[]> {
+  async estimateMany(x: Matrix, ys: readonly Matrix[]): Promise<number[]> {
+    assertClubInput(this.parameters, x);
     for (const y of ys) assertClubInput(this.parameters, x, y);
-    const forward = await clubForward(this.parameters, x, this.engine);
+    const native = nativeClub(this.engine);
+    if (native) return native.clubEstimatesMany(this.parameters, x, ys);
+    const forward = await clubForward(this.parameters, x, 'portable');
     return ys.map((y) => clubEstimateFromForward(forward, y));
   }
+
+  /**
+   * The forward pass on x, kept: estimates and per-row terms on any rows of it, each a float64
+   * reduction over μ, logvar and y (to float32 rounding the full-set values of `estimate`).
+   */
+  async condition(x: Matrix): Promise<PointwiseConditionedEstimator> {
+    const forward = await clubForward(this.parameters, x, this.engine);
+    const check = (y: Matrix) => assertClubInput(this.parameters, x, y);
+    return {
+      rows: x.rows,
+      estimate: async (y, rows) => (check(y), clubEstimateFromForward(forward, y, rows)),
+      rowTerms: async (y, rows) => (check(y), clubRowTermsFromForward(forward, y, rows)),
+    };
+  }
+
+  /**
+   * A CLUB network trained afresh on these pairs with the settings this one was trained with
+   * (its preset and settings when recorded, otherwise the `paper` preset at this network's hidden
+   * size), on the same engine.
+   */
+  fit(pairs: TrainingPairs, options: FitOptions = {}): Promise<ClubEstimator> {
+    const training = this.origin.training;
+    const preset = training?.preset !== undefined && isClubPresetName(training.preset) ? training.preset : 'paper';
+    const overrides: Partial<ClubTrainingSettings> = training ? recordedSettings(training.settings) : { hiddenDim: this.parameters.hiddenDim };
+    return ClubEstimator.fit({ x: pairs.x, y: pairs.y, ...(pairs.space ? { space: pairs.space } : {}) }, preset, { overrides, engine: this.engine, onProgress: options.onProgress });
+  }
+
+  /** Starts the native engine and builds the session of EMI's estimates (two y against one x) in the background. */
+  prepare(): void {
+    nativeClub(this.engine)?.prepareClubEstimates(this.parameters, 2);
+  }
+}
+
+/** The training settings a CLUB file or fit recorded, as overrides (unknown keys and non-numbers left out). */
+function recordedSettings(settings: Readonly<Record<string, unknown>>): Partial<ClubTrainingSettings> {
+  const keys: readonly (keyof ClubTrainingSettings)[] = ['epochs', 'batchSize', 'learningRate', 'hiddenDim', 'seed', 'validationFraction'];
+  const out: Partial<ClubTrainingSettings> = {};
+  for (const key of keys) if (typeof settings[key] === 'number') out[key] = settings[key] as number;
+  return out;
 }
 
 /** The estimate as a plain function: clubEstimate(params, x, y). */

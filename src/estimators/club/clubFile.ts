@@ -16,7 +16,6 @@ import { writeFileAtomic } from '../../io/atomicWrite';
 import { encodeSafetensors, parseSafetensors } from '../../io/safetensors';
 import { firstNonFinite } from '../../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
-import { decodeTorchStateDict } from '../../io/torch/stateDict';
 
 const FORMAT = 'emishift-club';
 const FLOAT_DTYPES = new Set(['F32', 'F64', 'float32', 'float64', 'float16', 'bfloat16']);
@@ -106,6 +105,8 @@ export function loadClubFile(file: string): ClubFileContents {
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   // A zip archive (torch.save) starts with "PK"; safetensors starts with its header length.
   if (bytes.length >= 2 && bytes[0] === 0x50 && bytes[1] === 0x4b) {
+    // The torch reader (zip, unpickler) is loaded only for .pt files.
+    const { decodeTorchStateDict } = require('../../io/torch/stateDict') as typeof import('../../io/torch/stateDict');
     const parameters = clubParametersFromStateDict(decodeTorchStateDict(bytes, file) as Map<string, LoadedTensor>, file);
     const authors = sha256 === AUTHORS_CHECKPOINT_SHA256;
     return {

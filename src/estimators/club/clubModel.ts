@@ -17,8 +17,6 @@ export interface ClubForward {
   readonly yDim: number;
   readonly mu: Float32Array;
   readonly logvar: Float32Array;
-  /** exp(−logvar) / 2, when the engine computed it alongside (saves an exp per element). */
-  readonly halfPrecision?: Float32Array | Float64Array;
 }
 
 /**

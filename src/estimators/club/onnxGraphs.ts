@@ -2,6 +2,8 @@
  * The CLUB variational network q(y | x) = N(μ(x), diag exp(logvar(x))) as ONNX graphs: inference
  * (μ, logvar), the held-out loss, and a fused training step (forward, hand-written backward and
  * Adam in one ORT run), so training runs at native GEMM speed with one JS↔native crossing per step.
+ * Inference graphs run on the engine thread (backend/onnx/sessionHost); the training step runs in
+ * the caller's thread, where its state tensors go from one step to the next without copies.
  *
  * Loss (to minimise; the negative CLUB log-likelihood up to constants and a factor 2):
  *   L = mean_i Σ_d [ (μ_id − y_id)² exp(−logvar_id) + logvar_id ]
@@ -12,9 +14,10 @@ import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField
 import { ADAM } from './clubTrainer';
 import { GraphBuilder, float, type Attributes } from '../../backend/onnx/modelBuilder';
 import { createSession, floatTensor, loadOnnxRuntime, resolveThreadCount, toFloat32, type OrtSession, type OrtTensor } from '../../backend/onnx/runtime';
+import { createHostedSession, defaultHostedThreads, startSessionHost, type FloatFeed, type HostedSession } from '../../backend/onnx/sessionHost';
 
 export interface ClubRunOptions {
-  /** Intra-op threads; defaults to `os.availableParallelism()`. */
+  /** Intra-op threads; defaults to one fewer than the cores (see sessionHost). */
   threads?: number | undefined;
 }
 
@@ -187,30 +190,27 @@ function buildForwardModel(p: ClubParameters): Uint8Array {
 }
 
 /**
- * Everything EMI needs from one split in one run: z = (z_v + z_t)/2 (or z_t), the forward pass,
- * and for each of ŷ and y the per-row CLUB terms
+ * The estimates of several y against one x in one run: the forward pass on x, and for each y_k
+ * the per-row CLUB terms
  *   r_i = Σ_d (E_j[y_jd²] − 2 μ_id (ȳ_d − y_id) − y_id²) · exp(−logvar_id) / 2,
  * whose mean over rows is the estimate (rows are averaged in float64 in JS). Doing the element-
- * wise work here, vectorised, is several times faster than any pass over n × d in JS.
+ * wise work here, vectorised, is several times faster than any pass over n × d in JS. EMI's two
+ * terms (y = z_ŷ and z_y against z) take one run.
  */
-function buildEmiModel(p: ClubParameters, withImage: boolean): Uint8Array {
-  const g = new GraphBuilder('club_emi');
-  const t = g.input('t', 'float32', ['batch', p.xDim]);
-  const z = withImage ? g.op('Mul', [g.op('Add', [g.input('v', 'float32', ['batch', p.xDim]), t]), g.constant(0.5)]) : t;
-  const f = addForward(g, parameterInitializers(g, p), z, { negateLogvar: true });
+function buildManyModel(p: ClubParameters, count: number): Uint8Array {
+  const g = new GraphBuilder('club_many');
+  const x = g.input('x', 'float32', ['batch', p.xDim]);
+  const f = addForward(g, parameterInitializers(g, p), x, { negateLogvar: true });
   const halfPrecision = g.op('Mul', [g.op('Exp', [f.lv]), g.constant(0.5)]);
-  for (const [input, output] of [
-    ['yhat', 'model_rows'],
-    ['y', 'reference_rows'],
-  ] as const) {
-    const y = g.input(input, 'float32', ['batch', p.yDim]);
+  for (let k = 0; k < count; k++) {
+    const y = g.input(`y${k}`, 'float32', ['batch', p.yDim]);
     const mean = g.op('ReduceMean', [y], { axes: [0], keepdims: 1 });
     const square = g.op('Mul', [y, y]);
     const meanSquare = g.op('ReduceMean', [square], { axes: [0], keepdims: 1 });
     const cross = g.op('Mul', [g.op('Mul', [f.mu, g.op('Sub', [mean, y])]), g.constant(2)]);
     const term = g.op('Mul', [g.op('Sub', [g.op('Sub', [meanSquare, cross]), square]), halfPrecision]);
-    g.op('ReduceSum', [term, g.int64Constant([1])], { keepdims: 0 }, output);
-    g.output(output, 'float32', ['batch']);
+    g.op('ReduceSum', [term, g.int64Constant([1])], { keepdims: 0 }, `rows${k}`);
+    g.output(`rows${k}`, 'float32', ['batch']);
   }
   return g.toModel();
 }
@@ -289,35 +289,54 @@ function buildTrainingModel(shape: ClubShape): Uint8Array {
  * Sessions with baked-in weights, per parameter object. Keyed by object identity: parameters are
  * treated as immutable once used here (the trainer hands out fresh copies, never aliases).
  */
-const bakedSessions = new WeakMap<ClubParameters, Map<string, Promise<OrtSession>>>();
-const gradientSessions = new Map<string, Promise<OrtSession>>();
+const bakedSessions = new WeakMap<ClubParameters, Map<string, HostedSession>>();
+const gradientSessions = new Map<string, HostedSession>();
 
-function cached(cache: Map<string, Promise<OrtSession>>, key: string, build: () => Uint8Array, threads: number): Promise<OrtSession> {
-  let session = cache.get(key);
-  if (session === undefined) {
-    session = createSession(build(), { threads });
-    session.catch(() => cache.delete(key));
-    cache.set(key, session);
-  }
-  return session;
+/** A baked session's kind: the forward pass, the loss, or the estimates of `many-<k>` y against one x. */
+type BakedKind = 'forward' | 'loss' | `many-${number}`;
+
+function buildBaked(p: ClubParameters, kind: BakedKind): Uint8Array {
+  if (kind === 'forward') return buildForwardModel(p);
+  if (kind === 'loss') return buildLossModel(p);
+  return buildManyModel(p, Number(kind.slice('many-'.length)));
 }
 
-type BakedKind = 'forward' | 'loss' | 'emi-image' | 'emi-text';
-
-const BUILDERS: Record<BakedKind, (p: ClubParameters) => Uint8Array> = {
-  forward: buildForwardModel,
-  loss: buildLossModel,
-  'emi-image': (p) => buildEmiModel(p, true),
-  'emi-text': (p) => buildEmiModel(p, false),
-};
-
-function bakedSession(p: ClubParameters, kind: BakedKind, threads: number): Promise<OrtSession> {
+function bakedSession(p: ClubParameters, kind: BakedKind, threads: number | undefined): HostedSession {
   let perParams = bakedSessions.get(p);
   if (perParams === undefined) {
     perParams = new Map();
     bakedSessions.set(p, perParams);
   }
-  return cached(perParams, `${kind}/${threads}`, () => BUILDERS[kind](p), threads);
+  const key = `${kind}/${threads ?? defaultHostedThreads()}`;
+  let session = perParams.get(key);
+  if (session === undefined) {
+    session = createHostedSession(buildBaked(p, kind), { threads });
+    perParams.set(key, session);
+  }
+  return session;
+}
+
+/** Runs a cached session; one that failed is dropped so that the next call builds it again. */
+async function runCached(cache: Map<string, HostedSession>, key: string, session: HostedSession, feeds: Record<string, FloatFeed>): Promise<Record<string, Float32Array>> {
+  try {
+    return await session.run(feeds);
+  } catch (error) {
+    if (cache.get(key) === session) cache.delete(key);
+    throw error;
+  }
+}
+
+function runBaked(p: ClubParameters, kind: BakedKind, threads: number | undefined, feeds: Record<string, FloatFeed>): Promise<Record<string, Float32Array>> {
+  const session = bakedSession(p, kind, threads);
+  return runCached(bakedSessions.get(p) as Map<string, HostedSession>, `${kind}/${threads ?? defaultHostedThreads()}`, session, feeds);
+}
+
+const feed = (m: Matrix): FloatFeed => ({ data: matrixData(m), dims: [m.rows, m.cols] });
+
+function meanOf(values: Float32Array): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i];
+  return total / values.length;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -328,37 +347,43 @@ export async function clubForward(params: ClubParameters, x: Matrix, options: Cl
   checkParameters(params);
   checkBatch(params, x);
   if (x.rows === 0) return { mu: new Float32Array(0), logvar: new Float32Array(0) };
-  const session = await bakedSession(params, 'forward', resolveThreadCount(options.threads));
-  const out = await session.run({ x: floatTensor(matrixData(x), [x.rows, x.cols]) });
-  return { mu: out.mu.data as Float32Array, logvar: out.logvar.data as Float32Array };
+  const out = await runBaked(params, 'forward', options.threads, { x: feed(x) });
+  return { mu: out.mu, logvar: out.logvar };
+}
+
+/** Starts the engine thread and loads ONNX Runtime there, without waiting. */
+export function startEngine(): void {
+  startSessionHost();
 }
 
 /**
- * Î(z; z_ŷ) and Î(z; z_y) for one split, z = (image + text)/2 or text alone (float32 network,
- * float64 mean over rows).
+ * Builds, in the background, the session that estimates `count` y against one x with these
+ * weights, so that the first estimate does not wait for it.
  */
-export async function clubEmiEstimates(
-  params: ClubParameters,
-  parts: { image?: Matrix; text: Matrix; response: Matrix; reference: Matrix },
-  options: ClubRunOptions = {},
-): Promise<{ miModel: number; miReference: number }> {
+export function prepareClubEstimates(params: ClubParameters, count: number, options: ClubRunOptions = {}): void {
   checkParameters(params);
-  checkBatch(params, parts.text);
-  const rows = parts.text.rows;
-  const session = await bakedSession(params, parts.image ? 'emi-image' : 'emi-text', resolveThreadCount(options.threads));
-  const feeds: Record<string, OrtTensor> = {
-    t: floatTensor(matrixData(parts.text), [rows, params.xDim]),
-    yhat: floatTensor(matrixData(parts.response), [rows, params.yDim]),
-    y: floatTensor(matrixData(parts.reference), [rows, params.yDim]),
-  };
-  if (parts.image) feeds.v = floatTensor(matrixData(parts.image), [rows, params.xDim]);
-  const out = await session.run(feeds);
-  const mean = (values: Float32Array) => {
-    let total = 0;
-    for (let i = 0; i < values.length; i++) total += values[i];
-    return total / values.length;
-  };
-  return { miModel: mean(out.model_rows.data as Float32Array), miReference: mean(out.reference_rows.data as Float32Array) };
+  startSessionHost();
+  bakedSession(params, `many-${count}`, options.threads);
+}
+
+/**
+ * The per-row CLUB terms of Î(x; y_k) for every y_k, after one forward pass on x (float32
+ * network and terms); the mean of each is the estimate.
+ */
+export async function clubRowTermsMany(params: ClubParameters, x: Matrix, ys: readonly Matrix[], options: ClubRunOptions = {}): Promise<Float32Array[]> {
+  checkParameters(params);
+  checkBatch(params, x);
+  for (const y of ys) checkBatch(params, x, y);
+  if (ys.length === 0) return [];
+  const feeds: Record<string, FloatFeed> = { x: feed(x) };
+  ys.forEach((y, k) => (feeds[`y${k}`] = feed(y)));
+  const out = await runBaked(params, `many-${ys.length}`, options.threads, feeds);
+  return ys.map((_, k) => out[`rows${k}`]);
+}
+
+/** Î(x; y_k) for every y_k after one forward pass (float32 network and terms, float64 mean over rows). */
+export async function clubEstimatesMany(params: ClubParameters, x: Matrix, ys: readonly Matrix[], options: ClubRunOptions = {}): Promise<number[]> {
+  return (await clubRowTermsMany(params, x, ys, options)).map(meanOf);
 }
 
 /** The mean training loss L over the rows of (x, y), forward only (held-out evaluation). */
@@ -366,15 +391,8 @@ export async function clubLoss(params: ClubParameters, x: Matrix, y: Matrix, opt
   checkParameters(params);
   checkBatch(params, x, y);
   if (x.rows === 0) throw new InputError('the CLUB loss needs at least one row');
-  const session = await bakedSession(params, 'loss', resolveThreadCount(options.threads));
-  const out = await session.run({
-    x: floatTensor(matrixData(x), [x.rows, x.cols]),
-    y: floatTensor(matrixData(y), [y.rows, y.cols]),
-  });
-  const rows = out.row_loss.data as Float32Array;
-  let sum = 0;
-  for (let i = 0; i < rows.length; i++) sum += rows[i];
-  return sum / rows.length;
+  const out = await runBaked(params, 'loss', options.threads, { x: feed(x), y: feed(y) });
+  return meanOf(out.row_loss);
 }
 
 /**
@@ -390,18 +408,21 @@ export async function clubLossAndGradient(
   checkParameters(params);
   checkBatch(params, x, y);
   if (x.rows === 0) throw new InputError('the CLUB loss needs at least one row');
-  const threads = resolveThreadCount(options.threads);
+  const threads = options.threads ?? defaultHostedThreads();
   const shape = { xDim: params.xDim, yDim: params.yDim, hiddenDim: params.hiddenDim };
-  const session = await cached(gradientSessions, `${shape.xDim}/${shape.yDim}/${shape.hiddenDim}/${threads}`, () => buildGradientModel(shape), threads);
+  const key = `${shape.xDim}/${shape.yDim}/${shape.hiddenDim}/${threads}`;
+  let session = gradientSessions.get(key);
+  if (session === undefined) {
+    session = createHostedSession(buildGradientModel(shape), { threads });
+    gradientSessions.set(key, session);
+  }
   const dims = fieldDims(shape);
-  const feeds: Record<string, OrtTensor> = {
-    x: floatTensor(matrixData(x), [x.rows, x.cols]),
-    y: floatTensor(matrixData(y), [y.rows, y.cols]),
-  };
-  for (const field of FIELDS) feeds[field] = floatTensor(params[field], dims[field]);
-  const out = await session.run(feeds);
-  const gradient: ClubParameters = { ...shape, ...tensorData(out, '_grad') };
-  return { loss: (out.loss.data as Float32Array)[0], gradient };
+  const feeds: Record<string, FloatFeed> = { x: feed(x), y: feed(y) };
+  for (const field of FIELDS) feeds[field] = { data: params[field], dims: dims[field] };
+  const out = await runCached(gradientSessions, key, session, feeds);
+  const gradient = {} as Record<ClubTensorField, Float32Array>;
+  for (const field of FIELDS) gradient[field] = out[`${field}_grad`];
+  return { loss: out.loss[0], gradient: { ...shape, ...gradient } };
 }
 
 export interface ClubOnnxTrainerOptions {

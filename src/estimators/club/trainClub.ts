@@ -6,7 +6,7 @@ import { InputError } from '../../errors';
 import type { Matrix, ProgressCallback } from '../../interface';
 import { assertFiniteMatrix } from '../../linalg/matrix';
 import { createRng } from '../../random';
-import { clubForward } from './clubEstimator';
+import { clubForward } from './clubEngine';
 import { clubLossFromForward } from './clubEstimate';
 import { initClubParameters } from './clubModel';
 import type { ClubParameters } from './clubParameters';

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clubEstimateFromForward, clubLossFromForward } from '../../../src/estimators/club/clubEstimate';
 import { clubForwardPortable, initClubParameters } from '../../../src/estimators/club/clubModel';
+import { selectRows } from '../../../src/linalg/matrix';
 import { ClubEstimator, clubForward } from '../../../src/estimators/club/clubEstimator';
 import { createRng } from '../../../src/random';
 import type { Matrix } from '../../../src/interface';
@@ -58,7 +59,7 @@ test('initialisation is seeded and follows the PyTorch Linear bounds', () => {
   assert.equal(a.logvarW2.length, 4 * 8);
 });
 
-test('the native and portable engines agree, and estimateShared matches separate estimates', async () => {
+test('the native and portable engines agree, and estimateMany equals separate estimates', async () => {
   const params = initClubParameters({ xDim: 20, yDim: 10, hiddenDim: 16 }, 9);
   const x = gaussian(40, 20, 4);
   const y1 = gaussian(40, 10, 5);
@@ -70,9 +71,39 @@ test('the native and portable engines agree, and estimateShared matches separate
     assert.ok(Math.abs(native.logvar[i] - portable.logvar[i]) < 1e-5);
   }
   const estimator = new ClubEstimator(params);
-  const shared = await estimator.estimateShared(x, [y1, y2]);
-  assert.ok(Math.abs(shared[0] - (await estimator.estimate(x, y1))) < 1e-12);
-  assert.ok(Math.abs(shared[1] - (await estimator.estimate(x, y2))) < 1e-12);
+  const shared = await estimator.estimateMany(x, [y1, y2]);
+  assert.equal(shared[0], await estimator.estimate(x, y1));
+  assert.equal(shared[1], await estimator.estimate(x, y2));
+  // The native engine reduces per-row terms in float32; the portable one in float64.
+  const portableShared = await new ClubEstimator(params, 'portable').estimateMany(x, [y1, y2]);
+  for (const k of [0, 1]) assert.ok(Math.abs(shared[k] - portableShared[k]) < 1e-5, `${shared[k]} vs ${portableShared[k]}`);
+});
+
+test('a conditioned estimator re-reduces any rows of its forward pass, exactly as those rows copied out', async () => {
+  const params = initClubParameters({ xDim: 12, yDim: 6, hiddenDim: 8 }, 3);
+  const x = gaussian(30, 12, 7);
+  const y = gaussian(30, 6, 8);
+  for (const engine of ['auto', 'portable'] as const) {
+    const estimator = new ClubEstimator(params, engine);
+    const conditioned = await estimator.condition(x);
+    assert.equal(conditioned.rows, 30);
+    const rows = Int32Array.from([4, 4, 0, 29, 17, 3, 3, 3]);
+    const selected = await new ClubEstimator(params, 'portable').condition(selectRows(x, rows));
+    const onSelection = await conditioned.estimate(y, rows);
+    const terms = await conditioned.rowTerms(y, rows);
+    assert.equal(terms.length, rows.length);
+    assert.ok(Math.abs(terms.reduce((a, b) => a + b, 0) / terms.length - onSelection) < 1e-15);
+    // Repeated rows have equal terms; the whole-set terms average to the whole-set estimate.
+    assert.equal(terms[0], terms[1]);
+    const all = await conditioned.rowTerms(y);
+    assert.ok(Math.abs(all.reduce((a, b) => a + b, 0) / 30 - (await conditioned.estimate(y))) < 1e-15);
+    if (engine === 'portable') assert.equal(onSelection, await selected.estimate(selectRows(y, rows)));
+    // The float64 re-reduction agrees with the set estimate to float32 rounding.
+    assert.ok(Math.abs((await conditioned.estimate(y)) - (await estimator.estimate(x, y))) < 1e-6);
+  }
+  const conditioned = await new ClubEstimator(params).condition(x);
+  await assert.rejects(conditioned.estimate(y, Int32Array.from([30])), /row 30 is outside the 30 rows/);
+  await assert.rejects(conditioned.estimate(gaussian(29, 6, 1)), /x has 30 rows and y has 29/);
 });
 
 test('estimate refuses mismatched shapes', async () => {

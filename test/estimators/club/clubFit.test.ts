@@ -85,3 +85,23 @@ test("the authors' checkpoint is recognised by its SHA-256 as the paper's space"
   assert.match(estimator.description.file?.recognizedAs ?? '', /authors' CLUB_global\.pt/);
   assert.deepEqual(estimator.description.space, PAPER_SPACE);
 });
+
+test('the contract fit trains a fresh network with the settings this one was trained with', async () => {
+  const first = await ClubEstimator.fit(sets, 'small', { overrides: QUICK });
+  const pairs = { x: sets[0].text, y: sets[0].reference, space: SPACE };
+  const refitted = await first.fit(pairs);
+  const direct = await ClubEstimator.fit(pairs, 'small', { overrides: QUICK });
+  assert.notEqual(refitted, first);
+  assert.deepEqual(refitted.parameters.muW1, direct.parameters.muW1);
+  assert.deepEqual(refitted.description.training?.settings, { ...CLUB_PRESETS.small, ...QUICK });
+  assert.equal(refitted.description.training?.pairs, 20);
+  assert.deepEqual(refitted.description.space, SPACE);
+  // Weights without a recorded training: the paper's preset at this network's hidden size.
+  const bare = new ClubEstimator(first.parameters);
+  const epochs: number[] = [];
+  const fromBare = await bare.fit({ x: pairs.x, y: pairs.y }, { onProgress: (progress) => epochs.push(progress.done) }).catch((error: unknown) => error);
+  assert.ok(fromBare instanceof ClubEstimator, String(fromBare));
+  assert.equal(fromBare.parameters.hiddenDim, first.parameters.hiddenDim);
+  assert.equal(fromBare.description.training?.preset, 'paper');
+  assert.equal(epochs.length, CLUB_PRESETS.paper.epochs);
+});

@@ -1,0 +1,14 @@
+/**
+ * The estimators' public surface: every mutual-information estimator implements the contract in
+ * src/interface.ts (`MutualInformationEstimator`); each lives in its own folder with its engine,
+ * which nothing outside that folder imports. Today: CLUB (src/estimators/club/), and
+ * `defineEstimator` for an estimator given by `estimate(x, y)` alone.
+ */
+export { defineEstimator } from './defineEstimator';
+export { ClubEstimator, clubEstimate, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './club/clubEstimator';
+export type { ClubParameters, ClubShape } from './club/clubParameters';
+export { CLUB_PRESETS, CLUB_PRESET_NAMES, clubPresetSettings, isClubPresetName, type ClubPresetName, type ClubTrainingSettings } from './club/clubPresets';
+export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubForward } from './club/clubModel';
+export { clubEstimateFromForward, clubRowTermsFromForward, clubLossFromForward } from './club/clubEstimate';
+export { loadClub, saveClub, loadClubFile, encodeClubFile, AUTHORS_CHECKPOINT_SHA256, type ClubFileContents } from './club/clubFile';
+export { trainClub, TRAIN_DEFAULTS, type TrainClubOptions, type TrainClubResult, type EpochRecord, type TrainEngine } from './club/trainClub';

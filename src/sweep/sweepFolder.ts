@@ -1,0 +1,57 @@
+/**
+ * A sweep over a folder of split folders, as the `sweep` command runs it: every subfolder is a
+ * split, one of them the ID split; with an output file the results are written atomically and
+ * every finished comparison is checkpointed beside it, so an interrupted run with the same inputs
+ * resumes where it stopped.
+ */
+import { join } from 'node:path';
+import type { ComputedSweep, MutualInformationEstimator } from '../interface';
+import { listSplitFolders, readSplitFolder, SPLIT_FILES } from '../data/splitDirectory';
+import { MANIFEST_FILE } from '../data/splitManifest';
+import { assertIdSplit, sweepSplits, type SplitSource, type SweepOptions } from './sweep';
+import { inputFingerprint, openSweepCheckpoint } from './checkpoint';
+import { writeResults } from './resultsJson';
+
+export interface SweepFolderOptions extends Omit<SweepOptions, 'completed' | 'onComparison'> {
+  /**
+   * Where the results JSON goes (written atomically at the end). Finished comparisons are
+   * checkpointed to `OUT.partial.jsonl` meanwhile, and removed once the results are written.
+   */
+  out?: string | undefined;
+  /** Top-level keys added to the written results (`split_root`, the estimator's file, …). */
+  metadata?: Record<string, unknown> | undefined;
+  /** Files other than the splits' whose change makes a checkpoint stale (the estimator's weights). */
+  inputFiles?: readonly string[] | undefined;
+}
+
+/** Compares the split `idName` under `root` with every other split there. */
+export async function sweepSplitFolders(root: string, idName: string, estimator: MutualInformationEstimator, options: SweepFolderOptions = {}): Promise<ComputedSweep> {
+  const { out, metadata, inputFiles = [], ...sweepOptions } = options;
+  const splits = listSplitFolders(root);
+  assertIdSplit(
+    splits.map((split) => split.name),
+    idName,
+    root,
+  );
+  const toSource = (split: { name: string; directory: string }): SplitSource => ({ name: split.name, location: split.directory, load: () => readSplitFolder(split.directory, split.name) });
+  const splitFiles = splits.flatMap((split) => [...Object.values(SPLIT_FILES), MANIFEST_FILE].map((file) => join(split.directory, file)));
+  const settings = {
+    id: idName,
+    mixture: sweepOptions.mixture ?? 'sample-weighted',
+    entropyScale: sweepOptions.entropyScale,
+    bootstrap: sweepOptions.bootstrap,
+    allowSpaceMismatch: sweepOptions.allowSpaceMismatch ?? false,
+  };
+  const checkpoint = out ? openSweepCheckpoint(`${out}.partial.jsonl`, inputFingerprint([...inputFiles, ...splitFiles], settings)) : undefined;
+  const result = await sweepSplits(
+    toSource(splits.find((split) => split.name === idName)!),
+    splits.filter((split) => split.name !== idName).map(toSource),
+    estimator,
+    { ...sweepOptions, completed: checkpoint?.completed, onComparison: (comparison) => checkpoint?.append(comparison) },
+  );
+  if (out) {
+    writeResults(out, result, metadata);
+    checkpoint?.remove();
+  }
+  return result;
+}
