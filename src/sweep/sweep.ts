@@ -16,7 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
-import type { ComputedComparison, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, Interval, MixtureWeighting, MutualInformationEstimator, ProgressCallback, ResultProvenance } from '../interface';
+import type { BoundTerms, ComputedComparison, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, Interval, MixtureWeighting, MutualInformationEstimator, ProgressCallback, ResultProvenance } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
 import { SharedProducts } from '../bound/embeddingMoments';
@@ -173,20 +173,8 @@ export async function sweepSplits(
         const location = split.location ?? split.name;
         const target = prepare(split.name, location, split.load(), estimator, solver, guard, shared, source);
         const [sourceEmi, targetEmi, terms] = await Promise.all([source.emi, target.emi, boundTermsOfMoments(source.moments, target.moments, cache)]);
-        const bound = boundFromTerms(terms, options.entropyScale);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
-        const comparison: ComputedComparison = {
-          source: source.name,
-          target: split.name,
-          sourceEmi,
-          targetEmi,
-          emid: sourceEmi.emi - targetEmi.emi,
-          terms,
-          emidUpperBound: bound.value,
-          ...(bound.full !== undefined ? { emidUpperBoundFull: bound.full } : {}),
-          ...(intervals ? { intervals } : {}),
-          targetSplit: splitRecord(target.set),
-        };
+        const comparison = comparisonOf(source.name, split.name, target.set, { sourceEmi, targetEmi, terms, intervals }, options.entropyScale);
         comparisons[index] = comparison;
         options.onComparison?.(comparison);
       }
@@ -215,20 +203,13 @@ export async function sweepSplits(
 
     const emiBySplit: Record<string, EmiResult> = { [source.name]: sourceEmi };
     for (const comparison of comparisons) emiBySplit[comparison.target] = comparison.targetEmi;
-    const warnings = guard.warnings();
-    const warn = options.warn ?? defaultWarn;
-    for (const line of warnings) warn(line);
-    const provenance = buildProvenance({
-      invocation: options.invocation ?? { api: 'sweepSplits' },
-      estimator: description,
-      id_split: source.name,
-      splits: Object.fromEntries([[source.name, splitRecord(source.set)], ...comparisons.map((c) => [c.target, c.targetSplit] as const)]),
-      mixture,
-      entropy_scale: options.entropyScale ?? null,
-      bootstrap: settings ? { resamples: settings.resamples, confidence: settings.confidence, seed: settings.seed, method: settings.method } : null,
-      space_check: guard.summary(),
-      warnings,
-    });
+    const provenance = comparisonProvenance(
+      { api: 'sweepSplits' },
+      description,
+      source.name,
+      Object.fromEntries([[source.name, splitRecord(source.set)], ...comparisons.map((c) => [c.target, c.targetSplit] as const)]),
+      { mixture, guard, settings, options },
+    );
     return {
       idSplit: source.name,
       mixture,
@@ -263,6 +244,8 @@ async function comparisonIntervals(source: EmbeddingSet, target: EmbeddingSet, e
     emidUpperBound: toInterval(await emidUpperBoundInterval(source, target, { resamples: 1000, ...bootstrap, mixture: options.mixture, entropyScale: undefined })),
   };
 }
+
+type BootstrapSettings = Awaited<ReturnType<typeof bootstrapSettings>>;
 
 async function bootstrapSettings(source: EmbeddingSet, estimator: MutualInformationEstimator, bootstrap: BootstrapOptions) {
   const { emiInterval } = await import('./intervals');
@@ -313,36 +296,60 @@ export async function comparePair(
   terms.catch(() => undefined);
   const sourceEmi = await prepared.emi;
   const [targetEmi, boundTerms] = await Promise.all([other.emi, terms]);
-  const bound = boundFromTerms(boundTerms, options.entropyScale);
   const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source, target, estimator, options)) } : undefined;
-  const comparison: ComputedComparison = {
+  const comparison = comparisonOf(sourceName, targetName, target, { sourceEmi, targetEmi, terms: boundTerms, intervals }, options.entropyScale);
+  options.onProgress?.({ done: 1, total: 1, label: targetName });
+  const splits = { [sourceName]: splitRecord(source), [targetName]: comparison.targetSplit };
+  const provenance = comparisonProvenance({ api: 'comparePair' }, description, sourceName, splits, { mixture, guard, settings, options });
+  return { ...comparison, provenance };
+}
+
+/** A comparison from its computed parts: EMID, the bound (and its full form with an entropy scale), the target as provenance records it. */
+function comparisonOf(
+  sourceName: string,
+  targetName: string,
+  target: EmbeddingSet,
+  parts: { sourceEmi: EmiResult; targetEmi: EmiResult; terms: BoundTerms; intervals: ComputedComparison['intervals'] },
+  entropyScale: number | undefined,
+): ComputedComparison {
+  const bound = boundFromTerms(parts.terms, entropyScale);
+  return {
     source: sourceName,
     target: targetName,
-    sourceEmi,
-    targetEmi,
-    emid: sourceEmi.emi - targetEmi.emi,
-    terms: boundTerms,
+    sourceEmi: parts.sourceEmi,
+    targetEmi: parts.targetEmi,
+    emid: parts.sourceEmi.emi - parts.targetEmi.emi,
+    terms: parts.terms,
     emidUpperBound: bound.value,
     ...(bound.full !== undefined ? { emidUpperBoundFull: bound.full } : {}),
-    ...(intervals ? { intervals } : {}),
+    ...(parts.intervals ? { intervals: parts.intervals } : {}),
     targetSplit: splitRecord(target),
   };
-  options.onProgress?.({ done: 1, total: 1, label: targetName });
+}
+
+/** The provenance of a sweep or a comparison; its warnings go to `options.warn` (stderr by default) as it is made. */
+function comparisonProvenance(
+  api: { api: string },
+  estimator: EstimatorDescription,
+  idSplit: string,
+  splits: ResultProvenance['splits'],
+  context: { mixture: MixtureWeighting; guard: SpaceGuard; settings: BootstrapSettings | undefined; options: Pick<SweepOptions, 'warn' | 'invocation' | 'entropyScale'> },
+): ResultProvenance {
+  const { mixture, guard, settings, options } = context;
   const warnings = guard.warnings();
   const warn = options.warn ?? defaultWarn;
   for (const line of warnings) warn(line);
-  const provenance = buildProvenance({
-    invocation: options.invocation ?? { api: 'comparePair' },
-    estimator: description,
-    id_split: sourceName,
-    splits: { [sourceName]: splitRecord(source), [targetName]: comparison.targetSplit },
+  return buildProvenance({
+    invocation: options.invocation ?? api,
+    estimator,
+    id_split: idSplit,
+    splits,
     mixture,
     entropy_scale: options.entropyScale ?? null,
     bootstrap: settings ? { resamples: settings.resamples, confidence: settings.confidence, seed: settings.seed, method: settings.method } : null,
     space_check: guard.summary(),
     warnings,
   });
-  return { ...comparison, provenance };
 }
 
 /** Checks that the ID split is among the split names, with a message listing them. */
