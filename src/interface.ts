@@ -150,6 +150,19 @@ export interface MutualInformationEstimator {
    * sessions), so that it overlaps the caller's own work; a no-op where nothing needs starting.
    */
   prepare(): void;
+  /**
+   * What the estimator can tell about its own reliability on the x it would be conditioned on
+   * (CLUB: how much of its variance network is saturated there); nothing for most estimators.
+   */
+  diagnose(x: Matrix): Promise<EstimatorDiagnosis>;
+}
+
+/** An estimator's check of itself on some data: measurements, and a warning line for each problem found. */
+export interface EstimatorDiagnosis {
+  /** Named measurements, e.g. `logvar_saturation: 0.97` (a share of outputs). */
+  readonly values: Readonly<Record<string, number>>;
+  /** One line per problem, for stderr, the results' provenance and the report; empty when none. */
+  readonly warnings: readonly string[];
 }
 
 /** An estimator whose estimates are means of per-row terms: pointwise values are available. */
@@ -283,6 +296,8 @@ export interface ResultProvenance {
   entropy_scale: number | null;
   bootstrap: { resamples: number; confidence: number; seed: number; method: string } | null;
   space_check: SpaceCheck;
+  /** The estimator's check of itself on the ID split's queries (absent from files written before it was recorded). */
+  estimator_diagnosis?: { split: string; values: Record<string, number>; warnings: string[] };
   warnings: string[];
 }
 

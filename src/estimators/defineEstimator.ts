@@ -2,8 +2,10 @@
  * The whole estimator contract from `estimate` alone, for an estimator with no pass over x to
  * share: several y are estimated one after another, and a kept x is simply the rows it selects.
  */
-import type { ConditionedEstimator, EstimatorDefinition, Matrix, MutualInformationEstimator } from '../interface';
+import type { ConditionedEstimator, EstimatorDefinition, EstimatorDiagnosis, Matrix, MutualInformationEstimator } from '../interface';
 import { selectRows } from '../linalg/matrix';
+
+const NOTHING_TO_REPORT: EstimatorDiagnosis = Object.freeze({ values: Object.freeze({}), warnings: Object.freeze([]) });
 
 /** An estimator built from a description and `estimate(x, y)`; it plugs into `emi`, `comparePair`, `sweepSplits` and the intervals. */
 export function defineEstimator(definition: EstimatorDefinition): MutualInformationEstimator {
@@ -23,5 +25,6 @@ export function defineEstimator(definition: EstimatorDefinition): MutualInformat
       };
     },
     prepare(): void {},
+    diagnose: async () => NOTHING_TO_REPORT,
   };
 }

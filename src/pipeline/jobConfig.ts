@@ -106,7 +106,7 @@ export interface BenchmarkJobConfig extends JobSettingsConfig {
 export type JobConfig = SplitsJobConfig | BenchmarkJobConfig;
 
 const SETTINGS_KEYS = ['out', 'embedder', 'club', 'mixture', 'entropyScale', 'bootstrap'] as const;
-const CLUB_KEYS = ['preset', 'epochs', 'batchSize', 'learningRate', 'hiddenDim', 'seed', 'validationFraction'] as const;
+const CLUB_KEYS = ['preset', 'epochs', 'batchSize', 'learningRate', 'hiddenDim', 'seed', 'validationFraction', 'patience'] as const;
 const EMBEDDER_KEYS = {
   builtin: ['kind'],
   transformers: ['kind', 'textModel', 'imageModel', 'modelRoot', 'maxLength'],
@@ -162,6 +162,7 @@ function checkClub(check: ConfigChecker, value: unknown): void {
   check.number(club.learningRate, 'club.learningRate', (n) => n > 0, 'a positive number');
   check.number(club.seed, 'club.seed', isSeed, 'an integer ≥ 0');
   check.number(club.validationFraction, 'club.validationFraction', (n) => n >= 0 && n < 1, 'a number in [0, 1)');
+  check.number(club.patience, 'club.patience', (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
 }
 
 function checkEmbedder(check: ConfigChecker, value: unknown): void {

@@ -307,6 +307,15 @@ ${recordHtml(results.provenance as unknown as Record<string, unknown>, 0)}`;
 }
 
 function warnings(results: SweepResult): string {
+  return [spaceOverrideWarning(results), ...(results.provenance?.estimator_diagnosis?.warnings ?? []).map(estimatorWarning)].join('\n');
+}
+
+/** An estimator's own warning about its reliability (CLUB's saturated variance network). */
+function estimatorWarning(line: string): string {
+  return `<p class="warning"><strong>The estimator warned about itself.</strong> ${escapeHtml(line)}.</p>`;
+}
+
+function spaceOverrideWarning(results: SweepResult): string {
   const allowances = results.provenance ? mismatchAllowances(results.provenance) : [];
   if (allowances.length === 0) return '';
   return `<p class="warning"><strong>The embedding-space check was overridden.</strong> This run allowed the estimator to be applied to splits embedded in another space than the one it was trained in (${allowances

@@ -16,12 +16,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
-import type { BoundTerms, ComputedComparison, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, Interval, MixtureWeighting, MutualInformationEstimator, ProgressCallback, ResultProvenance } from '../interface';
+import type { BoundTerms, ComputedComparison, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, EstimatorDiagnosis, Interval, MixtureWeighting, MutualInformationEstimator, ProgressCallback, ResultProvenance } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
 import { SharedProducts } from '../bound/embeddingMoments';
 import { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { emi } from '../emi/emi';
+import { queryEmbedding } from '../data/queryEmbedding';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
 import { buildProvenance, SpaceGuard, splitRecord, type Invocation } from './provenance';
@@ -161,6 +162,7 @@ export async function sweepSplits(
   let done = 0;
   try {
     const source = prepare(idSplit.name, idLocation, idSet, estimator, solver, guard, shared);
+    const diagnosis = diagnoseOn(source, estimator);
     const settings = options.bootstrap ? await bootstrapSettings(source.set, estimator, options.bootstrap) : undefined;
     const comparisons: ComputedComparison[] = new Array(oodSplits.length);
     const failures: { index: number; error: unknown }[] = [];
@@ -199,6 +201,7 @@ export async function sweepSplits(
     await Promise.all(Array.from({ length: Math.min(concurrency, oodSplits.length) }, worker));
     // The ID split's own failure comes first, then the earliest OOD split's.
     const sourceEmi = await source.emi;
+    const idDiagnosis = await diagnosis;
     if (failures.length > 0) throw failures.reduce((first, failure) => (failure.index < first.index ? failure : first)).error;
 
     const emiBySplit: Record<string, EmiResult> = { [source.name]: sourceEmi };
@@ -208,7 +211,7 @@ export async function sweepSplits(
       description,
       source.name,
       Object.fromEntries([[source.name, splitRecord(source.set)], ...comparisons.map((c) => [c.target, c.targetSplit] as const)]),
-      { mixture, guard, settings, options },
+      { mixture, guard, settings, options, diagnosis: idDiagnosis },
     );
     return {
       idSplit: source.name,
@@ -283,6 +286,7 @@ export async function comparePair(
   const sourceName = source.name ?? 'source';
   const targetName = target.name ?? 'target';
   const prepared = prepare(sourceName, options.locations?.[0] ?? sourceName, source, estimator, solver, guard, undefined);
+  const diagnosis = diagnoseOn(prepared, estimator);
   const settings = options.bootstrap ? await bootstrapSettings(source, estimator, options.bootstrap) : undefined;
   let other: PreparedSplit;
   try {
@@ -295,12 +299,13 @@ export async function comparePair(
   const terms = boundTermsOfMoments(prepared.moments, other.moments, new DivergenceCache(mixture));
   terms.catch(() => undefined);
   const sourceEmi = await prepared.emi;
+  const sourceDiagnosis = await diagnosis;
   const [targetEmi, boundTerms] = await Promise.all([other.emi, terms]);
   const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source, target, estimator, options)) } : undefined;
   const comparison = comparisonOf(sourceName, targetName, target, { sourceEmi, targetEmi, terms: boundTerms, intervals }, options.entropyScale);
   options.onProgress?.({ done: 1, total: 1, label: targetName });
   const splits = { [sourceName]: splitRecord(source), [targetName]: comparison.targetSplit };
-  const provenance = comparisonProvenance({ api: 'comparePair' }, description, sourceName, splits, { mixture, guard, settings, options });
+  const provenance = comparisonProvenance({ api: 'comparePair' }, description, sourceName, splits, { mixture, guard, settings, options, diagnosis: sourceDiagnosis });
   return { ...comparison, provenance };
 }
 
@@ -333,10 +338,17 @@ function comparisonProvenance(
   estimator: EstimatorDescription,
   idSplit: string,
   splits: ResultProvenance['splits'],
-  context: { mixture: MixtureWeighting; guard: SpaceGuard; settings: BootstrapSettings | undefined; options: Pick<SweepOptions, 'warn' | 'invocation' | 'entropyScale'> },
+  context: {
+    mixture: MixtureWeighting;
+    guard: SpaceGuard;
+    settings: BootstrapSettings | undefined;
+    options: Pick<SweepOptions, 'warn' | 'invocation' | 'entropyScale'>;
+    diagnosis: EstimatorDiagnosis;
+  },
 ): ResultProvenance {
-  const { mixture, guard, settings, options } = context;
-  const warnings = guard.warnings();
+  const { mixture, guard, settings, options, diagnosis } = context;
+  const diagnosisWarnings = diagnosis.warnings.map((line) => `${idSplit}: ${line}`);
+  const warnings = [...guard.warnings(), ...diagnosisWarnings];
   const warn = options.warn ?? defaultWarn;
   for (const line of warnings) warn(line);
   return buildProvenance({
@@ -348,8 +360,16 @@ function comparisonProvenance(
     entropy_scale: options.entropyScale ?? null,
     bootstrap: settings ? { resamples: settings.resamples, confidence: settings.confidence, seed: settings.seed, method: settings.method } : null,
     space_check: guard.summary(),
+    estimator_diagnosis: { split: idSplit, values: { ...diagnosis.values }, warnings: diagnosisWarnings },
     warnings,
   });
+}
+
+/** The estimator's check of itself on a split's queries; a failure there waits for the split's own EMI error, which names the split. */
+function diagnoseOn(split: PreparedSplit, estimator: MutualInformationEstimator): Promise<EstimatorDiagnosis> {
+  const diagnosis = estimator.diagnose(queryEmbedding(split.set));
+  diagnosis.catch(() => undefined);
+  return diagnosis;
 }
 
 /** Checks that the ID split is among the split names, with a message listing them. */

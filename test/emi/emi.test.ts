@@ -76,6 +76,7 @@ function countingEstimator(calls: string[], overrides: Partial<MutualInformation
     estimateMany: async (x, ys) => (calls.push(`many:${ys.length}`), ys.map((y) => rowDot(x, y))),
     condition: async (x): Promise<ConditionedEstimator> => (calls.push('condition'), { rows: x.rows, estimate: async (y, rows) => (calls.push('reduce'), rowDot(x, y, rows)) }),
     prepare: () => calls.push('prepare'),
+    diagnose: async () => (calls.push('diagnose'), { values: { checked: 1 }, warnings: ['looks odd'] }),
     ...overrides,
   };
 }

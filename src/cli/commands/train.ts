@@ -13,7 +13,7 @@ export const trainCommand = defineCommand({
   summary: 'train a CLUB estimator on paired rows (x_i, y_i) and save it as .safetensors',
   usage: [
     'Usage: emishift train (--x FILE.npy --y FILE.npy | --root DIR) --out FILE [--preset paper|small] [--epochs E] [--batch-size B] [--lr LR]',
-    '                      [--seed S] [--hidden H] [--validation-fraction F] [--init FILE] [--engine auto|native|tfjs]',
+    '                      [--seed S] [--hidden H] [--validation-fraction F [--patience P]] [--init FILE] [--engine auto|native|tfjs]',
     '                      [--threads N] [--json] [--progress]',
     '',
     'Trains q(y|x) with Adam on the negative log-likelihood and saves the weights to FILE.',
@@ -47,6 +47,7 @@ export const trainCommand = defineCommand({
     seed: { type: 'string', value: 'S', help: 'initialisation and shuffling seed', sets: ['seed'] },
     hidden: { type: 'string', value: 'H', help: 'hidden units of the network', sets: ['hiddenDim'] },
     'validation-fraction': { type: 'string', value: 'F', help: 'share of pairs held out; the best held-out epoch is kept', sets: ['validationFraction'] },
+    patience: { type: 'string', value: 'P', help: 'with --validation-fraction: stop after P epochs without a lower held-out loss', sets: ['patience'] },
     init: { type: 'string', value: 'FILE', help: 'continue from saved weights (.pt or .safetensors; Adam restarts from zero moments)', sets: ['initial'] },
     engine: {
       type: 'string',
@@ -75,6 +76,7 @@ export const trainCommand = defineCommand({
       seed: numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0'),
       hiddenDim: numberOption(options.hidden, 'hidden', isPositiveInteger, 'a positive integer'),
       validationFraction: numberOption(options['validation-fraction'], 'validation-fraction', (n) => isNonNegative(n) && n < 1, 'a number in [0, 1)'),
+      patience: numberOption(options.patience, 'patience', isPositiveInteger, 'a positive integer'),
     };
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
     const { CLUB_PRESET_NAMES, isClubPresetName } = await import('../../estimators');
@@ -130,6 +132,7 @@ export const trainCommand = defineCommand({
       learning_rate: settings.learningRate,
       seed: settings.seed,
       best_epoch: result.bestEpoch,
+      stopped_early: result.stoppedEarly,
       final_train_loss: result.finalTrainLoss,
       ...(result.finalValidationLoss !== undefined ? { best_validation_loss: result.finalValidationLoss } : {}),
       samples_per_second: result.samplesPerSecond,

@@ -101,3 +101,24 @@ export function clubLossFromForward(forward: ClubForward, y: Matrix): number {
   }
   return total / rows;
 }
+
+/** |tanh| above this counts as saturated: the gradient through it is below 2% of its largest. */
+export const LOGVAR_SATURATION_LEVEL = 0.99;
+
+/**
+ * How close the variance network is to its limits on some queries: `share`, the fraction of
+ * logvar outputs (rows × output units) with |logvar| > 0.99, and `largest`, the largest |logvar|.
+ * logvar = tanh(·) confines the variance to [e^−1, e], and a saturated unit has stopped adapting
+ * its variance to the data.
+ */
+export function logvarSaturation(forward: ClubForward): { share: number; largest: number } {
+  const count = forward.rows * forward.yDim;
+  let saturated = 0;
+  let largest = 0;
+  for (let k = 0; k < count; k++) {
+    const magnitude = Math.abs(forward.logvar[k]);
+    if (magnitude > LOGVAR_SATURATION_LEVEL) saturated += 1;
+    if (magnitude > largest) largest = magnitude;
+  }
+  return { share: count === 0 ? 0 : saturated / count, largest };
+}

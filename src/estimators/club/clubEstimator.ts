@@ -10,6 +10,7 @@ import type {
   EmbeddingSet,
   EmbeddingSpace,
   EstimatorDescription,
+  EstimatorDiagnosis,
   FitOptions,
   Matrix,
   PointwiseConditionedEstimator,
@@ -24,11 +25,14 @@ import { clubPresetSettings, isClubPresetName, type ClubPresetName, type ClubTra
 import { pooledTrainingPairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
 import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
-import { clubEstimateFromForward, clubRowTermsFromForward } from './clubEstimate';
+import { clubEstimateFromForward, clubRowTermsFromForward, logvarSaturation } from './clubEstimate';
 import { assertClubInput, assertClubParameters } from './clubModel';
 import { clubForward, nativeClub, type ClubEngine } from './clubEngine';
 
 export { clubForward, type ClubEngine } from './clubEngine';
+
+/** The share of saturated log-variance outputs from which `diagnose` warns. */
+const SATURATION_WARNING_SHARE = 0.1;
 
 /** Where a CLUB estimator's weights came from: the space it was fitted in, and its file or training. */
 export interface ClubOrigin {
@@ -255,6 +259,24 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
     return ClubEstimator.fit({ x: pairs.x, y: pairs.y, ...(pairs.space ? { space: pairs.space } : {}) }, preset, { overrides, engine: this.engine, onProgress: options.onProgress });
   }
 
+  /**
+   * How saturated the variance network is on x (`logvar_saturation`: the share of log-variance
+   * outputs with |tanh| > 0.99; `logvar_largest_magnitude`), with a warning when that share
+   * reaches 10%: beyond it the estimate says more about the network's limits than the data.
+   */
+  async diagnose(x: Matrix): Promise<EstimatorDiagnosis> {
+    const { share, largest } = logvarSaturation(await clubForward(this.parameters, x, this.engine));
+    const percent = Math.round(share * 1000) / 10;
+    const warnings =
+      share >= SATURATION_WARNING_SHARE
+        ? [
+            `CLUB's variance network is saturated: ${percent}% of its log-variance outputs on these queries have |tanh| > 0.99, so its variance is pinned near e^±1 ` +
+              'and the estimate reflects the network more than the data; a CLUB trained on these embeddings (emishift train, ClubEstimator.fit) adapts it',
+          ]
+        : [];
+    return { values: { logvar_saturation: share, logvar_largest_magnitude: largest }, warnings };
+  }
+
   /** Starts the native engine and builds the session of EMI's estimates (two y against one x) in the background. */
   prepare(): void {
     nativeClub(this.engine)?.prepareClubEstimates(this.parameters, 2);
@@ -263,7 +285,7 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
 
 /** The training settings a CLUB file or fit recorded, as overrides (unknown keys and non-numbers left out). */
 function recordedSettings(settings: Readonly<Record<string, unknown>>): Partial<ClubTrainingSettings> {
-  const keys: readonly (keyof ClubTrainingSettings)[] = ['epochs', 'batchSize', 'learningRate', 'hiddenDim', 'seed', 'validationFraction'];
+  const keys: readonly (keyof ClubTrainingSettings)[] = ['epochs', 'batchSize', 'learningRate', 'hiddenDim', 'seed', 'validationFraction', 'patience'];
   const out: Partial<ClubTrainingSettings> = {};
   for (const key of keys) if (typeof settings[key] === 'number') out[key] = settings[key] as number;
   return out;

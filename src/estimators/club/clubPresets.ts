@@ -14,6 +14,8 @@ export interface ClubTrainingSettings {
   seed: number;
   /** Share of pairs held out; the epoch with the lowest held-out loss is kept (0: none, the last epoch). */
   validationFraction: number;
+  /** With pairs held out: stop after this many epochs without a lower held-out loss (absent: run every epoch). */
+  patience?: number;
 }
 
 /** CLUB's named training settings: `paper` (the published network) and `small` (a few thousand pooled pairs). */

@@ -24,6 +24,11 @@ export interface TrainClubOptions {
   hiddenDim?: number | undefined;
   /** Fraction of rows held out (0 ≤ f < 1); the epoch with the lowest held-out loss is kept. */
   validationFraction?: number | undefined;
+  /**
+   * Early stopping: with rows held out, training stops once this many epochs in a row have not
+   * lowered the held-out loss (the best epoch is kept either way). Absent: every epoch runs.
+   */
+  patience?: number | undefined;
   /** Continue from these weights instead of a fresh initialisation. */
   initial?: ClubParameters | undefined;
   engine?: TrainEngine | undefined;
@@ -45,6 +50,8 @@ export interface TrainClubResult {
   history: EpochRecord[];
   /** The epoch whose weights were kept (the last one without a held-out split). */
   bestEpoch: number;
+  /** Whether early stopping (`patience`) ended training before the last epoch. */
+  stoppedEarly: boolean;
   finalTrainLoss: number;
   finalValidationLoss?: number;
   trainRows: number;
@@ -115,6 +122,9 @@ export async function trainClub(x: Matrix, y: Matrix, options: TrainClubOptions 
   if (!(learningRate > 0) || !Number.isFinite(learningRate)) throw new InputError(`expected a positive learning rate, got ${learningRate}`, { field: 'learningRate' });
   const validationFraction = options.validationFraction ?? TRAIN_DEFAULTS.validationFraction;
   if (!(validationFraction >= 0 && validationFraction < 1)) throw new InputError(`expected 0 ≤ fraction < 1, got ${validationFraction}`, { field: 'validationFraction' });
+  const patience = options.patience;
+  if (patience !== undefined && !(Number.isInteger(patience) && patience >= 1)) throw new InputError(`expected a positive integer, got ${patience}`, { field: 'patience' });
+  if (patience !== undefined && validationFraction === 0) throw new InputError('early stopping needs held-out pairs: give a validation fraction above 0', { field: 'patience' });
   if (x.rows !== y.rows) throw new InputError(`x has ${x.rows} rows and y has ${y.rows}: training pairs must be aligned`, { field: 'y' });
   if (x.rows < 2) throw new InputError(`need at least 2 training pairs, got ${x.rows}`, { field: 'x' });
   assertFiniteMatrix(x, { field: 'x' });
@@ -147,6 +157,7 @@ export async function trainClub(x: Matrix, y: Matrix, options: TrainClubOptions 
   let best: { epoch: number; loss: number; parameters: ClubParameters } | undefined;
   let stepSeconds = 0;
   let samples = 0;
+  let stoppedEarly = false;
   const started = performance.now();
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -172,6 +183,10 @@ export async function trainClub(x: Matrix, y: Matrix, options: TrainClubOptions 
       }
       history.push(record);
       options.onProgress?.({ done: epoch, total: epochs, label: 'epoch', trainLoss: record.trainLoss, validationLoss: record.validationLoss });
+      if (patience !== undefined && best && epoch - best.epoch >= patience && epoch < epochs) {
+        stoppedEarly = true;
+        break;
+      }
     }
     const last = history[history.length - 1];
     return {
@@ -179,6 +194,7 @@ export async function trainClub(x: Matrix, y: Matrix, options: TrainClubOptions 
       engine: trainer.engine,
       history,
       bestEpoch: best ? best.epoch : epochs,
+      stoppedEarly,
       finalTrainLoss: last.trainLoss,
       finalValidationLoss: best?.loss,
       trainRows,

@@ -96,6 +96,33 @@ test('the native and tfjs engines take the same first Adam step', async () => {
   assert.ok(Math.abs(native.finalTrainLoss - tfjs.finalTrainLoss) < 1e-4 * Math.abs(native.finalTrainLoss));
 });
 
+test('early stopping ends training once the held-out loss has not improved for `patience` epochs, keeping the best epoch', async () => {
+  const { x, y } = gaussianPairs(800, 3, 0.5, 7);
+  const settings = { epochs: 30, batchSize: 50, learningRate: 0.05, hiddenDim: 16, seed: 2, validationFraction: 0.25 };
+  const full = await trainClub(x, y, settings);
+  const losses = full.history.map((record) => record.validationLoss!);
+  // Where a patience of 3 must stop: the first epoch that is 3 epochs past the best so far.
+  let best = 0;
+  let expectedStop = losses.length;
+  for (let epoch = 1; epoch <= losses.length; epoch++) {
+    if (losses[epoch - 1] < losses[best]) best = epoch - 1;
+    if (epoch - (best + 1) >= 3) {
+      expectedStop = epoch;
+      break;
+    }
+  }
+  assert.ok(expectedStop < 30, 'this lr overfits within 30 epochs, so early stopping has something to stop');
+  const stopped = await trainClub(x, y, { ...settings, patience: 3 });
+  assert.equal(stopped.stoppedEarly, true);
+  assert.equal(stopped.history.length, expectedStop);
+  assert.deepEqual(stopped.history.map((record) => record.validationLoss), losses.slice(0, expectedStop), 'the same run, cut short');
+  assert.equal(stopped.bestEpoch, best + 1);
+  assert.equal(full.stoppedEarly, false);
+  assert.deepEqual(Array.from(stopped.parameters.muW1), Array.from((await trainClub(x, y, { ...settings, epochs: best + 1 })).parameters.muW1), "the kept weights are the best epoch's");
+  await assert.rejects(trainClub(x, y, { ...settings, patience: 0 }), /patience: expected a positive integer/);
+  await assert.rejects(trainClub(x, y, { ...settings, validationFraction: 0, patience: 2 }), /patience: early stopping needs held-out pairs/);
+});
+
 test('bad training options are refused', async () => {
   const { x, y } = gaussianPairs(10, 2, 0.5, 10);
   await assert.rejects(trainClub(x, y, { epochs: 0 }), /epochs: expected a positive integer/);
