@@ -20,7 +20,7 @@ import type * as TfTypes from '@tensorflow/tfjs';
 import { loadTfjs } from '../backend/tfjs';
 import { InputError } from '../errors';
 import type { RgbaImage } from '../io/image';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 import {
   GRID_CELLS,
   GRID_COLUMNS,
@@ -129,7 +129,7 @@ function size(shape: readonly number[]): number {
 }
 
 /** Glorot-uniform from the seeded generator, so initialisation does not depend on tfjs's own RNG. */
-function initialWeights(vocabularySize: number, rng: Rng): Weights {
+function initialWeights(vocabularySize: number, rng: RandomSource): Weights {
   const shapes = weightShapes(vocabularySize);
   const weights = {} as Weights;
   for (const name of WEIGHT_NAMES) {

@@ -5,7 +5,7 @@
  * A question is only asked when its answer is well defined in its scene.
  */
 import { InputError } from '../errors';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 import {
   COLOURS,
   SHAPES,
@@ -204,7 +204,7 @@ export function objectGroups(scene: Scene): ObjectGroupSlot[] {
   return groups;
 }
 
-function slotsFor(scene: Scene, kind: QueryKind, rng: Rng): { slots: AnswerSlotValues; fill: Parameters<typeof fillTemplate>[1] } | undefined {
+function slotsFor(scene: Scene, kind: QueryKind, rng: RandomSource): { slots: AnswerSlotValues; fill: Parameters<typeof fillTemplate>[1] } | undefined {
   const objects = scene.objects;
   switch (kind) {
     case 'colour': {
@@ -252,7 +252,7 @@ function slotsFor(scene: Scene, kind: QueryKind, rng: Rng): { slots: AnswerSlotV
 }
 
 /** A question of the given kind about the scene, or undefined when no such question has a well-defined answer. */
-export function askQuestion(scene: Scene, kind: QueryKind, rng: Rng): SceneQuestion | undefined {
+export function askQuestion(scene: Scene, kind: QueryKind, rng: RandomSource): SceneQuestion | undefined {
   if (scene.objects.length === 0) return undefined;
   const made = slotsFor(scene, kind, rng);
   if (!made) return undefined;

@@ -2,13 +2,13 @@
  * Procedurally drawn scenes for a self-made multimodal benchmark. A Scene is the ground truth
  * (background plus 1–5 coloured shapes on a 3×3 grid); `renderScene` turns it into RGBA pixels
  * (`RgbaImage`, from io/image), which the shifts transform and the embedders read as they are,
- * and `scenePng` into PNG bytes for files. Everything is a pure function of the seed: rendering
+ * and `encodeScenePng` into PNG bytes for files. Everything is a pure function of the seed: rendering
  * uses only integer and basic floating-point arithmetic (no Math.sin/log, whose last bits may
  * differ between engines), so the same seed gives the same pixels on every machine.
  */
 import { InputError } from '../errors';
 import { encodePng, type RgbaImage } from '../io/image';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 
 /** The shapes a scene's objects take. */
 export const SHAPES = ['circle', 'square', 'triangle'] as const;
@@ -119,7 +119,7 @@ function checkInteger(value: number, field: string, min: number, max: number): v
   }
 }
 
-function pick<T>(rng: Rng, items: readonly T[]): T {
+function pick<T>(rng: RandomSource, items: readonly T[]): T {
   return items[rng.int(items.length)];
 }
 
@@ -283,6 +283,6 @@ export function renderScene(scene: Scene, options: RenderOptions = {}): RgbaImag
 // PNG encoding lives in io/image; re-exported until the benchmark job hands pixels to the embedder.
 
 /** Convenience for the benchmark: the scene for a seed, drawn and encoded. */
-export function scenePng(scene: Scene, options: RenderOptions = {}): Uint8Array {
+export function encodeScenePng(scene: Scene, options: RenderOptions = {}): Uint8Array {
   return encodePng(renderScene(scene, options));
 }

@@ -92,7 +92,17 @@ export interface TransformersEmbedderOptions extends ModelLocationOptions {
 
 export type CreateEmbedderOptions = BuiltinEmbedderOptions | TransformersEmbedderOptions | OpenAIEmbedderOptions;
 
-/** Creates the embedders of one family (see the module comment). Model problems are InputErrors. */
+/** Builds a model's embedder; a model folder that cannot be found is named by the option that chose it. */
+function asOption<T>(option: 'textModel' | 'imageModel', build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof InputError && error.field === 'model') throw new InputError(error.message.slice('model: '.length), { field: option });
+    throw error;
+  }
+}
+
+/** Creates the embedders of one family (see the module comment). Model problems are InputErrors naming `textModel` or `imageModel`. */
 export function createEmbedder(kind: 'builtin', options?: BuiltinEmbedderOptions): EmbedderPair;
 export function createEmbedder(kind: 'transformers', options?: TransformersEmbedderOptions): EmbedderPair;
 export function createEmbedder(kind: 'openai', options?: OpenAIEmbedderOptions): EmbedderPair;
@@ -109,9 +119,9 @@ export function createEmbedder(kind: EmbedderKind | string, options: CreateEmbed
       if (!textModel) {
         throw new InputError('no XLM-RoBERTa model: pass textModel or set EMISHIFT_XLMR_DIR to a local xlm-roberta-base directory', { field: 'textModel' });
       }
-      const text = new XlmRobertaEmbeddingLayerEmbedder(textModel, { ...location, maxLength: opts.maxLength });
+      const text = asOption('textModel', () => new XlmRobertaEmbeddingLayerEmbedder(textModel, { ...location, maxLength: opts.maxLength }));
       const imageModel = opts.imageModel ?? env.EMISHIFT_CLIP_DIR;
-      const image = imageModel ? new ClipVisionEmbedder(imageModel, { ...location, ...(opts.image ?? {}) }) : undefined;
+      const image = imageModel ? asOption('imageModel', () => new ClipVisionEmbedder(imageModel, { ...location, ...(opts.image ?? {}) })) : undefined;
       return image ? { text, image } : { text };
     }
     case 'openai':

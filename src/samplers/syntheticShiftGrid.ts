@@ -11,7 +11,7 @@
  */
 import type { EmbeddingSet, EmbeddingSpace, Matrix } from '../interface';
 import { describeShift } from '../data/shiftFamilies';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 
 /** The sampler's own embedding space: its rows come from no encoder. */
 export function shiftGridSpace(dimension: number): EmbeddingSpace {
@@ -34,7 +34,7 @@ export interface ShiftGridSplit extends EmbeddingSet {
   questionSeverity: number;
 }
 
-const gaussian = (rng: Rng, length: number): Float64Array => Float64Array.from({ length }, () => rng.normal());
+const gaussian = (rng: RandomSource, length: number): Float64Array => Float64Array.from({ length }, () => rng.normal());
 
 function normalizeRows(values: Float64Array, rows: number, cols: number): Matrix {
   const data = new Float32Array(rows * cols);

@@ -124,9 +124,11 @@ export function toResultsJson(result: SweepResult, extra: Record<string, unknown
   return json;
 }
 
-/** Writes a result as results JSON (see toResultsJson), atomically: a reader never sees half a file. */
-export function writeResults(file: string, result: SweepResult, extra: Record<string, unknown> = {}): void {
-  writeFileAtomic(file, `${JSON.stringify(toResultsJson(result, extra), null, 2)}\n`);
+/** Writes a result as results JSON (see toResultsJson), atomically: a reader never sees half a file. Returns the JSON written. */
+export function writeResults(file: string, result: SweepResult, extra: Record<string, unknown> = {}): ResultsJson {
+  const json = toResultsJson(result, extra);
+  writeFileAtomic(file, `${JSON.stringify(json, null, 2)}\n`);
+  return json;
 }
 
 /**

@@ -15,7 +15,7 @@
  * 64 MB of embeddings, at least 2), beside the ID split.
  */
 import { availableParallelism } from 'node:os';
-import { InputError } from '../errors';
+import { InputError, type InputErrorLocation } from '../errors';
 import type { BoundTerms, ComputedComparison, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, Interval, MixtureWeighting, MutualInformationEstimator, ProgressCallback, ResultProvenance } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
@@ -352,10 +352,10 @@ function comparisonProvenance(
   });
 }
 
-/** Checks that the ID split is among the split names, with a message listing them. */
-export function assertIdSplit(names: readonly string[], id: string, root: string): void {
+/** Checks that the ID split is among the split names; the error lists them and names `where` (the split folder root, or a job's `id` field). */
+export function assertIdSplit(names: readonly string[], id: string, where: InputErrorLocation): void {
   if (!names.includes(id)) {
     const listed = names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all)` : names.join(', ');
-    throw new InputError(`no split named '${id}' (splits found: ${listed || 'none'})`, { file: root });
+    throw new InputError(`no split named '${id}' (splits found: ${listed || 'none'})`, where);
   }
 }

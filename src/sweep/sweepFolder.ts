@@ -31,7 +31,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
   assertIdSplit(
     splits.map((split) => split.name),
     idName,
-    root,
+    { file: root },
   );
   const toSource = (split: { name: string; directory: string }): SplitSource => ({ name: split.name, location: split.directory, load: () => readSplitFolder(split.directory, split.name) });
   const splitFiles = splits.flatMap((split) => [...Object.values(SPLIT_FILES), MANIFEST_FILE].map((file) => join(split.directory, file)));

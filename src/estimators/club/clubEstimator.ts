@@ -268,8 +268,3 @@ function recordedSettings(settings: Readonly<Record<string, unknown>>): Partial<
   for (const key of keys) if (typeof settings[key] === 'number') out[key] = settings[key] as number;
   return out;
 }
-
-/** The estimate as a plain function: clubEstimate(params, x, y). */
-export function clubEstimate(params: ClubParameters, x: Matrix, y: Matrix, engine: ClubEngine = 'auto'): Promise<number> {
-  return new ClubEstimator(params, engine).estimate(x, y);
-}
