@@ -60,9 +60,11 @@ let trainingRuns = 0;
 
 type Tf = typeof TfTypes;
 
+/** The answering model's answer to one query: the sentence it says and the slots it was phrased from. */
 export interface ModelAnswer {
   /** The answer phrased like the reference answers. */
   text: string;
+  /** What `slotAccuracy` scores against the query's `answerSlots`. */
   slots: AnswerSlots;
 }
 
@@ -73,7 +75,9 @@ export interface TrainProgress {
   loss: number;
 }
 
+/** How `trainAnsweringModel` trains: the seed, the optimiser's settings, the scenes' size and mirroring, progress. */
 export interface TrainAnsweringOptions {
+  /** Seeds the initial weights and the batch order, so a run is reproducible. */
   seed: number;
   /** Passes over the training queries (default 30). */
   epochs?: number | undefined;
@@ -549,9 +553,11 @@ export interface KindAccuracy {
   accuracy: number;
 }
 
+/** How many predicted answers match the ground-truth slots exactly: per query, overall, and per question kind. */
 export interface SlotAccuracy {
   /** Per query, in order. */
   correct: boolean[];
+  /** The share of queries answered exactly right. */
   accuracy: number;
   /** By the reference answer's kind. */
   byKind: Record<QueryKind, KindAccuracy>;

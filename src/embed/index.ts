@@ -72,6 +72,7 @@ export {
 } from '../data/splitManifest';
 
 export const EMBEDDER_KINDS = ['builtin', 'transformers', 'openai'] as const;
+/** The embedder families `createEmbedder` builds (see the module comment). */
 export type EmbedderKind = (typeof EMBEDDER_KINDS)[number];
 
 /** The built-in embedders have no settings: their definition is fixed so their ids stay meaningful. */
@@ -90,6 +91,7 @@ export interface TransformersEmbedderOptions extends ModelLocationOptions {
   env?: Record<string, string | undefined> | undefined;
 }
 
+/** The settings of any family `createEmbedder` builds; which one applies depends on the kind. */
 export type CreateEmbedderOptions = BuiltinEmbedderOptions | TransformersEmbedderOptions | OpenAIEmbedderOptions;
 
 /** Builds a model's embedder; a model folder that cannot be found is named by the option that chose it. */

@@ -16,6 +16,7 @@ import { parseJobConfig, type EmbedderConfig, type JobConfig } from './jobConfig
 import { runJob, type JobResult, type MethodOptions } from './runJob';
 import type { BenchmarkResult } from './runBenchmark';
 
+/** Where `runFromConfig` resolves the config's relative paths, and what it records and reports along the way. */
 export interface RunFromConfigOptions {
   /** The file the config was read from: relative paths are resolved against its folder, and messages name it. */
   configFile?: string | undefined;

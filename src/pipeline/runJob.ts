@@ -39,6 +39,7 @@ export interface MethodOptions {
   bootstrap?: BootstrapOptions | undefined;
 }
 
+/** How `runJob` runs the method on loaded tables: the method's settings plus the output folder, the ID split and an optional quality to record. */
 export interface JobOptions extends MethodOptions {
   /** Where embeddings, the CLUB weights, results.json and report.html go. */
   outDir: string;
@@ -56,11 +57,16 @@ export interface JobOptions extends MethodOptions {
   warn?: ((message: string) => void) | undefined;
 }
 
+/** What `runJob` produced: the sweep (with the quality joined), its results JSON, the two files written, and whether CLUB was reused. */
 export interface JobResult {
   sweep: ComputedSweep;
+  /** What was written to `resultsFile`. */
   results: ResultsJson;
+  /** `outDir/results.json`. */
   resultsFile: string;
+  /** `outDir/report.html`. */
   reportFile: string;
+  /** Whether the CLUB weights came from the cache in `outDir` instead of being trained. */
   clubReused: boolean;
 }
 

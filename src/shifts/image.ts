@@ -17,6 +17,7 @@ import { checkRgbaImage, type RgbaImage } from '../io/image';
 
 /** The image shifts applyImageShift knows. */
 export const IMAGE_SHIFT_NAMES = ['defocus_blur', 'frost', 'gaussian_noise', 'contrast'] as const;
+/** One of `IMAGE_SHIFT_NAMES`, also the shift's family token in split names and manifests. */
 export type ImageShiftName = (typeof IMAGE_SHIFT_NAMES)[number];
 
 /** The highest severity of every image shift (ImageNet-C's scale, 1–5). */

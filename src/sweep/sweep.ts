@@ -36,8 +36,11 @@ export interface SplitSource {
   load(): EmbeddingSet;
 }
 
+/** How `sweepSplits` runs: the bound's settings, threads and concurrency, resumption, intervals and space checks. */
 export interface SweepOptions {
+  /** RJSD's mixture; default 'sample-weighted', the reference implementation's. */
   mixture?: MixtureWeighting | undefined;
+  /** Ĥ: with it every comparison also carries the full bound, not only the scale-adjusted one. */
   entropyScale?: number | undefined;
   /** Threads for large eigenproblems (default: all cores). */
   threads?: number | undefined;
@@ -48,6 +51,7 @@ export interface SweepOptions {
   /** Called with each comparison as soon as it is done (a checkpoint writer, say). */
   onComparison?: ((comparison: ComputedComparison) => void) | undefined;
   onProgress?: ProgressCallback | undefined;
+  /** Where the spectra are computed; default a pool of `threads` worker threads when the ID split has 128 rows or more, else this thread. */
   solver?: EigenSolver | undefined;
   /**
    * Bootstrap intervals for EMI, EMID and the bound of every comparison (rows resampled within

@@ -12,6 +12,7 @@ import { assertIdSplit, sweepSplits, type SplitSource, type SweepOptions } from 
 import { inputFingerprint, openSweepCheckpoint } from './checkpoint';
 import { writeResults } from './resultsJson';
 
+/** A sweep's options (resumption is the checkpoint's job) plus where the results go and what they record. */
 export interface SweepFolderOptions extends Omit<SweepOptions, 'completed' | 'onComparison'> {
   /**
    * Where the results JSON goes (written atomically at the end). Finished comparisons are

@@ -37,6 +37,7 @@ export interface ClubOrigin {
   training?: { preset?: string; settings: Readonly<Record<string, unknown>>; pairs?: number; digest?: string; reused?: boolean; engine?: string };
 }
 
+/** How `ClubEstimator.fit` trains (or reuses) its weights beyond the preset: overrides, engines, a cache file, a starting point. */
 export interface ClubFitOptions {
   /** Settings that replace the preset's (epochs, batchSize, learningRate, hiddenDim, seed, validationFraction). */
   overrides?: Partial<ClubTrainingSettings> | undefined;
