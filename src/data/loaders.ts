@@ -172,7 +172,6 @@ export interface ReadSplitTableOptions {
   join?: JoinResponsesOptions | undefined;
 }
 
-/** Reads one split file, and joins a LLaVA answer file when `responses` is given. */
 /** A LLaVA answer file read as a split: `prompt` → question, `text` → reference answer. */
 function llavaReferenceRows(file: string): SplitRow[] {
   const answers = readLlavaAnswers(file);
