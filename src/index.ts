@@ -36,7 +36,7 @@ export type {
 export { InputError, isInputError, SpaceMismatchError, type InputErrorLocation } from './errors';
 export { OptionalPeerError, isOptionalPeerError, type OptionalPeer, type OptionalPeerProblem } from './optionalPeers';
 export { EMISHIFT_VERSION } from './version';
-export { createRng, type Rng } from './random';
+export { createRng, type RandomSource } from './random';
 export { matrixFromRows, selectRows } from './linalg/matrix';
 
 // ---------------------------------------------------------------------------------------------

@@ -2,17 +2,12 @@
  * Seeded pseudo-random numbers, so every sampled quantity (bootstrap, shuffles, initialisation,
  * synthetic data) is reproducible from its seed on every machine.
  */
-export interface Rng {
-  /** Uniform in [0, 1). */
-  next(): number;
-  /** Uniform integer in [0, n). */
-  int(n: number): number;
-  /** Standard normal. */
-  normal(): number;
-}
+import type { RandomSource } from './interface';
+
+export type { RandomSource } from './interface';
 
 /** sfc32 seeded through splitmix32: fast, 128-bit state, good statistical quality. */
-export function createRng(seed: number): Rng {
+export function createRng(seed: number): RandomSource {
   let s = seed >>> 0;
   const splitmix = (): number => {
     s = (s + 0x9e3779b9) >>> 0;

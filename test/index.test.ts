@@ -1,8 +1,9 @@
 /**
  * The public API, pinned: the sorted runtime names of the package entry (`emishift`) and of its
  * one subpath (`emishift/benchmark`). Adding, renaming or removing a public name fails here until
- * the list below is changed with it, so every change to the API is a deliberate one. Each name
- * must also carry a doc comment (what an editor shows on hover), constants included.
+ * the list below is changed with it, so every change to the API is a deliberate one. Every
+ * exported name must also carry a doc comment (what an editor shows on hover): values,
+ * constants included, and types (interfaces and type aliases), which the list does not pin.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,31 +32,59 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'AnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',
     'TEXT_SHIFT_NAMES', 'answerSentence', 'applyImageShift', 'applyTextShift', 'askQuestion', 'contrast', 'defaultShiftGrid', 'defocusBlur', 'frost',
     'gaussianNoise', 'generateQueries', 'generateScene', 'keyboardTypos', 'loadAnsweringModel', 'readBenchmarkData', 'renderScene', 'saveAnsweringModel',
-    'scenePng', 'shiftedQueries', 'slotAccuracy', 'splitName', 'synonymReplacement', 'trainAnsweringModel', 'wordOrderNoise', 'writeBenchmarkData',
+    'encodeScenePng', 'shiftedQueries', 'slotAccuracy', 'splitName', 'synonymReplacement', 'trainAnsweringModel', 'wordOrderNoise', 'writeBenchmarkData',
   ],
 };
 
-/** Every exported value (not type) of an entry, with whether its declaration has a doc comment. */
-function runtimeExports(entry: string): { name: string; documented: boolean }[] {
+/** One exported name of an entry: whether it has a run-time value, whether it has a doc comment, and where it is declared. */
+interface PublicExport {
+  name: string;
+  runtime: boolean;
+  documented: boolean;
+  /** `file:line` of its first declaration, for the failure message. */
+  declaredAt: string;
+}
+
+const exportsByEntry = new Map<string, PublicExport[]>();
+
+/** Every exported name of an entry, values and types alike (read once per entry: a program is slow to build). */
+function publicExports(entry: string): PublicExport[] {
+  const known = exportsByEntry.get(entry);
+  if (known) return known;
   const program = ts.createProgram([entry], { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, strict: true, noEmit: true });
   const checker = program.getTypeChecker();
   const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
-  return checker.getExportsOfModule(moduleSymbol).flatMap((exported) => {
+  const found = checker.getExportsOfModule(moduleSymbol).map((exported) => {
     const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-    if (!(symbol.flags & ts.SymbolFlags.Value)) return [];
-    return [{ name: exported.getName(), documented: ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim().length > 0 }];
+    const declaration = symbol.getDeclarations()?.[0];
+    const source = declaration?.getSourceFile();
+    const declaredAt = declaration && source ? `${source.fileName.replace(`${ROOT}/`, '')}:${source.getLineAndCharacterOfPosition(declaration.getStart()).line + 1}` : '?';
+    return {
+      name: exported.getName(),
+      runtime: (symbol.flags & ts.SymbolFlags.Value) !== 0,
+      documented: ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim().length > 0,
+      declaredAt,
+    };
   });
+  exportsByEntry.set(entry, found);
+  return found;
 }
 
 for (const [entry, pinned] of Object.entries(PUBLIC_NAMES)) {
-  test(`${entry}: the public runtime names are exactly the pinned ones, each with a doc comment`, () => {
-    const exported = runtimeExports(join(ROOT, entry));
+  test(`${entry}: the public runtime names are exactly the pinned ones`, () => {
+    const exported = publicExports(join(ROOT, entry)).filter((item) => item.runtime);
     assert.deepEqual(exported.map((item) => item.name).sort(), [...pinned].sort(), 'change PUBLIC_NAMES in test/index.test.ts with the API');
-    assert.deepEqual(exported.filter((item) => !item.documented).map((item) => item.name), [], 'undocumented public names');
     // What the compiled module really exports at run time is the same list.
     const compiled = join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'));
     const names = JSON.parse(execFileSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(Object.keys(require(${JSON.stringify(compiled)}))))`], { encoding: 'utf8' }));
     assert.deepEqual(names.sort(), [...pinned].sort());
+  });
+
+  test(`${entry}: every exported name, value or type, has a doc comment`, () => {
+    const exported = publicExports(join(ROOT, entry));
+    assert.ok(exported.some((item) => !item.runtime), 'expected the entry to export types too');
+    const undocumented = exported.filter((item) => !item.documented).map((item) => `${item.name} (${item.declaredAt})`).sort();
+    assert.deepEqual(undocumented, [], `undocumented public names:\n  ${undocumented.join('\n  ')}`);
   });
 }
 

@@ -15,15 +15,23 @@ import { decodeImage, encodePng, rgbToRgba, type RgbaImage } from '../io/image';
 import { generateQueries, type Query } from './questions';
 import { renderScene } from './scenes';
 
+/** What a generated benchmark is made from (its folder's `settings.json`): the same settings give the same files. */
 export interface BenchmarkSettings {
+  /** Seeds the training queries; the split queries use `seed + 1`. */
   seed: number;
+  /** Clean queries the answering model trains on. */
   trainQueries: number;
+  /** Queries in every split. */
   splitQueries: number;
 }
 
+/** A shipped benchmark folder as `readBenchmarkData` reads it. */
 export interface BenchmarkData {
+  /** The clean training queries. */
   train: Query[];
+  /** The ID split's queries, which every split of the grid shifts. */
   queries: Query[];
+  /** The ID split's images as pixels, aligned with `queries`. */
   images: RgbaImage[];
 }
 

@@ -7,7 +7,7 @@
 export {
   generateScene,
   renderScene,
-  scenePng,
+  encodeScenePng,
   SHAPES,
   COLOURS,
   SIZES,

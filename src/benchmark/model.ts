@@ -20,7 +20,7 @@ import type * as TfTypes from '@tensorflow/tfjs';
 import { loadTfjs } from '../backend/tfjs';
 import { InputError } from '../errors';
 import type { RgbaImage } from '../io/image';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 import {
   GRID_CELLS,
   GRID_COLUMNS,
@@ -60,9 +60,11 @@ let trainingRuns = 0;
 
 type Tf = typeof TfTypes;
 
+/** The answering model's answer to one query: the sentence it says and the slots it was phrased from. */
 export interface ModelAnswer {
   /** The answer phrased like the reference answers. */
   text: string;
+  /** What `slotAccuracy` scores against the query's `answerSlots`. */
   slots: AnswerSlots;
 }
 
@@ -73,7 +75,9 @@ export interface TrainProgress {
   loss: number;
 }
 
+/** How `trainAnsweringModel` trains: the seed, the optimiser's settings, the scenes' size and mirroring, progress. */
 export interface TrainAnsweringOptions {
+  /** Seeds the initial weights and the batch order, so a run is reproducible. */
   seed: number;
   /** Passes over the training queries (default 30). */
   epochs?: number | undefined;
@@ -129,7 +133,7 @@ function size(shape: readonly number[]): number {
 }
 
 /** Glorot-uniform from the seeded generator, so initialisation does not depend on tfjs's own RNG. */
-function initialWeights(vocabularySize: number, rng: Rng): Weights {
+function initialWeights(vocabularySize: number, rng: RandomSource): Weights {
   const shapes = weightShapes(vocabularySize);
   const weights = {} as Weights;
   for (const name of WEIGHT_NAMES) {
@@ -549,9 +553,11 @@ export interface KindAccuracy {
   accuracy: number;
 }
 
+/** How many predicted answers match the ground-truth slots exactly: per query, overall, and per question kind. */
 export interface SlotAccuracy {
   /** Per query, in order. */
   correct: boolean[];
+  /** The share of queries answered exactly right. */
   accuracy: number;
   /** By the reference answer's kind. */
   byKind: Record<QueryKind, KindAccuracy>;

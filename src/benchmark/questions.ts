@@ -5,7 +5,7 @@
  * A question is only asked when its answer is well defined in its scene.
  */
 import { InputError } from '../errors';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 import {
   COLOURS,
   SHAPES,
@@ -22,6 +22,7 @@ import {
 
 /** The kinds of question the benchmark asks about a scene. */
 export const QUERY_KINDS = ['colour', 'count', 'position', 'existence', 'description'] as const;
+/** One of `QUERY_KINDS`: what a question asks about, which decides the slots its answer fills. */
 export type QueryKind = (typeof QUERY_KINDS)[number];
 
 /** Canonical "row column", e.g. "top left", "middle center": one string per grid cell. */
@@ -33,12 +34,17 @@ export interface ObjectGroupSlot {
   count: number;
 }
 
+/** The facts an answer states, one field per slot; which are set depends on the kind (see `answerSentence`). */
 export interface AnswerSlotValues {
   /** The shape asked about (colour, count of one shape, position, existence). */
   shape?: Shape;
+  /** Colour: the answer; position and existence: part of the object asked about. */
   colour?: ColourName;
+  /** Count: objects of `shape`, or of every shape when `shape` is absent. */
   count?: number;
+  /** Position: the answer. */
   position?: PositionSlot;
+  /** Existence: the answer. */
   exists?: boolean;
   /** Description: objects grouped by colour and shape, in reading order of first appearance. */
   objects?: ObjectGroupSlot[];
@@ -46,26 +52,33 @@ export interface AnswerSlotValues {
   background?: { texture: Texture; colour: BackgroundColour };
 }
 
+/** A structured answer: its kind and slots, what the answering model predicts and is scored on exactly. */
 export interface AnswerSlots {
   kind: QueryKind;
   slots: AnswerSlotValues;
 }
 
+/** A question about one scene, with its reference answer as a sentence and as slots. */
 export interface SceneQuestion {
   kind: QueryKind;
   question: string;
   /** Index into QUESTION_TEMPLATES[kind] of the phrasing used. */
   phrasing: number;
+  /** `answerSentence(answerSlots)`. */
   reference_answer: string;
   answerSlots: AnswerSlots;
 }
 
+/** One query of the benchmark: a question with its scene, the unit every split holds and the model answers. */
 export interface Query extends SceneQuestion {
+  /** Its index in `generateQueries`' output. */
   question_id: number;
+  /** The seed the scene was generated from (`scene.seed`). */
   sceneSeed: number;
   scene: Scene;
 }
 
+/** The scenes `generateQueries` draws and the kinds of question it asks. */
 export interface GenerateQueriesOptions {
   /** Passed to generateScene for every query's scene. */
   scene?: SceneOptions | undefined;
@@ -204,7 +217,7 @@ export function objectGroups(scene: Scene): ObjectGroupSlot[] {
   return groups;
 }
 
-function slotsFor(scene: Scene, kind: QueryKind, rng: Rng): { slots: AnswerSlotValues; fill: Parameters<typeof fillTemplate>[1] } | undefined {
+function slotsFor(scene: Scene, kind: QueryKind, rng: RandomSource): { slots: AnswerSlotValues; fill: Parameters<typeof fillTemplate>[1] } | undefined {
   const objects = scene.objects;
   switch (kind) {
     case 'colour': {
@@ -252,7 +265,7 @@ function slotsFor(scene: Scene, kind: QueryKind, rng: Rng): { slots: AnswerSlotV
 }
 
 /** A question of the given kind about the scene, or undefined when no such question has a well-defined answer. */
-export function askQuestion(scene: Scene, kind: QueryKind, rng: Rng): SceneQuestion | undefined {
+export function askQuestion(scene: Scene, kind: QueryKind, rng: RandomSource): SceneQuestion | undefined {
   if (scene.objects.length === 0) return undefined;
   const made = slotsFor(scene, kind, rng);
   if (!made) return undefined;

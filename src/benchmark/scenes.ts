@@ -2,38 +2,45 @@
  * Procedurally drawn scenes for a self-made multimodal benchmark. A Scene is the ground truth
  * (background plus 1–5 coloured shapes on a 3×3 grid); `renderScene` turns it into RGBA pixels
  * (`RgbaImage`, from io/image), which the shifts transform and the embedders read as they are,
- * and `scenePng` into PNG bytes for files. Everything is a pure function of the seed: rendering
+ * and `encodeScenePng` into PNG bytes for files. Everything is a pure function of the seed: rendering
  * uses only integer and basic floating-point arithmetic (no Math.sin/log, whose last bits may
  * differ between engines), so the same seed gives the same pixels on every machine.
  */
 import { InputError } from '../errors';
 import { encodePng, type RgbaImage } from '../io/image';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 
 /** The shapes a scene's objects take. */
 export const SHAPES = ['circle', 'square', 'triangle'] as const;
+/** One of `SHAPES`. */
 export type Shape = (typeof SHAPES)[number];
 
 /** The colours a scene's objects take. */
 export const COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'] as const;
+/** One of `COLOURS`: an object's colour, drawn from `PALETTE`. */
 export type ColourName = (typeof COLOURS)[number];
 
 /** The sizes a scene's objects take. */
 export const SIZES = ['small', 'large'] as const;
+/** One of `SIZES`. */
 export type Size = (typeof SIZES)[number];
 
 export const ROWS = ['top', 'middle', 'bottom'] as const;
+/** A row of the 3×3 grid objects sit on. */
 export type Row = (typeof ROWS)[number];
 
 export const COLUMNS = ['left', 'center', 'right'] as const;
+/** A column of the 3×3 grid objects sit on. */
 export type Column = (typeof COLUMNS)[number];
 
 /** The textures of a scene's background. */
 export const TEXTURES = ['plain', 'stripes', 'checker', 'noise'] as const;
+/** One of `TEXTURES`. */
 export type Texture = (typeof TEXTURES)[number];
 
 /** Neutral tones plus pale tints of the object palette, so objects always stand out. */
 export const BACKGROUND_COLOURS = ['white', 'gray', 'black', ...COLOURS] as const;
+/** One of `BACKGROUND_COLOURS`. */
 export type BackgroundColour = (typeof BACKGROUND_COLOURS)[number];
 
 export type Rgb = readonly [number, number, number];
@@ -54,11 +61,13 @@ const NEUTRALS: Readonly<Record<'white' | 'gray' | 'black', Rgb>> = {
   black: [25, 25, 25],
 };
 
+/** The grid cell an object occupies, the position questions ask about ("top left"). */
 export interface GridPosition {
   row: Row;
   column: Column;
 }
 
+/** One object of a scene: the attributes questions ask about, and where in its cell it is drawn. */
 export interface SceneObject {
   shape: Shape;
   colour: ColourName;
@@ -71,6 +80,7 @@ export interface SceneObject {
   offset: { dx: number; dy: number };
 }
 
+/** A scene's background: texture and colour, and the seed of its noise. */
 export interface Background {
   texture: Texture;
   colour: BackgroundColour;
@@ -78,13 +88,16 @@ export interface Background {
   noiseSeed: number;
 }
 
+/** A scene's ground truth, from which its image is drawn and its questions are answered. */
 export interface Scene {
+  /** The seed `generateScene` drew it from. */
   seed: number;
   background: Background;
   /** In reading order (top-left to bottom-right), each in its own grid cell. */
   objects: SceneObject[];
 }
 
+/** How many objects `generateScene` may place. */
 export interface SceneOptions {
   /** Fewest objects (default 1). */
   minObjects?: number | undefined;
@@ -92,8 +105,11 @@ export interface SceneOptions {
   maxObjects?: number | undefined;
 }
 
+/** The size `renderScene` and `scenePng` draw at. */
 export interface RenderOptions {
+  /** Pixels, an integer in [16, 4096] (default 64). */
   width?: number | undefined;
+  /** Pixels, an integer in [16, 4096] (default 64). */
   height?: number | undefined;
 }
 
@@ -119,7 +135,7 @@ function checkInteger(value: number, field: string, min: number, max: number): v
   }
 }
 
-function pick<T>(rng: Rng, items: readonly T[]): T {
+function pick<T>(rng: RandomSource, items: readonly T[]): T {
   return items[rng.int(items.length)];
 }
 
@@ -283,6 +299,6 @@ export function renderScene(scene: Scene, options: RenderOptions = {}): RgbaImag
 // PNG encoding lives in io/image; re-exported until the benchmark job hands pixels to the embedder.
 
 /** Convenience for the benchmark: the scene for a seed, drawn and encoded. */
-export function scenePng(scene: Scene, options: RenderOptions = {}): Uint8Array {
+export function encodeScenePng(scene: Scene, options: RenderOptions = {}): Uint8Array {
   return encodePng(renderScene(scene, options));
 }

@@ -19,6 +19,7 @@ export interface ShiftSpec<Name extends string> {
   severity: number;
 }
 
+/** One split of the shift grid: its name and the image and question shifts it applies (neither for the ID split). */
 export interface GridSplitSpec {
   /** e.g. `shift_frost_3_synonym_replacement_4`; `shift_none` for the ID split. */
   name: string;
@@ -26,7 +27,9 @@ export interface GridSplitSpec {
   text?: ShiftSpec<TextShiftName>;
 }
 
+/** A query as one split shows it to the model: the original query, with its image and question after the split's shifts. */
 export interface ShiftedQuery {
+  /** The unshifted query, whose reference answer and slots still hold. */
   query: Query;
   image: RgbaImage;
   question: string;

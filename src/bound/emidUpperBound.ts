@@ -16,18 +16,23 @@ import { EmbeddingMoments, type SharedProducts } from './embeddingMoments';
 
 export type { BoundTerms } from '../interface';
 
+/** The EMID upper bound between a source and a target set, with the four RJSD terms it is built from. */
 export interface EmidUpperBound {
   /** The scale-adjusted bound. */
   value: number;
   /** The full bound, present when an entropy scale was given. */
   full?: number;
+  /** The four RJSD terms, in nats. */
   terms: BoundTerms;
 }
 
+/** How `emidUpperBound` computes the bound: the entropy scale for the full form, the RJSD mixture and the eigenvalue solver. */
 export interface EmidUpperBoundOptions {
   /** Ĥ for the full bound; omitted → only the scale-adjusted bound. */
   entropyScale?: number | undefined;
+  /** Default 'sample-weighted', the reference implementation's. */
   mixture?: MixtureWeighting | undefined;
+  /** Where the spectra are computed; default in this thread. */
   solver?: EigenSolver | undefined;
 }
 

@@ -21,8 +21,11 @@ export type { MixtureWeighting } from '../interface';
 
 export const MIXTURE_WEIGHTINGS: readonly MixtureWeighting[] = ['sample-weighted', 'equal'];
 
+/** How `rjsd` computes the divergence: the mixture (see the module comment), the eigenvalue solver and the spectrum's side. */
 export interface RjsdOptions {
+  /** Default 'sample-weighted', the reference implementation's. */
   mixture?: MixtureWeighting | undefined;
+  /** Where the spectra are computed; default in this thread. */
   solver?: EigenSolver | undefined;
   /** Which side's spectrum to take (default: the smaller); both give the same value. */
   side?: SpectrumSideChoice | undefined;

@@ -17,6 +17,7 @@ export interface RjsdCheck {
   pass: boolean;
 }
 
+/** The size of the samples `rjsdPropertyChecks` draws and the rounding it allows. */
 export interface RjsdCheckOptions {
   /** Rows per sample (default 300; the unequal-size check uses a third of it). */
   rows?: number | undefined;

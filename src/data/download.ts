@@ -180,6 +180,7 @@ export interface DownloadProgress {
   totalBytes: number | undefined;
 }
 
+/** Where `fetchToCache` keeps a download, how it checks it, and how it retries a failed transfer. */
 export interface FetchToCacheOptions {
   /** Default `cacheDirectory()`. */
   cacheDir?: string | undefined;
@@ -189,7 +190,9 @@ export interface FetchToCacheOptions {
   sha256?: string | undefined;
   /** Re-hash a cached file against its sidecar before trusting it, rather than trusting the sidecar. */
   verify?: boolean | undefined;
+  /** Called as bytes arrive. */
   onProgress?: ((progress: DownloadProgress) => void) | undefined;
+  /** Replaces the global `fetch` (tests, proxies). */
   fetchImpl?: typeof fetch | undefined;
   /** Give up on a connection after this long without receiving a byte; default 30 s, 0 for never. */
   timeoutMs?: number | undefined;

@@ -43,6 +43,7 @@ export function splitNameFromFile(file: string): string {
   return basename(file, extname(file)).replace(/-\d{5}-of-\d{5}$/, '');
 }
 
+/** How `joinAnswers` and `joinResponses` pair a LLaVA answer file's answers with a split's rows. */
 export interface JoinResponsesOptions {
   /**
    * Take the answers at these 0-based positions of the answer file, in this order, before
@@ -159,6 +160,7 @@ export function joinResponses(table: SplitTable, answersFile: string, options: J
   return joinAnswers(table, readLlavaAnswers(answersFile), answersFile, options);
 }
 
+/** How `readSplitTable` reads a split file: its format, its name, and an answer file to join. */
 export interface ReadSplitTableOptions {
   /** Default: from the extension (.jsonl/.json/.ndjson, .csv, .parquet/.pq). */
   format?: SplitFormat | undefined;
@@ -170,7 +172,6 @@ export interface ReadSplitTableOptions {
   join?: JoinResponsesOptions | undefined;
 }
 
-/** Reads one split file, and joins a LLaVA answer file when `responses` is given. */
 /** A LLaVA answer file read as a split: `prompt` → question, `text` → reference answer. */
 function llavaReferenceRows(file: string): SplitRow[] {
   const answers = readLlavaAnswers(file);

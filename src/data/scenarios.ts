@@ -11,6 +11,7 @@ import { editDistance } from '../editDistance';
 import type { ShiftDescription } from '../interface';
 import { describeShift } from './shiftFamilies';
 
+/** The two halves of the benchmark: synthetic corruptions of COCO images and questions, or natural shifts (in-the-wild images, translated questions). */
 export type Benchmark = 'synthetic' | 'natural';
 /** Which inputs differ from the ID split: none (the ID split itself), the image, the text, or both. */
 export type ShiftModality = 'none' | 'visual' | 'text' | 'joint';
@@ -24,6 +25,7 @@ export type VisualSeverity = 1 | 3 | 5 | 'easy' | 'normal' | 'hard';
 export type TextSeverity = 1 | 3 | 4 | 7;
 export type Language = 'English' | 'German' | 'Chinese' | 'Korean' | 'Greek' | 'Arabic' | 'Hindi';
 
+/** One split of the benchmark catalog: where it is published, which ID split it is compared against, and the shift on each side. */
 export interface Scenario {
   /** The split name: the Hugging Face split and the key in published results. */
   name: string;
@@ -32,14 +34,18 @@ export interface Scenario {
   datasetId: string;
   /** The ID split every split of this benchmark is compared against. */
   idSplit: string;
+  /** Whether this is its benchmark's ID split. */
   isId: boolean;
   modality: ShiftModality;
   visualFamily: VisualFamily;
+  /** null when the images are not shifted. */
   visualSeverity: VisualSeverity | null;
   textFamily: TextFamily;
+  /** null when the questions are not shifted, and for translations. */
   textSeverity: TextSeverity | null;
   /** The language of the questions (synthetic splits are English). */
   language: Language;
+  /** Rows in the split. */
   queryCount: number;
   /**
    * The stem of the response file the reference pipeline reads, `<stem>_<model>.jsonl`: the
@@ -153,6 +159,7 @@ export const SCENARIOS: readonly Scenario[] = buildCatalog();
 
 const BY_NAME = new Map(SCENARIOS.map((entry) => [entry.name, entry]));
 
+/** Criteria for `scenarios` and `scenarioNames`; an entry must meet every one given, and `{}` matches the whole catalog. */
 export interface ScenarioFilter {
   benchmark?: Benchmark;
   modality?: ShiftModality;

@@ -5,6 +5,7 @@
  */
 import type { ShiftDescription } from '../interface';
 
+/** What emishift knows about one shift family, as listed in `SHIFT_FAMILIES`: its words, the input it changes, and its severity scale. */
 export interface ShiftFamily {
   /** The family in words. */
   label: string;

@@ -42,10 +42,13 @@ export interface ManifestProgress {
   rowsDone: number;
 }
 
+/** The content of a split folder's `manifest.json` (see the module comment); `readSplitManifest` returns it. */
 export interface SplitManifest {
   format: typeof MANIFEST_FORMAT;
   version: 1;
+  /** The split's name. */
   split: string;
+  /** Where the split's rows were read from (the split table's `source`). */
   source: string;
   /** When the folder was first and last written (absent from generated data, see `embeddedAt`). */
   created?: string;
@@ -54,12 +57,15 @@ export interface SplitManifest {
   /** Row order of every matrix: row i is question_ids[i]. */
   questionIds: (string | number)[];
   dimension: number;
+  /** Which embedder made the text columns and the image column (null without `v.npy`). */
   embedders: { text: string; image: string | null };
   /** The embedding space of every matrix; absent in manifests written before it was recorded. */
   space?: EmbeddingSpace;
   /** The shift the split was generated with, when its loader or generator knew it. */
   shift?: ShiftDescription;
+  /** The matrices written so far, by column. */
   columns: Partial<Record<SplitColumn, ManifestColumn>>;
+  /** Columns being embedded and not yet complete: how far each got, so a killed run resumes from there. */
   inProgress: Partial<Record<SplitColumn, ManifestProgress>>;
 }
 

@@ -25,6 +25,7 @@ export interface SplitReference {
   name?: string | undefined;
 }
 
+/** How `readSplitReference` resolves a reference: the folder for relative paths and the download settings for remote ones. */
 export interface ReadSplitReferenceOptions {
   /** The folder relative local paths (split and responses) are resolved against. Default: the working directory. */
   baseDirectory?: string | undefined;

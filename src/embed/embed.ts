@@ -21,6 +21,7 @@ export const COLUMN_INPUTS: Readonly<Record<SplitColumn, 'question' | 'model_ans
   image: 'image',
 };
 
+/** How `embed` calls its embedders: the batch size, the dimension it insists on, and progress. */
 export interface EmbedOptions {
   /** Rows per embedder call. Default 32. */
   batchSize?: number | undefined;

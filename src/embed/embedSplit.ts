@@ -63,8 +63,11 @@ export interface EmbedSplitOptions extends EmbedOptions {
   force?: boolean | undefined;
 }
 
+/** What `embedSplit` left in the split folder, and which columns it computed and which it reused. */
 export interface EmbedSplitResult {
+  /** The split folder written. */
   directory: string;
+  /** The folder's manifest as written. */
   manifest: SplitManifest;
   /**
    * The embedding set the folder now holds (what `readSplitFolder` would read back, origin

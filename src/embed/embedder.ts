@@ -6,6 +6,7 @@
 import type { EncoderDescription, Matrix } from '../interface';
 import type { ImageInput } from '../io/image';
 
+/** A text embedding model: what `embed` and `embedSplit` call, and what a split's space and cache key are recorded from. */
 export interface Embedder {
   /** Identifies the model and its settings; recorded in manifests, part of the cache key. */
   readonly id: string;
@@ -13,6 +14,7 @@ export interface Embedder {
   readonly family: string;
   /** The model and pooling: with `dimension` and L2 normalisation, they name the split's embedding space. */
   readonly encoder: EncoderDescription;
+  /** Columns of every row it returns; 0 while not yet known (a served model reports it with its first response). */
   readonly dimension: number;
   /** One row per text, in order. */
   embedTexts(texts: readonly string[]): Promise<Matrix>;

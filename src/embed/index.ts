@@ -72,6 +72,7 @@ export {
 } from '../data/splitManifest';
 
 export const EMBEDDER_KINDS = ['builtin', 'transformers', 'openai'] as const;
+/** The embedder families `createEmbedder` builds (see the module comment). */
 export type EmbedderKind = (typeof EMBEDDER_KINDS)[number];
 
 /** The built-in embedders have no settings: their definition is fixed so their ids stay meaningful. */
@@ -90,9 +91,20 @@ export interface TransformersEmbedderOptions extends ModelLocationOptions {
   env?: Record<string, string | undefined> | undefined;
 }
 
+/** The settings of any family `createEmbedder` builds; which one applies depends on the kind. */
 export type CreateEmbedderOptions = BuiltinEmbedderOptions | TransformersEmbedderOptions | OpenAIEmbedderOptions;
 
-/** Creates the embedders of one family (see the module comment). Model problems are InputErrors. */
+/** Builds a model's embedder; a model folder that cannot be found is named by the option that chose it. */
+function asOption<T>(option: 'textModel' | 'imageModel', build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof InputError && error.field === 'model') throw new InputError(error.message.slice('model: '.length), { field: option });
+    throw error;
+  }
+}
+
+/** Creates the embedders of one family (see the module comment). Model problems are InputErrors naming `textModel` or `imageModel`. */
 export function createEmbedder(kind: 'builtin', options?: BuiltinEmbedderOptions): EmbedderPair;
 export function createEmbedder(kind: 'transformers', options?: TransformersEmbedderOptions): EmbedderPair;
 export function createEmbedder(kind: 'openai', options?: OpenAIEmbedderOptions): EmbedderPair;
@@ -109,9 +121,9 @@ export function createEmbedder(kind: EmbedderKind | string, options: CreateEmbed
       if (!textModel) {
         throw new InputError('no XLM-RoBERTa model: pass textModel or set EMISHIFT_XLMR_DIR to a local xlm-roberta-base directory', { field: 'textModel' });
       }
-      const text = new XlmRobertaEmbeddingLayerEmbedder(textModel, { ...location, maxLength: opts.maxLength });
+      const text = asOption('textModel', () => new XlmRobertaEmbeddingLayerEmbedder(textModel, { ...location, maxLength: opts.maxLength }));
       const imageModel = opts.imageModel ?? env.EMISHIFT_CLIP_DIR;
-      const image = imageModel ? new ClipVisionEmbedder(imageModel, { ...location, ...(opts.image ?? {}) }) : undefined;
+      const image = imageModel ? asOption('imageModel', () => new ClipVisionEmbedder(imageModel, { ...location, ...(opts.image ?? {}) })) : undefined;
       return image ? { text, image } : { text };
     }
     case 'openai':

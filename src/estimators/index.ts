@@ -5,7 +5,7 @@
  * `defineEstimator` for an estimator given by `estimate(x, y)` alone.
  */
 export { defineEstimator } from './defineEstimator';
-export { ClubEstimator, clubEstimate, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './club/clubEstimator';
+export { ClubEstimator, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './club/clubEstimator';
 export type { ClubParameters, ClubShape } from './club/clubParameters';
 export { CLUB_PRESETS, CLUB_PRESET_NAMES, clubPresetSettings, isClubPresetName, type ClubPresetName, type ClubTrainingSettings } from './club/clubPresets';
 export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubForward } from './club/clubModel';

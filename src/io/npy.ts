@@ -12,6 +12,7 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
 export type NpyDtype = 'float32' | 'float64';
 
+/** A decoded `.npy` array: its values in C order with the dtype and shape its header declared. */
 export interface NpyArray {
   readonly dtype: NpyDtype;
   readonly shape: readonly number[];

@@ -2,7 +2,7 @@
  * safetensors files: an 8-byte little-endian header length, a JSON header naming each tensor's
  * dtype, shape and byte range (relative to the end of the header), optional string metadata
  * under `__metadata__`, then the raw little-endian data. One header parser serves two readers:
- * - `parseSafetensors`: bytes already in memory (small files such as CLUB weights), F32/F64
+ * - `decodeSafetensors`: bytes already in memory (small files such as CLUB weights), F32/F64
  *   tensors returned as typed arrays holding exactly the stored values;
  * - `scanSafetensors`: a file indexed by its header alone (model weights of a gigabyte), its
  *   F32/F16/BF16 tensors read later on demand (see storedTensor.ts).
@@ -123,7 +123,7 @@ function parseHeader(json: Uint8Array, headerLength: number, fileLength: number,
  * and F64 tensors are accepted (another dtype is an InputError naming the tensor), each copied
  * into its own typed array.
  */
-export function parseSafetensors(bytes: Uint8Array, file: string, options: SafetensorsReadOptions = {}): SafetensorsContents {
+export function decodeSafetensors(bytes: Uint8Array, file: string, options: SafetensorsReadOptions = {}): SafetensorsContents {
   const headerLength = headerLengthOf(bytes, bytes.length, file, options);
   const { entries, metadata } = parseHeader(bytes.subarray(8, 8 + headerLength), headerLength, bytes.length, file, options);
   const tensors = new Map<string, SafetensorsTensor>();

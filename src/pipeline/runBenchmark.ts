@@ -18,7 +18,9 @@ import { readBenchmarkData, readBenchmarkSettings, type BenchmarkSettings } from
 import { generateQueries, type Query } from '../benchmark/questions';
 import { defaultShiftGrid, gridSplitShift, shiftedQueries, type GridSplitSpec } from '../benchmark/splitGrid';
 
+/** How `runShiftBenchmark` runs: the method's settings plus the output folder, the shipped data, the generated queries and the grid. */
 export interface BenchmarkOptions extends MethodOptions {
+  /** Where the answering model, embeddings, CLUB weights, results.json and report.html go. */
   outDir: string;
   /**
    * A shipped benchmark folder (see benchmarkFiles.ts): its settings.json supplies the seed and
@@ -34,6 +36,7 @@ export interface BenchmarkOptions extends MethodOptions {
   splitQueries?: number | undefined;
   /** The answering model's training epochs (default 30). */
   modelEpochs?: number | undefined;
+  /** The splits to answer (default `defaultShiftGrid()`); the first is the ID split. */
   grid?: GridSplitSpec[] | undefined;
   /** What was run, for the provenance. */
   invocation?: Invocation | undefined;
@@ -49,8 +52,11 @@ export interface BenchmarkRunSettings extends BenchmarkSettings {
   shipped: { train: boolean; queries: boolean };
 }
 
+/** What `runShiftBenchmark` produced: the job's outputs plus the answering model's accuracy per split and how it ran. */
 export interface BenchmarkResult extends JobResult {
+  /** The share of each split's queries answered exactly right (ACCURACY in the results), by split name. */
   accuracy: Record<string, number>;
+  /** Whether the answering model was loaded (shipped or from `outDir`) instead of trained. */
   modelReused: boolean;
   settings: BenchmarkRunSettings;
 }

@@ -11,10 +11,12 @@ import type { SplitTable } from '../data/splitRow';
 import { readSplitReference } from '../data/splitReference';
 import { createEmbedder, type EmbedderPair } from '../embed/index';
 import type { Invocation } from '../sweep/provenance';
+import { assertIdSplit } from '../sweep/sweep';
 import { parseJobConfig, type EmbedderConfig, type JobConfig } from './jobConfig';
 import { runJob, type JobResult, type MethodOptions } from './runJob';
 import type { BenchmarkResult } from './runBenchmark';
 
+/** Where `runFromConfig` resolves the config's relative paths, and what it records and reports along the way. */
 export interface RunFromConfigOptions {
   /** The file the config was read from: relative paths are resolved against its folder, and messages name it. */
   configFile?: string | undefined;
@@ -73,13 +75,7 @@ function embeddersFromConfig(config: EmbedderConfig | undefined, base: string, f
   } catch (error) {
     if (!isInputError(error) || error.field === undefined) throw error;
     const message = error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message;
-    // The transformers family names a model it cannot find by its path ("model '<dir>' not found"): the image model's, or else the text model's.
-    let field = error.field;
-    if (settings.kind === 'transformers' && field === 'model') {
-      const imageModel = (settings as { imageModel?: string }).imageModel;
-      field = imageModel !== undefined && message.includes(`'${configRelativeModel(imageModel, base)}'`) ? 'imageModel' : 'textModel';
-    }
-    throw new InputError(message, where(field));
+    throw new InputError(message, where(error.field));
   }
 }
 
@@ -116,10 +112,11 @@ export async function runFromConfig(config: JobConfig, options: RunFromConfigOpt
   for (const split of checked.splits) {
     tables.push(await readSplitReference({ split: split.file, format: split.format, responses: split.responses, name: split.name }, { baseDirectory: base }));
   }
-  if (!tables.some((table) => table.name === checked.id)) {
-    const names = tables.map((table) => table.name);
-    throw new InputError(`no split named '${checked.id}' among ${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}`, { ...(file !== undefined ? { file } : {}), field: 'id' });
-  }
+  assertIdSplit(
+    tables.map((table) => table.name),
+    checked.id,
+    { ...(file !== undefined ? { file } : {}), field: 'id' },
+  );
   const embedders = embeddersFromConfig(checked.embedder, base, file);
   const result = await runJob(tables, { outDir, idSplit: checked.id, ...method(embedders), invocation, onProgress: options.onProgress, warn: options.warn });
   return { kind: 'splits', ...result };

@@ -18,8 +18,8 @@ import type { BootstrapOptions } from '../stats/bootstrap';
 import { createEmbedder, embedSplit, type EmbedderPair } from '../embed/index';
 import { ClubEstimator, type ClubPresetName, type ClubTrainingSettings } from '../estimators';
 import type { Invocation } from '../sweep/provenance';
-import { sweepSplits, type ComputedSweep } from '../sweep/sweep';
-import { toResultsJson, type ResultsJson } from '../sweep/resultsJson';
+import { assertIdSplit, sweepSplits, type ComputedSweep } from '../sweep/sweep';
+import { writeResults, type ResultsJson } from '../sweep/resultsJson';
 import { withQuality } from '../sweep/quality';
 
 /** CLUB's training in a job: a named preset (default `small`) and settings that override it. */
@@ -39,6 +39,7 @@ export interface MethodOptions {
   bootstrap?: BootstrapOptions | undefined;
 }
 
+/** How `runJob` runs the method on loaded tables: the method's settings plus the output folder, the ID split and an optional quality to record. */
 export interface JobOptions extends MethodOptions {
   /** Where embeddings, the CLUB weights, results.json and report.html go. */
   outDir: string;
@@ -56,19 +57,26 @@ export interface JobOptions extends MethodOptions {
   warn?: ((message: string) => void) | undefined;
 }
 
+/** What `runJob` produced: the sweep (with the quality joined), its results JSON, the two files written, and whether CLUB was reused. */
 export interface JobResult {
   sweep: ComputedSweep;
+  /** What was written to `resultsFile`. */
   results: ResultsJson;
+  /** `outDir/results.json`. */
   resultsFile: string;
+  /** `outDir/report.html`. */
   reportFile: string;
+  /** Whether the CLUB weights came from the cache in `outDir` instead of being trained. */
   clubReused: boolean;
 }
 
 /** Runs the job on loaded split tables (each with model answers). */
 export async function runJob(tables: readonly SplitTable<ImageInput>[], options: JobOptions): Promise<JobResult> {
-  if (!tables.some((table) => table.name === options.idSplit)) {
-    throw new InputError(`no split named '${options.idSplit}' among ${tables.map((table) => table.name).slice(0, 6).join(', ')}${tables.length > 6 ? ', …' : ''}`, { field: 'id' });
-  }
+  assertIdSplit(
+    tables.map((table) => table.name),
+    options.idSplit,
+    { field: 'id' },
+  );
   const names = new Set<string>();
   for (const table of tables) {
     // Each split's embeddings have a folder named after it: two of one name would overwrite each other.
@@ -111,9 +119,8 @@ export async function runJob(tables: readonly SplitTable<ImageInput>[], options:
     onProgress: options.onProgress ? ({ done, total, label }) => options.onProgress!({ done, total, label: `compared ${label}`, stage: 'comparing with the ID split', unit: 'splits' }) : undefined,
   });
   const joined = options.quality ? withQuality(sweep, { key: options.qualityName ?? 'QUALITY', label: options.qualityLabel, values: options.quality }) : sweep;
-  const results = toResultsJson(joined, { club_engine: estimator.resolvedEngine(), club_reused: clubReused });
   const resultsFile = join(options.outDir, 'results.json');
-  writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  const results = writeResults(resultsFile, joined, { club_engine: estimator.resolvedEngine(), club_reused: clubReused });
   const { buildReport } = await import('../report/html');
   const reportFile = join(options.outDir, 'report.html');
   writeFileAtomic(reportFile, buildReport(joined, { source: resultsFile, generatedAt: 'reproducible run' }));

@@ -167,7 +167,9 @@ export function tslabSender(): DisplaySender | undefined {
   return (bundle) => (write as WriteDisplayData)({ data: bundle, metadata: {}, transient: {} }, false);
 }
 
+/** Where `show` sends a figure's display bundle, and whether plotly.js goes with it. */
 export interface ShowOptions {
+  /** Whether plotly.js was sent already, and the figure ids (default: this process's `defaultDisplayState()`). */
   state?: DisplayState | undefined;
   /** Where the bundle goes (default: the tslab cell, else the text summary on stdout). */
   send?: DisplaySender | undefined;

@@ -31,9 +31,12 @@ import {
 import type { SweepResult } from '../sweep/sweep';
 import { FamilyStyles, shiftInfoOf, splitShift, type FamilyStyle } from './shift';
 
+/** A figure as Plotly JSON: what `Plotly.newPlot` takes, a notebook renders and the report embeds. */
 export interface PlotlyFigure {
+  /** The traces. */
   data: Data[];
   layout: Partial<Layout>;
+  /** Display settings (no Plotly logo, responsive). */
   config?: Partial<Config>;
 }
 
@@ -121,16 +124,20 @@ function stylesFor(entries: readonly { split: string; family?: string }[], given
 // ---------------------------------------------------------------------------------------------
 // EMID against its upper bound
 
+/** One OOD split of `emidBoundScatter`: its EMID and scale-adjusted bound (nats), with intervals when there are any. */
 export interface EmidBoundPoint {
   split: string;
   emid: number;
+  /** The scale-adjusted EMID upper bound. */
   bound: number;
   /** Shift family; default: the split's family in the scenario catalog, else 'other'. */
   family?: string;
+  /** [lower, upper], drawn as an error bar. */
   emidInterval?: [number, number];
   boundInterval?: [number, number];
 }
 
+/** The title, subtitle and family styles of `emidBoundScatter`. */
 export interface EmidBoundScatterOptions {
   /** Title before the correlation (default "EMID vs. its upper bound"). */
   title?: string | undefined;
@@ -213,17 +220,23 @@ function errorBars(intervals: readonly ([number, number] | undefined)[], values:
 // ---------------------------------------------------------------------------------------------
 // EMID and the bound against shift severity
 
+/** One split of `boundSeverityCurves`: its family and severity, its EMID and bound (nats), and intervals when there are any. */
 export interface SeverityPoint {
+  /** One line per family; a family may hold each severity once. */
   family: string;
+  /** On the family's own scale. */
   severity: number;
   emid: number;
+  /** The scale-adjusted EMID upper bound. */
   bound: number;
   /** What the family's severity counts (e.g. "ImageNet-C level"); names the family's x-axis. */
   unit?: string;
+  /** [lower, upper], drawn as a shaded band. */
   emidInterval?: [number, number];
   boundInterval?: [number, number];
 }
 
+/** The title, subtitle, axis layout and family styles of `boundSeverityCurves`. */
 export interface SeverityCurveOptions {
   title?: string | undefined;
   subtitle?: string | undefined;
@@ -423,6 +436,7 @@ export function boundSeverityCurves(points: readonly SeverityPoint[], options: S
 // ---------------------------------------------------------------------------------------------
 // The bound's four terms
 
+/** One OOD split of `boundDecomposition`: the bound's four RJSD terms in nats (a `PairComparison`'s `terms` with its target's name). */
 export interface DecompositionInput {
   split: string;
   jsdV: number;
@@ -481,14 +495,17 @@ export function boundDecomposition(comparisons: readonly DecompositionInput[], o
 // ---------------------------------------------------------------------------------------------
 // EMI against a per-split quality (accuracy, judge preference, …)
 
+/** One split of `emiVersusQuality`: its EMI (nats) and its quality on whatever scale the quality has. */
 export interface QualityPoint {
   split: string;
   emi: number;
+  /** e.g. the answering model's accuracy on the split. */
   quality: number;
   /** Shift family; default: the split's family in the scenario catalog, else 'other'. */
   family?: string;
 }
 
+/** What `emiVersusQuality` calls the quality, and its title, subtitle and family styles. */
 export interface QualityFigureOptions {
   /** The quality in words, e.g. "accuracy" (default "quality"). */
   qualityLabel?: string | undefined;
@@ -538,9 +555,11 @@ export function emiVersusQuality(points: readonly QualityPoint[], options: Quali
   return figure(traces, layout);
 }
 
+/** One split of `emiVersusRp`: its EMI (nats) and the judge's relative preference. */
 export interface EmiRpPoint {
   split: string;
   emi: number;
+  /** Mean model score / mean reference score (`RelativePreference.rp`). */
   rp: number;
 }
 
@@ -605,6 +624,7 @@ export function trainingCurve(history: readonly EpochRecord[], options: { title?
 // ---------------------------------------------------------------------------------------------
 // Estimator validation
 
+/** One sample of `estimatorValidation`: its known true MI and the estimator's value, in nats. */
 export interface EstimatorPoint {
   trueMi: number;
   estimate: number;
@@ -613,6 +633,7 @@ export interface EstimatorPoint {
    * an upper bound — drawn beside the estimate and used for the error in the title.
    */
   expected?: number;
+  /** Text printed beside the point, e.g. the Gaussian pair's `ρ = 0.5`. */
   label?: string;
 }
 

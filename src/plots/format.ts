@@ -219,4 +219,3 @@ export function leastSquares(x: readonly number[], y: readonly number[]): { slop
   return { slope, intercept: meanY - slope * meanX };
 }
 
-export { shiftFamilyOf } from './shift';

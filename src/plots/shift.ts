@@ -30,11 +30,6 @@ export function shiftInfoOf(split: string): ShiftInfo {
   return isScenarioName(split) ? scenarioShift(scenario(split)) : OTHER_SHIFT;
 }
 
-/** The family token of a split known only by its name (`defocus_blur`, `synonym_replacement`, …; 'other' when unknown). */
-export function shiftFamilyOf(split: string): string {
-  return shiftInfoOf(split).family;
-}
-
 const NO_SHIFT_INFO: ShiftInfo = Object.freeze({ family: 'none', label: 'no shift', modality: 'none', severity: null, unit: null });
 
 /**

@@ -121,6 +121,7 @@ export async function dumpRenderedDom(htmlFile: string, options: ChromiumOptions
   }
 }
 
+/** The format and size of an image `exportFigureImage` renders, plus how headless Chromium is found and run. */
 export interface ImageOptions extends ChromiumOptions {
   format: 'png' | 'svg';
   /** Pixels (default: the figure's layout size, else 900 × 560). */

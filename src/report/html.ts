@@ -14,6 +14,7 @@ import type { SweepResult } from '../sweep/sweep';
 import { htmlTable, type Cell, type ColumnSpec, type Table } from '../plots/table';
 import { summarizeResults, type ResultsSummary } from './summary';
 
+/** The heading, source line and timestamp of the page `buildReport` writes. */
 export interface ReportOptions {
   /** Heading of the page (default: "emishift report" with the model and benchmark). */
   title?: string | undefined;

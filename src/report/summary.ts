@@ -17,12 +17,14 @@ export function resultsFormat(result: SweepResult): ResultsFormat {
   return result.comparisons.length > 0 && result.comparisons.every((comparison) => comparison.terms !== undefined) ? 'sweep' : 'reference';
 }
 
+/** One shift family's row of the summary: its OOD splits' mean EMID, bound, EMI and quality, and their severities. */
 export interface FamilyMeans {
   /** The family in words, e.g. "defocus blur". */
   family: string;
   /** The family's token, e.g. `defocus_blur` ('other' when unknown). */
   familyKey: string;
   modality: ShiftModality;
+  /** OOD splits of the family. */
   n: number;
   /** The distinct numeric severities of the family's splits, ascending (empty when none). */
   severities: number[];
@@ -36,25 +38,32 @@ export interface FamilyMeans {
   meanQuality?: number;
 }
 
+/** How well EMI ranks the splits by the results' quality measure: Spearman and Kendall, recomputed from the per-split values. */
 export interface QualitySummary {
+  /** The quality's key in the results file, e.g. 'ACCURACY' or 'RP'. */
   key: string;
+  /** In words, e.g. "accuracy". */
   label: string;
   higherIsBetter: boolean;
   /** Splits with both EMI and a quality value (the ID split included). */
   n: number;
   spearman: { rho: number; p: number };
+  /** `method`: which null distribution gave p (see kendallTauB). */
   kendall: { tau: number; p: number; method: 'exact' | 'normal' };
   /** What the results record (`EMI_vs_<KEY>` in the file), when they do. */
   reported?: QualityCorrelation;
 }
 
+/** The numbers `summarizeResults` gives a report to lead with (see the module comment). */
 export interface ResultsSummary {
   format: ResultsFormat;
+  /** The model and the benchmark's shift type, when the results name them. */
   model?: string;
   shiftType?: string;
   idSplit: string;
   /** Number of OOD splits (points in each correlation). */
   splits: number;
+  /** EMID against the scale-adjusted bound over the OOD splits, recomputed from the maps. */
   pearson: { r: number; p: number };
   spearman: { rho: number; p: number };
   kendall: { tau: number; p: number; method: 'exact' | 'normal' };
@@ -62,6 +71,7 @@ export interface ResultsSummary {
   reported?: { pearsonR?: number; pearsonPval?: number };
   /** EMI against the per-split quality, when the results hold one with 3+ varying values. */
   quality?: QualitySummary;
+  /** One row per shift family, in the figures' family order. */
   perFamily: FamilyMeans[];
 }
 

@@ -7,6 +7,7 @@ import { InputError } from '../errors';
 import type { Matrix } from '../interface';
 import { createRng } from '../random';
 
+/** How `sampleGaussianRows` seeds its rows and where it moves or confines them. */
 export interface GaussianRowsOptions {
   /** Default 0. */
   seed?: number | undefined;

@@ -11,7 +11,7 @@
  */
 import type { EmbeddingSet, EmbeddingSpace, Matrix } from '../interface';
 import { describeShift } from '../data/shiftFamilies';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 
 /** The sampler's own embedding space: its rows come from no encoder. */
 export function shiftGridSpace(dimension: number): EmbeddingSpace {
@@ -19,6 +19,11 @@ export function shiftGridSpace(dimension: number): EmbeddingSpace {
   return { embedder: 'synthetic', text: encoder, image: encoder, dimension, normalization: 'l2' };
 }
 
+/**
+ * The size and severities of `sampleShiftGrid`'s grid: `rows` queries (default 60) embedded in
+ * `dim` coordinates (32) from a `latentDim`-dimensional latent (6), image severities (default
+ * 0, 1, 3, 5) × question severities (0, 1, 3), all drawn from `seed` (0). Severity 0 is unshifted.
+ */
 export interface ShiftGridOptions {
   rows?: number | undefined;
   dim?: number | undefined;
@@ -28,13 +33,14 @@ export interface ShiftGridOptions {
   seed?: number | undefined;
 }
 
+/** One split of the grid, named `image<s_v>_question<s_t>`, with the two severities it was drawn at. */
 export interface ShiftGridSplit extends EmbeddingSet {
   name: string;
   imageSeverity: number;
   questionSeverity: number;
 }
 
-const gaussian = (rng: Rng, length: number): Float64Array => Float64Array.from({ length }, () => rng.normal());
+const gaussian = (rng: RandomSource, length: number): Float64Array => Float64Array.from({ length }, () => rng.normal());
 
 function normalizeRows(values: Float64Array, rows: number, cols: number): Matrix {
   const data = new Float32Array(rows * cols);

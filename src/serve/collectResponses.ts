@@ -63,6 +63,7 @@ export interface ChatRunOptions {
   maxConnectionFailures?: number | undefined;
 }
 
+/** How `collectResponses` asks the model: the run's settings plus the prompt, sampling and the `model_id` it records. */
 export interface CollectOptions extends ChatRunOptions {
   /** The text sent with the image: a template where `{question}` is replaced, or a function. Default '{question}'. */
   prompt?: ((string | ((row: SplitRow) => string))) | undefined;
@@ -98,6 +99,7 @@ export interface RunCounts {
   outFile: string;
 }
 
+/** What `collectResponses` did: the run's counts and how many answers it added. */
 export interface CollectSummary extends RunCounts {
   /** Rows answered and written by this run. */
   answered: number;

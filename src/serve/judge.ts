@@ -38,20 +38,24 @@ export const RULE_WITH_IMAGE =
 /** The rule when there is no visual context at all (text-only splits). */
 export const RULE_TEXT_ONLY = 'We would like to request your feedback on the performance of two AI assistants in response to the user question displayed above.\n' + RULE_SCORING;
 
+/** One line of a judge-score file: the judge's two scores for one question, its reply, and how it was obtained. */
 export interface JudgeScoreRecord {
   question_id: string | number;
   /** Score of Assistant 1 (the reference answer); null when the reply could not be parsed. */
   reference_score: number | null;
   /** Score of Assistant 2 (the model's answer); null when the reply could not be parsed. */
   model_score: number | null;
+  /** The judge's name as recorded (`JudgeOptions.judgeModel`). */
   judge_model: string;
   /** The judge's reply as received. */
   raw_reply: string;
   /** Present on failure records only. */
   error?: string;
+  /** How the score was obtained: a hash of the judged input (a rerun refuses a file that scored other inputs), whether the image was shown, attempts, the served model, the split, a timestamp. */
   metadata: Record<string, unknown>;
 }
 
+/** How `judgeSplit` asks the judge: the run's settings plus what the judge is shown and the reference script's sampling. */
 export interface JudgeOptions extends ChatRunOptions {
   /** Show the judge the image when the row has one. Default true; false for a text-only judge. */
   withImage?: boolean | undefined;
@@ -69,11 +73,13 @@ export interface JudgeOptions extends ChatRunOptions {
   judgeModel?: string | undefined;
 }
 
+/** A split's relative preference (RP), the quality measure EMI is compared with, and the per-question scores it is the ratio of means of. */
 export interface RelativePreference {
   /** Mean model score / mean reference score. */
   rp: number;
   meanModelScore: number;
   meanReferenceScore: number;
+  /** Questions with both scores; the others are left out. */
   count: number;
   /** Per question, aligned: ids, scores and model/reference ratios. */
   questionIds: (string | number)[];
@@ -82,6 +88,7 @@ export interface RelativePreference {
   ratios: number[];
 }
 
+/** What `judgeSplit` did: the run's counts, how many rows it scored, and the split's RP. */
 export interface JudgeSummary extends RunCounts {
   /** Rows scored and written by this run. */
   judged: number;

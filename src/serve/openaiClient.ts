@@ -20,6 +20,7 @@ import { abortReason } from './concurrency';
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
+/** Which endpoint, model and key a `ChatClient` uses, and its timeout and retry policy (see the module comment). */
 export interface ChatClientOptions {
   /** Default: env EMISHIFT_CHAT_BASE_URL, else https://api.openai.com/v1. Include the /v1. */
   baseUrl?: string | undefined;
@@ -33,7 +34,7 @@ export interface ChatClientOptions {
   maxRetries?: number | undefined;
   /** Backoff before retry k (0-based) is min(maxBackoffMs, initialBackoffMs·2^k) scaled by a jitter in [0.5, 1). Default 1000 ms. */
   initialBackoffMs?: number | undefined;
-  /** Default 30 000 ms. */
+  /** The longest backoff between retries. Default 30 000 ms. */
   maxBackoffMs?: number | undefined;
   /** Longest Retry-After honoured; a longer one is shortened to this. Default 120 000 ms. */
   maxRetryAfterMs?: number | undefined;

@@ -12,11 +12,12 @@
  * model transparency.
  */
 import { InputError } from '../errors';
-import { createRng, type Rng } from '../random';
+import { createRng, type RandomSource } from '../random';
 import { checkRgbaImage, type RgbaImage } from '../io/image';
 
 /** The image shifts applyImageShift knows. */
 export const IMAGE_SHIFT_NAMES = ['defocus_blur', 'frost', 'gaussian_noise', 'contrast'] as const;
+/** One of `IMAGE_SHIFT_NAMES`, also the shift's family token in split names and manifests. */
 export type ImageShiftName = (typeof IMAGE_SHIFT_NAMES)[number];
 
 /** The highest severity of every image shift (ImageNet-C's scale, 1–5). */
@@ -230,7 +231,7 @@ export function frost(image: RgbaImage, severity: number, seed: number): RgbaIma
 }
 
 /** Ice intensity in [0, 1] per pixel. */
-function frostLayer(width: number, height: number, rng: Rng): Float32Array {
+function frostLayer(width: number, height: number, rng: RandomSource): Float32Array {
   const size = Math.min(width, height);
   const haze = fractalNoise(width, height, Math.max(2, size / 3), 4, rng);
   const crystals = new Float32Array(width * height);
@@ -254,7 +255,7 @@ function frostLayer(width: number, height: number, rng: Rng): Float32Array {
 }
 
 /** Sum of `octaves` bilinear value-noise layers, each twice as fine and half as strong; in [0, 1]. */
-function fractalNoise(width: number, height: number, cell: number, octaves: number, rng: Rng): Float32Array {
+function fractalNoise(width: number, height: number, cell: number, octaves: number, rng: RandomSource): Float32Array {
   const out = new Float32Array(width * height);
   let amplitude = 1;
   let total = 0;
@@ -304,7 +305,7 @@ function drawCrystal(
   length: number,
   brightness: number,
   depth: number,
-  rng: Rng,
+  rng: RandomSource,
 ): void {
   const dx = Math.cos(angle);
   const dy = Math.sin(angle);

@@ -13,6 +13,7 @@ import { synonymsOf } from './thesaurus';
 
 /** The text shifts applyTextShift knows. */
 export const TEXT_SHIFT_NAMES = ['keyboard_typos', 'synonym_replacement', 'word_order_noise'] as const;
+/** One of `TEXT_SHIFT_NAMES`, also the shift's family token in split names and manifests. */
 export type TextShiftName = (typeof TEXT_SHIFT_NAMES)[number];
 
 /**

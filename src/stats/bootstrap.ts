@@ -22,6 +22,7 @@ import { createRng } from '../random';
 import { correlation, correlationCoefficient, CorrelationKind } from './correlation';
 import { normalCdf, normalQuantile } from './distributions';
 
+/** How a bootstrap interval is formed from the resampled statistics (see the module comment). */
 export type IntervalMethod = 'basic' | 'percentile' | 'bca';
 
 export const INTERVAL_METHODS: readonly IntervalMethod[] = ['basic', 'percentile', 'bca'];
@@ -29,6 +30,7 @@ export const INTERVAL_METHODS: readonly IntervalMethod[] = ['basic', 'percentile
 /** The method intervals use when none is given. */
 export const DEFAULT_INTERVAL_METHOD: IntervalMethod = 'basic';
 
+/** How many resamples a bootstrap draws, from which seed, and the interval it forms from them. */
 export interface BootstrapOptions {
   /** Number of resamples drawn (default 1000). */
   resamples?: number | undefined;
@@ -40,6 +42,7 @@ export interface BootstrapOptions {
   method?: IntervalMethod | undefined;
 }
 
+/** A bootstrap interval for one statistic, with the estimate it surrounds and what the resamples said about spread and bias. */
 export interface BootstrapInterval {
   /** The statistic on all rows, in their original order. */
   estimate: number;
@@ -47,6 +50,7 @@ export interface BootstrapInterval {
   lower: number;
   /** Upper end of the interval. */
   upper: number;
+  /** The coverage asked for. */
   confidence: number;
   /** Resamples drawn, including dropped ones. */
   resamples: number;
@@ -57,11 +61,13 @@ export interface BootstrapInterval {
   /** Mean of the kept resampled statistics minus the estimate: the bootstrap estimate of bias. */
   bias: number;
   method: IntervalMethod;
-  /** BCa only: the bias correction z0 and the acceleration a. */
+  /** BCa only: the bias correction z0. */
   biasCorrection?: number;
+  /** BCa only: the acceleration a. */
   acceleration?: number;
 }
 
+/** A bootstrap interval for a correlation coefficient over paired rows, with the coefficient's kind and ordinary p-value. */
 export interface BootstrapCorrelationInterval extends BootstrapInterval {
   kind: CorrelationKind;
   /** The usual two-sided p-value of the coefficient on all rows. */

@@ -13,23 +13,30 @@
 import { InputError } from '../errors';
 import { twoSidedNormalPValue, twoSidedStudentTPValue } from './distributions';
 
+/** The three coefficients: Pearson's r, Spearman's rho, Kendall's tau-b. */
 export type CorrelationKind = 'pearson' | 'spearman' | 'kendall';
 
+/** Pearson's r with its two-sided p-value (t test), as scipy.stats.pearsonr gives them. */
 export interface PearsonResult {
   r: number;
   pValue: number;
+  /** Paired values used. */
   n: number;
 }
 
+/** Spearman's rho with its two-sided p-value, as scipy.stats.spearmanr gives them. */
 export interface SpearmanResult {
   rho: number;
   pValue: number;
+  /** Paired values used. */
   n: number;
 }
 
+/** Kendall's tau-b with its two-sided p-value, as scipy.stats.kendalltau gives them. */
 export interface KendallResult {
   tau: number;
   pValue: number;
+  /** Paired values used. */
   n: number;
   /** Which null distribution gave pValue (see kendallTauB). */
   pValueMethod: 'exact' | 'normal';

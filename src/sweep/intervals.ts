@@ -43,7 +43,9 @@ export async function emidInterval(source: EmbeddingSet, target: EmbeddingSet, e
   return bootstrapIntervalOfSamples([source.text.rows, target.text.rows], async ([sourceRows, targetRows]) => (await sourceEmi(sourceRows)) - (await targetEmi(targetRows)), options);
 }
 
+/** The bootstrap settings of `emidUpperBoundInterval` plus how the bound is computed on each resample. */
 export interface BoundIntervalOptions extends BootstrapOptions {
+  /** RJSD's mixture; default 'sample-weighted', the reference implementation's. */
   mixture?: MixtureWeighting | undefined;
   /** With an entropy scale the interval is for the full bound; otherwise the scale-adjusted one. */
   entropyScale?: number | undefined;

@@ -22,20 +22,35 @@ import { MIXTURE_WEIGHTINGS, type MixtureWeighting } from '../bound/rjsd';
 import type { ResultProvenance, SplitRecord } from './provenance';
 import { correlationSummary, type CorrelationSummary, type Interval, type PairComparison, type QualityCorrelation, type QualityMeasure, type SplitEmi, type SweepResult } from './sweep';
 
+/**
+ * A results file's JSON object (see the module comment): maps keyed by split name, the correlations
+ * of EMID with the bound over the OOD splits, and emishift's additions; further keys pass through.
+ */
 export interface ResultsJson {
+  /** The split every other one is compared against. */
   id_split: string;
+  /** RJSD's mixture weighting (`sample-weighted` or `equal`). */
   mixture: string;
+  /** Ĥ, when the full bound was computed. */
   entropy_scale?: number;
+  /** EMI of every split, the ID split included. */
   EMI: Record<string, number>;
+  /** Per split: the MI estimate with the model's responses, I(X; Ŷ), EMI's first term. */
   MI_MODEL?: Record<string, number>;
+  /** Per split: the MI estimate with the reference responses, I(X; Y), the term EMI subtracts. */
   MI_REF?: Record<string, number>;
+  /** Per OOD split: EMI of the ID split minus EMI of this one. */
   EMID: Record<string, number>;
+  /** Per OOD split: the scale-adjusted bound. */
   EMID_UB: Record<string, number>;
+  /** Per OOD split: the full bound (with `entropy_scale`). */
   EMID_UB_FULL?: Record<string, number>;
+  /** Per OOD split: the bound's four RJSD terms. */
   JSD_V?: Record<string, number>;
   JSD_T?: Record<string, number>;
   JSD_PY?: Record<string, number>;
   JSD_QY?: Record<string, number>;
+  /** EMID against EMID_UB over the OOD splits; null when undefined (fewer than 3 OOD splits, or a constant column). */
   PearsonR: number | null;
   PearsonPval: number | null;
   SpearmanRho: number | null;
@@ -124,9 +139,11 @@ export function toResultsJson(result: SweepResult, extra: Record<string, unknown
   return json;
 }
 
-/** Writes a result as results JSON (see toResultsJson), atomically: a reader never sees half a file. */
-export function writeResults(file: string, result: SweepResult, extra: Record<string, unknown> = {}): void {
-  writeFileAtomic(file, `${JSON.stringify(toResultsJson(result, extra), null, 2)}\n`);
+/** Writes a result as results JSON (see toResultsJson), atomically: a reader never sees half a file. Returns the JSON written. */
+export function writeResults(file: string, result: SweepResult, extra: Record<string, unknown> = {}): ResultsJson {
+  const json = toResultsJson(result, extra);
+  writeFileAtomic(file, `${JSON.stringify(json, null, 2)}\n`);
+  return json;
 }
 
 /**

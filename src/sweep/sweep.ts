@@ -15,7 +15,7 @@
  * 64 MB of embeddings, at least 2), beside the ID split.
  */
 import { availableParallelism } from 'node:os';
-import { InputError } from '../errors';
+import { InputError, type InputErrorLocation } from '../errors';
 import type { BoundTerms, ComputedComparison, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, EstimatorDiagnosis, Interval, MixtureWeighting, MutualInformationEstimator, ProgressCallback, ResultProvenance } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
@@ -37,8 +37,11 @@ export interface SplitSource {
   load(): EmbeddingSet;
 }
 
+/** How `sweepSplits` runs: the bound's settings, threads and concurrency, resumption, intervals and space checks. */
 export interface SweepOptions {
+  /** RJSD's mixture; default 'sample-weighted', the reference implementation's. */
   mixture?: MixtureWeighting | undefined;
+  /** Ĥ: with it every comparison also carries the full bound, not only the scale-adjusted one. */
   entropyScale?: number | undefined;
   /** Threads for large eigenproblems (default: all cores). */
   threads?: number | undefined;
@@ -49,6 +52,7 @@ export interface SweepOptions {
   /** Called with each comparison as soon as it is done (a checkpoint writer, say). */
   onComparison?: ((comparison: ComputedComparison) => void) | undefined;
   onProgress?: ProgressCallback | undefined;
+  /** Where the spectra are computed; default a pool of `threads` worker threads when the ID split has 128 rows or more, else this thread. */
   solver?: EigenSolver | undefined;
   /**
    * Bootstrap intervals for EMI, EMID and the bound of every comparison (rows resampled within
@@ -372,10 +376,10 @@ function diagnoseOn(split: PreparedSplit, estimator: MutualInformationEstimator)
   return diagnosis;
 }
 
-/** Checks that the ID split is among the split names, with a message listing them. */
-export function assertIdSplit(names: readonly string[], id: string, root: string): void {
+/** Checks that the ID split is among the split names; the error lists them and names `where` (the split folder root, or a job's `id` field). */
+export function assertIdSplit(names: readonly string[], id: string, where: InputErrorLocation): void {
   if (!names.includes(id)) {
     const listed = names.length > 8 ? `${names.slice(0, 8).join(', ')}, … (${names.length} in all)` : names.join(', ');
-    throw new InputError(`no split named '${id}' (splits found: ${listed || 'none'})`, { file: root });
+    throw new InputError(`no split named '${id}' (splits found: ${listed || 'none'})`, where);
   }
 }

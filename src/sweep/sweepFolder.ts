@@ -12,6 +12,7 @@ import { assertIdSplit, sweepSplits, type SplitSource, type SweepOptions } from 
 import { inputFingerprint, openSweepCheckpoint } from './checkpoint';
 import { writeResults } from './resultsJson';
 
+/** A sweep's options (resumption is the checkpoint's job) plus where the results go and what they record. */
 export interface SweepFolderOptions extends Omit<SweepOptions, 'completed' | 'onComparison'> {
   /**
    * Where the results JSON goes (written atomically at the end). Finished comparisons are
@@ -31,7 +32,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
   assertIdSplit(
     splits.map((split) => split.name),
     idName,
-    root,
+    { file: root },
   );
   const toSource = (split: { name: string; directory: string }): SplitSource => ({ name: split.name, location: split.directory, load: () => readSplitFolder(split.directory, split.name) });
   const splitFiles = splits.flatMap((split) => [...Object.values(SPLIT_FILES), MANIFEST_FILE].map((file) => join(split.directory, file)));

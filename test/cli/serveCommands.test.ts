@@ -60,23 +60,19 @@ test('collect then judge through the CLI against a local OpenAI-compatible serve
   }
 });
 
-test('collect against a dead endpoint stops in about a second, says why in one line and writes no file', async () => {
+test('collect against a dead endpoint stops after five connection failures, says why in one line and writes no file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'emishift-serve-dead-'));
   const split = join(dir, 'split.jsonl');
   writeFileSync(split, Array.from({ length: 90 }, (_, i) => JSON.stringify({ question_id: i, question: `q${i}`, reference_answer: `r${i}`, model_answer: `m${i}` })).join('\n') + '\n');
   const baseUrl = await closedPortBaseUrl();
   const answers = join(dir, 'answers.jsonl');
-  const started = Date.now();
   const run = await emishift('collect', '--split', split, '--out', answers, '--base-url', baseUrl, '--model', 'm');
-  const seconds = (Date.now() - started) / 1000;
   assert.equal(run.code, 1, run.stderr);
   const lines = run.stderr.trim().split('\n');
   assert.equal(lines[0], 'collect: asking the model (90 questions)…');
   assert.equal(lines.length, 2, run.stderr);
   assert.match(lines[1], new RegExp(`^emishift collect: cannot reach ${baseUrl.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/chat/completions: 5 connection failures in a row, the last: network error: .*ECONNREFUSED.*; stopped with 0 of 90 questions answered now, nothing written to ${answers.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`));
   assert.equal(existsSync(answers), false);
-  // Default retry settings (1 s first backoff): the fifth failure comes within the first backoffs.
-  assert.ok(seconds < 10, `${seconds} s`);
   const judged = await emishift('judge', '--split', split, '--out', join(dir, 'scores.jsonl'), '--base-url', baseUrl, '--model', 'm', '--max-connection-failures', '1', '--text-only');
   assert.equal(judged.code, 1, judged.stderr);
   assert.match(judged.stderr, /emishift judge: cannot reach .*: 1 connection failures in a row/);

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isInputError } from '../../src/errors';
-import { encodeSafetensors, parseSafetensors, scanSafetensors, writeSafetensors } from '../../src/io/safetensors';
+import { encodeSafetensors, decodeSafetensors, scanSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { readStoredTensor, type StoredTensor } from '../../src/io/storedTensor';
 
 const dir = mkdtempSync(join(tmpdir(), 'emishift-safetensors-'));
@@ -45,7 +45,7 @@ test('parse reads hand-made files exactly, in header order, with metadata', () =
     a: { dtype: 'F32', shape: [2, 1], data_offsets: [0, 8] },
     __metadata__: { format: 'pt' },
   };
-  const { tensors, metadata } = parseSafetensors(handMade(header, new Uint8Array([...f32(1.5, -0.25), ...f64(Math.PI, 1e-300, -7)]), 3), 'hand.safetensors');
+  const { tensors, metadata } = decodeSafetensors(handMade(header, new Uint8Array([...f32(1.5, -0.25), ...f64(Math.PI, 1e-300, -7)]), 3), 'hand.safetensors');
   assert.deepEqual([...tensors.keys()], ['b', 'a']);
   assert.deepEqual(metadata, { format: 'pt' });
   const a = tensors.get('a');
@@ -58,7 +58,7 @@ test('parse reads hand-made files exactly, in header order, with metadata', () =
 test('encode then parse round-trips every bit; the arrays share nothing with the input bytes', () => {
   const weights = Float32Array.from({ length: 37 }, (_, i) => Math.fround(Math.sin(i) * 1e3));
   const bytes = encodeSafetensors([{ name: 'weights', dtype: 'F32', shape: [37], data: weights }], { epochs: '200' });
-  const { tensors, metadata } = parseSafetensors(bytes, 'x');
+  const { tensors, metadata } = decodeSafetensors(bytes, 'x');
   assert.deepEqual(tensors.get('weights')?.data, weights);
   assert.deepEqual(metadata, { epochs: '200' });
   bytes.fill(0);
@@ -78,10 +78,10 @@ test('bad bytes are InputErrors naming the file and what is wrong', () => {
     [handMade({ t: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, new Uint8Array(4)), /^f: tensor t has dtype F16, expected F32 or F64$/],
   ];
   for (const [bytes, pattern] of cases) {
-    assert.throws(() => parseSafetensors(bytes, 'f'), (error: unknown) => isInputError(error) && pattern.test(error.message), String(pattern));
+    assert.throws(() => decodeSafetensors(bytes, 'f'), (error: unknown) => isInputError(error) && pattern.test(error.message), String(pattern));
   }
   assert.throws(
-    () => parseSafetensors(new Uint8Array(Buffer.from('PK-ish but no zip here')), 'g', { unrecognised: 'not a CLUB file' }),
+    () => decodeSafetensors(new Uint8Array(Buffer.from('PK-ish but no zip here')), 'g', { unrecognised: 'not a CLUB file' }),
     (error: unknown) => isInputError(error) && error.message === 'g: not a CLUB file',
   );
   assert.throws(

@@ -7,7 +7,7 @@ import {
   tridiagonalEigenvalues,
   type EigenBackend,
 } from '../../src/linalg/symmetricEigenvalues';
-import { createRng, type Rng } from '../../src/random';
+import { createRng, type RandomSource } from '../../src/random';
 
 const BACKENDS: EigenBackend[] = ['wasm', 'js'];
 
@@ -43,12 +43,12 @@ function symmetricFromLower(n: number, entry: (i: number, j: number) => number):
   return a;
 }
 
-function randomSymmetric(n: number, rng: Rng): Float64Array {
+function randomSymmetric(n: number, rng: RandomSource): Float64Array {
   return symmetricFromLower(n, () => rng.normal());
 }
 
 /** XᵀX for X with `rows` rows and n columns of standard normals. */
-function gram(rows: number, n: number, rng: Rng): { a: Float64Array; x: Float64Array } {
+function gram(rows: number, n: number, rng: RandomSource): { a: Float64Array; x: Float64Array } {
   const x = new Float64Array(rows * n);
   for (let i = 0; i < x.length; i++) x[i] = rng.normal();
   const a = new Float64Array(n * n);
@@ -62,7 +62,7 @@ function gram(rows: number, n: number, rng: Rng): { a: Float64Array; x: Float64A
 }
 
 /** Q D Qᵀ with Q a product of n random Householder reflectors, applied as A ← H A H. */
-function rotatedDiagonal(diagonal: number[], rng: Rng): Float64Array {
+function rotatedDiagonal(diagonal: number[], rng: RandomSource): Float64Array {
   const n = diagonal.length;
   const a = new Float64Array(n * n);
   diagonal.forEach((value, i) => (a[i * n + i] = value));

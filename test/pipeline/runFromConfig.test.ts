@@ -127,7 +127,7 @@ test("bad settings that only show when the job starts name the config file and i
   const refused = async (config: JobConfig, message: string) => {
     await assert.rejects(runFromConfig(config, { configFile: file, warn: () => {} }), (error: unknown) => error instanceof InputError && error.message === message, message);
   };
-  await refused({ id: 'split9', splits }, `${file}: id: no split named 'split9' among split0, split1, split2, split3`);
+  await refused({ id: 'split9', splits }, `${file}: id: no split named 'split9' (splits found: split0, split1, split2, split3)`);
   await refused({ id: 'split0', splits, mixture: 'wide' as never }, `${file}: mixture: expected sample-weighted or equal, got 'wide'`);
   // The environment's model and server defaults would answer what these configs leave out.
   const variables = ['EMISHIFT_XLMR_DIR', 'EMISHIFT_CLIP_DIR', 'EMISHIFT_EMBEDDINGS_BASE_URL'];
@@ -149,6 +149,13 @@ test("bad settings that only show when the job starts name the config file and i
       runFromConfig({ id: 'split0', splits, embedder: { kind: 'transformers', textModel: './no-xlmr' } }, { configFile: file }),
       (error: unknown) => error instanceof InputError && error.message.startsWith(`${file}: embedder.textModel: model '${join(dir, 'no-xlmr')}' not found locally`),
     );
+    // A CLIP folder from the environment that is not there is the image model's problem too (the config names no image model).
+    process.env.EMISHIFT_CLIP_DIR = join(dir, 'clip-from-env');
+    await assert.rejects(
+      runFromConfig({ id: 'split0', splits, embedder: { kind: 'transformers', textModel: './xlmr' } }, { configFile: file }),
+      (error: unknown) => error instanceof InputError && error.message.startsWith(`${file}: embedder.imageModel: model '${join(dir, 'clip-from-env')}' not found locally`),
+    );
+    delete process.env.EMISHIFT_CLIP_DIR;
     await refused({ id: 'split0', splits, embedder: { kind: 'openai', model: 'm' } }, `${file}: embedder.baseUrl: no embedding server: pass baseUrl or set EMISHIFT_EMBEDDINGS_BASE_URL (e.g. http://127.0.0.1:8000/v1)`);
   } finally {
     for (const name of variables) if (previous[name] !== undefined) process.env[name] = previous[name];

@@ -212,12 +212,27 @@ test('judging interrupted at random points and resumed until done: one scored li
   server.options = { delayMs: () => 3 + rng.int(10), fault: () => (rng.next() < 0.08 ? 'malformed' : 'none') };
   const table = makeTable(24);
   const outFile = join(tmp(), 'scores.jsonl');
-  const client = new ChatClient(testClientOptions(server, { maxRetries: 8 }));
+  // The questions scored when each round began, indexed by round.
+  const scoredBefore: Set<string | number>[] = [];
+  // A request is attributed to the round that sent it by a header that round's client adds, not
+  // by when the server saw it: on a loaded machine a request written just before a round's abort
+  // can reach the server's handler hundreds of milliseconds later, during a later round, when a
+  // round in between may have scored its question. Checking every request seen so far after each
+  // round also checks such late arrivals against the round that sent them.
+  const checkNoScoredQuestionAsked = (): void => {
+    for (const request of server.requests) {
+      const round = Number(request.headers['x-test-round']);
+      const question = `q${questionNumber(request.text)}`;
+      assert.ok(Number.isInteger(round) && round >= 0 && round < scoredBefore.length, `request ${request.index} names no round that ran`);
+      assert.ok(!scoredBefore[round].has(question), `round ${round} asked ${question}, which was scored before the round began`);
+    }
+  };
   let finished = false;
   let interrupted = 0;
   for (let round = 0; round < 40 && !finished; round++) {
-    const done = new Set(readJudgeScores(outFile).map((r) => r.question_id));
-    const first = server.requests.length;
+    scoredBefore.push(new Set(readJudgeScores(outFile).map((r) => r.question_id)));
+    // A client per round only to tag its requests; connections are pooled by fetch, not by the client.
+    const client = new ChatClient(testClientOptions(server, { maxRetries: 8, headers: { 'x-test-round': String(round) } }));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 10 + round * 5 + rng.int(30));
     try {
@@ -229,7 +244,7 @@ test('judging interrupted at random points and resumed until done: one scored li
     } finally {
       clearTimeout(timer);
     }
-    assert.ok(server.requests.slice(first).every((r) => !done.has(`q${questionNumber(r.text)}`)));
+    checkNoScoredQuestionAsked();
     if (!finished && rng.next() < 0.5) {
       // No score yet means no file yet (it is created by the first record).
       const size = existsSync(outFile) ? statSync(outFile).size : 0;

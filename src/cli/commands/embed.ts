@@ -99,23 +99,12 @@ export const embedCommand = defineCommand({
 
 type EmbedderPair = import('../../embed/index').EmbedderPair;
 
-/** The embedders the options ask for; a model error names the flag that chose the model. */
+/** The embedders the options ask for (a model error names its option, which the command maps to its flag). */
 async function createEmbedders(kind: string, options: EmbedOptions): Promise<EmbedderPair> {
   const { createEmbedder } = await import('../../embed/index');
   if (kind === 'openai') return createEmbedder('openai', { baseUrl: options['base-url'], model: options.model, apiKey: options['api-key'] });
   if (kind !== 'transformers') return createEmbedder('builtin');
-  try {
-    return createEmbedder('transformers', { textModel: options['text-model'], imageModel: options['image-model'] });
-  } catch (error) {
-    // The library names the model directory it could not find ("model '<dir>' not found");
-    // which flag (or variable) chose that directory only the CLI knows.
-    if (error instanceof InputError && error.field === 'model') {
-      const imageModel = options['image-model'] ?? process.env.EMISHIFT_CLIP_DIR;
-      const flag = imageModel !== undefined && error.message.includes(`'${imageModel}'`) ? '--image-model' : '--text-model';
-      throw new InputError(error.message.slice('model: '.length), { field: flag });
-    }
-    throw error;
-  }
+  return createEmbedder('transformers', { textModel: options['text-model'], imageModel: options['image-model'] });
 }
 
 interface EmbedSettings {

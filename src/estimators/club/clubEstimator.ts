@@ -41,6 +41,7 @@ export interface ClubOrigin {
   training?: { preset?: string; settings: Readonly<Record<string, unknown>>; pairs?: number; digest?: string; reused?: boolean; engine?: string };
 }
 
+/** How `ClubEstimator.fit` trains (or reuses) its weights beyond the preset: overrides, engines, a cache file, a starting point. */
 export interface ClubFitOptions {
   /** Settings that replace the preset's (epochs, batchSize, learningRate, hiddenDim, seed, validationFraction). */
   overrides?: Partial<ClubTrainingSettings> | undefined;
@@ -289,9 +290,4 @@ function recordedSettings(settings: Readonly<Record<string, unknown>>): Partial<
   const out: Partial<ClubTrainingSettings> = {};
   for (const key of keys) if (typeof settings[key] === 'number') out[key] = settings[key] as number;
   return out;
-}
-
-/** The estimate as a plain function: clubEstimate(params, x, y). */
-export function clubEstimate(params: ClubParameters, x: Matrix, y: Matrix, engine: ClubEngine = 'auto'): Promise<number> {
-  return new ClubEstimator(params, engine).estimate(x, y);
 }

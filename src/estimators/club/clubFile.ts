@@ -13,7 +13,7 @@ import type { EmbeddingSpace } from '../../interface';
 import { PAPER_SPACE } from '../../data/embeddingSpace';
 import { readInputFile } from '../../io/inputFile';
 import { writeFileAtomic } from '../../io/atomicWrite';
-import { encodeSafetensors, parseSafetensors } from '../../io/safetensors';
+import { encodeSafetensors, decodeSafetensors } from '../../io/safetensors';
 import { firstNonFinite } from '../../linalg/matrix';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape } from './clubParameters';
 
@@ -116,7 +116,7 @@ export function loadClubFile(file: string): ClubFileContents {
       ...(authors ? { space: PAPER_SPACE, recognizedAs: "the authors' CLUB_global.pt (Oh et al., ICML 2025)" } : {}),
     };
   }
-  const { tensors, metadata } = parseSafetensors(bytes, file, { unrecognised: NOT_A_CLUB_FILE });
+  const { tensors, metadata } = decodeSafetensors(bytes, file, { unrecognised: NOT_A_CLUB_FILE });
   if (metadata.format !== undefined && metadata.format !== FORMAT) {
     throw new InputError(`safetensors file of format '${metadata.format}', expected '${FORMAT}'`, { file });
   }

@@ -5,6 +5,7 @@
  */
 import { InputError } from '../../errors';
 
+/** Everything that decides a CLUB training run besides the data; a preset is one of these, recorded with the estimator it trains. */
 export interface ClubTrainingSettings {
   epochs: number;
   batchSize: number;
@@ -26,6 +27,7 @@ export const CLUB_PRESETS = Object.freeze({
   small: Object.freeze({ epochs: 200, batchSize: 256, learningRate: 3e-3, hiddenDim: 64, seed: 0, validationFraction: 0 }),
 } satisfies Record<string, ClubTrainingSettings>);
 
+/** The name of a preset in `CLUB_PRESETS`. */
 export type ClubPresetName = keyof typeof CLUB_PRESETS;
 export const CLUB_PRESET_NAMES = Object.keys(CLUB_PRESETS) as ClubPresetName[];
 

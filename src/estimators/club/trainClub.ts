@@ -37,27 +37,42 @@ export interface TrainClubOptions {
   onProgress?: ProgressCallback | undefined;
 }
 
+/** One epoch of training, for the training curve. */
 export interface EpochRecord {
+  /** 1-based. */
   epoch: number;
+  /** The loss (negative log-likelihood up to constants) per training row, averaged over the epoch's mini-batches. */
   trainLoss: number;
+  /** The same loss on the held-out rows after the epoch; absent without a held-out split. */
   validationLoss?: number;
+  /** Wall time of the epoch, held-out evaluation included. */
   seconds: number;
 }
 
+/** What `trainClub` returns: the kept weights, the engine that trained them, and the run's history and speed. */
 export interface TrainClubResult {
+  /** The weights of `bestEpoch`. */
   parameters: ClubParameters;
+  /** The engine in words, e.g. `onnxruntime-node (native, 2 threads)`. */
   engine: string;
   history: EpochRecord[];
   /** The epoch whose weights were kept (the last one without a held-out split). */
   bestEpoch: number;
+<<<<<<< HEAD
   /** Whether early stopping (`patience`) ended training before the last epoch. */
   stoppedEarly: boolean;
+=======
+  /** The last epoch's training loss. */
+>>>>>>> issue9
   finalTrainLoss: number;
+  /** The held-out loss of `bestEpoch` (the lowest); absent without a held-out split. */
   finalValidationLoss?: number;
   trainRows: number;
+  /** Rows held out (0 without a held-out split). */
   validationRows: number;
   /** Training throughput over all optimisation steps (excludes held-out evaluation). */
   samplesPerSecond: number;
+  /** Wall time of the whole run. */
   seconds: number;
 }
 
