@@ -5,7 +5,7 @@
  * only evaluates (as EMI uses CLUB: fitted on pooled reference pairs, applied to each split).
  */
 import { InputError } from '../../errors';
-import type { ConditionedEstimator, EstimatorDescription, FitOptions, Matrix, TrainableEstimator, TrainingPairs } from '../../interface';
+import type { ConditionedEstimator, EmbeddingSpace, EstimatorDescription, FitOptions, Matrix, TrainableEstimator, TrainingPairs } from '../../interface';
 import { assertFiniteMatrix, selectRows } from '../../linalg/matrix';
 import { createGraphEvaluator, type GraphEvaluator, type ParameterValues } from '../../backend/onnx/adamTraining';
 import { createRng } from '../../random';
@@ -139,6 +139,7 @@ interface FittedState {
   readonly yDim: number;
   readonly training: NeuralTrainingResult;
   readonly pairs: number;
+  readonly space?: EmbeddingSpace;
 }
 
 /**
@@ -178,6 +179,7 @@ export class NeuralEstimator implements TrainableEstimator {
       name: this.name,
       bound: boundDirection(this.name),
       fitted: this.isFitted,
+      ...(this.fitted?.space ? { space: this.fitted.space } : {}),
       training: {
         settings: recordedSettings(this.name, this.settings),
         ...(this.fitted ? { pairs: this.fitted.pairs } : {}),
@@ -230,7 +232,7 @@ export class NeuralEstimator implements TrainableEstimator {
   /** An estimator of the same kind and settings, trained once on `pairs`, whose `estimate` only evaluates. */
   async fit(pairs: TrainingPairs, options: FitOptions = {}): Promise<NeuralEstimator> {
     const training = await this.train(pairs.x, pairs.y, options);
-    return new NeuralEstimator(this.name, this.settings, { parameters: training.parameters, xDim: pairs.x.cols, yDim: pairs.y.cols, training, pairs: pairs.x.rows });
+    return new NeuralEstimator(this.name, this.settings, { parameters: training.parameters, xDim: pairs.x.cols, yDim: pairs.y.cols, training, pairs: pairs.x.rows, ...(pairs.space ? { space: pairs.space } : {}) });
   }
 
   private async evaluate(parameters: ParameterValues, x: Matrix, y: Matrix): Promise<number> {
