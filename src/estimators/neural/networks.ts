@@ -90,10 +90,17 @@ export function initializeCritic(shape: CriticShape, seed: number): ParameterVal
   return initializeParameters(criticParameters(shape), seed, shape.kind === 'concatenated' ? { t_wx0: fanIn, t_wy0: fanIn, t_b0: fanIn } : {});
 }
 
-/** The score matrix S[i, j] = critic(x_i, y_j) of a batch, [B, B]. */
-export function criticScores(graph: DifferentiableGraph, p: Readonly<Record<string, Value>>, shape: CriticShape, x: Value, y: Value): Value {
+/**
+ * The score matrix S[i, j] = critic(x_i, y_j) of a batch, [B, B], and its diagonal S_ii, [B]
+ * (for the separable critic Σ_k f(x_i)_k g(y_i)_k: O(B) instead of a pass over a B × B mask).
+ */
+export function criticScores(graph: DifferentiableGraph, p: Readonly<Record<string, Value>>, shape: CriticShape, x: Value, y: Value): { scores: Value; diagonal: Value } {
   const layers = shape.hiddenLayers + 1;
-  if (shape.kind === 'separable') return graph.matmulTransposed(mlpForward(graph, p, 'f', layers, x), mlpForward(graph, p, 'g', layers, y));
+  if (shape.kind === 'separable') {
+    const f = mlpForward(graph, p, 'f', layers, x);
+    const g = mlpForward(graph, p, 'g', layers, y);
+    return { scores: graph.matmulTransposed(f, g), diagonal: graph.reduceSum(graph.mul(f, g), [1]) };
+  }
   const fromX = graph.linear(x, p.t_wx0, p.t_b0);
   const fromY = graph.linear(y, p.t_wy0);
   let h = graph.relu(graph.add(graph.unsqueeze(fromX, [1]), graph.unsqueeze(fromY, [0])));
@@ -101,7 +108,8 @@ export function criticScores(graph: DifferentiableGraph, p: Readonly<Record<stri
     h = graph.linear(h, p[`t_w${k}`], p[`t_b${k}`]);
     if (k + 1 < layers) h = graph.relu(h);
   }
-  return graph.squeeze(h, [2]);
+  const scores = graph.squeeze(h, [2]);
+  return { scores, diagonal: graph.reduceSum(graph.mul(scores, graph.eyeLike(scores)), [1]) };
 }
 
 /** The Gaussian conditional's sizes: μ(x) always, logvar(x) = tanh(·) unless the variance is fixed to 1. */

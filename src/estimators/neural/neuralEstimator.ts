@@ -129,7 +129,7 @@ function describeTraining(result: NeuralTrainingResult): Record<string, unknown>
     train_rows: result.trainRows,
     held_out_rows: result.heldOutRows,
     ...(result.heldOutBound !== undefined ? { held_out_estimate: result.heldOutBound } : {}),
-    curve: result.curve.map((e) => ({ epoch: e.epoch, train_loss: e.trainLoss, train_estimate: e.trainBound, ...(e.heldOutLoss !== undefined ? { held_out_loss: e.heldOutLoss, held_out_estimate: e.heldOutBound } : {}) })),
+    curve: result.curve.map((e) => ({ epoch: e.epoch, train_loss: e.trainLoss, ...(e.trainBound !== undefined ? { train_estimate: e.trainBound } : {}), ...(e.heldOutLoss !== undefined ? { held_out_loss: e.heldOutLoss, held_out_estimate: e.heldOutBound } : {}) })),
   };
 }
 
@@ -236,12 +236,12 @@ export class NeuralEstimator implements TrainableEstimator {
   }
 
   private async evaluate(parameters: ParameterValues, x: Matrix, y: Matrix): Promise<number> {
-    if (this.evaluator === undefined) this.evaluator = createGraphEvaluator(objectiveFor(this.name, this.settings, x.cols, y.cols).graph, { threads: this.settings.threads });
+    if (this.evaluator === undefined) this.evaluator = createGraphEvaluator(objectiveFor(this.name, this.settings, x.cols, y.cols).evaluationGraph, { threads: this.settings.threads });
     return this.read(this.evaluator, parameters, x, y);
   }
 
   private async evaluateWith(parameters: ParameterValues, x: Matrix, y: Matrix): Promise<number> {
-    const evaluator = createGraphEvaluator(objectiveFor(this.name, this.settings, x.cols, y.cols).graph, { threads: this.settings.threads });
+    const evaluator = createGraphEvaluator(objectiveFor(this.name, this.settings, x.cols, y.cols).evaluationGraph, { threads: this.settings.threads });
     try {
       return await this.read(evaluator, parameters, x, y);
     } finally {

@@ -48,7 +48,10 @@ export interface ObjectiveState {
 
 /** An estimator's training graph and the feeds it needs beyond x and y. */
 export interface NeuralObjective {
-  readonly graph: TrainableGraph;
+  /** What a training step runs: the loss and what the curve needs. */
+  readonly trainingGraph: TrainableGraph;
+  /** The same parameters and loss, and the bound: what held-out pairs and estimates are evaluated with. */
+  readonly evaluationGraph: TrainableGraph;
   initialParameters(seed: number): ParameterValues;
   /** Feeds beyond `x` and `y` for this batch. */
   extraFeeds(batch: Batch, phase: 'train' | 'evaluate', state: ObjectiveState): Record<string, TensorFeed>;
@@ -71,44 +74,48 @@ const DIAGONAL_EXCLUSION = 1e30;
 
 interface Scores {
   graph: DifferentiableGraph;
+  /** S[i, j] = T(x_i, y_j), [B, B]. */
   scores: Value;
-  eye: Value;
+  /** S_ii, [B]. */
+  diagonal: Value;
   /** mean_i S_ii. */
   meanDiagonal: Value;
-  /** The diagonal, [B]. */
-  diagonal: Value;
 }
 
-function scoreParts(graph: DifferentiableGraph, scores: Value): Scores {
-  const eye = graph.eyeLike(scores);
-  const diagonal = graph.reduceSum(graph.mul(scores, eye), [1]);
-  return { graph, scores, eye, diagonal, meanDiagonal: graph.reduceMean(diagonal) };
+function withDiagonal(graph: DifferentiableGraph, scores: Value, diagonal: Value): Scores {
+  return { graph, scores, diagonal, meanDiagonal: graph.reduceMean(diagonal) };
 }
 
-/** ln mean_{i≠j} e^{V_ij}. */
+/** ln mean_{i≠j} e^{V_ij}: the diagonal masked out (subtracting it from the sum would cancel catastrophically when it dominates). */
 function logMeanExpOffDiagonal(s: Scores, values: Value): Value {
-  const { graph, eye } = s;
-  const masked = graph.sub(values, graph.scale(eye, DIAGONAL_EXCLUSION));
+  const { graph } = s;
+  const masked = graph.sub(values, graph.scale(graph.eyeLike(values), DIAGONAL_EXCLUSION));
   const count = graph.sub(graph.size(values), graph.size(s.diagonal));
   return graph.sub(graph.reduceLogSumExp(masked), graph.log(count));
 }
 
-/** mean_{i≠j} V_ij. */
-function meanOffDiagonal(s: Scores, values: Value): Value {
-  const { graph, eye } = s;
-  const offDiagonal = graph.sub(graph.constant(1), eye);
-  const count = graph.sub(graph.size(values), graph.size(s.diagonal));
-  return graph.div(graph.reduceSum(graph.mul(values, offDiagonal)), count);
+/**
+ * mean_{i≠j} f(S_ij) for an element-wise f, as (Σ_all f(S) − Σ_i f(S_ii)) / (B² − B): no B × B
+ * mask to build or differentiate. f here is e^{s−1} (NWJ) or softplus (SMILE's JS), whose
+ * diagonal sum does not dwarf the off-diagonal one unless the MI is far beyond what NWJ can
+ * estimate anyway.
+ */
+function meanOffDiagonal(s: Scores, f: (v: Value) => Value): Value {
+  const { graph } = s;
+  const count = graph.sub(graph.size(s.scores), graph.size(s.diagonal));
+  return graph.div(graph.sub(graph.reduceSum(f(s.scores)), graph.reduceSum(f(s.diagonal))), count);
 }
 
-function lowerBoundGraph(name: 'infonce' | 'nwj' | 'mine' | 'smile', settings: ObjectiveSettings): TrainableGraph {
+/** The lower bound's graph; `withBound` false leaves out what only the reported bound needs (SMILE's clipped DV). */
+function lowerBoundGraph(name: 'infonce' | 'nwj' | 'mine' | 'smile', settings: ObjectiveSettings, withBound: boolean): TrainableGraph {
   const shape = settings.critic;
   return {
     parameters: criticParameters(shape),
     forward(graph, p): ForwardResult {
       const x = graph.input('x', ['batch', shape.xDim]);
       const y = graph.input('y', ['batch', shape.yDim]);
-      const s = scoreParts(graph, criticScores(graph, p, shape, x, y));
+      const critic = criticScores(graph, p, shape, x, y);
+      const s = withDiagonal(graph, critic.scores, critic.diagonal);
       if (name === 'infonce') {
         const logBatch = graph.log(graph.size(s.diagonal));
         const bound = graph.add(graph.sub(s.meanDiagonal, graph.reduceMean(graph.reduceLogSumExp(s.scores, [1]))), logBatch);
@@ -116,7 +123,7 @@ function lowerBoundGraph(name: 'infonce' | 'nwj' | 'mine' | 'smile', settings: O
         return { loss, outputs: { bound, criterion: loss } };
       }
       if (name === 'nwj') {
-        const bound = graph.sub(s.meanDiagonal, meanOffDiagonal(s, graph.exp(graph.sub(s.scores, graph.constant(1)))));
+        const bound = graph.sub(s.meanDiagonal, meanOffDiagonal(s, (v) => graph.exp(graph.sub(v, graph.constant(1)))));
         const loss = graph.neg(bound);
         return { loss, outputs: { bound, criterion: loss } };
       }
@@ -132,16 +139,18 @@ function lowerBoundGraph(name: 'infonce' | 'nwj' | 'mine' | 'smile', settings: O
         const loss = graph.neg(graph.sub(s.meanDiagonal, graph.div(marginal, average)));
         return { loss, outputs: { bound, criterion: graph.neg(bound), moving_average: average } };
       }
+      const jensenShannon = graph.sub(graph.reduceMean(graph.neg(graph.softplus(graph.neg(s.diagonal)))), meanOffDiagonal(s, (v) => graph.softplus(v)));
+      const loss = graph.neg(jensenShannon);
+      if (!withBound) return { loss, outputs: { criterion: loss } };
       const clipped = graph.clip(s.scores, -settings.tau, settings.tau);
       const bound = graph.sub(s.meanDiagonal, logMeanExpOffDiagonal(s, clipped));
-      const jensenShannon = graph.sub(graph.reduceMean(graph.neg(graph.softplus(graph.neg(s.diagonal)))), meanOffDiagonal(s, graph.softplus(s.scores)));
-      const loss = graph.neg(jensenShannon);
       return { loss, outputs: { bound, criterion: loss } };
     },
   };
 }
 
-function upperBoundGraph(name: 'club-mean' | 'club-sample' | 'l1out', settings: ObjectiveSettings): TrainableGraph {
+/** The upper bound's graph; `withBound` false is the likelihood alone (all that training needs). */
+function upperBoundGraph(name: 'club-mean' | 'club-sample' | 'l1out', settings: ObjectiveSettings, withBound: boolean): TrainableGraph {
   const shape = settings.conditional;
   return {
     parameters: conditionalParameters(shape),
@@ -156,6 +165,7 @@ function upperBoundGraph(name: 'club-mean' | 'club-sample' | 'l1out', settings: 
       if (logvar === undefined) {
         // −log q(y|x) up to a constant: ½ Σ_d (μ − y)².
         const loss = graph.reduceMean(half(rowSum(squared)));
+        if (!withBound) return { loss, outputs: { criterion: loss } };
         // E_j ||y_j − μ_i||² = E_j ||y_j||² − 2 μ_i·ȳ + ||μ_i||², exactly, over the batch's rows.
         const meanY = graph.reduceMean(y, [0], true);
         const meanSquareY = graph.reduceMean(graph.mul(y, y), [0], true);
@@ -165,6 +175,7 @@ function upperBoundGraph(name: 'club-mean' | 'club-sample' | 'l1out', settings: 
       }
       const precision = graph.exp(graph.neg(logvar));
       const loss = graph.reduceMean(half(rowSum(graph.add(graph.mul(squared, precision), logvar))));
+      if (!withBound) return { loss, outputs: { criterion: loss } };
       if (name === 'club-sample') {
         const negative = graph.input('y_negative', ['batch', shape.yDim]);
         const negativeResidual = graph.sub(mu, negative);
@@ -177,8 +188,9 @@ function upperBoundGraph(name: 'club-mean' | 'club-sample' | 'l1out', settings: 
       const cross = graph.matmulTransposed(y, graph.mul(mu, precision));
       const perColumn = graph.unsqueeze(rowSum(graph.add(graph.mul(graph.mul(mu, mu), precision), logvar)), [0]);
       const logDensity = graph.neg(half(graph.add(graph.sub(quadratic, graph.scale(cross, 2)), perColumn)));
-      const s = scoreParts(graph, logDensity);
-      const masked = graph.sub(logDensity, graph.scale(s.eye, DIAGONAL_EXCLUSION));
+      const eye = graph.eyeLike(logDensity);
+      const s = withDiagonal(graph, logDensity, graph.reduceSum(graph.mul(logDensity, eye), [1]));
+      const masked = graph.sub(logDensity, graph.scale(eye, DIAGONAL_EXCLUSION));
       const logOthers = graph.sub(graph.reduceLogSumExp(masked, [1]), graph.log(graph.sub(graph.size(s.diagonal), graph.constant(1))));
       const bound = graph.reduceMean(graph.sub(s.diagonal, logOthers));
       return { loss, outputs: { bound, criterion: loss } };
@@ -201,9 +213,10 @@ function permutedRows(batch: Batch, yDim: number, rng: RandomSource): Float32Arr
 export function createObjective(name: NeuralEstimatorName, settings: ObjectiveSettings): NeuralObjective {
   const scalar = (value: number): TensorFeed => ({ data: Float32Array.of(value), dims: [] });
   if (boundDirection(name) === 'lower') {
-    const graph = lowerBoundGraph(name as 'infonce' | 'nwj' | 'mine' | 'smile', settings);
+    const lower = name as 'infonce' | 'nwj' | 'mine' | 'smile';
     return {
-      graph,
+      trainingGraph: lowerBoundGraph(lower, settings, false),
+      evaluationGraph: lowerBoundGraph(lower, settings, true),
       initialParameters: (seed) => initializeCritic(settings.critic, seed),
       extraFeeds(_batch, phase, state): Record<string, TensorFeed> {
         if (name !== 'mine') return {};
@@ -215,12 +228,14 @@ export function createObjective(name: NeuralEstimatorName, settings: ObjectiveSe
       },
     };
   }
-  const graph = upperBoundGraph(name as 'club-mean' | 'club-sample' | 'l1out', settings);
+  const upper = name as 'club-mean' | 'club-sample' | 'l1out';
+  const evaluationGraph = upperBoundGraph(upper, settings, true);
   return {
-    graph,
-    initialParameters: (seed) => initializeParameters(graph.parameters, seed),
-    extraFeeds(batch, _phase, state): Record<string, TensorFeed> {
-      if (name !== 'club-sample') return {};
+    trainingGraph: upperBoundGraph(upper, settings, false),
+    evaluationGraph,
+    initialParameters: (seed) => initializeParameters(evaluationGraph.parameters, seed),
+    extraFeeds(batch, phase, state): Record<string, TensorFeed> {
+      if (name !== 'club-sample' || phase === 'train') return {};
       return { y_negative: { data: permutedRows(batch, settings.conditional.yDim, state.rng), dims: [batch.rows, settings.conditional.yDim] } };
     },
     afterStep() {},

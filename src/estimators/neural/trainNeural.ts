@@ -22,11 +22,11 @@ export interface TrainingLoopSettings {
   readonly threads?: number | undefined;
 }
 
-/** One epoch of the curve: mean training loss and bound over its steps, and the held-out values after it. */
+/** One epoch of the curve: mean training loss (and bound, where training computes it) over its steps, and the held-out values after it. */
 export interface NeuralEpoch {
   epoch: number;
   trainLoss: number;
-  trainBound: number;
+  trainBound?: number;
   heldOutLoss?: number;
   heldOutBound?: number;
 }
@@ -118,8 +118,8 @@ export async function trainObjective(objective: NeuralObjective, x: Matrix, y: M
   const trainOrder = order.slice(0, trainRows);
   const heldOutOrder = order.slice(trainRows);
   const threads = resolveThreadCount(settings.threads);
-  const trainer = createAdamTrainer(objective.graph, objective.initialParameters(settings.seed), { learningRate: settings.learningRate, threads });
-  const evaluator = createGraphEvaluator(objective.graph, { threads });
+  const trainer = createAdamTrainer(objective.trainingGraph, objective.initialParameters(settings.seed), { learningRate: settings.learningRate, threads });
+  const evaluator = createGraphEvaluator(objective.evaluationGraph, { threads });
   const batchRows = Math.min(settings.batchSize, trainRows);
   // The last partial batch is dropped (a tiny batch is a poor set of negatives); a training set
   // smaller than one batch is one batch.
@@ -135,7 +135,9 @@ export async function trainObjective(objective: NeuralObjective, x: Matrix, y: M
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
       shuffleInPlace(trainOrder, rng);
       let lossSum = 0;
-      let boundSum = 0;
+      // The bound on training batches, where the training graph computes it anyway (it is the loss
+      // of InfoNCE, NWJ and MINE; SMILE and the upper bounds train without it).
+      let boundSum: number | undefined;
       for (let s = 0; s < stepsPerEpoch; s++) {
         gatherRows(x, trainOrder, s * batchRows, (s + 1) * batchRows, batch.x);
         gatherRows(y, trainOrder, s * batchRows, (s + 1) * batchRows, batch.y);
@@ -148,9 +150,9 @@ export async function trainObjective(objective: NeuralObjective, x: Matrix, y: M
         if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${epoch} (loss ${loss}); lower the learning rate`);
         objective.afterStep(out, state);
         lossSum += loss;
-        boundSum += out.bound[0];
+        if (out.bound !== undefined) boundSum = (boundSum ?? 0) + out.bound[0];
       }
-      const record: NeuralEpoch = { epoch, trainLoss: lossSum / stepsPerEpoch, trainBound: boundSum / stepsPerEpoch };
+      const record: NeuralEpoch = { epoch, trainLoss: lossSum / stepsPerEpoch, ...(boundSum !== undefined ? { trainBound: boundSum / stepsPerEpoch } : {}) };
       if (heldOutRows > 0) {
         const current = trainer.parameters();
         const heldOut = await evaluateInChunks(evaluator, objective, current, x, y, heldOutOrder, settings.batchSize, settings.seed + 2);

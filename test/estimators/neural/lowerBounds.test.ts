@@ -47,6 +47,7 @@ test('InfoNCE never exceeds ln(batch size), even when the MI is far larger', asy
   // Close to the cap: the check above is not passed by an estimator that learnt nothing.
   assert.ok(estimate > Math.log(16) - 0.5, `estimate ${estimate} far below ln 16: the critic did not train`);
   for (const epoch of estimator.lastTraining?.curve ?? []) {
+    assert.ok(epoch.trainBound !== undefined, 'InfoNCE records its training bound (it is its loss)');
     assert.ok(epoch.trainBound <= cap && (epoch.heldOutBound ?? 0) <= cap, `epoch ${epoch.epoch}: ${epoch.trainBound}, ${epoch.heldOutBound}`);
   }
 });

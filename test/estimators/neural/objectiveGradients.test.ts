@@ -33,16 +33,21 @@ for (const name of NEURAL_ESTIMATOR_NAMES) {
       if (name === 'mine') feeds.ema_weight = { data: Float32Array.of(0), dims: [] };
       const parameters = objective.initialParameters(5);
       for (const values of Object.values(parameters)) for (let i = 0; i < values.length; i++) values[i] *= 2; // larger scores: clips and masks are exercised
-      const { loss, gradients, outputs } = await lossAndGradients(objective.graph, parameters, feeds, { threads: 1 });
-      assert.ok(Number.isFinite(outputs.bound[0]) && Number.isFinite(outputs.criterion[0]));
-      const evaluator = createGraphEvaluator(objective.graph, { threads: 1 });
+      const { loss, gradients, outputs } = await lossAndGradients(objective.trainingGraph, parameters, feeds, { threads: 1 });
+      assert.ok(Number.isFinite(outputs.criterion[0]));
+      // The evaluation graph judges held-out pairs by the same criterion as training, and has a finite bound.
+      const evaluated = await lossAndGradients(objective.evaluationGraph, parameters, { ...feeds, ...objective.extraFeeds({ x, y, rows: ROWS }, 'evaluate', state) }, { threads: 1 });
+      const criterion = outputs.criterion[0];
+      assert.ok(Math.abs(evaluated.outputs.criterion[0] - criterion) <= 1e-5 * Math.max(1, Math.abs(criterion)), `${evaluated.outputs.criterion[0]} vs ${criterion}`);
+      assert.ok(Number.isFinite(evaluated.outputs.bound[0]));
+      const evaluator = createGraphEvaluator(objective.trainingGraph, { threads: 1 });
       try {
         // Float32 central differences, h = 1e-3: truncation ~1e-6; each loss is rounded to
         // ~ε₃₂·|loss| (ε₃₂ = 6e-8) per op of its last reductions, so the difference quotient
         // carries ~8 ε₃₂ |loss| / h of noise (MINE's surrogate reaches |loss| ≈ 13: 6e-3).
         const h = 1e-3;
         const noise = (8 * 6e-8 * Math.abs(loss)) / h;
-        for (const spec of objective.graph.parameters) {
+        for (const spec of objective.trainingGraph.parameters) {
           for (let i = 0; i < parameters[spec.name].length; i++) {
             const at = async (delta: number) => {
               const shifted = { ...parameters, [spec.name]: parameters[spec.name].slice() };
