@@ -9,7 +9,8 @@
  *   samples put in stages per thread (main, native engine, eigen workers; see stages.ts), and
  *   `node_startup_seconds`, Node's own start-up on this machine;
  * - train: `emishift train` throughput at batch 2048 (768 → 250 → 768), native and tfjs engines;
- * - eigen / onnx_club: the kernels behind them.
+ * - eigen / onnx_club: the kernels behind them;
+ * - neural: training throughput of the neural variational estimators, per family (bench/neural.ts).
  * Options: --quick skips n = 10,000; --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
@@ -23,6 +24,7 @@ import { initClubParameters } from '../src/estimators/club/clubModel';
 import { createRng } from '../src/random';
 import { runEigenBenchmark } from './eigen';
 import { runOnnxClubBenchmark } from './onnxClub';
+import { runNeuralBenchmark } from './neural';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -162,6 +164,7 @@ async function main(): Promise<void> {
     train: await benchmarkTrain(dataRoot),
     eigen: await runEigenBenchmark(),
     onnx_club: await runOnnxClubBenchmark(),
+    neural: await runNeuralBenchmark(),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

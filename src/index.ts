@@ -75,7 +75,8 @@ export type { ImageInput, RgbImage } from './io/image';
 export { createEmbedder, embed, embedSplit, type EmbedderPair, type EmbedderKind, type CreateEmbedderOptions, type EmbedOptions, type EmbedSplitOptions, type EmbedSplitResult } from './embed/index';
 
 // ---------------------------------------------------------------------------------------------
-// Estimators: CLUB, fitted with a preset or loaded from a file (the authors' `.pt` or emishift's)
+// Estimators: CLUB, fitted with a preset or loaded from a file (the authors' `.pt` or emishift's);
+// the neural variational bounds (InfoNCE, NWJ, MINE, SMILE, CLUB-mean, CLUB-sample, L1Out)
 
 export {
   defineEstimator,
@@ -90,6 +91,15 @@ export {
   type ClubParameters,
   type EpochRecord,
   type TrainClubResult,
+  NeuralEstimator,
+  createNeuralEstimator,
+  NEURAL_DEFAULTS,
+  NEURAL_ESTIMATOR_NAMES,
+  type NeuralEstimatorName,
+  type NeuralEstimatorSettings,
+  type NeuralTrainingResult,
+  type NeuralEpoch,
+  type CriticKind,
 } from './estimators';
 
 // ---------------------------------------------------------------------------------------------

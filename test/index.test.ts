@@ -16,9 +16,9 @@ const ROOT = join(__dirname, '..', '..');
 const PUBLIC_NAMES: Record<string, string[]> = {
   'src/index.ts': [
     'AUTHORS_CHECKPOINT_SHA256', 'CLUB_PRESETS', 'ChatClient', 'ChatRequestError', 'ClubEstimator', 'ConnectionFailuresError', 'EMISHIFT_VERSION', 'InputError',
-    'NO_SHIFT', 'OptionalPeerError', 'PAPER_SPACE', 'RunFailuresError', 'RunStoppedError', 'SHIFT_FAMILIES', 'SpaceMismatchError',
+    'NEURAL_DEFAULTS', 'NEURAL_ESTIMATOR_NAMES', 'NO_SHIFT', 'NeuralEstimator', 'OptionalPeerError', 'PAPER_SPACE', 'RunFailuresError', 'RunStoppedError', 'SHIFT_FAMILIES', 'SpaceMismatchError',
     'bootstrapCorrelation', 'bootstrapInterval', 'boundDecomposition', 'boundSeverityCurves', 'buildReport', 'cacheDirectory', 'collectResponses', 'comparePair',
-    'createEmbedder', 'createRng', 'defineEstimator', 'describeEstimator', 'describeShift', 'describeSpace', 'embed', 'embedSplit', 'emi', 'emiInterval', 'emiVersusQuality', 'emiVersusRp',
+    'createEmbedder', 'createNeuralEstimator', 'createRng', 'defineEstimator', 'describeEstimator', 'describeShift', 'describeSpace', 'embed', 'embedSplit', 'emi', 'emiInterval', 'emiVersusQuality', 'emiVersusRp',
     'emid', 'emidBoundScatter', 'emidInterval', 'emidUpperBound', 'emidUpperBoundInterval', 'estimatorValidation', 'exportFigureImage', 'fetchToCache',
     'figuresFromResults', 'fromResultsJson', 'gaussianClubValue', 'gaussianMutualInformation', 'idScenario', 'isInputError', 'isOptionalPeerError',
     'joinResponses', 'judgeSplit', 'kendallTauB', 'listSplitFolders', 'readSplitTable', 'readSplitDataFrame', 'matrixFromRows', 'pearson', 'readJudgeScores',

@@ -1,8 +1,9 @@
 /**
  * The estimators' public surface: every mutual-information estimator implements the contract in
  * src/interface.ts (`MutualInformationEstimator`); each lives in its own folder with its engine,
- * which nothing outside that folder imports. Today: CLUB (src/estimators/club/), and
- * `defineEstimator` for an estimator given by `estimate(x, y)` alone.
+ * which nothing outside that folder imports. Today: CLUB (src/estimators/club/), the neural
+ * variational bounds (src/estimators/neural/: infonce, nwj, mine, smile, club-mean, club-sample,
+ * l1out), and `defineEstimator` for an estimator given by `estimate(x, y)` alone.
  */
 export { defineEstimator } from './defineEstimator';
 export { ClubEstimator, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './club/clubEstimator';
@@ -12,3 +13,17 @@ export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubFor
 export { clubEstimateFromForward, clubRowTermsFromForward, clubLossFromForward } from './club/clubEstimate';
 export { loadClub, saveClub, loadClubFile, encodeClubFile, AUTHORS_CHECKPOINT_SHA256, type ClubFileContents } from './club/clubFile';
 export { trainClub, TRAIN_DEFAULTS, type TrainClubOptions, type TrainClubResult, type EpochRecord, type TrainEngine } from './club/trainClub';
+export {
+  NeuralEstimator,
+  createNeuralEstimator,
+  neuralSettings,
+  isNeuralEstimatorName,
+  boundDirection,
+  NEURAL_DEFAULTS,
+  NEURAL_ESTIMATOR_NAMES,
+  type NeuralEstimatorName,
+  type NeuralEstimatorSettings,
+  type NeuralTrainingResult,
+  type NeuralEpoch,
+  type CriticKind,
+} from './neural/neuralEstimator';
