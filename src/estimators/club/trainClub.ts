@@ -58,12 +58,9 @@ export interface TrainClubResult {
   history: EpochRecord[];
   /** The epoch whose weights were kept (the last one without a held-out split). */
   bestEpoch: number;
-<<<<<<< HEAD
   /** Whether early stopping (`patience`) ended training before the last epoch. */
   stoppedEarly: boolean;
-=======
   /** The last epoch's training loss. */
->>>>>>> issue9
   finalTrainLoss: number;
   /** The held-out loss of `bestEpoch` (the lowest); absent without a held-out split. */
   finalValidationLoss?: number;

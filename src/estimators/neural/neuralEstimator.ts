@@ -5,7 +5,7 @@
  * only evaluates (as EMI uses CLUB: fitted on pooled reference pairs, applied to each split).
  */
 import { InputError } from '../../errors';
-import type { ConditionedEstimator, EmbeddingSpace, EstimatorDescription, FitOptions, Matrix, TrainableEstimator, TrainingPairs } from '../../interface';
+import type { ConditionedEstimator, EmbeddingSpace, EstimatorDescription, EstimatorDiagnosis, FitOptions, Matrix, TrainableEstimator, TrainingPairs } from '../../interface';
 import { assertFiniteMatrix, selectRows } from '../../linalg/matrix';
 import { createGraphEvaluator, type GraphEvaluator, type ParameterValues } from '../../backend/onnx/adamTraining';
 import { createRng } from '../../random';
@@ -228,6 +228,22 @@ export class NeuralEstimator implements TrainableEstimator {
 
   /** Nothing to start ahead: sessions are built when training or evaluation begins. */
   prepare(): void {}
+
+  /**
+   * Whether the kept network may not have converged: its best held-out epoch was the last one it
+   * ran (`best_epoch_is_last` 1), so more epochs might still have moved the bound. Nothing before
+   * training.
+   */
+  async diagnose(): Promise<EstimatorDiagnosis> {
+    const training = this.lastTraining;
+    if (!training) return { values: {}, warnings: [] };
+    const lastEpoch = training.curve.length;
+    const stillImproving = !training.stoppedEarly && training.bestEpoch === lastEpoch;
+    return {
+      values: { best_epoch: training.bestEpoch, epochs_run: lastEpoch, best_epoch_is_last: stillImproving ? 1 : 0 },
+      warnings: stillImproving ? [`${this.name}'s held-out objective was still improving at its last epoch (${lastEpoch}): more epochs may move the bound`] : [],
+    };
+  }
 
   /** An estimator of the same kind and settings, trained once on `pairs`, whose `estimate` only evaluates. */
   async fit(pairs: TrainingPairs, options: FitOptions = {}): Promise<NeuralEstimator> {

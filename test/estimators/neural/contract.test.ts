@@ -110,3 +110,21 @@ test('bad input is a one-line InputError naming x or y', async () => {
   const fitted = await estimator.fit(pairs);
   await expectError(fitted.estimate(matrix(10, 3), matrix(10, 2)), /^x: x has 3 columns but the estimator was fitted on 2/);
 });
+
+test('diagnose says whether the kept network was still improving at its last epoch', async () => {
+  const estimator = createNeuralEstimator('infonce', SMALL);
+  assert.deepEqual(await estimator.diagnose(), { values: {}, warnings: [] }, 'nothing before training');
+  await estimator.estimate(pairs.x, pairs.y);
+  const training = estimator.lastTraining!;
+  const diagnosis = await estimator.diagnose();
+  const stillImproving = !training.stoppedEarly && training.bestEpoch === training.curve.length;
+  assert.deepEqual(diagnosis.values, { best_epoch: training.bestEpoch, epochs_run: training.curve.length, best_epoch_is_last: stillImproving ? 1 : 0 });
+  // Three epochs of a fresh network on an easy task: the held-out objective is still improving.
+  assert.equal(stillImproving, true);
+  assert.match(diagnosis.warnings[0], /^infonce's held-out objective was still improving at its last epoch \(3\)/);
+  // Trained long enough to stop early, it has nothing to say.
+  const patient = createNeuralEstimator('infonce', { ...SMALL, epochs: 200, patience: 2 });
+  await patient.estimate(pairs.x, pairs.y);
+  if (patient.lastTraining!.stoppedEarly) assert.deepEqual((await patient.diagnose()).warnings, []);
+  else assert.equal(patient.lastTraining!.bestEpoch === 200, (await patient.diagnose()).warnings.length === 1);
+});
