@@ -1,8 +1,10 @@
 /**
  * The estimators' public surface: every mutual-information estimator implements the contract in
  * src/interface.ts (`MutualInformationEstimator`); each lives in its own folder with its engine,
- * which nothing outside that folder imports. Today: CLUB (src/estimators/club/), and
- * `defineEstimator` for an estimator given by `estimate(x, y)` alone.
+ * which nothing outside that folder imports. Today: CLUB (src/estimators/club/), `gaussian`
+ * (src/estimators/gaussian/), KSG 1 and 2 (src/estimators/ksg/), `defineEstimator` for an
+ * estimator given by `estimate(x, y)` alone, the registry of estimators by name and the
+ * validation of registered estimators against the ground-truth tasks.
  */
 export { defineEstimator } from './defineEstimator';
 export { ClubEstimator, clubEstimate, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './club/clubEstimator';
@@ -12,3 +14,20 @@ export { initClubParameters, clubForwardPortable, PAPER_CLUB_SHAPE, type ClubFor
 export { clubEstimateFromForward, clubRowTermsFromForward, clubLossFromForward } from './club/clubEstimate';
 export { loadClub, saveClub, loadClubFile, encodeClubFile, AUTHORS_CHECKPOINT_SHA256, type ClubFileContents } from './club/clubFile';
 export { trainClub, TRAIN_DEFAULTS, type TrainClubOptions, type TrainClubResult, type EpochRecord, type TrainEngine } from './club/trainClub';
+export { gaussianEstimator, gaussianMutualInformationEstimate } from './gaussian/gaussianEstimator';
+export { ksgEstimator, ksg2Estimator, ksgMutualInformation, KSG_DEFAULT_NEIGHBOURS, type KsgSettings, type KsgVariant } from './ksg/ksgEstimator';
+export {
+  ESTIMATOR_ENTRIES,
+  estimatorEntry,
+  estimatorNames,
+  resolveEstimatorSettings,
+  createRegisteredEstimator,
+  heldOutSplit,
+  type EstimatorEntry,
+  type DirectEstimatorEntry,
+  type TrainedEstimatorEntry,
+  type EstimatorSetting,
+  type EstimatorSettings,
+  type EstimateKind,
+} from './registry';
+export { validateEstimators, toValidationJson, type ValidationOptions, type ValidationResult, type ValidationRow } from './validation';
