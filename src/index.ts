@@ -75,7 +75,8 @@ export type { ImageInput, RgbImage } from './io/image';
 export { createEmbedder, embed, embedSplit, type EmbedderPair, type EmbedderKind, type CreateEmbedderOptions, type EmbedOptions, type EmbedSplitOptions, type EmbedSplitResult } from './embed/index';
 
 // ---------------------------------------------------------------------------------------------
-// Estimators: CLUB, fitted with a preset or loaded from a file (the authors' `.pt` or emishift's)
+// Estimators: CLUB, fitted with a preset or loaded from a file (the authors' `.pt` or emishift's);
+// gaussian, ksg and ksg2; the registry by name and the validation against known MI
 
 export {
   defineEstimator,
@@ -90,7 +91,28 @@ export {
   type ClubParameters,
   type EpochRecord,
   type TrainClubResult,
+  gaussianEstimator,
+  ksgEstimator,
+  ksg2Estimator,
+  ESTIMATOR_ENTRIES,
+  estimatorEntry,
+  createRegisteredEstimator,
+  validateEstimators,
+  toValidationJson,
+  type EstimatorEntry,
+  type EstimatorSettings,
+  type EstimateKind,
+  type KsgSettings,
+  type ValidationOptions,
+  type ValidationResult,
+  type ValidationRow,
 } from './estimators';
+// Ground truth for the estimators: samplers with known MI and the named task list.
+export { GROUND_TRUTH_TASKS, findGroundTruthTask, type GroundTruthTask } from './samplers/tasks';
+export { multivariateNormalSampler } from './samplers/multivariateNormal';
+export { studentTSampler } from './samplers/studentT';
+export { transformedSampler } from './samplers/transforms';
+export { buildValidationReport } from './report/validationReport';
 
 // ---------------------------------------------------------------------------------------------
 // EMI, EMID and the bound
