@@ -9,8 +9,9 @@
  *   samples put in stages per thread (main, native engine, eigen workers; see stages.ts), and
  *   `node_startup_seconds`, Node's own start-up on this machine;
  * - train: `emishift train` throughput at batch 2048 (768 → 250 → 768), native and tfjs engines;
- * - eigen / onnx_club: the kernels behind them.
- * Options: --quick skips n = 10,000; --data DIR keeps the generated splits there (default: the
+ * - eigen / onnx_club: the kernels behind them;
+ * - ksg: KSG estimators 1 and 2 at n = 10,000 and 100,000 (5 + 5 dimensions, k = 3; see ksg.ts).
+ * Options: --only ksg runs only the KSG cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,6 +24,7 @@ import { initClubParameters } from '../src/estimators/club/clubModel';
 import { createRng } from '../src/random';
 import { runEigenBenchmark } from './eigen';
 import { runOnnxClubBenchmark } from './onnxClub';
+import { runKsgBenchmark } from './ksg';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -146,6 +148,11 @@ async function benchmarkTrain(dataRoot: string): Promise<object> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const only = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1] : undefined;
+  if (only === 'ksg') {
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, ksg: runKsgBenchmark() }, null, 2)}\n`);
+    return;
+  }
   const dataIndex = args.indexOf('--data');
   const dataRoot = dataIndex >= 0 ? args[dataIndex + 1] : join(tmpdir(), 'emishift-bench');
   mkdirSync(dataRoot, { recursive: true });
@@ -162,6 +169,7 @@ async function main(): Promise<void> {
     train: await benchmarkTrain(dataRoot),
     eigen: await runEigenBenchmark(),
     onnx_club: await runOnnxClubBenchmark(),
+    ksg: runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
