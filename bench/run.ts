@@ -10,8 +10,9 @@
  *   `node_startup_seconds`, Node's own start-up on this machine;
  * - train: `emishift train` throughput at batch 2048 (768 → 250 → 768), native and tfjs engines;
  * - eigen / onnx_club: the kernels behind them;
- * - neural: training throughput of the neural variational estimators, per family (bench/neural.ts).
- * Options: --quick skips n = 10,000; --data DIR keeps the generated splits there (default: the
+ * - neural: training throughput of the neural variational estimators, per family (bench/neural.ts);
+ * - ksg: KSG estimators 1 and 2 at n = 10,000 and 100,000 (5 + 5 dimensions, k = 3; see ksg.ts).
+ * Options: --only ksg runs only the KSG cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,6 +26,7 @@ import { createRng } from '../src/random';
 import { runEigenBenchmark } from './eigen';
 import { runOnnxClubBenchmark } from './onnxClub';
 import { runNeuralBenchmark } from './neural';
+import { runKsgBenchmark } from './ksg';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -148,6 +150,11 @@ async function benchmarkTrain(dataRoot: string): Promise<object> {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const only = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1] : undefined;
+  if (only === 'ksg') {
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, ksg: runKsgBenchmark() }, null, 2)}\n`);
+    return;
+  }
   const dataIndex = args.indexOf('--data');
   const dataRoot = dataIndex >= 0 ? args[dataIndex + 1] : join(tmpdir(), 'emishift-bench');
   mkdirSync(dataRoot, { recursive: true });
@@ -165,6 +172,7 @@ async function main(): Promise<void> {
     eigen: await runEigenBenchmark(),
     onnx_club: await runOnnxClubBenchmark(),
     neural: await runNeuralBenchmark(),
+    ksg: runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -76,7 +76,8 @@ export { createEmbedder, embed, embedSplit, type EmbedderPair, type EmbedderKind
 
 // ---------------------------------------------------------------------------------------------
 // Estimators: CLUB, fitted with a preset or loaded from a file (the authors' `.pt` or emishift's);
-// the neural variational bounds (InfoNCE, NWJ, MINE, SMILE, CLUB-mean, CLUB-sample, L1Out)
+// the neural variational bounds (InfoNCE, NWJ, MINE, SMILE, CLUB-mean, CLUB-sample, L1Out);
+// gaussian, ksg and ksg2; the registry by name and the validation against known MI
 
 export {
   defineEstimator,
@@ -100,7 +101,28 @@ export {
   type NeuralTrainingResult,
   type NeuralEpoch,
   type CriticKind,
+  gaussianEstimator,
+  ksgEstimator,
+  ksg2Estimator,
+  ESTIMATOR_ENTRIES,
+  estimatorEntry,
+  createRegisteredEstimator,
+  validateEstimators,
+  toValidationJson,
+  type EstimatorEntry,
+  type EstimatorSettings,
+  type EstimateKind,
+  type KsgSettings,
+  type ValidationOptions,
+  type ValidationResult,
+  type ValidationRow,
 } from './estimators';
+// Ground truth for the estimators: samplers with known MI and the named task list.
+export { GROUND_TRUTH_TASKS, findGroundTruthTask, type GroundTruthTask } from './samplers/tasks';
+export { multivariateNormalSampler } from './samplers/multivariateNormal';
+export { studentTSampler } from './samplers/studentT';
+export { transformedSampler } from './samplers/transforms';
+export { buildValidationReport } from './report/validationReport';
 
 // ---------------------------------------------------------------------------------------------
 // EMI, EMID and the bound

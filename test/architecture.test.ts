@@ -1,6 +1,6 @@
 /**
- * The layering of src/ that ARCHITECTURE.md describes: data flows one way, io → linalg/backend/stats
- * → data/samplers → shifts/embed/serve → estimators → emi/bound → sweep → plots/report →
+ * The layering of src/ that ARCHITECTURE.md describes: data flows one way, io/math →
+ * linalg/backend/stats → data/samplers → shifts/embed/serve → estimators → emi/bound → sweep → plots/report →
  * benchmark → pipeline → scaffold → cli, and a folder imports only its own modules, the root
  * modules (errors, interface, random, …) and folders before it (or beside it, without a cycle). Imports are read with TypeScript's own pre-processor, so `import
  * type`, `export … from`, `import()` and `require()` all count.
@@ -15,7 +15,7 @@ const SRC = join(__dirname, '..', '..', 'src');
 
 /** Folders in data-flow order; folders in one group are at the same stage. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['io'],
+  ['io', 'math'],
   ['linalg', 'backend', 'stats'],
   ['data', 'samplers'],
   ['shifts', 'embed', 'serve'],

@@ -27,6 +27,8 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'sampleShiftGrid', 'scenario', 'scenarioNames', 'scenarioShift', 'scenarios', 'selectRows', 'shiftFamilyLabel', 'show', 'showTable', 'spaceMismatch',
     'spearman', 'summarizeJob', 'summarizeResults', 'sweepSplitFolders', 'sweepSplits', 'toDataFrame', 'toPairJson', 'toResultsJson', 'trainingCurve', 'validateEmbeddingSet', 'manifestDigest',
     'withQuality', 'writeNpy', 'writeNpyMatrix', 'writeResults', 'writeSplitFolder',
+    'ESTIMATOR_ENTRIES', 'GROUND_TRUTH_TASKS', 'buildValidationReport', 'createRegisteredEstimator', 'estimatorEntry', 'findGroundTruthTask', 'gaussianEstimator', 'ksg2Estimator',
+    'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
   ],
   'src/benchmark/index.ts': [
     'AnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',

@@ -11,6 +11,8 @@ const COMMANDS: Record<string, () => Command> = {
   pair: () => require('./commands/pair').pairCommand,
   sweep: () => require('./commands/sweep').sweepCommand,
   train: () => require('./commands/train').trainCommand,
+  estimate: () => require('./commands/estimate').estimateCommand,
+  validate: () => require('./commands/validate').validateCommand,
   embed: () => require('./commands/embed').embedCommand,
   collect: () => require('./commands/collect').collectCommand,
   judge: () => require('./commands/judge').judgeCommand,

@@ -3,7 +3,9 @@
  * src/interface.ts (`MutualInformationEstimator`); each lives in its own folder with its engine,
  * which nothing outside that folder imports. Today: CLUB (src/estimators/club/), the neural
  * variational bounds (src/estimators/neural/: infonce, nwj, mine, smile, club-mean, club-sample,
- * l1out), and `defineEstimator` for an estimator given by `estimate(x, y)` alone.
+ * l1out), `gaussian` (src/estimators/gaussian/), KSG 1 and 2 (src/estimators/ksg/),
+ * `defineEstimator` for an estimator given by `estimate(x, y)` alone, the registry of estimators
+ * by name and the validation of registered estimators against the ground-truth tasks.
  */
 export { defineEstimator } from './defineEstimator';
 export { ClubEstimator, clubForward, type ClubEngine, type ClubOrigin, type ClubFitOptions } from './club/clubEstimator';
@@ -27,3 +29,20 @@ export {
   type NeuralEpoch,
   type CriticKind,
 } from './neural/neuralEstimator';
+export { gaussianEstimator, gaussianMutualInformationEstimate } from './gaussian/gaussianEstimator';
+export { ksgEstimator, ksg2Estimator, ksgMutualInformation, KSG_DEFAULT_NEIGHBOURS, type KsgSettings, type KsgVariant } from './ksg/ksgEstimator';
+export {
+  ESTIMATOR_ENTRIES,
+  estimatorEntry,
+  estimatorNames,
+  resolveEstimatorSettings,
+  createRegisteredEstimator,
+  heldOutSplit,
+  type EstimatorEntry,
+  type DirectEstimatorEntry,
+  type TrainedEstimatorEntry,
+  type EstimatorSetting,
+  type EstimatorSettings,
+  type EstimateKind,
+} from './registry';
+export { validateEstimators, toValidationJson, type ValidationOptions, type ValidationResult, type ValidationRow } from './validation';
