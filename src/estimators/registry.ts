@@ -8,7 +8,7 @@
  */
 import { InputError } from '../errors';
 import { didYouMean } from '../editDistance';
-import type { Matrix, MutualInformationEstimator } from '../interface';
+import type { Matrix, MutualInformationEstimator, TrainableEstimator } from '../interface';
 import { selectRows } from '../linalg/matrix';
 import { createRng } from '../random';
 import { ClubEstimator } from './club/clubEstimator';
@@ -17,6 +17,7 @@ import { defineEstimator } from './defineEstimator';
 import { gaussianEstimator } from './gaussian/gaussianEstimator';
 import { KSG_DEFAULT_NEIGHBOURS, ksg2Estimator, ksgEstimator } from './ksg/ksgEstimator';
 import { assertPairedSample } from './pairedInput';
+import { NEURAL_ESTIMATOR_NAMES, boundDirection, createNeuralEstimator, type NeuralEstimatorName } from './neural/neuralEstimator';
 
 /** What an estimator's number is with respect to the true MI. */
 export type EstimateKind = 'estimate' | 'lower bound' | 'upper bound';
@@ -41,18 +42,23 @@ interface EstimatorEntryFields {
   readonly summary: string;
   readonly gives: EstimateKind;
   readonly settings: Readonly<Record<string, EstimatorSetting>>;
-  /** An estimator with these settings (every setting present: see resolveEstimatorSettings). */
-  create(settings: EstimatorSettings): MutualInformationEstimator;
 }
 
 /** An estimator that computes its value from the pairs alone. */
 export interface DirectEstimatorEntry extends EstimatorEntryFields {
   readonly trains: false;
+  /** An estimator with these settings (every setting present: see resolveEstimatorSettings). */
+  create(settings: EstimatorSettings): MutualInformationEstimator;
 }
 
-/** An estimator that learns from pairs; `create` gives one that trains on part of the pairs given to `estimate` and estimates on the rest. */
+/**
+ * An estimator that learns from pairs. `create` gives one whose `estimate(x, y)` trains on part
+ * of the pairs and estimates on the rest, and whose `fit(pairs)` trains once on all of them and
+ * returns an estimator that only evaluates (how EMI uses it: fitted on the pooled (z, z_y)).
+ */
 export interface TrainedEstimatorEntry extends EstimatorEntryFields {
   readonly trains: true;
+  create(settings: EstimatorSettings): TrainableEstimator;
 }
 
 /** A registry entry. */
@@ -83,10 +89,10 @@ function toFloat32(matrix: Matrix): Matrix {
  * settable) on a seeded share of the pairs, its estimate read on the held-out rest, so the
  * network is not scored on the pairs it fitted.
  */
-function clubTrainedOnPairs(settings: EstimatorSettings): MutualInformationEstimator {
+function clubTrainedOnPairs(settings: EstimatorSettings): TrainableEstimator {
   const { epochs, seed } = settings;
   const heldOutFraction = settings['held-out'];
-  return defineEstimator({
+  const onHeldOut = defineEstimator({
     description: { name: 'club', settings: { preset: 'small', epochs, seed, held_out_fraction: heldOutFraction, hidden_dim: CLUB_PRESETS.small.hiddenDim } },
     async estimate(x, y) {
       assertPairedSample(x, y, 'club', 4);
@@ -95,6 +101,40 @@ function clubTrainedOnPairs(settings: EstimatorSettings): MutualInformationEstim
       return fitted.estimate(toFloat32(selectRows(x, heldOut)), toFloat32(selectRows(y, heldOut)));
     },
   });
+  return {
+    ...onHeldOut,
+    fit: (pairs, options = {}) =>
+      ClubEstimator.fit({ x: toFloat32(pairs.x), y: toFloat32(pairs.y), ...(pairs.space ? { space: pairs.space } : {}) }, 'small', { overrides: { epochs, seed }, onProgress: options.onProgress }),
+  };
+}
+
+/** Settings every neural entry shares; the defaults keep `validate` to a few seconds per run. */
+const NEURAL_ENTRY_SETTINGS: Readonly<Record<string, EstimatorSetting>> = Object.freeze({
+  epochs: { default: 30, summary: 'most training epochs (early stopping usually ends sooner)', integer: true, minimum: 1 },
+  seed: { default: 0, summary: 'initialisation, shuffling and held-out split seed', integer: true, minimum: 0 },
+  patience: { default: 5, summary: 'epochs without a better held-out loss before training stops', integer: true, minimum: 1 },
+});
+
+const NEURAL_SUMMARIES: Readonly<Record<NeuralEstimatorName, string>> = Object.freeze({
+  infonce: 'InfoNCE (van den Oord et al. 2018) with a separable critic; at most ln(batch size)',
+  nwj: 'NWJ (Nguyen, Wainwright and Jordan 2010) with a separable critic',
+  mine: 'MINE (Belghazi et al. 2018): Donsker–Varadhan with the moving-average gradient correction',
+  smile: 'SMILE (Song and Ermon 2020): Donsker–Varadhan with the density ratio clipped at e^±τ (τ = 5)',
+  'club-mean': 'CLUB with unit variance, q(y|x) = N(μ(x), I) (Cheng et al. 2020)',
+  'club-sample': 'CLUB with one sampled negative per pair (Cheng et al. 2020)',
+  l1out: 'the leave-one-out upper bound (Poole et al. 2019)',
+});
+
+/** A neural estimator trained with held-out early stopping at a learning rate of 1e-3 (the rest at NEURAL_DEFAULTS). */
+function neuralEntry(name: NeuralEstimatorName): TrainedEstimatorEntry {
+  return {
+    name,
+    summary: NEURAL_SUMMARIES[name],
+    gives: boundDirection(name) === 'upper' ? 'upper bound' : 'lower bound',
+    trains: true,
+    settings: NEURAL_ENTRY_SETTINGS,
+    create: (settings) => createNeuralEstimator(name, { epochs: settings.epochs, seed: settings.seed, patience: settings.patience, learningRate: 1e-3 }),
+  };
 }
 
 /** Every registered estimator, in the order listings show them. */
@@ -135,6 +175,7 @@ export const ESTIMATOR_ENTRIES: readonly EstimatorEntry[] = Object.freeze<Estima
     settings: { k: NEIGHBOURS },
     create: (settings) => ksg2Estimator({ k: settings.k }),
   },
+  ...NEURAL_ESTIMATOR_NAMES.map(neuralEntry),
 ]);
 
 /** The registered estimators' names, in listing order. */

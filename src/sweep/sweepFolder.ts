@@ -23,11 +23,16 @@ export interface SweepFolderOptions extends Omit<SweepOptions, 'completed' | 'on
   metadata?: Record<string, unknown> | undefined;
   /** Files other than the splits' whose change makes a checkpoint stale (the estimator's weights). */
   inputFiles?: readonly string[] | undefined;
+  /**
+   * What identifies the estimator for the checkpoint beyond its name and `inputFiles` (its
+   * settings, e.g. `{ k: 3 }`): a checkpoint made with another estimator is never resumed.
+   */
+  estimatorKey?: unknown;
 }
 
 /** Compares the split `idName` under `root` with every other split there. */
 export async function sweepSplitFolders(root: string, idName: string, estimator: MutualInformationEstimator, options: SweepFolderOptions = {}): Promise<ComputedSweep> {
-  const { out, metadata, inputFiles = [], ...sweepOptions } = options;
+  const { out, metadata, inputFiles = [], estimatorKey, ...sweepOptions } = options;
   const splits = listSplitFolders(root);
   assertIdSplit(
     splits.map((split) => split.name),
@@ -42,6 +47,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
     entropyScale: sweepOptions.entropyScale,
     bootstrap: sweepOptions.bootstrap,
     allowSpaceMismatch: sweepOptions.allowSpaceMismatch ?? false,
+    estimator: { name: estimator.description.name, key: estimatorKey ?? null },
   };
   const checkpoint = out ? openSweepCheckpoint(`${out}.partial.jsonl`, inputFingerprint([...inputFiles, ...splitFiles], settings)) : undefined;
   const result = await sweepSplits(

@@ -33,7 +33,7 @@ test('--help lists the commands and each command has its own help', () => {
   for (const name of ['pair', 'sweep', 'train', 'info']) assert.match(main.stdout, new RegExp(`\\n  ${name} `));
   const pair = emishift('pair', '--help');
   assert.equal(pair.code, 0);
-  assert.match(pair.stdout, /--source DIR --target DIR --club FILE/);
+  assert.match(pair.stdout, /--source DIR --target DIR \(--club FILE \| --estimator NAME/);
   assert.match(emishift('--version').stdout, /^\d+\.\d+\.\d+\n$/);
 });
 

@@ -70,6 +70,7 @@ test("each command's flags name the library options its errors use", () => {
     seed: '--seed',
     hiddenDim: '--hidden',
     validationFraction: '--validation-fraction',
+    patience: '--patience',
     initial: '--init',
     engine: '--engine',
     threads: '--threads',

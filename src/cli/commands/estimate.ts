@@ -7,20 +7,20 @@ const SETTING_OPTIONS = { k: 'k', seed: 'seed', epochs: 'epochs' } as const;
 
 export const estimateCommand = defineCommand({
   name: 'estimate',
-  summary: 'estimate I(x; y) in nats from paired rows with a named estimator (club, gaussian, ksg, ksg2)',
+  summary: 'estimate I(x; y) in nats from paired rows with a named estimator (club, gaussian, ksg, ksg2, infonce, nwj, mine, smile, club-mean, club-sample, l1out)',
   usage: [
     'Usage: emishift estimate --x X.npy --y Y.npy --estimator NAME [--k K] [--seed S] [--epochs E] [--json]',
     '',
-    'Row i of X goes with row i of Y. Estimators that train (club) fit on a seeded share of the pairs',
+    'Row i of X goes with row i of Y. Estimators that train (club and the neural ones) fit on a seeded share of the pairs',
     'and estimate on the held-out rest. A setting the estimator does not have is an error.',
   ],
   options: {
     x: { type: 'string', value: 'X.npy', help: 'the rows x_i (n × d_x)' },
     y: { type: 'string', value: 'Y.npy', help: 'the rows y_i (n × d_y), paired with --x' },
-    estimator: { type: 'string', value: 'NAME', help: 'club, gaussian, ksg or ksg2 (see `emishift validate` for how each fares)', sets: ['estimator'] },
+    estimator: { type: 'string', value: 'NAME', help: 'club, gaussian, ksg, ksg2, infonce, nwj, mine, smile, club-mean, club-sample or l1out (see `emishift validate` for how each fares)', sets: ['estimator'] },
     k: { type: 'string', value: 'K', help: 'neighbours (ksg, ksg2; default 3)', sets: ['k'] },
-    seed: { type: 'string', value: 'S', help: 'training and held-out split seed (club; default 0)', sets: ['seed'] },
-    epochs: { type: 'string', value: 'E', help: 'training epochs (club; default 200, the small preset)', sets: ['epochs'] },
+    seed: { type: 'string', value: 'S', help: 'training and held-out split seed (estimators that train; default 0)', sets: ['seed'] },
+    epochs: { type: 'string', value: 'E', help: 'training epochs (club: default 200, the small preset; the neural estimators: at most, default 30)', sets: ['epochs'] },
     json: { type: 'boolean', help: 'print { estimator, mi, seconds, gives, settings, … } as JSON' },
   },
   async run(options) {

@@ -8,7 +8,7 @@ import {
   boundOptions,
   comparisonContext,
   describeIntervals,
-  loadClubEstimator,
+  chooseEstimator,
   SPACE_OPTIONS,
   withSpaceHint,
 } from './shared';
@@ -17,7 +17,8 @@ export const pairCommand = defineCommand({
   name: 'pair',
   summary: 'EMI, EMID and the EMID upper bound for one source (ID) / target (OOD) pair',
   usage: [
-    'Usage: emishift pair --source DIR --target DIR --club FILE [--mixture sample-weighted|equal] [--entropy-scale H]',
+    'Usage: emishift pair --source DIR --target DIR (--club FILE | --estimator NAME [--k K] [--epochs E])',
+    '                     [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                     [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]]',
     '                     [--allow-space-mismatch] [--json]',
     '',
@@ -41,15 +42,15 @@ export const pairCommand = defineCommand({
   async run(options, { argv }) {
     const sourceDir = requireOption(options.source, 'source', 'pair');
     const targetDir = requireOption(options.target, 'target', 'pair');
-    const { clubFile, mixture, entropyScale } = boundOptions('pair', options);
+    const { mixture, entropyScale } = boundOptions(options);
     const bootstrap = bootstrapOptions(options);
     const { readSplitFolder } = await import('../../data/splitDirectory');
     const { comparePair } = await import('../../sweep/sweep');
     const { toPairJson } = await import('../../sweep/resultsJson');
     const { describeEstimator } = await import('../../sweep/provenance');
-    const estimator = await loadClubEstimator(clubFile);
     const source = readSplitFolder(sourceDir);
     const target = readSplitFolder(targetDir);
+    const { estimator } = await chooseEstimator('pair', options, () => [source, target]);
     const comparison = await withSpaceHint(() =>
       comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
     );

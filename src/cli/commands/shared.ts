@@ -14,26 +14,61 @@ export function mixtureOption(value: string | undefined): MixtureWeighting {
   return value as MixtureWeighting;
 }
 
-/** The options `pair` and `sweep` share: the CLUB file, the mixture and the entropy scale. */
+/** The options `pair` and `sweep` share: the estimator (CLUB's file, or another by name), the mixture and the entropy scale. */
 export const BOUND_OPTIONS = {
   club: { type: 'string', value: 'FILE', help: "CLUB weights: the authors' PyTorch .pt checkpoint or a .safetensors file from `emishift train`" },
+  estimator: {
+    type: 'string',
+    value: 'NAME',
+    sets: ['estimator'],
+    help: [
+      'the MI estimator: club (default; its weights from --club) or gaussian, ksg, ksg2, infonce, nwj,',
+      'mine, smile, club-mean, club-sample, l1out; one that trains is fitted once on the pooled',
+      '(z, z_y) pairs of the splits, as the paper trains CLUB (see `emishift estimate --help`)',
+    ],
+  },
+  k: { type: 'string', value: 'K', help: 'with --estimator ksg or ksg2: neighbours (default 3)', sets: ['k'] },
+  epochs: { type: 'string', value: 'E', help: 'with a trained --estimator other than club: most training epochs', sets: ['epochs'] },
   mixture: { type: 'string', value: 'M', help: "RJSD mixture: sample-weighted (the reference's, default) or equal", sets: ['mixture'] },
   'entropy-scale': { type: 'string', value: 'H', help: 'Ĥ for the full bound (adds emid_ub_full)', sets: ['entropyScale'] },
 } as const satisfies OptionTable;
 
-/** The values of the bound options. */
-export function boundOptions(command: string, options: { club?: string; mixture?: string; 'entropy-scale'?: string }) {
+/** The values of the mixture and entropy-scale options. */
+export function boundOptions(options: { mixture?: string; 'entropy-scale'?: string }) {
   return {
-    clubFile: requireOption(options.club, 'club', command),
     mixture: mixtureOption(options.mixture),
     entropyScale: numberOption(options['entropy-scale'], 'entropy-scale', isNonNegative, 'a number ≥ 0'),
   };
 }
 
-/** A CLUB estimator from the weights file, with its recorded space (loads only the modules estimation needs). */
-export async function loadClubEstimator(clubFile: string) {
+/** The estimator of `pair` or `sweep`: CLUB from its file, or a registered one (its file and engine kept for the results). */
+export type ChosenEstimator =
+  | { kind: 'club file'; estimator: import('../../estimators').ClubEstimator; clubFile: string }
+  | { kind: 'registered'; estimator: import('../../interface').MutualInformationEstimator; name: string };
+
+/**
+ * The estimator the options choose. `club` (the default) loads `--club FILE`, as the paper's
+ * weights are applied; any other is created by name with `--k`/`--epochs`, and one that trains
+ * is fitted on the pooled reference pairs of `readSets()` (read only then).
+ */
+export async function chooseEstimator(
+  command: string,
+  options: { club?: string; estimator?: string; k?: string; epochs?: string },
+  readSets: () => readonly import('../../interface').EmbeddingSet[],
+): Promise<ChosenEstimator> {
+  const name = options.estimator ?? 'club';
+  const k = numberOption(options.k, 'k', isPositiveInteger, 'a positive integer');
+  const epochs = numberOption(options.epochs, 'epochs', isPositiveInteger, 'a positive integer');
   const { ClubEstimator } = await import('../../estimators');
-  return ClubEstimator.load(clubFile);
+  if (name === 'club') {
+    if (k !== undefined || epochs !== undefined) throw new InputError('CLUB is read from --club: --k and --epochs go with another --estimator', { field: k !== undefined ? '--k' : '--epochs' });
+    const clubFile = requireOption(options.club, 'club', command);
+    return { kind: 'club file', estimator: ClubEstimator.load(clubFile), clubFile };
+  }
+  if (options.club !== undefined) throw new InputError(`goes with --estimator club, not ${name}`, { field: '--club' });
+  const { createEmiEstimator } = await import('../../emi/emiEstimator');
+  const { estimator } = await createEmiEstimator(name, { k, epochs }, readSets());
+  return { kind: 'registered', estimator, name };
 }
 
 export const SPACE_OPTIONS = {

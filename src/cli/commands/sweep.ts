@@ -10,7 +10,7 @@ import {
   boundOptions,
   comparisonContext,
   describeIntervals,
-  loadClubEstimator,
+  chooseEstimator,
   SPACE_OPTIONS,
   withSpaceHint,
 } from './shared';
@@ -19,7 +19,8 @@ export const sweepCommand = defineCommand({
   name: 'sweep',
   summary: 'compare an ID split with every other split under a folder; results JSON in the reference format',
   usage: [
-    'Usage: emishift sweep --root DIR --id NAME --club FILE [--out FILE] [--mixture sample-weighted|equal] [--entropy-scale H]',
+    'Usage: emishift sweep --root DIR --id NAME (--club FILE | --estimator NAME [--k K] [--epochs E]) [--out FILE]',
+    '                      [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N]',
     '                      [--allow-space-mismatch] [--json] [--progress]',
     '',
@@ -48,13 +49,16 @@ export const sweepCommand = defineCommand({
   async run(options, { argv }) {
     const root = requireOption(options.root, 'root', 'sweep');
     const id = requireOption(options.id, 'id', 'sweep');
-    const { clubFile, mixture, entropyScale } = boundOptions('sweep', options);
+    const { mixture, entropyScale } = boundOptions(options);
     const bootstrap = bootstrapOptions(options);
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
     const { sweepSplitFolders } = await import('../../sweep/sweepFolder');
     const { toResultsJson } = await import('../../sweep/resultsJson');
-    const estimator = await loadClubEstimator(clubFile);
-    const metadata = { split_root: root, club: clubFile, club_engine: estimator.resolvedEngine() };
+    const { readSplitFolders } = await import('../../data/splitDirectory');
+    const chosen = await chooseEstimator('sweep', options, () => readSplitFolders(root));
+    const { estimator } = chosen;
+    const metadata =
+      chosen.kind === 'club file' ? { split_root: root, club: chosen.clubFile, club_engine: chosen.estimator.resolvedEngine() } : { split_root: root, estimator: chosen.name };
     const result = await withSpaceHint(() =>
       sweepSplitFolders(root, id, estimator, {
         ...comparisonContext('sweep', argv, options),
@@ -64,7 +68,8 @@ export const sweepCommand = defineCommand({
         bootstrap,
         out: options.out,
         metadata,
-        inputFiles: [clubFile],
+        inputFiles: chosen.kind === 'club file' ? [chosen.clubFile] : [],
+        estimatorKey: chosen.kind === 'club file' ? null : { k: options.k ?? null, epochs: options.epochs ?? null },
         onProgress: commandProgress('sweep', options.progress, { stage: 'comparing with the ID split', unit: 'splits' }),
       }),
     );
