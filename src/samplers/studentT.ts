@@ -8,7 +8,7 @@
 import { InputError } from '../errors';
 import type { PairedSample, RandomSource, Sampler } from '../interface';
 import { gaussianMutualInformationOfCovariance } from '../math/covariance';
-import { digamma, lgamma } from '../math/specialFunctions';
+import { digamma, logGamma } from '../math/specialFunctions';
 import { assertDimension, assertRowCount, requireCholesky, sampleCorrelatedNormal, splitJointRows } from './multivariateNormal';
 
 /**
@@ -19,7 +19,7 @@ import { assertDimension, assertRowCount, requireCholesky, sampleCorrelatedNorma
 function studentEntropyShape(degreesOfFreedom: number, dim: number): number {
   const half = degreesOfFreedom / 2;
   const halfSum = (degreesOfFreedom + dim) / 2;
-  return lgamma(half) - lgamma(halfSum) + halfSum * (digamma(halfSum) - digamma(half));
+  return logGamma(half) - logGamma(halfSum) + halfSum * (digamma(halfSum) - digamma(half));
 }
 
 /** The full differential entropy of a standard d-dimensional Student-t (identity dispersion), in nats. */

@@ -18,9 +18,10 @@
  *   one side of the estimate, z0 is infinite and the interval is undefined (NaN endpoints).
  */
 import { InputError } from '../errors';
+import { normalCdf } from '../math/specialFunctions';
 import { createRng } from '../random';
 import { correlation, correlationCoefficient, CorrelationKind } from './correlation';
-import { normalCdf, normalQuantile } from './distributions';
+import { normalQuantile } from './distributions';
 
 /** How a bootstrap interval is formed from the resampled statistics (see the module comment). */
 export type IntervalMethod = 'basic' | 'percentile' | 'bca';

@@ -1,9 +1,9 @@
 /**
- * Special functions and the two reference distributions our significance tests need
- * (Student t and the standard normal).
+ * The two reference distributions our significance tests need (Student t and the standard
+ * normal), built on the special functions of math/specialFunctions.
  *
  * Accuracy targets: p-values are reported down to ~1e-12 and compared across splits, so every
- * tail is computed directly (never as 1 − cdf) and the normal tail uses a continued fraction
+ * tail is computed directly (never as 1 − cdf) and the normal tail uses erfc's continued fraction
  * rather than a ~1e-7 polynomial fit. Relative accuracy is ~1e-13 or better in the tails (see
  * twoSidedStudentTPValue for very large df).
  *
@@ -11,72 +11,24 @@
  * travel all the way into a report.
  */
 import { InputError } from '../errors';
-
-const HALF_LOG_TWO_PI = 0.5 * Math.log(2 * Math.PI);
-const SQRT_PI = Math.sqrt(Math.PI);
-/** Below this the asymptotic (Stirling) series is shifted upward; at 10 it converges to < 1e-16. */
-const STIRLING_MIN = 10;
-/** Guards Lentz's method against a zero denominator. */
-const TINY = 1e-300;
-const CF_EPSILON = 1e-16;
-/** Beta continued fractions need O(√max(a, b)) terms; this allows df up to ~1e9. */
-const CF_MAX_ITERATIONS = 100_000;
-
-function requireNumber(value: number, field: string): void {
-  if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new InputError(`must be a number, got ${String(value)}`, { field });
-  }
-}
+import {
+  CF_EPSILON,
+  CF_MAX_ITERATIONS,
+  HALF_LOG_TWO_PI,
+  STIRLING_MIN,
+  TINY,
+  erfc,
+  logGammaPositive,
+  normalCdf,
+  requireNumber,
+  stirlingCorrection,
+} from '../math/specialFunctions';
 
 function requirePositiveFinite(value: number, field: string): void {
   requireNumber(value, field);
   if (!(value > 0) || !Number.isFinite(value)) {
     throw new InputError(`must be a positive finite number, got ${value}`, { field });
   }
-}
-
-/**
- * Stirling-series remainder ln Γ(x) − [(x − ½) ln x − x + ½ ln 2π], for x ≥ 10.
- * Coefficients are B₂ₖ / (2k(2k − 1)) with Bernoulli numbers B₂..B₁₄.
- */
-function stirlingCorrection(x: number): number {
-  const inv = 1 / x;
-  const inv2 = inv * inv;
-  return (
-    inv *
-    (1 / 12 +
-      inv2 *
-        (-1 / 360 +
-          inv2 * (1 / 1260 + inv2 * (-1 / 1680 + inv2 * (1 / 1188 + inv2 * (-691 / 360360 + inv2 * (1 / 156)))))))
-  );
-}
-
-/** ln Γ(x) for x > 0 without validation (hot path for logBeta). */
-function logGammaPositive(x: number): number {
-  // Exact zeros, which the shifted series would only reach to ~1e-15.
-  if (x === 1 || x === 2) return 0;
-  if (x >= STIRLING_MIN) {
-    return (x - 0.5) * Math.log(x) - x + HALF_LOG_TWO_PI + stirlingCorrection(x);
-  }
-  // Γ(x) = Γ(x + k) / (x (x + 1) … (x + k − 1)); the product stays far from overflow for k ≤ 10.
-  let product = 1;
-  let shifted = x;
-  while (shifted < STIRLING_MIN) {
-    product *= shifted;
-    shifted += 1;
-  }
-  return logGammaPositive(shifted) - Math.log(product);
-}
-
-/**
- * Natural log of the gamma function, for x > 0. Relative error ~1e-15 for x ≥ 10; close to
- * (but not at) the zeros x = 1 and x = 2 the absolute error is ~1e-15.
- */
-export function logGamma(x: number): number {
-  requireNumber(x, 'x');
-  if (!(x > 0)) throw new InputError(`logGamma needs x > 0, got ${x}`, { field: 'x' });
-  if (x === Infinity) return Infinity;
-  return logGammaPositive(x);
 }
 
 /** ln B(a, b) without validation. */
@@ -220,69 +172,6 @@ export function twoSidedStudentTPValue(t: number, df: number): number {
   requireNumber(t, 't');
   requireDegreesOfFreedom(df);
   return twoSidedTailT(t, df);
-}
-
-/** erf(x) for x² < 1.5 via the all-positive series 2/√π e^{−x²} Σ 2ⁿ x^{2n+1} / (2n+1)!!. */
-function erfSeries(x: number): number {
-  const x2 = x * x;
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (2 * x2) / (2 * n + 1);
-    sum += term;
-    if (Math.abs(term) <= Math.abs(sum) * 1e-17) break;
-  }
-  return (2 / SQRT_PI) * Math.exp(-x2) * sum;
-}
-
-/**
- * erfc(x) for x² ≥ 1.5, as Q(½, x²) through the Legendre continued fraction for the upper
- * incomplete gamma function (modified Lentz). Full relative accuracy far into the tail.
- */
-function erfcContinuedFraction(x: number): number {
-  const z = x * x;
-  const a = 0.5;
-  let b = z + 1 - a;
-  let c = 1 / TINY;
-  let d = 1 / b;
-  let result = d;
-  for (let n = 1; n <= CF_MAX_ITERATIONS; n++) {
-    const an = -n * (n - a);
-    b += 2;
-    d = an * d + b;
-    if (Math.abs(d) < TINY) d = TINY;
-    c = b + an / c;
-    if (Math.abs(c) < TINY) c = TINY;
-    d = 1 / d;
-    const step = d * c;
-    result *= step;
-    if (Math.abs(step - 1) < CF_EPSILON) break;
-  }
-  // e^{−z} z^a / Γ(a) with a = ½ and z^½ = x (x > 0 here).
-  return (Math.exp(-z) * x * result) / SQRT_PI;
-}
-
-/** Error function erf(x). */
-export function erf(x: number): number {
-  requireNumber(x, 'x');
-  if (x * x < 1.5) return erfSeries(x);
-  const tail = erfcContinuedFraction(Math.abs(x));
-  return x > 0 ? 1 - tail : tail - 1;
-}
-
-/** Complementary error function erfc(x) = 1 − erf(x), accurate in relative terms for large x. */
-export function erfc(x: number): number {
-  requireNumber(x, 'x');
-  if (x === Infinity) return 0;
-  if (x === -Infinity) return 2;
-  if (x * x < 1.5) return 1 - erfSeries(x);
-  return x > 0 ? erfcContinuedFraction(x) : 2 - erfcContinuedFraction(-x);
-}
-
-/** Φ(z) = P(Z ≤ z) for a standard normal Z; Φ(−z) is the accurate upper tail. */
-export function normalCdf(z: number): number {
-  requireNumber(z, 'z');
-  return 0.5 * erfc(-z / Math.SQRT2);
 }
 
 /** Two-sided p-value P(|Z| ≥ |z|) = erfc(|z| / √2) for a standard normal Z. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createRng } from '../../src/random';
 import { isInputError } from '../../src/errors';
 import { gaussianMutualInformationOfCovariance, jointSampleCovariance } from '../../src/math/covariance';
-import { lgamma, normalCdf } from '../../src/math/specialFunctions';
+import { logGamma, normalCdf } from '../../src/math/specialFunctions';
 import { gaussianMutualInformation } from '../../src/samplers/gaussianPairs';
 import { denseCorrelation, multivariateNormalSampler, sparseCorrelation } from '../../src/samplers/multivariateNormal';
 import { additiveUniformMutualInformation, additiveUniformSampler, bimodalMarginal, bimodalSampler, bimodalUpperTail } from '../../src/samplers/oneDimensional';
@@ -114,7 +114,7 @@ test('Student-t: entropies, the MI correction and its limit, and a Monte Carlo c
   // MI = E[ln p(x, y) − ln p(x) − ln p(y)] from the t density (identity dispersion), averaged
   // over 100,000 draws; the tolerance is 4 standard errors of that mean (false-failure rate ~6e-5).
   const nu = 3;
-  const logDensity = (squaredNorm: number, d: number) => lgamma((nu + d) / 2) - lgamma(nu / 2) - (d / 2) * Math.log(nu * Math.PI) - ((nu + d) / 2) * Math.log1p(squaredNorm / nu);
+  const logDensity = (squaredNorm: number, d: number) => logGamma((nu + d) / 2) - logGamma(nu / 2) - (d / 2) * Math.log(nu * Math.PI) - ((nu + d) / 2) * Math.log1p(squaredNorm / nu);
   const sampler = studentTSampler({ name: 't', xDim: 2, yDim: 2, dispersion: identity(4), degreesOfFreedom: nu });
   const n = 100000;
   const { x, y } = sampler.sample(n, createRng(9));
