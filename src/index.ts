@@ -128,6 +128,7 @@ export { buildValidationReport } from './report/validationReport';
 // EMI, EMID and the bound
 
 export { emi, emid, type EmiResult, type EmidResult } from './emi/emi';
+export { createEmiEstimator } from './emi/emiEstimator';
 export { emidUpperBound, type BoundTerms, type EmidUpperBound, type EmidUpperBoundOptions } from './bound/emidUpperBound';
 export { rjsd, type MixtureWeighting, type RjsdOptions } from './bound/rjsd';
 export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bound/rjsdChecks';
@@ -186,6 +187,7 @@ export {
   type EmiRpPoint,
   type EstimatorPoint,
 } from './plots/figures';
+export { validationScatterFigure, validationBiasFigure } from './plots/validationFigures';
 export { show, showTable, type ShowOptions } from './plots/display';
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  * beside the registry because it needs only the registry and the samplers' task list; the HTML
  * page that draws it is in report/.
  */
-import { InputError } from '../errors';
+import { InputError, isInputError } from '../errors';
 import type { ProgressCallback } from '../interface';
 import { createRng } from '../random';
 import { findGroundTruthTask, GROUND_TRUTH_TASKS, type GroundTruthTask } from '../samplers/tasks';
@@ -35,8 +35,10 @@ export interface ValidationRow {
   yDim: number;
   n: number;
   trueMi: number;
-  /** One estimate per seed, in seed order. */
+  /** One estimate per seed, in seed order (NaN where the estimator failed on that seed's sample). */
   estimates: number[];
+  /** The seeds whose estimate failed (a training run that diverged, say), with the error; the summaries are over the others. */
+  failures: { seed: number; message: string }[];
   meanEstimate: number;
   /** Mean estimate − true MI. */
   bias: number;
@@ -90,15 +92,23 @@ export async function validateEstimators(options: ValidationOptions = {}): Promi
     const truth = task.sampler.mutualInformation();
     for (const { entry, estimator } of estimators) {
       const estimates: number[] = [];
+      const failures: { seed: number; message: string }[] = [];
       let seconds = 0;
-      for (const sample of samples) {
+      for (const [index, sample] of samples.entries()) {
         const before = performance.now();
-        estimates.push(await estimator.estimate(sample.x, sample.y));
+        try {
+          estimates.push(await estimator.estimate(sample.x, sample.y));
+        } catch (error) {
+          // One estimator failing on one sample (a diverged training run) is a result of the validation, not the end of it.
+          if (isInputError(error)) throw error;
+          estimates.push(Number.NaN);
+          failures.push({ seed: taskSeeds[index], message: error instanceof Error ? error.message : String(error) });
+        }
         seconds += (performance.now() - before) / 1000;
         done += 1;
         options.onProgress?.({ done, total, label: `${entry.name} on ${task.name}` });
       }
-      rows.push(summarise(entry.name, entry.gives, task, n, truth, estimates, seconds / samples.length));
+      rows.push({ ...summarise(entry.name, entry.gives, task, n, truth, estimates, seconds / samples.length), failures });
     }
   }
   return {
@@ -110,11 +120,12 @@ export async function validateEstimators(options: ValidationOptions = {}): Promi
   };
 }
 
-function summarise(estimator: string, gives: EstimateKind, task: GroundTruthTask, n: number, trueMi: number, estimates: number[], seconds: number): ValidationRow {
-  const count = estimates.length;
-  const meanEstimate = estimates.reduce((sum, value) => sum + value, 0) / count;
-  const sd = count > 1 ? Math.sqrt(estimates.reduce((sum, value) => sum + (value - meanEstimate) ** 2, 0) / (count - 1)) : 0;
-  const rmse = Math.sqrt(estimates.reduce((sum, value) => sum + (value - trueMi) ** 2, 0) / count);
+function summarise(estimator: string, gives: EstimateKind, task: GroundTruthTask, n: number, trueMi: number, estimates: number[], seconds: number): Omit<ValidationRow, 'failures'> {
+  const finite = estimates.filter(Number.isFinite);
+  const count = finite.length;
+  const meanEstimate = count > 0 ? finite.reduce((sum, value) => sum + value, 0) / count : Number.NaN;
+  const sd = count > 1 ? Math.sqrt(finite.reduce((sum, value) => sum + (value - meanEstimate) ** 2, 0) / (count - 1)) : 0;
+  const rmse = count > 0 ? Math.sqrt(finite.reduce((sum, value) => sum + (value - trueMi) ** 2, 0) / count) : Number.NaN;
   return { estimator, gives, task: task.name, xDim: task.sampler.xDim, yDim: task.sampler.yDim, n, trueMi, estimates, meanEstimate, bias: meanEstimate - trueMi, sd, rmse, seconds };
 }
 
@@ -139,7 +150,9 @@ export function toValidationJson(result: ValidationResult): Record<string, unkno
       sd: row.sd,
       rmse: row.rmse,
       seconds: row.seconds,
-      estimates: row.estimates,
+      // JSON has no NaN: a failed seed's estimate is null, and its error is in `failures`.
+      estimates: row.estimates.map((value) => (Number.isFinite(value) ? value : null)),
+      failures: row.failures,
     })),
   };
 }

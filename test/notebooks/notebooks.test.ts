@@ -71,8 +71,8 @@ const EXPECTED: Record<string, { needsData: boolean; figures: FigureExpectation[
   },
   // Severity curves: EMID and bound for each of the 11 splits; decomposition: 11 bars.
   '03-bound-vs-empirical': { needsData: false, figures: [{ markers: 22 }, { bars: 11 }] },
-  // Seven correlations of the Gaussian pairs.
-  '04-estimator-validation': { needsData: false, figures: [{ markers: 14 }] },
+  // 11 estimators × 5 tasks against the truth; the bias of each on the 5 tasks.
+  '04-estimator-validation': { needsData: false, figures: [{ markers: 55 }, { bars: 5 }] },
   // 34 OOD text splits; 10 single-axis splits × (EMID, bound); EMI vs RP for two judges.
   '05-real-text-shifts': { needsData: true, figures: [{ markers: 34 }, { bars: 34 }, { markers: 20 }, { markers: 34 }, { markers: 34 }] },
 };

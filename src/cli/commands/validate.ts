@@ -53,6 +53,9 @@ export const validateCommand = defineCommand({
     const { buildValidationReport } = await import('../../report/validationReport');
     const out = options.out ?? DEFAULT_OUT;
     mkdirSync(out, { recursive: true });
+    for (const row of result.rows) {
+      for (const failure of row.failures) process.stderr.write(`emishift validate: warning: ${row.estimator} on ${row.task} (seed ${failure.seed}) failed: ${failure.message}\n`);
+    }
     const json = toValidationJson(result);
     writeFileAtomic(join(out, 'validation.json'), `${JSON.stringify(json, null, 2)}\n`);
     writeFileAtomic(join(out, 'validation.html'), buildValidationReport(result));

@@ -15,21 +15,24 @@ import {
 } from '../../../src/estimators';
 import { findGroundTruthTask } from '../../../src/samplers/tasks';
 
-test('the registry lists club, gaussian, ksg and ksg2 with what they give, whether they train, and settings', () => {
-  assert.deepEqual(estimatorNames(), ['club', 'gaussian', 'ksg', 'ksg2']);
+test('the registry lists club, gaussian, ksg, ksg2 and the neural bounds with what they give, whether they train, and settings', () => {
+  assert.deepEqual(estimatorNames(), ['club', 'gaussian', 'ksg', 'ksg2', 'infonce', 'nwj', 'mine', 'smile', 'club-mean', 'club-sample', 'l1out']);
   const byName = Object.fromEntries(ESTIMATOR_ENTRIES.map((entry) => [entry.name, entry]));
   assert.equal(byName.club.gives, 'upper bound');
   assert.equal(byName.club.trains, true);
   assert.equal(byName.gaussian.gives, 'lower bound');
   assert.equal(byName.ksg.trains, false);
   assert.equal(byName.ksg.settings.k.default, 3);
+  assert.deepEqual([byName.infonce.gives, byName.infonce.trains, byName.l1out.gives, byName['club-sample'].gives], ['lower bound', true, 'upper bound', 'upper bound']);
   for (const entry of ESTIMATOR_ENTRIES) {
     assert.ok(entry.summary.length > 10);
     // The estimator an entry creates names itself as the entry does and records its settings.
     const estimator = entry.create(resolveEstimatorSettings(entry));
     assert.equal(estimator.description.name, entry.name);
     for (const [name, value] of Object.entries(resolveEstimatorSettings(entry))) {
-      const recorded = (estimator.description.settings as Record<string, unknown>)[name === 'held-out' ? 'held_out_fraction' : name];
+      // Direct estimators and CLUB record `settings`; the neural ones their training settings.
+      const { settings, training } = estimator.description as { settings?: Record<string, unknown>; training?: { settings: Record<string, unknown> } };
+      const recorded = (settings ?? training?.settings ?? {})[name === 'held-out' ? 'held_out_fraction' : name];
       assert.equal(recorded, value, `${entry.name}.${name}`);
     }
   }
@@ -37,8 +40,8 @@ test('the registry lists club, gaussian, ksg and ksg2 with what they give, wheth
 
 test('unknown names and bad settings are InputErrors naming the field', () => {
   const rejects = (run: () => unknown, pattern: RegExp) => assert.throws(run, (error: Error) => isInputError(error) && pattern.test(error.message), String(pattern));
-  rejects(() => estimatorEntry('ksq'), /^estimator: unknown estimator 'ksq' \(did you mean 'ksg'\?\) \(estimators: club, gaussian, ksg, ksg2\)/);
-  rejects(() => estimatorEntry('mine', 'estimators'), /^estimators: unknown estimator 'mine'/);
+  rejects(() => estimatorEntry('ksq'), /^estimator: unknown estimator 'ksq' \(did you mean 'ksg'\?\) \(estimators: club, gaussian, ksg, ksg2, infonce, nwj, mine, smile, club-mean, club-sample, l1out\)/);
+  rejects(() => estimatorEntry('mime', 'estimators'), /^estimators: unknown estimator 'mime' \(did you mean 'mine'\?\)/);
   rejects(() => createRegisteredEstimator('gaussian', { k: 3 }), /^k: gaussian has no setting 'k' \(it has no settings\)/);
   rejects(() => createRegisteredEstimator('ksg', { epochs: 3 }), /^epochs: ksg has no setting 'epochs' \(its settings: k\)/);
   rejects(() => createRegisteredEstimator('ksg', { k: 0 }), /^k: expected a whole number ≥ 1 for ksg, got 0/);
@@ -84,9 +87,10 @@ test('validateEstimators: per (estimator, task) truth, mean, bias, sd, RMSE from
   const gaussianOnStudent = result.rows.find((row) => row.estimator === 'gaussian' && row.task === 'student-identity-2-2-3')!;
   assert.ok(gaussianOnStudent.estimates.filter((value) => value < 0.02).length >= 2, String(gaussianOnStudent.estimates));
   const json = toValidationJson(result) as { results: Record<string, unknown>[]; estimators: { name: string }[] };
-  assert.deepEqual(Object.keys(json.results[0]), ['estimator', 'gives', 'task', 'x_dim', 'y_dim', 'n', 'true_mi', 'mean_estimate', 'bias', 'sd', 'rmse', 'seconds', 'estimates']);
+  assert.deepEqual(Object.keys(json.results[0]), ['estimator', 'gives', 'task', 'x_dim', 'y_dim', 'n', 'true_mi', 'mean_estimate', 'bias', 'sd', 'rmse', 'seconds', 'estimates', 'failures']);
   assert.deepEqual(json.estimators.map((entry) => entry.name), ['gaussian', 'ksg']);
   await assert.rejects(validateEstimators({ tasks: ['1v1-normal'] }), /InputError: tasks: unknown task '1v1-normal'/);
   await assert.rejects(validateEstimators({ estimators: ['ksg3'] }), /InputError: estimators: unknown estimator 'ksg3'/);
   await assert.rejects(validateEstimators({ n: 1 }), /InputError: n: expected a whole number ≥ 2/);
 });
+
