@@ -41,11 +41,12 @@ export function validationScatterFigure(result: ValidationResult): NamedFigure {
     figure: {
       data,
       layout: {
+        title: { text: 'Estimate vs true mutual information (mean ± SD over seeds)' },
         height: 560,
         xaxis: { title: { text: 'true MI (nats)' }, zeroline: false },
         yaxis: { title: { text: 'mean estimate (nats)' }, zeroline: false },
         legend: { orientation: 'h', y: -0.18 },
-        margin: { t: 30, r: 20 },
+        margin: { t: 60, r: 20 },
       },
       config: CONFIG,
     },
@@ -72,12 +73,13 @@ export function validationBiasFigure(result: ValidationResult): NamedFigure {
     figure: {
       data,
       layout: {
+        title: { text: 'Bias by estimator and task (mean estimate − true MI, ± SD)' },
         height: 560,
         barmode: 'group',
         xaxis: { tickangle: -40, automargin: true },
         yaxis: { title: { text: 'bias (nats)' }, zeroline: true },
-        legend: { orientation: 'h', y: 1.08 },
-        margin: { t: 30, r: 20 },
+        legend: { orientation: 'h', y: 1.02, yanchor: 'bottom' },
+        margin: { t: 110, r: 20 },
       },
       config: CONFIG,
     },
