@@ -50,3 +50,13 @@ export function createRng(seed: number): RandomSource {
     },
   };
 }
+
+/** Shuffles `values` in place (Fisher–Yates from the last element, one `rng.int` per step): the order every seeded shuffle here uses. */
+export function shuffleInPlace(values: Int32Array, rng: RandomSource): void {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    const swap = values[i];
+    values[i] = values[j];
+    values[j] = swap;
+  }
+}

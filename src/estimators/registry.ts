@@ -10,7 +10,7 @@ import { InputError } from '../errors';
 import { didYouMean } from '../editDistance';
 import type { Matrix, MutualInformationEstimator, TrainableEstimator } from '../interface';
 import { selectRows } from '../linalg/matrix';
-import { createRng } from '../random';
+import { createRng, shuffleInPlace } from '../random';
 import { ClubEstimator } from './club/clubEstimator';
 import { CLUB_PRESETS } from './club/clubPresets';
 import { defineEstimator } from './defineEstimator';
@@ -69,13 +69,7 @@ const NEIGHBOURS: EstimatorSetting = { default: KSG_DEFAULT_NEIGHBOURS, summary:
 /** The rows of a seeded permutation: the first `trainRows` to train on, the rest held out. */
 export function heldOutSplit(rows: number, heldOutFraction: number, seed: number): { train: Int32Array; heldOut: Int32Array } {
   const order = Int32Array.from({ length: rows }, (_, i) => i);
-  const rng = createRng(seed);
-  for (let i = rows - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const swap = order[i];
-    order[i] = order[j];
-    order[j] = swap;
-  }
+  shuffleInPlace(order, createRng(seed));
   const heldOutRows = Math.min(rows - 1, Math.max(1, Math.round(rows * heldOutFraction)));
   return { train: order.slice(0, rows - heldOutRows), heldOut: order.slice(rows - heldOutRows) };
 }

@@ -81,3 +81,12 @@ export function assertFiniteMatrix(matrix: Matrix, location: { file?: string; fi
     throw new InputError(`non-finite value ${matrix.data[index]} at row ${r}, column ${c}`, location);
   }
 }
+
+/** Copies rows `order[start, end)` of a matrix into `buffer`, contiguous and in that order (a mini-batch without allocating). */
+export function gatherRowsInto(matrix: Matrix, order: Int32Array, start: number, end: number, buffer: Float32Array): void {
+  const { cols, data } = matrix;
+  for (let k = start; k < end; k++) {
+    const from = order[k] * cols;
+    buffer.set(data.subarray(from, from + cols), (k - start) * cols);
+  }
+}

@@ -37,7 +37,7 @@ test('every bad field is one error naming the file and the field, and what was e
     [{ id: 'a', splits: [{ file: 'a.jsonl' }, { file: 'b.jsonl', name: 7 }] }, 'job.json: splits[1].name: expected a split name, got 7'],
     [{ id: 'a', splits, club: 3 }, 'job.json: club: expected an object such as { "preset": "small" }'],
     [{ id: 'a', splits, club: { preset: 'large' } }, "job.json: club.preset: expected paper or small, got 'large'"],
-    [{ id: 'a', splits, club: { epoch: 5 } }, "job.json: club.epoch: unknown key (did you mean 'epochs'?); expected preset, epochs, batchSize, learningRate, hiddenDim, seed, validationFraction"],
+    [{ id: 'a', splits, club: { epoch: 5 } }, "job.json: club.epoch: unknown key (did you mean 'epochs'?); expected preset, epochs, batchSize, learningRate, hiddenDim, seed, validationFraction, patience"],
     [{ id: 'a', splits, club: { epochs: 0 } }, 'job.json: club.epochs: expected a positive integer, got 0'],
     [{ id: 'a', splits, club: { learningRate: '0.1' } }, 'job.json: club.learningRate: expected a positive number, got "0.1"'],
     [{ id: 'a', splits, club: { validationFraction: 1 } }, 'job.json: club.validationFraction: expected a number in [0, 1), got 1'],

@@ -271,8 +271,8 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
     const warnings =
       share >= SATURATION_WARNING_SHARE
         ? [
-            `CLUB's variance network is saturated: ${percent}% of its log-variance outputs on these queries have |tanh| > 0.99, so its variance is pinned near e^±1 ` +
-              'and the estimate reflects the network more than the data; a CLUB trained on these embeddings (emishift train, ClubEstimator.fit) adapts it',
+            `CLUB's variance network is saturated: ${percent}% of its log-variance outputs on these queries have |tanh| > 0.99, so the variance it models is pinned at ` +
+              'its limit (e^−1 or e) and the estimate reflects that limit more than the data; compare EMI under another estimator (--estimator)',
           ]
         : [];
     return { values: { logvar_saturation: share, logvar_largest_magnitude: largest }, warnings };

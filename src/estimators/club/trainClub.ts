@@ -4,8 +4,8 @@
  */
 import { InputError } from '../../errors';
 import type { Matrix, ProgressCallback } from '../../interface';
-import { assertFiniteMatrix } from '../../linalg/matrix';
-import { createRng } from '../../random';
+import { assertFiniteMatrix, gatherRowsInto } from '../../linalg/matrix';
+import { createRng, shuffleInPlace } from '../../random';
 import { clubForward } from './clubEngine';
 import { clubLossFromForward } from './clubEstimate';
 import { initClubParameters } from './clubModel';
@@ -104,23 +104,7 @@ async function createTrainer(engine: TrainEngine, params: ClubParameters, learni
   return createTfjsClubTrainer(params, { learningRate });
 }
 
-/** Gathers rows `order[start, end)` of a matrix into `buffer` (float32, contiguous). */
-function gatherRows(matrix: Matrix, order: Int32Array, start: number, end: number, buffer: Float32Array): void {
-  const { cols, data } = matrix;
-  for (let k = start; k < end; k++) {
-    const from = order[k] * cols;
-    buffer.set(data.subarray(from, from + cols), (k - start) * cols);
-  }
-}
 
-function shuffleInPlace(values: Int32Array, rng: ReturnType<typeof createRng>): void {
-  for (let i = values.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const swap = values[i];
-    values[i] = values[j];
-    values[j] = swap;
-  }
-}
 
 async function heldOutLoss(params: ClubParameters, x: Matrix, y: Matrix): Promise<number> {
   return clubLossFromForward(await clubForward(params, x), y);
@@ -158,8 +142,8 @@ export async function trainClub(x: Matrix, y: Matrix, options: TrainClubOptions 
   const validationX = validationRows > 0 ? { rows: validationRows, cols: x.cols, data: new Float32Array(validationRows * x.cols) } : undefined;
   const validationY = validationRows > 0 ? { rows: validationRows, cols: y.cols, data: new Float32Array(validationRows * y.cols) } : undefined;
   if (validationX && validationY) {
-    gatherRows(x, validationOrder, 0, validationRows, validationX.data);
-    gatherRows(y, validationOrder, 0, validationRows, validationY.data);
+    gatherRowsInto(x, validationOrder, 0, validationRows, validationX.data);
+    gatherRowsInto(y, validationOrder, 0, validationRows, validationY.data);
   }
 
   const trainer = await createTrainer(options.engine ?? 'auto', initial, learningRate, options.threads);
@@ -178,8 +162,8 @@ export async function trainClub(x: Matrix, y: Matrix, options: TrainClubOptions 
       let lossSum = 0;
       for (let start = 0; start < trainRows; start += batchSize) {
         const end = Math.min(start + batchSize, trainRows);
-        gatherRows(x, trainOrder, start, end, batchX);
-        gatherRows(y, trainOrder, start, end, batchY);
+        gatherRowsInto(x, trainOrder, start, end, batchX);
+        gatherRowsInto(y, trainOrder, start, end, batchY);
         const stepStart = performance.now();
         const loss = await trainer.step(batchX, batchY, end - start);
         stepSeconds += (performance.now() - stepStart) / 1000;

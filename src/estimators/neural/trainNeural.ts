@@ -8,7 +8,8 @@ import { InputError } from '../../errors';
 import type { Matrix, ProgressCallback } from '../../interface';
 import { createAdamTrainer, createGraphEvaluator, type GraphEvaluator, type ParameterValues } from '../../backend/onnx/adamTraining';
 import { resolveThreadCount } from '../../backend/onnx/runtime';
-import { createRng } from '../../random';
+import { createRng, shuffleInPlace } from '../../random';
+import { gatherRowsInto } from '../../linalg/matrix';
 import type { NeuralObjective, ObjectiveState } from './objectives';
 
 /** The loop's settings. */
@@ -48,23 +49,7 @@ export interface NeuralTrainingResult {
   engine: string;
 }
 
-/** Rows `order[start, end)` of a matrix, gathered into `buffer` (float32, contiguous). */
-function gatherRows(matrix: Matrix, order: Int32Array, start: number, end: number, buffer: Float32Array): void {
-  const { cols, data } = matrix;
-  for (let k = start; k < end; k++) {
-    const from = order[k] * cols;
-    buffer.set(data.subarray(from, from + cols), (k - start) * cols);
-  }
-}
 
-function shuffleInPlace(values: Int32Array, rng: ReturnType<typeof createRng>): void {
-  for (let i = values.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    const swap = values[i];
-    values[i] = values[j];
-    values[j] = swap;
-  }
-}
 
 /**
  * `criterion` and `bound` averaged (row-weighted) over the rows `order` of (x, y), in chunks of
@@ -91,8 +76,8 @@ export async function evaluateInChunks(
     const start = Math.floor((c * rows) / chunks);
     const end = Math.floor(((c + 1) * rows) / chunks);
     const batch = { x: new Float32Array((end - start) * x.cols), y: new Float32Array((end - start) * y.cols), rows: end - start };
-    gatherRows(x, order, start, end, batch.x);
-    gatherRows(y, order, start, end, batch.y);
+    gatherRowsInto(x, order, start, end, batch.x);
+    gatherRowsInto(y, order, start, end, batch.y);
     const out = await evaluator.run(parameters, {
       x: { data: batch.x, dims: [batch.rows, x.cols] },
       y: { data: batch.y, dims: [batch.rows, y.cols] },
@@ -139,8 +124,8 @@ export async function trainObjective(objective: NeuralObjective, x: Matrix, y: M
       // of InfoNCE, NWJ and MINE; SMILE and the upper bounds train without it).
       let boundSum: number | undefined;
       for (let s = 0; s < stepsPerEpoch; s++) {
-        gatherRows(x, trainOrder, s * batchRows, (s + 1) * batchRows, batch.x);
-        gatherRows(y, trainOrder, s * batchRows, (s + 1) * batchRows, batch.y);
+        gatherRowsInto(x, trainOrder, s * batchRows, (s + 1) * batchRows, batch.x);
+        gatherRowsInto(y, trainOrder, s * batchRows, (s + 1) * batchRows, batch.y);
         const feeds = { x: { data: batch.x, dims: [batchRows, x.cols] }, y: { data: batch.y, dims: [batchRows, y.cols] }, ...objective.extraFeeds(batch, 'train', state) };
         const stepStart = performance.now();
         const out = await trainer.step(feeds);
