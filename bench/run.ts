@@ -152,7 +152,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const only = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1] : undefined;
   if (only === 'ksg') {
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, ksg: runKsgBenchmark() }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, ksg: await runKsgBenchmark() }, null, 2)}\n`);
     return;
   }
   const dataIndex = args.indexOf('--data');
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     eigen: await runEigenBenchmark(),
     onnx_club: await runOnnxClubBenchmark(),
     neural: await runNeuralBenchmark(),
-    ksg: runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
+    ksg: await runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -48,11 +48,27 @@ export function assertNeighbourCount(k: number, rows: number): void {
 export function ksgNeighbourStatistics(x: Matrix, y: Matrix, k: number, variant: KsgVariant): KsgNeighbourStatistics {
   assertPairedSample(x, y, variant === 1 ? 'ksg' : 'ksg2');
   assertNeighbourCount(k, x.rows);
-  const n = x.rows;
-  const dx = x.cols;
-  const dy = y.cols;
-  const xs = toFloat64(x);
-  const ys = toFloat64(y);
+  return ksgStatisticsOfRows({ xs: toFloat64(x), ys: toFloat64(y), rows: x.rows, dx: x.cols, dy: y.cols, k, variant }, 0, x.rows);
+}
+
+/** What a KSG computation needs, as plain arrays (it crosses to a worker thread as it is). */
+export interface KsgProblem {
+  readonly xs: Float64Array;
+  readonly ys: Float64Array;
+  readonly rows: number;
+  readonly dx: number;
+  readonly dy: number;
+  readonly k: number;
+  readonly variant: KsgVariant;
+}
+
+/**
+ * The statistics of points `from … to − 1` (the arrays hold those points only). Each point's
+ * counts depend on the whole sample and on nothing computed for another point, so ranges of
+ * points can be computed apart (on two threads) and give exactly the counts of one pass.
+ */
+export function ksgStatisticsOfRows(problem: KsgProblem, from: number, to: number): KsgNeighbourStatistics {
+  const { xs, ys, rows: n, dx, dy, k, variant } = problem;
   const joint = new Float64Array(n * (dx + dy));
   for (let i = 0; i < n; i++) {
     joint.set(xs.subarray(i * dx, (i + 1) * dx), i * (dx + dy));
@@ -61,27 +77,29 @@ export function ksgNeighbourStatistics(x: Matrix, y: Matrix, k: number, variant:
   const jointTree = new MaxNormTree(joint, n, dx + dy);
   const xTree = new MaxNormTree(xs, n, dx);
   const yTree = new MaxNormTree(ys, n, dy);
-  const radiusX = new Float64Array(n);
-  const radiusY = variant === 1 ? radiusX : new Float64Array(n);
-  const countX = new Int32Array(n);
-  const countY = new Int32Array(n);
+  const size = to - from;
+  const radiusX = new Float64Array(size);
+  const radiusY = variant === 1 ? radiusX : new Float64Array(size);
+  const countX = new Int32Array(size);
+  const countY = new Int32Array(size);
   const neighbours = new Int32Array(k);
   const distances = new Float64Array(k);
   const query = new Float64Array(dx + dy);
   const queryX = new Float64Array(dx);
   const queryY = new Float64Array(dy);
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
+    const at = i - from;
     query.set(joint.subarray(i * (dx + dy), (i + 1) * (dx + dy)));
     queryX.set(xs.subarray(i * dx, (i + 1) * dx));
     queryY.set(ys.subarray(i * dy, (i + 1) * dy));
     jointTree.nearest(query, i, k, neighbours, distances);
     if (variant === 1) {
       const epsilon = distances[k - 1];
-      radiusX[i] = epsilon;
+      radiusX[at] = epsilon;
       // The point itself is at distance 0, which is < ε only when ε > 0.
       const self = epsilon > 0 ? 1 : 0;
-      countX[i] = xTree.countWithin(queryX, epsilon, true) - self;
-      countY[i] = yTree.countWithin(queryY, epsilon, true) - self;
+      countX[at] = xTree.countWithin(queryX, epsilon, true) - self;
+      countY[at] = yTree.countWithin(queryY, epsilon, true) - self;
     } else {
       let extentX = 0;
       let extentY = 0;
@@ -96,19 +114,51 @@ export function ksgNeighbourStatistics(x: Matrix, y: Matrix, k: number, variant:
           if (difference > extentY) extentY = difference;
         }
       }
-      radiusX[i] = extentX;
-      radiusY[i] = extentY;
-      countX[i] = xTree.countWithin(queryX, extentX, false) - 1;
-      countY[i] = yTree.countWithin(queryY, extentY, false) - 1;
+      radiusX[at] = extentX;
+      radiusY[at] = extentY;
+      countX[at] = xTree.countWithin(queryX, extentX, false) - 1;
+      countY[at] = yTree.countWithin(queryY, extentY, false) - 1;
     }
   }
   return { radiusX, radiusY, countX, countY };
 }
 
-/** Î(x; y) in nats by KSG estimator 1 or 2 with k neighbours. */
-export function ksgMutualInformation(x: Matrix, y: Matrix, k = KSG_DEFAULT_NEIGHBOURS, variant: KsgVariant = 1): number {
-  const { countX, countY } = ksgNeighbourStatistics(x, y, k, variant);
-  const n = x.rows;
+/** Below this many rows a second thread costs more (its start, a second set of trees) than it saves. */
+const PARALLEL_MIN_ROWS = 5000;
+
+/**
+ * The marginal counts of every point, the second half of the points computed on a worker thread
+ * while this thread computes the first (each builds its own trees: O(n log n), small beside the
+ * queries). The counts are integers, so they are those of one pass exactly.
+ */
+async function ksgCountsInParallel(problem: KsgProblem): Promise<{ countX: Int32Array; countY: Int32Array }> {
+  const { Worker } = await import('node:worker_threads');
+  const { join, extname } = await import('node:path');
+  const middle = Math.ceil(problem.rows / 2);
+  const worker = new Worker(join(__dirname, `ksgWorker${extname(__filename)}`), { workerData: { problem, from: middle, to: problem.rows } });
+  const second = new Promise<{ countX: Int32Array; countY: Int32Array }>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`the KSG worker stopped with exit code ${code}`)));
+  });
+  second.catch(() => undefined);
+  try {
+    const first = ksgStatisticsOfRows(problem, 0, middle);
+    const rest = await second;
+    const countX = new Int32Array(problem.rows);
+    const countY = new Int32Array(problem.rows);
+    countX.set(first.countX);
+    countX.set(rest.countX, middle);
+    countY.set(first.countY);
+    countY.set(rest.countY, middle);
+    return { countX, countY };
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** ψ-sums of the counts into the estimate (the same order whichever thread computed them). */
+function ksgFromCounts(countX: Int32Array, countY: Int32Array, n: number, k: number, variant: KsgVariant): number {
   const psi = digammaTable(n + 1);
   let sum = 0;
   if (variant === 1) {
@@ -117,6 +167,22 @@ export function ksgMutualInformation(x: Matrix, y: Matrix, k = KSG_DEFAULT_NEIGH
   }
   for (let i = 0; i < n; i++) sum += psi[countX[i]] + psi[countY[i]];
   return psi[k] - 1 / k + psi[n] - sum / n;
+}
+
+/** Î(x; y) by KSG estimator 1 or 2, on two threads from PARALLEL_MIN_ROWS rows when the machine has two cores; the same number as `ksgMutualInformation`. */
+export async function ksgMutualInformationOnCores(x: Matrix, y: Matrix, k = KSG_DEFAULT_NEIGHBOURS, variant: KsgVariant = 1): Promise<number> {
+  const { availableParallelism } = await import('node:os');
+  if (x.rows < PARALLEL_MIN_ROWS || availableParallelism() < 2) return ksgMutualInformation(x, y, k, variant);
+  assertPairedSample(x, y, variant === 1 ? 'ksg' : 'ksg2');
+  assertNeighbourCount(k, x.rows);
+  const { countX, countY } = await ksgCountsInParallel({ xs: toFloat64(x), ys: toFloat64(y), rows: x.rows, dx: x.cols, dy: y.cols, k, variant });
+  return ksgFromCounts(countX, countY, x.rows, k, variant);
+}
+
+/** Î(x; y) in nats by KSG estimator 1 or 2 with k neighbours. */
+export function ksgMutualInformation(x: Matrix, y: Matrix, k = KSG_DEFAULT_NEIGHBOURS, variant: KsgVariant = 1): number {
+  const { countX, countY } = ksgNeighbourStatistics(x, y, k, variant);
+  return ksgFromCounts(countX, countY, x.rows, k, variant);
 }
 
 /** Settings of the KSG estimators. */
@@ -139,6 +205,6 @@ function ksgUnderContract(k: number, variant: KsgVariant): MutualInformationEsti
   if (!Number.isInteger(k) || k < 1) throw new InputError(`expected a positive whole number of neighbours, got ${k}`, { field: 'k' });
   return defineEstimator({
     description: { name: variant === 1 ? 'ksg' : 'ksg2', settings: { k, norm: 'max', distances: 'float64', noise: 'none' } },
-    estimate: async (x, y) => ksgMutualInformation(x, y, k, variant),
+    estimate: (x, y) => ksgMutualInformationOnCores(x, y, k, variant),
   });
 }

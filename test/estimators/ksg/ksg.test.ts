@@ -159,3 +159,18 @@ test('bad input: k ≥ n, k not a whole number, one row, NaN, mismatched rows; t
   const kept = await estimator.condition(x);
   assert.equal(await kept.estimate(y), a);
 });
+
+test('on two threads (from 5000 rows) the KSG estimates are exactly those of one pass', async () => {
+  const { ksgMutualInformation, ksgMutualInformationOnCores, ksgEstimator, ksg2Estimator } = await import('../../../src/estimators/ksg/ksgEstimator');
+  const { findGroundTruthTask } = await import('../../../src/samplers/tasks');
+  const { createRng } = await import('../../../src/random');
+  const { x, y } = findGroundTruthTask('multinormal-dense-2-2-0.5').sampler.sample(6001, createRng(4));
+  for (const variant of [1, 2] as const) {
+    const onePass = ksgMutualInformation(x, y, 3, variant);
+    assert.equal(await ksgMutualInformationOnCores(x, y, 3, variant), onePass, `variant ${variant}`);
+  }
+  assert.equal(await ksgEstimator().estimate(x, y), ksgMutualInformation(x, y, 3, 1));
+  assert.equal(await ksg2Estimator({ k: 5 }).estimate(x, y), ksgMutualInformation(x, y, 5, 2));
+  // Bad input is refused before any thread starts.
+  await assert.rejects(ksgMutualInformationOnCores(x, { ...y, rows: 6000 }, 3, 1), /rows/);
+});
