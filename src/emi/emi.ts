@@ -7,8 +7,7 @@
  */
 import type { EmbeddingSet, EmiResult, EmidResult, MutualInformationEstimator, TrainableEstimator } from '../interface';
 import { queryEmbedding } from '../data/queryEmbedding';
-import { pooledTrainingPairs } from '../data/pooledPairs';
-import { spaceMismatch } from '../data/embeddingSpace';
+import { pooledReferencePairs } from '../data/pooledPairs';
 
 export type { EmiResult, EmidResult } from '../interface';
 
@@ -25,14 +24,7 @@ export async function emid(source: EmbeddingSet, target: EmbeddingSet, estimator
   return { emid: sourceEmi.emi - targetEmi.emi, source: sourceEmi, target: targetEmi };
 }
 
-/**
- * A new estimator of this one's kind and settings, fitted on the pooled reference pairs (z, z_y)
- * of every split as the paper trains CLUB, sets in name order (so the order they are given in
- * does not matter). The pairs carry the splits' space when every split records the same one.
- */
+/** A new estimator of this one's kind and settings, fitted on the splits' pooled reference pairs (see pooledReferencePairs). */
 export async function fitOnReferencePairs(estimator: TrainableEstimator, sets: readonly EmbeddingSet[]): Promise<TrainableEstimator> {
-  const ordered = [...sets].sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : 0));
-  const first = ordered[0]?.space;
-  const shared = first !== undefined && ordered.every((set) => set.space !== undefined && spaceMismatch(set.space, first) === undefined);
-  return estimator.fit({ ...pooledTrainingPairs(ordered), ...(shared ? { space: first } : {}) });
+  return estimator.fit(pooledReferencePairs(sets));
 }

@@ -19,10 +19,9 @@ import type {
   ProgressCallback,
   TrainingPairs,
 } from '../../interface';
-import { describeSpace, spaceMismatch } from '../../data/embeddingSpace';
 import { loadClubFile, saveClub } from './clubFile';
 import { clubPresetSettings, isClubPresetName, type ClubPresetName, type ClubTrainingSettings } from './clubPresets';
-import { pooledTrainingPairs } from '../../data/pooledPairs';
+import { pooledReferencePairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
 import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
 import { clubEstimateFromForward, clubRowTermsFromForward, logvarSaturation } from './clubEstimate';
@@ -64,27 +63,6 @@ export interface ClubFitOptions {
 
 /** Training pairs with the space they live in: sets are pooled (z, z_y), sorted by name. */
 type FitData = readonly EmbeddingSet[] | { x: Matrix; y: Matrix; space?: EmbeddingSpace };
-
-function byName(a: EmbeddingSet, b: EmbeddingSet): number {
-  const left = a.name ?? '';
-  const right = b.name ?? '';
-  return left < right ? -1 : left > right ? 1 : 0;
-}
-
-/** The one space every set is in; undefined when any set's space is unknown; an InputError when they differ. */
-function commonSpace(sets: readonly EmbeddingSet[]): EmbeddingSpace | undefined {
-  if (sets.some((set) => set.space === undefined)) return undefined;
-  const first = sets[0].space as EmbeddingSpace;
-  for (const set of sets) {
-    const reason = spaceMismatch(set.space as EmbeddingSpace, first);
-    if (reason) {
-      throw new InputError(`is in space ${describeSpace(set.space as EmbeddingSpace)} but '${sets[0].name}' is in ${describeSpace(first)} (${reason}): CLUB trains on pairs of one space`, {
-        field: set.name ?? 'split',
-      });
-    }
-  }
-  return first;
-}
 
 function trainingDigest(x: Matrix, y: Matrix, settings: ClubTrainingSettings, initial?: ClubParameters): string {
   const bytes = (data: Float32Array | Float64Array) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -161,10 +139,8 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
     let y: Matrix;
     let space: EmbeddingSpace | undefined;
     if (Array.isArray(data)) {
-      const sets = [...(data as readonly EmbeddingSet[])].sort(byName);
-      if (sets.length === 0) throw new InputError('no splits to train CLUB on', { field: 'sets' });
-      space = commonSpace(sets);
-      ({ x, y } = pooledTrainingPairs(sets));
+      if (data.length === 0) throw new InputError('no splits to train CLUB on', { field: 'sets' });
+      ({ x, y, space } = pooledReferencePairs(data as readonly EmbeddingSet[]));
     } else {
       ({ x, y, space } = data as { x: Matrix; y: Matrix; space?: EmbeddingSpace });
     }
