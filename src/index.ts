@@ -137,6 +137,7 @@ export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bou
 // Statistics: correlations with p-values, seeded bootstrap intervals (of EMI, EMID and the bound too)
 
 export { pearson, spearman, kendallTauB, type PearsonResult, type SpearmanResult, type KendallResult, type CorrelationKind } from './stats/correlation';
+export { mannWhitneyU, rocAuc, type MannWhitneyResult, type Alternative } from './stats/rankTests';
 export { bootstrapInterval, bootstrapCorrelation, type BootstrapOptions, type BootstrapInterval, type BootstrapCorrelationInterval, type IntervalMethod } from './stats/bootstrap';
 export { emiInterval, emidInterval, emidUpperBoundInterval, type BoundIntervalOptions } from './sweep/intervals';
 

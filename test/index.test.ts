@@ -21,7 +21,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'createEmbedder', 'createEmiEstimator', 'createNeuralEstimator', 'createRng', 'defineEstimator', 'describeEstimator', 'describeShift', 'describeSpace', 'embed', 'embedSplit', 'emi', 'emiInterval', 'emiVersusQuality', 'emiVersusRp',
     'emid', 'emidBoundScatter', 'emidInterval', 'emidUpperBound', 'emidUpperBoundInterval', 'estimatorValidation', 'exportFigureImage', 'fetchToCache',
     'figuresFromResults', 'fromResultsJson', 'gaussianClubValue', 'gaussianMutualInformation', 'idScenario', 'isInputError', 'isOptionalPeerError',
-    'joinResponses', 'judgeSplit', 'kendallTauB', 'listSplitFolders', 'readSplitTable', 'readSplitDataFrame', 'matrixFromRows', 'pearson', 'readJudgeScores',
+    'joinResponses', 'judgeSplit', 'kendallTauB', 'mannWhitneyU', 'rocAuc', 'listSplitFolders', 'readSplitTable', 'readSplitDataFrame', 'matrixFromRows', 'pearson', 'readJudgeScores',
     'parseJobConfig', 'readJobConfig', 'readNpy', 'readNpyMatrix', 'readRelativePreferences', 'readResults', 'readPairedNpyMatrices', 'readSplitFolder', 'readSplitFolders', 'readSplitManifest', 'readSplitReference', 'relativePreference',
     'relativePreferenceQuality', 'resolveSplitFile', 'rjsd', 'rjsdPropertyChecks', 'runFromConfig', 'runJob', 'runShiftBenchmark', 'sampleGaussianPairs', 'sampleGaussianRows',
     'sampleShiftGrid', 'scenario', 'scenarioNames', 'scenarioShift', 'scenarios', 'selectRows', 'shiftFamilyLabel', 'show', 'showTable', 'spaceMismatch',
