@@ -6,11 +6,11 @@
  * The nonzero eigenvalues of AᵀA (d × d) and A Aᵀ (n × n) are the same, so every spectrum is
  * taken on the smaller side: exact either way, and n × n is far cheaper when n < d.
  */
-import { createHash } from 'node:crypto';
 import type { Matrix } from '../interface';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { crossProduct, outerProduct } from '../linalg/products';
 import { vonNeumannEntropyFromEigenvalues } from './vonNeumannEntropy';
+import { contentIdentity } from './contentIdentity';
 
 export type SpectrumSide = 'gram' | 'covariance';
 
@@ -89,18 +89,12 @@ export class EmbeddingMoments {
   }
 
   /**
-   * A digest of the matrix's shape and bytes: equal keys mean equal matrices (SHA-256), so a
-   * spectrum computed for one is valid for the other. Benchmarks repeat matrices across splits
-   * (every split of a text shift shares the ID split's images, say).
+   * The identity of the matrix's content: equal keys mean equal shape, element type and bytes
+   * (contentIdentity.ts), so a spectrum computed for one is valid for the other. Benchmarks
+   * repeat matrices across splits (every split of a text shift shares the ID split's images, say).
    */
   get contentKey(): string {
-    if (this.contentKeyValue === undefined) {
-      const { data, rows, cols } = this.matrix;
-      this.contentKeyValue = createHash('sha256')
-        .update(`${rows}x${cols}:${data instanceof Float32Array ? 'f4' : 'f8'}:`)
-        .update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
-        .digest('base64');
-    }
+    this.contentKeyValue ??= contentIdentity(this.matrix);
     return this.contentKeyValue;
   }
 
