@@ -24,6 +24,27 @@ const COMMANDS: Record<string, () => Command> = {
 
 const GLOBAL_OPTIONS = ['--help', '--version', '--debug'];
 
+/** Commands that run CLUB on the native engine unless another estimator is chosen. */
+const NATIVE_ENGINE_COMMANDS: ReadonlySet<string> = new Set(['pair', 'sweep']);
+
+/**
+ * Starts the native engine's thread before the command's modules load: its start-up (the thread,
+ * ONNX Runtime) then overlaps with theirs, which shortens a 90-row sweep by about a tenth. Only
+ * where the engine will run: ONNX Runtime installed and CLUB the estimator.
+ */
+function startNativeEngineEarly(name: string, args: readonly string[]): void {
+  if (!NATIVE_ENGINE_COMMANDS.has(name)) return;
+  const flag = args.findIndex((arg) => arg === '--estimator' || arg.startsWith('--estimator='));
+  const estimator = flag < 0 ? 'club' : args[flag].includes('=') ? args[flag].slice('--estimator='.length) : args[flag + 1];
+  if (estimator !== 'club') return;
+  try {
+    require.resolve('onnxruntime-node');
+  } catch {
+    return;
+  }
+  (require('../backend/onnx/sessionHost') as typeof import('../backend/onnx/sessionHost')).startSessionHost();
+}
+
 function version(): string {
   return (require('../../../package.json') as { version: string }).version;
 }
@@ -72,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`emishift: unknown ${name.startsWith('-') ? 'option' : 'command'} '${name}'${hint}; run 'emishift --help'\n`);
     return 2;
   }
+  if (!rest.includes('--help') && !rest.includes('-h')) startNativeEngineEarly(name, rest);
   const command = load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
