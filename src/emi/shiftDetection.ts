@@ -6,6 +6,10 @@
  * - per query (pointwise EMI, `PointwiseEstimator` only): the score of query i is its EMID
  *   against P, EMI(P) − emi_i (emi_i with the contrast means of its own split), so that a shift
  *   that costs the model relevance scores high; ROC-AUC and PR-AUC of Q's queries against P's.
+ *   Caveat: a query's term uses its split's contrast means (that is what makes the terms average
+ *   to the split's EMI), which every query of the split shares; so under no shift the per-query
+ *   AUC scatters around 0.5 by more than its bootstrap interval (which resamples queries, given
+ *   the splits) says. The interval is a description, not a test: the test is the subset-pair one.
  * - per subset (the subset-pair test, any estimator): EMIDs of P against K subsets of P (the null
  *   sample) and against K subsets of Q, a Mann–Whitney U test between the two samples, and the
  *   same AUCs with the subsets as units.
