@@ -8,7 +8,8 @@
  *   precision at threshold k: scikit-learn's `average_precision_score`, a step sum, not the
  *   trapezoidal area (which is optimistic). Chance is the positives' share of all units.
  * Intervals resample positives and negatives separately (a stratified bootstrap), so every
- * resample keeps both groups' sizes, and with them AP's chance level.
+ * resample keeps both groups' sizes, and with them AP's chance level; their ends are clipped to
+ * [0, 1] (a basic interval is a reflection and can reach past them).
  * Also the sanity checks that expose a degenerate score or test: the same two-sample test on
  * randomly relabelled units and on a random score must come out null.
  */
@@ -90,7 +91,9 @@ export async function detectionMetrics(positives: ArrayLike<number>, negatives: 
   };
   const interval = (metric: (p: Float64Array, n: Float64Array) => number): Promise<BootstrapInterval> =>
     bootstrapIntervalOfSamples([positives.length, negatives.length], async ([p, n]) => metric(gather(positives, p), gather(negatives, n)), settings);
-  const toMetric = (result: BootstrapInterval): DetectionMetric => ({ estimate: result.estimate, interval: [result.lower, result.upper], standardError: result.standardError });
+  // Both metrics live in [0, 1]; a basic interval, being a reflection, can reach past it.
+  const clip = (value: number) => Math.min(1, Math.max(0, value));
+  const toMetric = (result: BootstrapInterval): DetectionMetric => ({ estimate: result.estimate, interval: [clip(result.lower), clip(result.upper)], standardError: result.standardError });
   const auc = await interval(rocAuc);
   const ap = await interval(averagePrecision);
   return {
