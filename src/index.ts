@@ -129,6 +129,9 @@ export { buildValidationReport } from './report/validationReport';
 
 export { emi, emid, type EmiResult, type EmidResult } from './emi/emi';
 export { createEmiEstimator } from './emi/emiEstimator';
+export { pointwiseEmi, mostHurtQueries, toPointwiseJson, type PointwiseEmiResult, type PointwiseEmiRow, type PointwiseEmiOptions } from './emi/pointwiseEmi';
+export { joinPointwiseText, pointwiseEmiFrame, type PointwiseEmiTextRow } from './emi/pointwiseFrame';
+export { detectShift, subsetPairTest, toDetectionJson, type ShiftDetectionOptions, type ShiftDetectionResult, type SubsetPairTest } from './emi/shiftDetection';
 export { emidUpperBound, type BoundTerms, type EmidUpperBound, type EmidUpperBoundOptions } from './bound/emidUpperBound';
 export { rjsd, type MixtureWeighting, type RjsdOptions } from './bound/rjsd';
 export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bound/rjsdChecks';
@@ -138,6 +141,7 @@ export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bou
 
 export { pearson, spearman, kendallTauB, type PearsonResult, type SpearmanResult, type KendallResult, type CorrelationKind } from './stats/correlation';
 export { mannWhitneyU, rocAuc, type MannWhitneyResult, type Alternative } from './stats/rankTests';
+export { averagePrecision, detectionMetrics, type DetectionMetric, type DetectionMetrics } from './stats/detection';
 export { bootstrapInterval, bootstrapCorrelation, type BootstrapOptions, type BootstrapInterval, type BootstrapCorrelationInterval, type IntervalMethod } from './stats/bootstrap';
 export { emiInterval, emidInterval, emidUpperBoundInterval, type BoundIntervalOptions } from './sweep/intervals';
 

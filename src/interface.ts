@@ -40,7 +40,8 @@ export interface ShiftDescription {
   readonly family: string;
   /** The family in words, for figures and tables: `defocus blur`. */
   readonly label: string;
-  readonly modality: 'image' | 'text' | 'joint' | 'none';
+  /** Which input the shift changes; `answer`: the answers themselves (an output-side shift). */
+  readonly modality: 'image' | 'text' | 'answer' | 'joint' | 'none';
   /** The severity on the family's own scale; null for joint shifts and the ID split. */
   readonly severity: number | null;
   /** What a severity step means on this family's scale, e.g. `ImageNet-C level`. */

@@ -29,12 +29,14 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'withQuality', 'writeNpy', 'writeNpyMatrix', 'writeResults', 'writeSplitFolder',
     'ESTIMATOR_ENTRIES', 'GROUND_TRUTH_TASKS', 'buildValidationReport', 'createRegisteredEstimator', 'estimatorEntry', 'findGroundTruthTask', 'gaussianEstimator', 'ksg2Estimator',
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
+    'averagePrecision', 'detectShift', 'detectionMetrics', 'joinPointwiseText', 'mostHurtQueries', 'pointwiseEmi', 'pointwiseEmiFrame', 'subsetPairTest', 'toDetectionJson', 'toPointwiseJson',
   ],
   'src/benchmark/index.ts': [
     'AnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',
     'TEXT_SHIFT_NAMES', 'answerSentence', 'applyImageShift', 'applyTextShift', 'askQuestion', 'contrast', 'defaultShiftGrid', 'defocusBlur', 'frost',
     'gaussianNoise', 'generateQueries', 'generateScene', 'keyboardTypos', 'loadAnsweringModel', 'readBenchmarkData', 'renderScene', 'saveAnsweringModel',
     'encodeScenePng', 'shiftedQueries', 'slotAccuracy', 'splitName', 'synonymReplacement', 'trainAnsweringModel', 'wordOrderNoise', 'writeBenchmarkData',
+    'ANSWER_SHIFT_NAMES', 'ANSWER_SWAP_RATES', 'answerSwapGrid', 'answerSwapSet', 'answerSwapSources', 'answerSwapTable', 'gridAnswerSources',
   ],
 };
 

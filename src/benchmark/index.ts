@@ -29,7 +29,7 @@ export {
 } from './scenes';
 export { generateQueries, askQuestion, answerSentence, QUERY_KINDS, type QueryKind, type Query, type SceneQuestion, type AnswerSlots, type AnswerSlotValues, type GenerateQueriesOptions } from './questions';
 export { trainAnsweringModel, AnsweringModel, saveAnsweringModel, loadAnsweringModel, slotAccuracy, type ModelAnswer, type TrainAnsweringOptions, type SlotAccuracy } from './model';
-export { defaultShiftGrid, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './splitGrid';
+export { defaultShiftGrid, answerSwapGrid, gridAnswerSources, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './splitGrid';
 export { writeBenchmarkData, readBenchmarkData, type BenchmarkSettings, type BenchmarkData } from './benchmarkFiles';
 export {
   applyImageShift,
@@ -47,5 +47,12 @@ export {
   TEXT_SHIFT_MAX_SEVERITY,
   type ImageShiftName,
   type TextShiftName,
+  answerSwapSources,
+  answerSwapSet,
+  answerSwapTable,
+  ANSWER_SHIFT_NAMES,
+  ANSWER_SWAP_RATES,
+  type AnswerShiftName,
+  type AnswerSwapOptions,
 } from '../shifts/index';
 export type { RgbaImage, RgbImage } from '../io/image';

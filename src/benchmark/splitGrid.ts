@@ -10,6 +10,7 @@ import type { ShiftDescription } from '../interface';
 import { describeShift } from '../data/shiftFamilies';
 import { applyImageShift, type ImageShiftName } from '../shifts/image';
 import { applyTextShift, type TextShiftName } from '../shifts/text';
+import { ANSWER_SWAP_RATES, answerSwapSources, type AnswerShiftName } from '../shifts/answers';
 import type { Query } from './questions';
 import type { RgbaImage } from '../io/image';
 import { renderScene } from './scenes';
@@ -25,6 +26,8 @@ export interface GridSplitSpec {
   name: string;
   image?: ShiftSpec<ImageShiftName>;
   text?: ShiftSpec<TextShiftName>;
+  /** An output-side shift: a share (the severity) of the answers replaced by other rows' (see shifts/answers.ts). */
+  answers?: ShiftSpec<AnswerShiftName>;
 }
 
 /** A query as one split shows it to the model: the original query, with its image and question after the split's shifts. */
@@ -51,8 +54,8 @@ const TEXT_ONLY: ShiftSpec<TextShiftName>[] = [
 const label = (spec?: ShiftSpec<string>) => (spec ? `${spec.name}_${spec.severity}` : '');
 
 /** The benchmark's split name for an image shift and a question shift, e.g. `shift_frost_3_keyboard_typos_1`. */
-export function splitName(image?: ShiftSpec<string>, text?: ShiftSpec<string>): string {
-  const parts = [label(image), label(text)].filter(Boolean);
+export function splitName(image?: ShiftSpec<string>, text?: ShiftSpec<string>, answers?: ShiftSpec<string>): string {
+  const parts = [label(image), label(text), label(answers)].filter(Boolean);
   return parts.length ? `shift_${parts.join('_')}` : 'shift_none';
 }
 
@@ -76,7 +79,26 @@ export function gridSplitShift(spec: GridSplitSpec): ShiftDescription {
   return describeShift([
     ...(spec.image ? [{ family: spec.image.name, severity: spec.image.severity, modality: 'image' as const }] : []),
     ...(spec.text ? [{ family: spec.text.name, severity: spec.text.severity, modality: 'text' as const }] : []),
+    ...(spec.answers ? [{ family: spec.answers.name, severity: spec.answers.severity, modality: 'answer' as const }] : []),
   ]);
+}
+
+/**
+ * The output-side family as a grid: the ID split and the split with `name`'s answers swapped at
+ * each of the fork's label-drift rates (0.2, 0.4, 0.6, 0.8): `shift_model_answer_swap_0.2`, ….
+ * Not part of `defaultShiftGrid()` (the main job's grid is unchanged); pass it as the job's grid.
+ */
+export function answerSwapGrid(name: AnswerShiftName = 'model_answer_swap', rates: readonly number[] = ANSWER_SWAP_RATES): GridSplitSpec[] {
+  return [{ name: splitName() }, ...rates.map((severity) => ({ name: splitName(undefined, undefined, { name, severity }), answers: { name, severity } }))];
+}
+
+/**
+ * For a grid split with an answer shift, the row whose answer each row gets (see
+ * answerSwapSources); undefined without one. Every rate uses the same seed, so the rows swapped
+ * at a low rate keep their swap at the higher rates.
+ */
+export function gridAnswerSources(spec: GridSplitSpec, rows: number, seed: number): Int32Array | undefined {
+  return spec.answers ? answerSwapSources(rows, spec.answers.severity, seed) : undefined;
 }
 
 /**

@@ -20,6 +20,8 @@ const COMMANDS: Record<string, () => Command> = {
   run: () => require('./commands/run').runCommand,
   info: () => require('./commands/info').infoCommand,
   init: () => require('./commands/init').initCommand,
+  pointwise: () => require('./commands/pointwise').pointwiseCommand,
+  detect: () => require('./commands/detect').detectCommand,
 };
 
 const GLOBAL_OPTIONS = ['--help', '--version', '--debug'];

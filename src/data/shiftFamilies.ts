@@ -9,7 +9,7 @@ import type { ShiftDescription } from '../interface';
 export interface ShiftFamily {
   /** The family in words. */
   label: string;
-  modality: 'image' | 'text';
+  modality: 'image' | 'text' | 'answer';
   /** What a severity step means; null when the family has no severity scale. */
   unit: string | null;
 }
@@ -29,6 +29,8 @@ export const SHIFT_FAMILIES: Readonly<Record<string, ShiftFamily>> = Object.free
   translation: { label: 'translated questions', modality: 'text', unit: null },
   image_offset: { label: 'image shift (synthetic offset)', modality: 'image', unit: 'offset severity' },
   question_offset: { label: 'question shift (synthetic offset)', modality: 'text', unit: 'offset severity' },
+  model_answer_swap: { label: 'model answers swapped', modality: 'answer', unit: 'share of answers replaced' },
+  reference_answer_swap: { label: 'reference answers swapped (label drift)', modality: 'answer', unit: 'share of answers replaced' },
 });
 
 /** Generator tokens of the paper's split names, mapped to the family they mean. */
@@ -66,7 +68,7 @@ export const NO_SHIFT: ShiftDescription = Object.freeze({ family: 'none', label:
  * The description of a split shifted by each of `parts` (one per modality): no part is the ID
  * split, one part a single-modality shift, two parts a joint shift with both as components.
  */
-export function describeShift(parts: readonly { family: string; severity: number | null; modality?: 'image' | 'text' }[]): ShiftDescription {
+export function describeShift(parts: readonly { family: string; severity: number | null; modality?: 'image' | 'text' | 'answer' }[]): ShiftDescription {
   const single = parts.map(({ family: token, severity, modality }): ShiftDescription => {
     const family = canonicalShiftFamily(token);
     const known = SHIFT_FAMILIES[family];

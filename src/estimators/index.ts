@@ -35,6 +35,7 @@ export {
   ESTIMATOR_ENTRIES,
   estimatorEntry,
   estimatorNames,
+  pointwiseEstimatorNames,
   resolveEstimatorSettings,
   createRegisteredEstimator,
   heldOutSplit,

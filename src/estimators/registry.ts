@@ -41,6 +41,11 @@ interface EstimatorEntryFields {
   readonly name: string;
   readonly summary: string;
   readonly gives: EstimateKind;
+  /**
+   * Whether its estimate is a mean of per-row terms, so that pointwise values (pointwise EMI)
+   * exist: as EMI uses it, the fitted estimator is then a `PointwiseEstimator`.
+   */
+  readonly pointwise: boolean;
   readonly settings: Readonly<Record<string, EstimatorSetting>>;
 }
 
@@ -125,6 +130,7 @@ function neuralEntry(name: NeuralEstimatorName): TrainedEstimatorEntry {
     name,
     summary: NEURAL_SUMMARIES[name],
     gives: boundDirection(name) === 'upper' ? 'upper bound' : 'lower bound',
+    pointwise: false,
     trains: true,
     settings: NEURAL_ENTRY_SETTINGS,
     create: (settings) => createNeuralEstimator(name, { epochs: settings.epochs, seed: settings.seed, patience: settings.patience, learningRate: 1e-3 }),
@@ -137,6 +143,7 @@ export const ESTIMATOR_ENTRIES: readonly EstimatorEntry[] = Object.freeze<Estima
     name: 'club',
     summary: "CLUB (Cheng et al. 2020), the paper's estimator: a variational q(y|x) trained on a share of the pairs, read on the held-out rest",
     gives: 'upper bound',
+    pointwise: true,
     trains: true,
     settings: {
       epochs: { default: CLUB_PRESETS.small.epochs, summary: 'training epochs (the small preset)', integer: true, minimum: 1 },
@@ -149,6 +156,7 @@ export const ESTIMATOR_ENTRIES: readonly EstimatorEntry[] = Object.freeze<Estima
     name: 'gaussian',
     summary: 'log-determinant MI of the joint sample covariance: exact for Gaussians, blind to non-linear dependence',
     gives: 'lower bound',
+    pointwise: false,
     trains: false,
     settings: {},
     create: () => gaussianEstimator(),
@@ -157,6 +165,7 @@ export const ESTIMATOR_ENTRIES: readonly EstimatorEntry[] = Object.freeze<Estima
     name: 'ksg',
     summary: 'Kraskov–Stögbauer–Grassberger estimator 1 (k nearest neighbours, max-norm)',
     gives: 'estimate',
+    pointwise: false,
     trains: false,
     settings: { k: NEIGHBOURS },
     create: (settings) => ksgEstimator({ k: settings.k }),
@@ -165,6 +174,7 @@ export const ESTIMATOR_ENTRIES: readonly EstimatorEntry[] = Object.freeze<Estima
     name: 'ksg2',
     summary: 'Kraskov–Stögbauer–Grassberger estimator 2 (per-marginal neighbour extents)',
     gives: 'estimate',
+    pointwise: false,
     trains: false,
     settings: { k: NEIGHBOURS },
     create: (settings) => ksg2Estimator({ k: settings.k }),
@@ -175,6 +185,11 @@ export const ESTIMATOR_ENTRIES: readonly EstimatorEntry[] = Object.freeze<Estima
 /** The registered estimators' names, in listing order. */
 export function estimatorNames(): string[] {
   return ESTIMATOR_ENTRIES.map((entry) => entry.name);
+}
+
+/** The registered estimators that give pointwise values (`pointwise: true`), in listing order. */
+export function pointwiseEstimatorNames(): string[] {
+  return ESTIMATOR_ENTRIES.filter((entry) => entry.pointwise).map((entry) => entry.name);
 }
 
 /** The entry called `name`; an unknown name is an InputError naming `field`, with a typo suggestion and the list. */

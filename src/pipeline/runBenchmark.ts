@@ -16,7 +16,7 @@ import { decodeAnsweringModel, encodeAnsweringModel, slotAccuracy, trainAnswerin
 import { InputError } from '../errors';
 import { readBenchmarkData, readBenchmarkSettings, type BenchmarkSettings } from '../benchmark/benchmarkFiles';
 import { generateQueries, type Query } from '../benchmark/questions';
-import { defaultShiftGrid, gridSplitShift, shiftedQueries, type GridSplitSpec } from '../benchmark/splitGrid';
+import { defaultShiftGrid, gridAnswerSources, gridSplitShift, shiftedQueries, type GridSplitSpec } from '../benchmark/splitGrid';
 
 /** How `runShiftBenchmark` runs: the method's settings plus the output folder, the shipped data, the generated queries and the grid. */
 export interface BenchmarkOptions extends MethodOptions {
@@ -141,13 +141,18 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
   options.onProgress?.({ done: 0, total: grid.length, stage: 'answering', unit: 'splits' });
   for (const [index, spec] of grid.entries()) {
     const shifted = shiftedQueries(queries, spec, { images: shippedQueries?.images });
-    const answers = await model.answer(
+    const given = await model.answer(
       shifted.map((item) => item.image),
       shifted.map((item) => item.question),
     );
+    // An output-side split swaps answers after answering: the model's (answers and their slots),
+    // or the references (and the ground truth they stand for). Other splits swap nothing.
+    const sources = gridAnswerSources(spec, queries.length, settings.seed + 1);
+    const answers = sources && spec.answers?.name === 'model_answer_swap' ? Array.from(sources, (source) => given[source]) : given;
+    const truth = sources && spec.answers?.name === 'reference_answer_swap' ? Array.from(sources, (source) => queries[source]) : queries;
     accuracy[spec.name] = slotAccuracy(
       answers.map((answer) => answer.slots),
-      queries.map((query) => query.answerSlots),
+      truth.map((query) => query.answerSlots),
     ).accuracy;
     tables.push({
       name: spec.name,
@@ -156,7 +161,7 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
       rows: shifted.map((item, i) => ({
         question_id: item.query.question_id,
         question: item.question,
-        reference_answer: item.query.reference_answer,
+        reference_answer: truth[i].reference_answer,
         model_answer: answers[i].text,
         image: rgbaToRgb(item.image),
       })),

@@ -735,7 +735,7 @@ export function severityPointsOf(result: SweepResult): SeverityPoint[] {
   const points: SeverityPoint[] = [];
   for (const comparison of result.comparisons) {
     const shift = splitShift(result, comparison.target);
-    if ((shift.modality !== 'image' && shift.modality !== 'text') || shift.severity === null) continue;
+    if ((shift.modality !== 'image' && shift.modality !== 'text' && shift.modality !== 'answer') || shift.severity === null) continue;
     const point: SeverityPoint = { family: shift.family, severity: shift.severity, emid: comparison.emid, bound: comparison.emidUpperBound };
     if (shift.unit) point.unit = shift.unit;
     if (comparison.intervals) {

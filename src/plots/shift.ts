@@ -64,7 +64,7 @@ export interface FamilyStyle {
   symbol: string;
 }
 
-const MODALITY_RANK: Record<ShiftModality, number> = { image: 0, text: 1, joint: 2, none: 3 };
+const MODALITY_RANK: Record<ShiftModality, number> = { image: 0, text: 1, answer: 1.5, joint: 2, none: 3 };
 
 /**
  * Colour, marker and label of every family in one report or figure set, assigned once from the

@@ -91,7 +91,7 @@ function qualityTable(summary: ResultsSummary): { table: Table; columns: Record<
   };
 }
 
-const MODALITY_WORDS: Record<string, string> = { image: 'image', text: 'text', joint: 'both', none: 'none' };
+const MODALITY_WORDS: Record<string, string> = { image: 'image', text: 'text', answer: 'answers', joint: 'both', none: 'none' };
 
 function familyTable(summary: ResultsSummary, results: SweepResult): Table {
   const withEmi = summary.perFamily.every((family) => family.meanEmi !== undefined);

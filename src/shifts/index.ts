@@ -23,3 +23,4 @@ export {
   type KeyboardTypoOptions,
 } from './text';
 export { THESAURUS, synonymsOf } from './thesaurus';
+export { answerSwapSources, answerSwapSet, answerSwapTable, answerSwapShift, ANSWER_SHIFT_NAMES, ANSWER_SWAP_RATES, type AnswerShiftName, type AnswerSwapOptions } from './answers';

@@ -285,7 +285,7 @@ function optionalInterval(value: unknown, where: string): { interval?: Interval 
   return value === undefined || value === null ? {} : { interval: interval(value, where) };
 }
 
-const MODALITIES: readonly ShiftDescription['modality'][] = ['image', 'text', 'joint', 'none'];
+const MODALITIES: readonly ShiftDescription['modality'][] = ['image', 'text', 'answer', 'joint', 'none'];
 
 /** One SHIFT entry, checked; a missing label becomes the family in words. */
 function shiftEntry(entry: unknown, where: string): ShiftDescription {
