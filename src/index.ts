@@ -135,6 +135,9 @@ export { detectShift, subsetPairTest, toDetectionJson, type ShiftDetectionOption
 export { emidUpperBound, type BoundTerms, type EmidUpperBound, type EmidUpperBoundOptions } from './bound/emidUpperBound';
 export { rjsd, type MixtureWeighting, type RjsdOptions } from './bound/rjsd';
 export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bound/rjsdChecks';
+// Drift baselines beside the bound's terms: MMD² with its permutation p-value, the domain classifier's AUC, the mean cosine distance
+export { driftBaselines, meanCosineDistance, type DriftBaselineOptions, type DriftBaselineResult, type DriftBaselines, type DriftBaselineSettings, type ModalityDrift } from './drift/driftBaselines';
+export { mmdTest, type MmdTestOptions, type MmdTestResult } from './drift/mmd';
 
 // ---------------------------------------------------------------------------------------------
 // Statistics: correlations with p-values, seeded bootstrap intervals (of EMI, EMID and the bound too)

@@ -237,6 +237,47 @@ export interface BoundTerms {
   jsdQy: number;
 }
 
+/** The drift baselines of one modality between a source and a target sample (see `driftBaselines`). */
+export interface ModalityDrift {
+  /** Unbiased MMD² with the RBF kernel of bandwidth `bandwidth`. */
+  mmd2: number;
+  /** Its permutation p-value, (1 + #{MMD²_perm ≥ MMD²_obs}) / (1 + permutations). */
+  mmd2PValue: number;
+  /** σ of k(a, b) = exp(−‖a − b‖² / (2σ²)): the median pairwise distance of the pooled rows, unless fixed. */
+  bandwidth: number;
+  /** Cross-validated ROC-AUC of a logistic-regression domain classifier (0.5: indistinguishable). */
+  classifierAuc: number;
+  /** 1 − cos(mean of the source's rows, mean of the target's). */
+  meanCosineDistance: number;
+}
+
+/** Drift baselines per modality: image (z_v, when the sets have images), question (z_t), answer (the model response z_ŷ). */
+export interface DriftBaselines {
+  image?: ModalityDrift;
+  question: ModalityDrift;
+  answer: ModalityDrift;
+}
+
+/** How drift baselines were computed, as the provenance records them. */
+export interface DriftBaselineSettings {
+  /** Permutations of split membership for each MMD² p-value. */
+  permutations: number;
+  /** Seeds the permutations and the classifier's folds. */
+  seed: number;
+  /** Stratified cross-validation folds of the domain classifier. */
+  folds: number;
+  /** The classifier's λ in units of the training fold's total variance. */
+  ridge: number;
+  /** The kernel, in words. */
+  kernel: string;
+  /** How σ was chosen: the pooled median distance, or the fixed value. */
+  bandwidth: string;
+  /** The classifier, in words. */
+  classifier: string;
+  /** Which embedding each modality's baselines compare. */
+  modalities: { image: string; question: string; answer: string };
+}
+
 /** Eigenproblems solved by a sweep, and requests served without one (repeated matrices). */
 export interface DivergenceCounts {
   /** Distinct self-entropies computed (one eigenproblem each). */
@@ -299,6 +340,8 @@ export interface ResultProvenance {
   space_check: SpaceCheck;
   /** The estimator's check of itself on the ID split's queries (absent from files written before it was recorded). */
   estimator_diagnosis?: { split: string; values: Record<string, number>; warnings: string[] };
+  /** The drift baselines' settings, when they were computed. */
+  drift_baselines?: DriftBaselineSettings;
   warnings: string[];
 }
 
@@ -329,6 +372,8 @@ export interface PairComparison {
   intervals?: { sourceEmi: Interval; targetEmi: Interval; emid: Interval; emidUpperBound: Interval };
   /** The OOD split as the provenance records it (space, manifest digest, shift); absent when a results file has no provenance. */
   targetSplit?: SplitRecord;
+  /** Drift baselines (MMD², domain classifier, mean cosine distance) per modality, when asked for. */
+  baselines?: DriftBaselines;
 }
 
 /** A comparison as `comparePair` and `sweepSplits` compute it: the parts a results file may lack are all there. */

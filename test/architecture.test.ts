@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['data', 'samplers'],
   ['shifts', 'embed', 'serve'],
   ['estimators'],
-  ['emi', 'bound'],
+  ['emi', 'bound', 'drift'],
   ['sweep'],
   ['plots', 'report'],
   ['benchmark'],

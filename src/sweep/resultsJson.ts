@@ -12,7 +12,7 @@
  * null, so the check names the split holding one.
  */
 import { InputError } from '../errors';
-import type { ShiftDescription } from '../interface';
+import type { DriftBaselines, ModalityDrift, ShiftDescription } from '../interface';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { readInputFile } from '../io/inputFile';
 import { shiftFamilyLabel } from '../data/shiftFamilies';
@@ -63,7 +63,106 @@ export interface ResultsJson {
   quality?: { key: string; label: string; higher_is_better: boolean };
   /** How the results were made (see ResultProvenance). */
   provenance?: ResultProvenance;
+  /**
+   * With drift baselines (`sweep --baselines`), per OOD split and modality M — V the images
+   * (z_v), T the questions (z_t), YHAT the model's answers (z_ŷ); V only with images:
+   * `MMD2_M` the unbiased MMD², `MMD2_M_PVAL` its permutation p-value, `MMD2_SIGMA_M` the RBF
+   * bandwidth σ, `DOMAIN_AUC_M` the domain classifier's cross-validated ROC-AUC,
+   * `MEAN_COS_DIST_M` the cosine distance of the mean embeddings; settings in
+   * `provenance.drift_baselines`.
+   */
+  MMD2_T?: Record<string, number>;
   [extra: string]: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drift baselines: one map per modality and statistic
+
+/** The modalities' key suffixes: V the images, T the questions, YHAT the model's answers (as v.npy, t.npy, yhat.npy). */
+const BASELINE_MODALITIES = [
+  ['image', 'V'],
+  ['question', 'T'],
+  ['answer', 'YHAT'],
+] as const satisfies readonly (readonly [keyof DriftBaselines, string])[];
+
+/** Each statistic's key for a modality suffix, and its field of ModalityDrift. */
+const BASELINE_STATISTICS = [
+  ['mmd2', (m: string) => `MMD2_${m}`],
+  ['mmd2PValue', (m: string) => `MMD2_${m}_PVAL`],
+  ['bandwidth', (m: string) => `MMD2_SIGMA_${m}`],
+  ['classifierAuc', (m: string) => `DOMAIN_AUC_${m}`],
+  ['meanCosineDistance', (m: string) => `MEAN_COS_DIST_${m}`],
+] as const satisfies readonly (readonly [keyof ModalityDrift, (suffix: string) => string])[];
+
+const BASELINE_KEYS = BASELINE_MODALITIES.flatMap(([, suffix]) => BASELINE_STATISTICS.map(([, key]) => key(suffix)));
+
+/** The baseline maps of a result whose every comparison has baselines (image maps when every one has images). */
+function baselineMaps(comparisons: readonly PairComparison[]): Record<string, Record<string, number>> {
+  if (comparisons.length === 0 || !comparisons.every((comparison) => comparison.baselines !== undefined)) return {};
+  const maps: Record<string, Record<string, number>> = {};
+  for (const [modality, suffix] of BASELINE_MODALITIES) {
+    if (!comparisons.every((comparison) => comparison.baselines![modality] !== undefined)) continue;
+    for (const [statistic, key] of BASELINE_STATISTICS) maps[key(suffix)] = byTarget(comparisons, (c) => c.baselines![modality]![statistic]);
+  }
+  return maps;
+}
+
+/** The `pair` JSON's baseline keys: mmd2_t, mmd2_t_pvalue, mmd2_sigma_t, domain_auc_t, mean_cos_dist_t, and likewise _v, _yhat. */
+function pairBaselineKeys(baselines: DriftBaselines | undefined): Record<string, number> {
+  if (!baselines) return {};
+  const keys: Record<string, number> = {};
+  for (const [modality, suffix] of BASELINE_MODALITIES) {
+    const drift = baselines[modality];
+    if (!drift) continue;
+    const m = suffix.toLowerCase();
+    Object.assign(keys, {
+      [`mmd2_${m}`]: drift.mmd2,
+      [`mmd2_${m}_pvalue`]: drift.mmd2PValue,
+      [`mmd2_sigma_${m}`]: drift.bandwidth,
+      [`domain_auc_${m}`]: drift.classifierAuc,
+      [`mean_cos_dist_${m}`]: drift.meanCosineDistance,
+    });
+  }
+  return keys;
+}
+
+/** Each OOD split's baselines from the maps, or undefined when the file has none; the maps come as a set per modality. */
+function baselinesOf(results: Json, emid: Record<string, number>): Record<string, DriftBaselines> | undefined {
+  const byModality = new Map<keyof DriftBaselines, Record<string, number>[]>();
+  for (const [modality, suffix] of BASELINE_MODALITIES) {
+    const keys = BASELINE_STATISTICS.map(([, key]) => key(suffix));
+    const maps = keys.map((key) => numberMap(results, key, false));
+    const present = maps.filter((map) => map !== undefined).length;
+    if (present === 0) continue;
+    if (present !== keys.length) {
+      const missing = keys.filter((_, index) => maps[index] === undefined);
+      throw new InputError(`the drift baseline maps come as a set per modality: ${missing.join(', ')} missing`, { field: missing[0] });
+    }
+    maps.forEach((map, index) => sameSplits(emid, 'EMID', map!, keys[index]));
+    byModality.set(modality, maps as Record<string, number>[]);
+  }
+  if (byModality.size === 0) return undefined;
+  for (const required of ['question', 'answer'] as const) {
+    if (!byModality.has(required)) {
+      const suffix = BASELINE_MODALITIES.find(([modality]) => modality === required)![1];
+      throw new InputError(`drift baseline maps without the ${required} maps (${BASELINE_STATISTICS.map(([, key]) => key(suffix)).join(', ')})`, { field: `MMD2_${suffix}` });
+    }
+  }
+  const drift = (maps: Record<string, number>[], split: string): ModalityDrift => {
+    const [mmd2, mmd2PValue, bandwidth, classifierAuc, meanCosineDistance] = maps.map((map) => map[split]);
+    return { mmd2, mmd2PValue, bandwidth, classifierAuc, meanCosineDistance };
+  };
+  return Object.fromEntries(
+    Object.keys(emid).map((split) => {
+      const image = byModality.get('image');
+      const baselines: DriftBaselines = {
+        ...(image ? { image: drift(image, split) } : {}),
+        question: drift(byModality.get('question')!, split),
+        answer: drift(byModality.get('answer')!, split),
+      };
+      return [split, baselines];
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,6 +225,7 @@ export function toResultsJson(result: SweepResult, extra: Record<string, unknown
     json.KendallTau_CI = correlation?.kendall.interval ?? null;
   }
   if (result.entropyScale !== undefined) json.EMID_UB_FULL = byTarget(comparisons, (c) => c.emidUpperBoundFull ?? NaN);
+  Object.assign(json, baselineMaps(comparisons));
   if (result.provenance) json.provenance = result.provenance;
   if (result.quality) {
     const { key, label, higherIsBetter, values, emiCorrelation } = result.quality;
@@ -176,6 +276,7 @@ export function toPairJson(comparison: PairComparison, intervalMethod?: string):
           emid_ub_ci: comparison.intervals.emidUpperBound,
         }
       : {}),
+    ...pairBaselineKeys(comparison.baselines),
   };
 }
 
@@ -209,6 +310,7 @@ const KNOWN_KEYS = new Set<string>([
   'KendallTau_CI',
   'provenance',
   'quality',
+  ...BASELINE_KEYS,
 ]);
 
 type Json = Record<string, unknown>;
@@ -475,6 +577,7 @@ export function fromResultsJson(input: unknown): SweepResult {
   if (miModel) sameSplits(emi, 'EMI', miModel, 'MI_MODEL');
   if (miReference) sameSplits(emi, 'EMI', miReference, 'MI_REF');
   const full = numberMapAllowingNull(results, 'EMID_UB_FULL');
+  const baselines = baselinesOf(results, emid);
 
   const idSplit = idSplitOf(results, emi, emid);
   let mixture: MixtureWeighting = 'sample-weighted'; // the reference implementation's only mixture
@@ -509,6 +612,7 @@ export function fromResultsJson(input: unknown): SweepResult {
     }
     const record = provenance?.splits[split] as SplitRecord | undefined;
     if (record) comparison.targetSplit = record;
+    if (baselines) comparison.baselines = baselines[split];
     return comparison;
   });
 

@@ -48,6 +48,8 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
     bootstrap: sweepOptions.bootstrap,
     allowSpaceMismatch: sweepOptions.allowSpaceMismatch ?? false,
     estimator: { name: estimator.description.name, key: estimatorKey ?? null },
+    // Absent without baselines, so checkpoints written before them keep their fingerprint.
+    baselines: sweepOptions.baselines,
   };
   const checkpoint = out ? openSweepCheckpoint(`${out}.partial.jsonl`, inputFingerprint([...inputFiles, ...splitFiles], settings)) : undefined;
   const result = await sweepSplits(

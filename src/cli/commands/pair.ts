@@ -3,8 +3,10 @@ import { requireOption } from '../args';
 import { formatTable, printJson } from '../output';
 import {
   BOUND_OPTIONS,
+  baselineOptionTable,
+  baselineOptions,
   bootstrapOptionTable,
-  bootstrapOptions,
+  bootstrapOptionsBesideBaselines,
   boundOptions,
   comparisonContext,
   describeIntervals,
@@ -20,7 +22,7 @@ export const pairCommand = defineCommand({
     'Usage: emishift pair --source DIR --target DIR (--club FILE | --estimator NAME [--k K] [--epochs E])',
     '                     [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                     [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]]',
-    '                     [--allow-space-mismatch] [--json]',
+    '                     [--allow-space-mismatch] [--json] [--baselines [--baseline-permutations N] [--seed S]]',
     '',
     'DIR holds t.npy, yhat.npy, y.npy and optionally v.npy (n × d float32, rows aligned).',
   ],
@@ -30,6 +32,7 @@ export const pairCommand = defineCommand({
     ...BOUND_OPTIONS,
     ...bootstrapOptionTable(),
     ...SPACE_OPTIONS,
+    ...baselineOptionTable(['(adds mmd2_M, mmd2_M_pvalue, mmd2_sigma_M, domain_auc_M, mean_cos_dist_M for M = v, t, yhat)']),
     json: {
       type: 'boolean',
       help: [
@@ -43,7 +46,8 @@ export const pairCommand = defineCommand({
     const sourceDir = requireOption(options.source, 'source', 'pair');
     const targetDir = requireOption(options.target, 'target', 'pair');
     const { mixture, entropyScale } = boundOptions(options);
-    const bootstrap = bootstrapOptions(options);
+    const bootstrap = bootstrapOptionsBesideBaselines(options);
+    const baselines = baselineOptions(options);
     const { readSplitFolder } = await import('../../data/splitDirectory');
     const { comparePair } = await import('../../sweep/sweep');
     const { toPairJson } = await import('../../sweep/resultsJson');
@@ -52,7 +56,7 @@ export const pairCommand = defineCommand({
     const target = readSplitFolder(targetDir);
     const { estimator } = await chooseEstimator('pair', options, () => [source, target]);
     const comparison = await withSpaceHint(() =>
-      comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
+      comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, ...(baselines ? { baselines } : {}), locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
     );
     const values: Record<string, unknown> = toPairJson(comparison, bootstrap?.method);
     if (options.json) {

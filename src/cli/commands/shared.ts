@@ -182,3 +182,36 @@ export async function readSplitArgument(command: string, options: { split?: stri
   const { readSplitReference } = await import('../../data/splitReference');
   return readSplitReference({ split, format: options.format, responses: options.responses, name: options.name });
 }
+
+/** --baselines [--baseline-permutations N]: drift baselines beside the bound's terms, seeded by --seed; `adds` says what the command's output gains. */
+export function baselineOptionTable(adds: readonly string[]) {
+  return {
+    baselines: {
+      type: 'boolean',
+      help: [
+        'drift baselines per modality (image z_v, question z_t, answer z_ŷ): unbiased MMD² with an',
+        'RBF kernel of bandwidth the median pooled distance and its permutation p-value, a',
+        "logistic domain classifier's 5-fold cross-validated ROC-AUC, the mean embeddings' cosine",
+        'distance; seeded by --seed (default 0)',
+        ...adds,
+      ],
+    },
+    'baseline-permutations': { type: 'string', value: 'N', help: 'with --baselines: permutations for each MMD² p-value (default 1000)' },
+  } as const satisfies OptionTable;
+}
+
+/** The drift baselines' options, or undefined without --baselines; --seed seeds them. */
+export function baselineOptions(options: { baselines?: boolean; 'baseline-permutations'?: string; seed?: string }): { permutations: number; seed: number } | undefined {
+  const permutations = numberOption(options['baseline-permutations'], 'baseline-permutations', isPositiveInteger, 'a whole number ≥ 1');
+  if (!options.baselines) {
+    if (permutations !== undefined) throw new InputError('goes with --baselines', { field: '--baseline-permutations' });
+    return undefined;
+  }
+  const seed = numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
+  return { permutations: permutations ?? 1000, seed: seed ?? 0 };
+}
+
+/** The options --bootstrap reads, with --seed left out when only the baselines use it (so it needs no --bootstrap then). */
+export function bootstrapOptionsBesideBaselines(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string; baselines?: boolean }) {
+  return bootstrapOptions(options.baselines && options.bootstrap === undefined ? { ...options, seed: undefined } : options);
+}

@@ -5,8 +5,10 @@ import { commandProgress } from '../progress';
 import {
   BOUND_OPTIONS,
   PROGRESS_OPTION,
+  baselineOptionTable,
+  baselineOptions,
+  bootstrapOptionsBesideBaselines,
   bootstrapOptionTable,
-  bootstrapOptions,
   boundOptions,
   comparisonContext,
   describeIntervals,
@@ -23,6 +25,7 @@ export const sweepCommand = defineCommand({
     '                      [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N]',
     '                      [--allow-space-mismatch] [--json] [--progress]',
+    '                      [--baselines [--baseline-permutations N] [--seed S]]',
     '',
     'Every subfolder of DIR is a split (t.npy, yhat.npy, y.npy, optionally v.npy); NAME is the ID split.',
     'Writes (with --out) and prints the results: EMI, EMID, EMID_UB maps, PearsonR/PearsonPval,',
@@ -43,6 +46,10 @@ export const sweepCommand = defineCommand({
     threads: { type: 'string', value: 'N', help: 'threads for large eigenproblems (default: all cores)', sets: ['threads'] },
     ...bootstrapOptionTable(['(adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)']),
     ...SPACE_OPTIONS,
+    ...baselineOptionTable([
+      '(adds per OOD split the maps MMD2_M, MMD2_M_PVAL, MMD2_SIGMA_M, DOMAIN_AUC_M, MEAN_COS_DIST_M',
+      'for M = V (images), T (questions), YHAT (answers), settings in provenance.drift_baselines)',
+    ]),
     json: { type: 'boolean', help: 'print the results JSON' },
     ...PROGRESS_OPTION,
   },
@@ -50,7 +57,8 @@ export const sweepCommand = defineCommand({
     const root = requireOption(options.root, 'root', 'sweep');
     const id = requireOption(options.id, 'id', 'sweep');
     const { mixture, entropyScale } = boundOptions(options);
-    const bootstrap = bootstrapOptions(options);
+    const bootstrap = bootstrapOptionsBesideBaselines(options);
+    const baselines = baselineOptions(options);
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
     const { sweepSplitFolders } = await import('../../sweep/sweepFolder');
     const { toResultsJson } = await import('../../sweep/resultsJson');
@@ -66,6 +74,7 @@ export const sweepCommand = defineCommand({
         entropyScale,
         threads,
         bootstrap,
+        ...(baselines ? { baselines } : {}),
         out: options.out,
         metadata,
         inputFiles: chosen.kind === 'club file' ? [chosen.clubFile] : [],
@@ -86,6 +95,16 @@ export const sweepCommand = defineCommand({
         `\nEMID vs EMID_UB over ${n} OOD splits: Pearson r = ${formatCoefficient(pearson.r)} (p = ${formatPValue(pearson.pValue)}), ` +
           `Spearman rho = ${formatCoefficient(spearman.rho)} (p = ${formatPValue(spearman.pValue)}), Kendall tau-b = ${formatCoefficient(kendall.tau)} (p = ${formatPValue(kendall.pValue)})\n`,
       );
+    }
+    if (baselines) {
+      const suffixes = [['image', 'v'], ['question', 't'], ['answer', 'yhat']] as const;
+      const shown = suffixes.filter(([modality]) => result.comparisons.every((c) => c.baselines?.[modality] !== undefined));
+      const header = ['OOD split', ...shown.flatMap(([, m]) => [`mmd2_${m}`, `p_${m}`, `auc_${m}`, `cos_${m}`])];
+      const baselineRows = result.comparisons.map((c) => [c.target, ...shown.flatMap(([modality]) => {
+        const drift = c.baselines![modality]!;
+        return [drift.mmd2, drift.mmd2PValue, drift.classifierAuc, drift.meanCosineDistance];
+      })]);
+      process.stdout.write(`\ndrift baselines (${baselines.permutations} permutations, seed ${baselines.seed}; settings in the results' provenance):\n${formatTable(header, baselineRows)}\n`);
     }
     const { describeEstimator } = await import('../../sweep/provenance');
     process.stdout.write(`${describeEstimator(result.provenance.estimator)}\n`);
