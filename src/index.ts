@@ -125,19 +125,30 @@ export { transformedSampler } from './samplers/transforms';
 export { buildValidationReport } from './report/validationReport';
 
 // ---------------------------------------------------------------------------------------------
-// EMI, EMID and the bound
+// EMI, EMID and the bound, and permutation tests of them
 
 export { emi, emid, type EmiResult, type EmidResult } from './emi/emi';
 export { createEmiEstimator } from './emi/emiEstimator';
 export { emidUpperBound, type BoundTerms, type EmidUpperBound, type EmidUpperBoundOptions } from './bound/emidUpperBound';
 export { rjsd, type MixtureWeighting, type RjsdOptions } from './bound/rjsd';
 export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bound/rjsdChecks';
+export {
+  permutationTest,
+  PermutationCache,
+  PERMUTATION_STATISTICS,
+  type PermutationStatistic,
+  type PermutationTestOptions,
+  type PermutationTestResult,
+  type PermutationStatisticResult,
+  type PermutationTestProvenance,
+} from './significance/permutationTest';
 
 // ---------------------------------------------------------------------------------------------
 // Statistics: correlations with p-values, seeded bootstrap intervals (of EMI, EMID and the bound too)
 
 export { pearson, spearman, kendallTauB, type PearsonResult, type SpearmanResult, type KendallResult, type CorrelationKind } from './stats/correlation';
 export { mannWhitneyU, rocAuc, type MannWhitneyResult, type Alternative } from './stats/rankTests';
+export { benjaminiHochberg } from './stats/multipleTesting';
 export { bootstrapInterval, bootstrapCorrelation, type BootstrapOptions, type BootstrapInterval, type BootstrapCorrelationInterval, type IntervalMethod } from './stats/bootstrap';
 export { emiInterval, emidInterval, emidUpperBoundInterval, type BoundIntervalOptions } from './sweep/intervals';
 
