@@ -125,7 +125,7 @@ export { transformedSampler } from './samplers/transforms';
 export { buildValidationReport } from './report/validationReport';
 
 // ---------------------------------------------------------------------------------------------
-// EMI, EMID and the bound
+// EMI, EMID and the bound, and permutation tests of them
 
 export { emi, emid, type EmiResult, type EmidResult } from './emi/emi';
 export { createEmiEstimator } from './emi/emiEstimator';
@@ -138,6 +138,16 @@ export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bou
 // Drift baselines beside the bound's terms: MMD² with its permutation p-value, the domain classifier's AUC, the mean cosine distance
 export { driftBaselines, meanCosineDistance, type DriftBaselineOptions, type DriftBaselineResult, type DriftBaselines, type DriftBaselineSettings, type ModalityDrift } from './drift/driftBaselines';
 export { mmdTest, type MmdTestOptions, type MmdTestResult } from './drift/mmd';
+export {
+  permutationTest,
+  PermutationCache,
+  PERMUTATION_STATISTICS,
+  type PermutationStatistic,
+  type PermutationTestOptions,
+  type PermutationTestResult,
+  type PermutationStatisticResult,
+  type PermutationTestProvenance,
+} from './significance/permutationTest';
 
 // ---------------------------------------------------------------------------------------------
 // Statistics: correlations with p-values, seeded bootstrap intervals (of EMI, EMID and the bound too)
@@ -145,6 +155,7 @@ export { mmdTest, type MmdTestOptions, type MmdTestResult } from './drift/mmd';
 export { pearson, spearman, kendallTauB, type PearsonResult, type SpearmanResult, type KendallResult, type CorrelationKind } from './stats/correlation';
 export { mannWhitneyU, rocAuc, type MannWhitneyResult, type Alternative } from './stats/rankTests';
 export { averagePrecision, detectionMetrics, type DetectionMetric, type DetectionMetrics } from './stats/detection';
+export { benjaminiHochberg } from './stats/multipleTesting';
 export { bootstrapInterval, bootstrapCorrelation, type BootstrapOptions, type BootstrapInterval, type BootstrapCorrelationInterval, type IntervalMethod } from './stats/bootstrap';
 export { emiInterval, emidInterval, emidUpperBoundInterval, type BoundIntervalOptions } from './sweep/intervals';
 

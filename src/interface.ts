@@ -118,6 +118,13 @@ export interface ConditionedEstimator {
    * whole x, and the same indices select from both.
    */
   estimate(y: Matrix, rows?: Int32Array): Promise<number>;
+  /**
+   * Î(x; y) on each selection of rows (a permutation test asks for thousands of them at once):
+   * element k is `estimate(y, selections[k])`, up to float64 rounding where the estimator can
+   * reduce many selections more cheaply in another order (CLUB: a quadratic form over pairs of
+   * rows, computed once per y).
+   */
+  estimateSelections(y: Matrix, selections: readonly Int32Array[]): Promise<Float64Array>;
 }
 
 /** A kept pass whose estimate is a mean of per-row terms (pointwise mutual information). */

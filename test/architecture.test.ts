@@ -1,6 +1,6 @@
 /**
  * The layering of src/ that ARCHITECTURE.md describes: data flows one way, io/math →
- * linalg/backend/stats → data/samplers → shifts/embed/serve → estimators → emi/bound → sweep → plots/report →
+ * linalg/backend/stats → data/samplers → shifts/embed/serve → estimators → emi/bound/significance → sweep → plots/report →
  * benchmark → pipeline → scaffold → cli, and a folder imports only its own modules, the root
  * modules (errors, interface, random, …) and folders before it (or beside it, without a cycle). Imports are read with TypeScript's own pre-processor, so `import
  * type`, `export … from`, `import()` and `require()` all count.
@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['data', 'samplers'],
   ['shifts', 'embed', 'serve'],
   ['estimators'],
-  ['emi', 'bound', 'drift'],
+  ['emi', 'bound', 'drift', 'significance'],
   ['sweep'],
   ['plots', 'report'],
   ['benchmark'],

@@ -19,9 +19,15 @@ export function defineEstimator(definition: EstimatorDefinition): MutualInformat
       return values;
     },
     async condition(x: Matrix): Promise<ConditionedEstimator> {
+      const onRows = (y: Matrix, rows?: Int32Array) => (rows === undefined ? estimate(x, y) : estimate(selectRows(x, rows), selectRows(y, rows)));
       return {
         rows: x.rows,
-        estimate: (y, rows) => (rows === undefined ? estimate(x, y) : estimate(selectRows(x, rows), selectRows(y, rows))),
+        estimate: onRows,
+        async estimateSelections(y, selections) {
+          const values = new Float64Array(selections.length);
+          for (let k = 0; k < selections.length; k++) values[k] = await onRows(y, selections[k]);
+          return values;
+        },
       };
     },
     prepare(): void {},

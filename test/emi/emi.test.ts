@@ -74,7 +74,7 @@ function countingEstimator(calls: string[], overrides: Partial<MutualInformation
     description: { name: 'counting' },
     estimate: async (x, y) => (calls.push('estimate'), rowDot(x, y)),
     estimateMany: async (x, ys) => (calls.push(`many:${ys.length}`), ys.map((y) => rowDot(x, y))),
-    condition: async (x): Promise<ConditionedEstimator> => (calls.push('condition'), { rows: x.rows, estimate: async (y, rows) => (calls.push('reduce'), rowDot(x, y, rows)) }),
+    condition: async (x): Promise<ConditionedEstimator> => (calls.push('condition'), { rows: x.rows, estimate: async (y, rows) => (calls.push('reduce'), rowDot(x, y, rows)), estimateSelections: async (y, selections) => (calls.push('reduce many'), Float64Array.from(selections, (rows) => rowDot(x, y, rows))) }),
     prepare: () => calls.push('prepare'),
     diagnose: async () => (calls.push('diagnose'), { values: { checked: 1 }, warnings: ['looks odd'] }),
     ...overrides,

@@ -25,6 +25,7 @@ import { pooledReferencePairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
 import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
 import { clubEstimateFromForward, clubRowTermsFromForward, logvarSaturation } from './clubEstimate';
+import { clubEstimatesOfSelections, type ClubSelectionForm } from './clubSelectionForm';
 import { assertClubInput, assertClubParameters } from './clubModel';
 import { clubForward, nativeClub, type ClubEngine } from './clubEngine';
 
@@ -212,14 +213,18 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
 
   /**
    * The forward pass on x, kept: estimates and per-row terms on any rows of it, each a float64
-   * reduction over μ, logvar and y (to float32 rounding the full-set values of `estimate`).
+   * reduction over μ, logvar and y (to float32 rounding the full-set values of `estimate`); many
+   * selections at once through a quadratic form over pairs of rows when that is cheaper
+   * (clubSelectionForm.ts).
    */
   async condition(x: Matrix): Promise<PointwiseConditionedEstimator> {
     const forward = await clubForward(this.parameters, x, this.engine);
     const check = (y: Matrix) => assertClubInput(this.parameters, x, y);
+    const forms = new WeakMap<Matrix, ClubSelectionForm>();
     return {
       rows: x.rows,
       estimate: async (y, rows) => (check(y), clubEstimateFromForward(forward, y, rows)),
+      estimateSelections: async (y, selections) => (check(y), clubEstimatesOfSelections(forward, y, selections, forms)),
       rowTerms: async (y, rows) => (check(y), clubRowTermsFromForward(forward, y, rows)),
     };
   }

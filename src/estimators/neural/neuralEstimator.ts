@@ -220,9 +220,15 @@ export class NeuralEstimator implements TrainableEstimator {
 
   /** x kept; estimates on selections of its rows are estimates on the selected pairs. */
   async condition(x: Matrix): Promise<ConditionedEstimator> {
+    const onRows = (y: Matrix, rows?: Int32Array) => (rows === undefined ? this.estimate(x, y) : this.estimate(selectRows(x, rows), selectRows(y, rows)));
     return {
       rows: x.rows,
-      estimate: (y, rows) => (rows === undefined ? this.estimate(x, y) : this.estimate(selectRows(x, rows), selectRows(y, rows))),
+      estimate: onRows,
+      async estimateSelections(y, selections) {
+        const values = new Float64Array(selections.length);
+        for (let k = 0; k < selections.length; k++) values[k] = await onRows(y, selections[k]);
+        return values;
+      },
     };
   }
 

@@ -111,3 +111,35 @@ test('estimate refuses mismatched shapes', async () => {
   await assert.rejects(estimator.estimate(gaussian(5, 5, 1), gaussian(5, 3, 2)), /x \(queries\) has dimension 5, the CLUB network expects 4/);
   await assert.rejects(estimator.estimate(gaussian(5, 4, 1), gaussian(6, 3, 2)), /x has 5 rows and y has 6/);
 });
+
+test('many selections through the quadratic form equal each selection reduced on its own', async () => {
+  const { clubEstimatesOfSelections, clubSelectionForm, estimateFromSelectionForm } = await import('../../../src/estimators/club/clubSelectionForm');
+  const params = initClubParameters({ xDim: 10, yDim: 64, hiddenDim: 6 }, 4);
+  const x = gaussian(40, 10, 11);
+  const y = gaussian(40, 64, 12);
+  const forward = clubForwardPortable(params, x);
+  const form = clubSelectionForm(forward, y);
+  const rng = createRng(5);
+  const selections = Array.from({ length: 300 }, (_, k) => Int32Array.from({ length: 2 + (k % 30) }, () => rng.int(40)));
+  selections.push(Int32Array.from({ length: 40 }, (_, i) => i));
+  for (const selection of selections) {
+    const plain = clubEstimateFromForward(forward, y, selection);
+    // The same terms summed in another order: float64 rounding on values of order 1.
+    assert.ok(Math.abs(estimateFromSelectionForm(form, selection) - plain) < 1e-12 * Math.max(1, Math.abs(plain)), `selection of ${selection.length}`);
+  }
+  // 301 selections of up to 40 rows of 64-d answers pay for the 40 × 40 form: it is built, and kept.
+  const forms = new WeakMap();
+  const batch = clubEstimatesOfSelections(forward, y, selections, forms);
+  assert.ok(forms.has(y));
+  // Two selections do not: they are reduced as estimate() reduces them, bit for bit.
+  const few = clubEstimatesOfSelections(forward, y, selections.slice(0, 2), new WeakMap());
+  assert.equal(few[0], clubEstimateFromForward(forward, y, selections[0]));
+  assert.equal(few[1], clubEstimateFromForward(forward, y, selections[1]));
+  selections.forEach((selection, k) => assert.ok(Math.abs(batch[k] - clubEstimateFromForward(forward, y, selection)) < 1e-12));
+  // Through the contract, on the kept pass.
+  const conditioned = await new ClubEstimator(params, 'portable').condition(x);
+  const viaContract = await conditioned.estimateSelections(y, selections);
+  assert.deepEqual(Array.from(viaContract), Array.from(batch));
+  assert.throws(() => clubEstimatesOfSelections(forward, y, [Int32Array.from([40])], new WeakMap()), /row 40 is outside the 40 rows/);
+  assert.throws(() => clubEstimatesOfSelections(forward, y, [new Int32Array(0)], new WeakMap()), /at least one row/);
+});

@@ -1,0 +1,34 @@
+/**
+ * The partitions a permutation test evaluates its statistics on: the observed one (the source's
+ * rows, then the target's) and N random reassignments of the pooled rows to two sides of the
+ * same sizes, drawn from a seeded generator. Each side's rows are sorted, so a statistic sees a
+ * set of rows, not an order; the same sizes, count and seed give the same partitions on every
+ * machine.
+ */
+import { createRng, shuffleInPlace } from '../random';
+
+/** Partition 0 is the observed one; partitions 1…N are the permutations. */
+export interface Partitions {
+  /** N + 1. */
+  readonly count: number;
+  readonly source: readonly Int32Array[];
+  readonly target: readonly Int32Array[];
+  /** Identifies the partitions (sizes, count, seed) for memoising what is computed on them. */
+  readonly key: string;
+}
+
+/** The observed partition and `permutations` random ones of `sourceRows + targetRows` pooled rows. */
+export function permutationPartitions(sourceRows: number, targetRows: number, permutations: number, seed: number): Partitions {
+  const pooled = sourceRows + targetRows;
+  const order = Int32Array.from({ length: pooled }, (_, i) => i);
+  const source: Int32Array[] = [order.slice(0, sourceRows)];
+  const target: Int32Array[] = [order.slice(sourceRows)];
+  const rng = createRng(seed);
+  // Fisher–Yates from any arrangement gives a uniform one, so the shuffles continue from the last.
+  for (let p = 0; p < permutations; p++) {
+    shuffleInPlace(order, rng);
+    source.push(order.slice(0, sourceRows).sort());
+    target.push(order.slice(sourceRows).sort());
+  }
+  return { count: permutations + 1, source, target, key: `${sourceRows}+${targetRows}:${permutations}:${seed}` };
+}

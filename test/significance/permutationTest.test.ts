@@ -1,0 +1,211 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { permutationTest, PermutationCache, PERMUTATION_STATISTICS, type PermutationStatistic } from '../../src/significance/permutationTest';
+import { permutationPartitions } from '../../src/significance/partitions';
+import { ClubEstimator } from '../../src/estimators/club/clubEstimator';
+import { initClubParameters } from '../../src/estimators/club/clubModel';
+import { gaussianEstimator } from '../../src/estimators/gaussian/gaussianEstimator';
+import { comparePair } from '../../src/sweep/sweep';
+import { resampleSet } from '../../src/sweep/intervals';
+import { inThreadEigenSolver, type EigenSolver } from '../../src/linalg/eigenSolver';
+import { createRng, shuffleInPlace } from '../../src/random';
+import { InputError } from '../../src/errors';
+import type { EmbeddingSet, Matrix } from '../../src/interface';
+import { syntheticSet, unitRows } from '../support/synthetic';
+
+const club = (dim: number) => new ClubEstimator(initClubParameters({ xDim: dim, yDim: dim, hiddenDim: 8 }, 1));
+const quiet = { warn: () => undefined };
+
+test('partitions: the observed one first, then seeded random ones of the same sizes, each side sorted', () => {
+  const partitions = permutationPartitions(5, 3, 20, 7);
+  assert.equal(partitions.count, 21);
+  assert.deepEqual(Array.from(partitions.source[0]), [0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(partitions.target[0]), [5, 6, 7]);
+  for (let p = 1; p < partitions.count; p++) {
+    const all = [...partitions.source[p], ...partitions.target[p]].sort((a, b) => a - b);
+    assert.deepEqual(all, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.equal(partitions.source[p].length, 5);
+    assert.deepEqual(Array.from(partitions.source[p]), [...partitions.source[p]].sort((a, b) => a - b));
+  }
+  assert.deepEqual(permutationPartitions(5, 3, 20, 7), partitions);
+  assert.notDeepEqual(permutationPartitions(5, 3, 20, 8).source, partitions.source);
+});
+
+for (const dim of [16, 64]) {
+  // d = 16 < 20 rows: every spectrum on the covariance side; d = 64 > 44 pooled rows: every one on the Gram side.
+  test(`observed statistics are comparePair's (d = ${dim}: ${dim === 16 ? 'covariance' : 'Gram'} side), for both mixtures`, async () => {
+    const source = syntheticSet(24, dim, 1, { name: 'id' });
+    const target = syntheticSet(20, dim, 2, { name: 'ood', offset: 1 });
+    const estimator = club(dim);
+    for (const mixture of ['sample-weighted', 'equal'] as const) {
+      const pair = await comparePair(source, target, estimator, { mixture, entropyScale: 2, ...quiet });
+      const result = await permutationTest(source, target, estimator, { permutations: 30, seed: 3, mixture });
+      // EMID: float64 re-reduction of the pooled pass vs the estimate's float32 reduction.
+      assert.ok(Math.abs((result.statistics.emid?.observed ?? NaN) - pair.emid) < 1e-6);
+      assert.ok(Math.abs((result.statistics.jsd_v?.observed ?? NaN) - pair.terms.jsdV) < 1e-9);
+      assert.ok(Math.abs((result.statistics.jsd_t?.observed ?? NaN) - pair.terms.jsdT) < 1e-9);
+      assert.ok(Math.abs((result.statistics.emid_ub?.observed ?? NaN) - pair.emidUpperBound) < 1e-8);
+      const full = await permutationTest(source, target, estimator, { permutations: 30, seed: 3, mixture, entropyScale: 2, statistics: ['emid_ub'] });
+      assert.ok(Math.abs((full.statistics.emid_ub?.observed ?? NaN) - (pair.emidUpperBoundFull as number)) < 1e-8);
+      assert.equal(full.provenance.bound, 'full');
+      assert.deepEqual(Object.keys(full.statistics), ['emid_ub']);
+    }
+  });
+}
+
+test('p-values follow the formula, are reproducible from the seed, and say how they were made', async () => {
+  const source = syntheticSet(16, 12, 3, { name: 'id' });
+  const target = syntheticSet(16, 12, 4, { name: 'ood', offset: 0.5 });
+  const estimator = club(12);
+  const first = await permutationTest(source, target, estimator, { permutations: 40, seed: 11 });
+  const again = await permutationTest(source, target, estimator, { permutations: 40, seed: 11 });
+  const other = await permutationTest(source, target, estimator, { permutations: 40, seed: 12 });
+  assert.deepEqual(again, first);
+  for (const name of PERMUTATION_STATISTICS) {
+    const statistic = first.statistics[name];
+    assert.ok(statistic, name);
+    const reached = Array.from(statistic.permuted).filter((value) => value >= statistic.observed).length;
+    assert.equal(statistic.exceedances, reached);
+    assert.equal(statistic.pValue, (1 + reached) / 41);
+    assert.equal(statistic.permuted.length, 40);
+    assert.notDeepEqual(other.statistics[name]?.permuted, statistic.permuted);
+  }
+  assert.deepEqual(
+    { ...first.provenance, alternatives: Object.keys(first.provenance.alternatives) },
+    { permutations: 40, seed: 11, statistics: [...PERMUTATION_STATISTICS], alternatives: [...PERMUTATION_STATISTICS], method: first.provenance.method, mixture: 'sample-weighted', bound: 'scale-adjusted', entropy_scale: null, rows: { source: 16, target: 16 }, estimator: estimator.description },
+  );
+  assert.match(first.provenance.alternatives.emid ?? '', /EMI\(source\) > EMI\(target\)/);
+  assert.match(first.provenance.method, /\(1 \+ #\{T_perm >= T_obs\}\) \/ \(1 \+ N\)/);
+});
+
+/** The rows `rows` of a set, as a split of their own. */
+function subset(set: EmbeddingSet, rows: Int32Array, name: string): EmbeddingSet {
+  return { ...resampleSet(set, rows), name };
+}
+
+test('calibration: on random halvings of one split, p ≤ 0.05 about 5% of the time for every statistic', async () => {
+  // 200 halvings (20 + 20 rows drawn without replacement from one 400-row split), N = 99. Under
+  // the null a permutation p-value with no ties is ≤ 0.05 with probability exactly 5/100, so the
+  // count of 200 is Binomial(200, 0.05): the range [2, 19] holds it with probability 99.7%
+  // (scipy: P(X ≤ 1) = 0.0004, P(X ≥ 20) = 0.0027). The seeds are fixed, so the outcome is too.
+  const dim = 8;
+  const split = syntheticSet(400, dim, 9);
+  const estimator = club(dim);
+  const rng = createRng(21);
+  const order = Int32Array.from({ length: 400 }, (_, i) => i);
+  const trials = 200;
+  const rejections: Record<PermutationStatistic, number> = { emid: 0, jsd_v: 0, jsd_t: 0, emid_ub: 0 };
+  for (let trial = 0; trial < trials; trial++) {
+    shuffleInPlace(order, rng);
+    const result = await permutationTest(subset(split, order.slice(0, 20), 'a'), subset(split, order.slice(20, 40), 'b'), estimator, { permutations: 99, seed: trial });
+    for (const name of PERMUTATION_STATISTICS) if ((result.statistics[name]?.pValue ?? 1) <= 0.05) rejections[name] += 1;
+  }
+  for (const name of PERMUTATION_STATISTICS) assert.ok(rejections[name] >= 2 && rejections[name] <= 19, `${name}: ${rejections[name]} of ${trials} p-values ≤ 0.05`);
+});
+
+test('power: the p-value of jsd_t falls as the questions’ mean shift grows', async () => {
+  // Five seeded replicates per shift (30 + 30 rows, N = 199): the mean p-value must not rise with
+  // the shift, no shift must look like chance (mean p > 0.3), and the largest shift must reach
+  // the smallest p-value possible, 1/200, in every replicate.
+  const shifts = [0, 1, 2, 4];
+  const meanP: number[] = [];
+  const largest: number[] = [];
+  for (const shift of shifts) {
+    let total = 0;
+    for (let replicate = 0; replicate < 5; replicate++) {
+      const source = syntheticSet(30, 16, 100 + replicate, { name: 'id' });
+      const target = { ...syntheticSet(30, 16, 200 + replicate, { name: 'ood' }), text: unitRows(30, 16, 300 + replicate, shift) };
+      const result = await permutationTest(source, target, club(16), { permutations: 199, seed: replicate, statistics: ['jsd_t'] });
+      const p = result.statistics.jsd_t?.pValue ?? NaN;
+      total += p;
+      if (shift === shifts[shifts.length - 1]) largest.push(p);
+    }
+    meanP.push(total / 5);
+  }
+  for (let k = 1; k < shifts.length; k++) assert.ok(meanP[k] <= meanP[k - 1], `mean p-values ${meanP.join(', ')}`);
+  assert.ok(meanP[0] > 0.3, `no shift: mean p ${meanP[0]}`);
+  assert.ok(meanP[2] < meanP[0] / 2, `mean p-values ${meanP.join(', ')}`);
+  assert.deepEqual(largest, [0.005, 0.005, 0.005, 0.005, 0.005]);
+});
+
+/** A text-only split whose answers are (1 − noise)·query + noise·fresh noise: their MI with the query falls as noise grows. */
+function answeringSplit(rows: number, seed: number, answerNoise: number, name: string): EmbeddingSet {
+  const rng = createRng(seed);
+  const dim = 2;
+  const query = Float64Array.from({ length: rows * dim }, () => rng.normal());
+  const answer = (noise: number): Matrix => ({ rows, cols: dim, data: query.map((value) => (1 - noise) * value + noise * rng.normal()) });
+  return { name, text: { rows, cols: dim, data: query }, response: answer(answerNoise), reference: answer(0.5) };
+}
+
+test('power: the p-value of EMID falls as the model’s answers lose their relation to the query (a real estimator)', async () => {
+  // Gaussian MI re-estimated on every selection (defineEstimator's contract); the source's answers
+  // are as related to the query as the references (EMI ≈ 0), the target's less and less. Four
+  // seeded replicates per level (100 + 100 rows, N = 99): the mean p-value must not rise with the
+  // level, no shift must look like chance, and the largest must be significant in every replicate.
+  const estimator = gaussianEstimator();
+  const levels = [0.5, 0.65, 0.8, 1];
+  const meanP: number[] = [];
+  for (const level of levels) {
+    let total = 0;
+    for (let replicate = 0; replicate < 4; replicate++) {
+      const result = await permutationTest(answeringSplit(100, 10 + replicate, 0.5, 'id'), answeringSplit(100, 20 + replicate, level, 'ood'), estimator, { permutations: 99, seed: replicate, statistics: ['emid'] });
+      const p = result.statistics.emid?.pValue ?? NaN;
+      total += p;
+      if (level === 1) assert.ok(p <= 0.02, `replicate ${replicate}: p = ${p}`);
+    }
+    meanP.push(total / 4);
+  }
+  for (let k = 1; k < levels.length; k++) assert.ok(meanP[k] <= meanP[k - 1], `mean p-values ${meanP.join(', ')}`);
+  assert.ok(meanP[0] > 0.3, `no shift: mean p ${meanP[0]}`);
+});
+
+/** A solver that counts the eigenproblems it is given. */
+function countingSolver(): EigenSolver & { count: number } {
+  const solver = { count: 0, eigenvalues: (matrix: Float64Array, n: number) => ((solver.count += 1), inThreadEigenSolver.eigenvalues(matrix, n)), close: async () => {} };
+  return solver;
+}
+
+test('a shared cache serves pooled matrices repeated across pairs without solving them again, with the same results', async () => {
+  const source = syntheticSet(12, 20, 5, { name: 'id' });
+  const first = syntheticSet(12, 20, 6, { name: 'a', offset: 0.3 });
+  // Same images as `first`: its jsd_v spectra are the same pooled matrix, on the same partitions.
+  const second = { ...syntheticSet(12, 20, 7, { name: 'b', offset: 0.3 }), image: first.image };
+  const estimator = club(20);
+  const options = { permutations: 25, seed: 2, statistics: ['jsd_v'] as PermutationStatistic[] };
+  const cache = new PermutationCache();
+  const shared = countingSolver();
+  const a = await permutationTest(source, first, estimator, { ...options, cache, solver: shared });
+  const solvedForFirst = shared.count;
+  const b = await permutationTest(source, second, estimator, { ...options, cache, solver: shared });
+  assert.equal(shared.count, solvedForFirst, 'the second pair asked for no eigenproblem');
+  assert.deepEqual(b.statistics.jsd_v, a.statistics.jsd_v);
+  const alone = countingSolver();
+  assert.deepEqual(await permutationTest(source, second, estimator, { ...options, solver: alone }), b);
+  assert.equal(alone.count, solvedForFirst);
+});
+
+test('progress counts partitions to the total', async () => {
+  const reports: { done: number; total: number }[] = [];
+  await permutationTest(syntheticSet(6, 4, 1), syntheticSet(6, 4, 2), club(4), { permutations: 40, onProgress: ({ done, total }) => reports.push({ done, total }) });
+  const last = reports[reports.length - 1];
+  assert.equal(last.done, last.total);
+  // EMID once, jsd_v and jsd_t (mixture and sides each), and the answers' mixture and two sides.
+  assert.equal(last.total, 41 * 8);
+  assert.ok(reports.every((report, k) => k === 0 || report.done >= reports[k - 1].done));
+});
+
+test('bad input: one-line InputErrors naming the option', async () => {
+  const source = syntheticSet(6, 4, 1, { name: 'id' });
+  const target = syntheticSet(6, 4, 2, { name: 'ood' });
+  const estimator = club(4);
+  const rejects = (options: Parameters<typeof permutationTest>[3], field: string, message: RegExp, pair: [EmbeddingSet, EmbeddingSet] = [source, target]) =>
+    assert.rejects(permutationTest(pair[0], pair[1], estimator, options), (error: unknown) => error instanceof InputError && error.field === field && message.test(error.message) && !error.message.includes('\n'));
+  await rejects({ permutations: 0 }, 'permutations', /permutations must be an integer ≥ 1, got 0/);
+  await rejects({ permutations: 2.5 }, 'permutations', /got 2.5/);
+  await rejects({ permutations: Number.NaN }, 'permutations', /got NaN/);
+  await rejects({ permutations: 10, seed: -1 }, 'seed', /seed must be an integer ≥ 0/);
+  await rejects({ permutations: 10, statistics: ['emi' as PermutationStatistic] }, 'statistics', /unknown statistic 'emi'/);
+  await rejects({ permutations: 10 }, 'permutations', /the target split 'ood' has 1 row; a permutation test needs at least 2 rows in each split/, [source, syntheticSet(1, 4, 3, { name: 'ood' })]);
+  await rejects({ permutations: 10 }, 'text', /the text embeddings are 4-d in the source split and 5-d/, [source, { ...target, text: syntheticSet(6, 5, 3).text }]);
+  await rejects({ permutations: 10 }, 'image', /one split has image embeddings/, [source, syntheticSet(6, 4, 3, { image: false })]);
+});
