@@ -305,7 +305,34 @@ export interface ResultProvenance {
   space_check: SpaceCheck;
   /** The estimator's check of itself on the ID split's queries (absent from files written before it was recorded). */
   estimator_diagnosis?: { split: string; values: Record<string, number>; warnings: string[] };
+  /** How the permutation p-values were made, when they were asked for. */
+  permutation_test?: PermutationRecord;
   warnings: string[];
+}
+
+/** How a comparison's permutation p-values were made (see permutationTest), as the provenance records it. */
+export interface PermutationRecord {
+  permutations: number;
+  seed: number;
+  /** The statistics tested (`emid`, `jsd_v`, `jsd_t`, `emid_ub`). */
+  statistics: string[];
+  /** Each statistic's one-sided alternative in words. */
+  alternatives: Record<string, string>;
+  method: string;
+  /** Which form of the bound `emid_ub` is: `scale-adjusted` or `full`. */
+  bound: string;
+  /** How EMID's p-values were adjusted across a sweep's OOD splits (absent for one pair). */
+  adjustment?: string;
+}
+
+/** A comparison's permutation p-values (one-sided: the statistic larger than under exchangeable rows). */
+export interface ComparisonPValues {
+  emid: number;
+  jsdV: number;
+  jsdT: number;
+  emidUpperBound: number;
+  /** EMID's p-value adjusted (Benjamini–Hochberg) across a sweep's OOD splits; absent for one pair. */
+  emidQValue?: number;
 }
 
 /**
@@ -335,6 +362,8 @@ export interface PairComparison {
   intervals?: { sourceEmi: Interval; targetEmi: Interval; emid: Interval; emidUpperBound: Interval };
   /** The OOD split as the provenance records it (space, manifest digest, shift); absent when a results file has no provenance. */
   targetSplit?: SplitRecord;
+  /** Permutation p-values, when asked for (`permutations`; the provenance's `permutation_test` says how). */
+  pValues?: ComparisonPValues;
 }
 
 /** A comparison as `comparePair` and `sweepSplits` compute it: the parts a results file may lack are all there. */

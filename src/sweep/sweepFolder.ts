@@ -48,6 +48,8 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
     bootstrap: sweepOptions.bootstrap,
     allowSpaceMismatch: sweepOptions.allowSpaceMismatch ?? false,
     estimator: { name: estimator.description.name, key: estimatorKey ?? null },
+    // Only when asked for, so that the fingerprints of sweeps without p-values stay as they were.
+    ...(sweepOptions.permutationTest ? { permutationTest: { permutations: sweepOptions.permutationTest.permutations, seed: sweepOptions.permutationTest.seed ?? 0 } } : {}),
   };
   const checkpoint = out ? openSweepCheckpoint(`${out}.partial.jsonl`, inputFingerprint([...inputFiles, ...splitFiles], settings)) : undefined;
   const result = await sweepSplits(

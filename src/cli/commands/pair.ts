@@ -8,7 +8,10 @@ import {
   boundOptions,
   comparisonContext,
   describeIntervals,
+  describePermutations,
   chooseEstimator,
+  permutationOptionTable,
+  permutationOptions,
   SPACE_OPTIONS,
   withSpaceHint,
 } from './shared';
@@ -20,6 +23,7 @@ export const pairCommand = defineCommand({
     'Usage: emishift pair --source DIR --target DIR (--club FILE | --estimator NAME [--k K] [--epochs E])',
     '                     [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                     [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]]',
+    '                     [--permutations N [--seed S]]',
     '                     [--allow-space-mismatch] [--json]',
     '',
     'DIR holds t.npy, yhat.npy, y.npy and optionally v.npy (n × d float32, rows aligned).',
@@ -29,6 +33,7 @@ export const pairCommand = defineCommand({
     target: { type: 'string', value: 'DIR', help: 'the target (OOD) split folder' },
     ...BOUND_OPTIONS,
     ...bootstrapOptionTable(),
+    ...permutationOptionTable(['(adds emid_pvalue, jsd_v_pvalue, jsd_t_pvalue, emid_ub_pvalue)']),
     ...SPACE_OPTIONS,
     json: {
       type: 'boolean',
@@ -44,6 +49,7 @@ export const pairCommand = defineCommand({
     const targetDir = requireOption(options.target, 'target', 'pair');
     const { mixture, entropyScale } = boundOptions(options);
     const bootstrap = bootstrapOptions(options);
+    const permutationTest = permutationOptions(options);
     const { readSplitFolder } = await import('../../data/splitDirectory');
     const { comparePair } = await import('../../sweep/sweep');
     const { toPairJson } = await import('../../sweep/resultsJson');
@@ -52,7 +58,7 @@ export const pairCommand = defineCommand({
     const target = readSplitFolder(targetDir);
     const { estimator } = await chooseEstimator('pair', options, () => [source, target]);
     const comparison = await withSpaceHint(() =>
-      comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
+      comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, permutationTest, locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
     );
     const values: Record<string, unknown> = toPairJson(comparison, bootstrap?.method);
     if (options.json) {
@@ -64,6 +70,7 @@ export const pairCommand = defineCommand({
       .map(([key, value]) => [key, value as number | [number, number]]);
     process.stdout.write(`${formatTable(['quantity', 'value'], rows)}\n`);
     process.stdout.write(`${describeEstimator(comparison.provenance.estimator)}\n`);
+    if (permutationTest) process.stdout.write(`${describePermutations(permutationTest)}\n`);
     if (!bootstrap) return;
     process.stdout.write(`${describeIntervals(bootstrap)}\n`);
     for (const [key, interval] of Object.entries(values)) {
