@@ -349,7 +349,34 @@ export interface ResultProvenance {
   estimator_diagnosis?: { split: string; values: Record<string, number>; warnings: string[] };
   /** The drift baselines' settings, when they were computed. */
   drift_baselines?: DriftBaselineSettings;
+  /** How the permutation p-values were made, when they were asked for. */
+  permutation_test?: PermutationRecord;
   warnings: string[];
+}
+
+/** How a comparison's permutation p-values were made (see permutationTest), as the provenance records it. */
+export interface PermutationRecord {
+  permutations: number;
+  seed: number;
+  /** The statistics tested (`emid`, `jsd_v`, `jsd_t`, `emid_ub`). */
+  statistics: string[];
+  /** Each statistic's one-sided alternative in words. */
+  alternatives: Record<string, string>;
+  method: string;
+  /** Which form of the bound `emid_ub` is: `scale-adjusted` or `full`. */
+  bound: string;
+  /** How EMID's p-values were adjusted across a sweep's OOD splits (absent for one pair). */
+  adjustment?: string;
+}
+
+/** A comparison's permutation p-values (one-sided: the statistic larger than under exchangeable rows). */
+export interface ComparisonPValues {
+  emid: number;
+  jsdV: number;
+  jsdT: number;
+  emidUpperBound: number;
+  /** EMID's p-value adjusted (Benjamini–Hochberg) across a sweep's OOD splits; absent for one pair. */
+  emidQValue?: number;
 }
 
 /**
@@ -381,6 +408,8 @@ export interface PairComparison {
   targetSplit?: SplitRecord;
   /** Drift baselines (MMD², domain classifier, mean cosine distance) per modality, when asked for. */
   baselines?: DriftBaselines;
+  /** Permutation p-values, when asked for (`permutations`; the provenance's `permutation_test` says how). */
+  pValues?: ComparisonPValues;
 }
 
 /** A comparison as `comparePair` and `sweepSplits` compute it: the parts a results file may lack are all there. */

@@ -19,7 +19,7 @@
  * `comparePair`'s to float rounding, not bit for bit.
  */
 import { InputError } from '../errors';
-import type { BoundTerms, EmbeddingSet, EstimatorDescription, Matrix, MixtureWeighting, MutualInformationEstimator, ProgressCallback } from '../interface';
+import type { BoundTerms, EmbeddingSet, EstimatorDescription, Matrix, MixtureWeighting, MutualInformationEstimator, PermutationRecord, ProgressCallback } from '../interface';
 import { boundFromTerms } from '../bound/emidUpperBound';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { queryEmbedding } from '../data/queryEmbedding';
@@ -110,12 +110,28 @@ const TIE_TOLERANCE = 1e-9;
 /** A split must have this many rows for a permutation to move anything across the sides. */
 const MIN_ROWS = 2;
 
+/** Checks a permutation count and seed; throws InputError naming the option. */
+export function assertPermutationSettings(permutations: number, seed: number): void {
+  if (!Number.isSafeInteger(permutations) || permutations < 1) throw new InputError(`permutations must be an integer ≥ 1, got ${permutations}`, { field: 'permutations' });
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`seed must be an integer ≥ 0, got ${seed}`, { field: 'seed' });
+}
+
+/** The provenance record of tests of all four statistics with these settings. */
+export function permutationRecord(settings: { permutations: number; seed: number }, entropyScale: number | undefined): PermutationRecord {
+  return {
+    permutations: settings.permutations,
+    seed: settings.seed,
+    statistics: [...PERMUTATION_STATISTICS],
+    alternatives: { ...PERMUTATION_ALTERNATIVES },
+    method: PERMUTATION_METHOD,
+    bound: entropyScale === undefined ? 'scale-adjusted' : 'full',
+  };
+}
+
 /** Checks the options and shapes; throws InputError naming the option or the split. */
 function checkInputs(source: EmbeddingSet, target: EmbeddingSet, options: PermutationTestOptions): { statistics: PermutationStatistic[]; seed: number } {
-  const { permutations } = options;
-  if (!Number.isSafeInteger(permutations) || permutations < 1) throw new InputError(`permutations must be an integer ≥ 1, got ${permutations}`, { field: 'permutations' });
   const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new InputError(`seed must be an integer ≥ 0, got ${seed}`, { field: 'seed' });
+  assertPermutationSettings(options.permutations, seed);
   for (const [set, side] of [
     [source, 'source'],
     [target, 'target'],

@@ -12,7 +12,7 @@
  * null, so the check names the split holding one.
  */
 import { InputError } from '../errors';
-import type { DriftBaselines, ModalityDrift, ShiftDescription } from '../interface';
+import type { ComparisonPValues, DriftBaselines, ModalityDrift, ShiftDescription } from '../interface';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { readInputFile } from '../io/inputFile';
 import { shiftFamilyLabel } from '../data/shiftFamilies';
@@ -50,6 +50,13 @@ export interface ResultsJson {
   JSD_T?: Record<string, number>;
   JSD_PY?: Record<string, number>;
   JSD_QY?: Record<string, number>;
+  /** Per OOD split: permutation p-values (one-sided) of EMID, the bound and the two query RJSDs (`provenance.permutation_test` says how). */
+  EMID_PVAL?: Record<string, number>;
+  EMID_UB_PVAL?: Record<string, number>;
+  JSD_V_PVAL?: Record<string, number>;
+  JSD_T_PVAL?: Record<string, number>;
+  /** Per OOD split: EMID's p-value adjusted by Benjamini–Hochberg across the OOD splits. */
+  EMID_QVAL?: Record<string, number>;
   /** EMID against EMID_UB over the OOD splits; null when undefined (fewer than 3 OOD splits, or a constant column). */
   PearsonR: number | null;
   PearsonPval: number | null;
@@ -181,6 +188,20 @@ function estimateMap(emi: Record<string, SplitEmi>, part: 'miModel' | 'miReferen
   return Object.fromEntries(entries.map(([name, value]) => [name, value[part]!]));
 }
 
+/** The p-value maps (and EMID_QVAL), when every comparison has p-values (q-values). */
+function pValueMaps(comparisons: readonly PairComparison[]): Partial<ResultsJson> {
+  if (comparisons.length === 0 || !comparisons.every((comparison) => comparison.pValues !== undefined)) return {};
+  const map = (value: (p: ComparisonPValues) => number) => byTarget(comparisons, (c) => value(c.pValues as ComparisonPValues));
+  const qValues = comparisons.every((comparison) => comparison.pValues?.emidQValue !== undefined);
+  return {
+    EMID_PVAL: map((p) => p.emid),
+    EMID_UB_PVAL: map((p) => p.emidUpperBound),
+    JSD_V_PVAL: map((p) => p.jsdV),
+    JSD_T_PVAL: map((p) => p.jsdT),
+    ...(qValues ? { EMID_QVAL: map((p) => p.emidQValue as number) } : {}),
+  };
+}
+
 /**
  * A result in the reference format (EMI, EMID, EMID_UB maps, PearsonR, …) with emishift's
  * extensions: MI estimates, RJSD terms, rank correlations, SHIFT, intervals, quality and
@@ -205,6 +226,7 @@ export function toResultsJson(result: SweepResult, extra: Record<string, unknown
     EMID: byTarget(comparisons, (c) => c.emid),
     EMID_UB: byTarget(comparisons, (c) => c.emidUpperBound),
     ...(terms ? { JSD_V: termMap('jsdV'), JSD_T: termMap('jsdT'), JSD_PY: termMap('jsdPy'), JSD_QY: termMap('jsdQy') } : {}),
+    ...pValueMaps(comparisons),
     PearsonR: correlation?.pearson.r ?? null,
     PearsonPval: correlation?.pearson.pValue ?? null,
     SpearmanRho: correlation?.spearman.rho ?? null,
@@ -248,7 +270,8 @@ export function writeResults(file: string, result: SweepResult, extra: Record<st
 
 /**
  * The `pair` command's flat JSON object: both splits' MI estimates and EMI, EMID, the RJSD terms
- * and the bound, and with bootstrap intervals the `*_ci` keys (and `interval_method` when given).
+ * and the bound, with permutation p-values the `*_pvalue` keys, and with bootstrap intervals the
+ * `*_ci` keys (and `interval_method` when given).
  * A part the comparison does not hold (read from a reference-format file) is null.
  */
 export function toPairJson(comparison: PairComparison, intervalMethod?: string): Record<string, number | null | Interval | string> {
@@ -267,6 +290,9 @@ export function toPairJson(comparison: PairComparison, intervalMethod?: string):
     jsd_qy: terms?.jsdQy ?? null,
     emid_ub: comparison.emidUpperBound,
     ...(comparison.emidUpperBoundFull !== undefined ? { emid_ub_full: comparison.emidUpperBoundFull } : {}),
+    ...(comparison.pValues
+      ? { emid_pvalue: comparison.pValues.emid, jsd_v_pvalue: comparison.pValues.jsdV, jsd_t_pvalue: comparison.pValues.jsdT, emid_ub_pvalue: comparison.pValues.emidUpperBound }
+      : {}),
     ...(comparison.intervals
       ? {
           ...(intervalMethod !== undefined ? { interval_method: intervalMethod } : {}),
@@ -285,6 +311,7 @@ export function toPairJson(comparison: PairComparison, intervalMethod?: string):
 
 const REFERENCE_KEYS = 'EMI, EMID, EMID_UB maps and PearsonR, PearsonPval';
 const TERM_KEYS = ['JSD_V', 'JSD_T', 'JSD_PY', 'JSD_QY'] as const;
+const P_VALUE_KEYS = ['EMID_PVAL', 'EMID_UB_PVAL', 'JSD_V_PVAL', 'JSD_T_PVAL'] as const;
 const CORRELATION_KEYS = ['PearsonR', 'PearsonPval', 'SpearmanRho', 'SpearmanPval', 'KendallTau', 'KendallPval'] as const;
 /** Keys this module reads; every other top-level key is kept in `metadata`. */
 const KNOWN_KEYS = new Set<string>([
@@ -298,6 +325,8 @@ const KNOWN_KEYS = new Set<string>([
   'EMID_UB',
   'EMID_UB_FULL',
   ...TERM_KEYS,
+  ...P_VALUE_KEYS,
+  'EMID_QVAL',
   ...CORRELATION_KEYS,
   'eigenproblems',
   'SHIFT',
@@ -578,6 +607,7 @@ export function fromResultsJson(input: unknown): SweepResult {
   if (miReference) sameSplits(emi, 'EMI', miReference, 'MI_REF');
   const full = numberMapAllowingNull(results, 'EMID_UB_FULL');
   const baselines = baselinesOf(results, emid);
+  const pValues = pValueMapsOf(results, emid);
 
   const idSplit = idSplitOf(results, emi, emid);
   let mixture: MixtureWeighting = 'sample-weighted'; // the reference implementation's only mixture
@@ -613,6 +643,11 @@ export function fromResultsJson(input: unknown): SweepResult {
     const record = provenance?.splits[split] as SplitRecord | undefined;
     if (record) comparison.targetSplit = record;
     if (baselines) comparison.baselines = baselines[split];
+    if (pValues) {
+      const [emidP, boundP, imageP, textP] = pValues.maps;
+      const q = pValues.q;
+      comparison.pValues = { emid: emidP[split], jsdV: imageP[split], jsdT: textP[split], emidUpperBound: boundP[split], ...(q ? { emidQValue: q[split] } : {}) };
+    }
     return comparison;
   });
 
@@ -649,6 +684,28 @@ export function fromResultsJson(input: unknown): SweepResult {
   const metadata = Object.fromEntries(Object.entries(results).filter(([key]) => !known.has(key)));
   if (Object.keys(metadata).length > 0) result.metadata = metadata;
   return result;
+}
+
+/** The p-value maps (EMID_PVAL, EMID_UB_PVAL, JSD_V_PVAL, JSD_T_PVAL, then EMID_QVAL when present), checked: a set, over EMID's splits, each in [0, 1]. */
+function pValueMapsOf(results: Json, emid: Record<string, number>): { maps: Record<string, number>[]; q?: Record<string, number> } | undefined {
+  const maps = P_VALUE_KEYS.map((key) => numberMap(results, key, false));
+  const present = maps.filter((map) => map !== undefined).length;
+  const q = numberMap(results, 'EMID_QVAL', false);
+  if (present === 0) {
+    if (q) throw new InputError('EMID_QVAL needs the p-value maps it adjusts: EMID_PVAL missing', { field: 'EMID_QVAL' });
+    return undefined;
+  }
+  if (present !== P_VALUE_KEYS.length) {
+    const missing = P_VALUE_KEYS.filter((_, index) => maps[index] === undefined);
+    throw new InputError(`the p-value maps come as a set: ${missing.join(', ')} missing`, { field: missing[0] });
+  }
+  const checked: [string, Record<string, number>][] = P_VALUE_KEYS.map((key, index) => [key, maps[index] as Record<string, number>]);
+  if (q) checked.push(['EMID_QVAL', q]);
+  for (const [key, map] of checked) {
+    sameSplits(emid, 'EMID', map, key);
+    for (const [split, value] of Object.entries(map)) if (value < 0 || value > 1) throw new InputError(`expected a p-value in [0, 1], got ${value}`, { field: `${key}['${split}']` });
+  }
+  return { maps: maps as Record<string, number>[], ...(q ? { q } : {}) };
 }
 
 /** A map whose null entries mean "not computed" (EMID_UB_FULL of a split without a full bound). */

@@ -16,7 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError, type InputErrorLocation } from '../errors';
-import type { BoundTerms, ComputedComparison, DriftBaselines, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, EstimatorDiagnosis, Interval, MixtureWeighting, MutualInformationEstimator, ProgressCallback, ResultProvenance } from '../interface';
+import type { BoundTerms, ComparisonPValues, ComputedComparison, DriftBaselines, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, EstimatorDiagnosis, Interval, MixtureWeighting, MutualInformationEstimator, PermutationRecord, ProgressCallback, ResultProvenance } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
 import { SharedProducts } from '../bound/embeddingMoments';
@@ -27,6 +27,8 @@ import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
 import { buildProvenance, SpaceGuard, splitRecord, type Invocation } from './provenance';
 import { driftBaselines, driftBaselineSettings, type DriftBaselineOptions, type DriftBaselineSettings } from '../drift/driftBaselines';
+import { assertPermutationSettings, PermutationCache, permutationRecord, permutationTest } from '../significance/permutationTest';
+import { benjaminiHochberg } from '../stats/multipleTesting';
 
 export type { ComputedComparison, ComputedSweep, CorrelationSummary, Interval, PairComparison, QualityCorrelation, QualityMeasure, SplitEmi, SweepResult } from '../interface';
 
@@ -76,6 +78,49 @@ export interface SweepOptions {
    * provenance. Costs about 0.5 s per comparison at 90 rows a side, 768-d.
    */
   baselines?: DriftBaselineOptions | undefined;
+  /**
+   * Permutation p-values for every comparison (EMID, jsd_v, jsd_t and the bound; see
+   * permutationTest), every OOD split tested on the same seeded partitions, with EMID's p-values
+   * adjusted across the OOD splits (Benjamini–Hochberg). Costs up to 10 eigenproblems per
+   * permutation and split.
+   */
+  permutationTest?: PermutationSettings | undefined;
+}
+
+/** How many permutations, and their seed (default 0). */
+export interface PermutationSettings {
+  permutations: number;
+  seed?: number | undefined;
+}
+
+/** What the permutation tests of a sweep or a pair share: settings, the spectra already solved, where spectra are solved. */
+interface PermutationContext {
+  permutations: number;
+  seed: number;
+  cache: PermutationCache;
+  solver: EigenSolver;
+}
+
+/** The permutation context when tests were asked for (checked before any work), with the solver it owns to close. */
+function permutationContext(options: Pick<SweepOptions, 'permutationTest' | 'solver' | 'threads'>): { context?: PermutationContext; ownSolver?: EigenSolver } {
+  const settings = options.permutationTest;
+  if (!settings) return {};
+  const seed = settings.seed ?? 0;
+  assertPermutationSettings(settings.permutations, seed);
+  // Each permutation's answer mixtures are 2m × 2m: a worker takes those from 64 rows per split up, this thread the rest.
+  const ownSolver = options.solver === undefined ? createParallelEigenSolver(options.threads ?? availableParallelism()) : undefined;
+  return { context: { permutations: settings.permutations, seed, cache: new PermutationCache(), solver: options.solver ?? (ownSolver as EigenSolver) }, ownSolver };
+}
+
+/** A comparison's p-values from a permutation test of its two sets. */
+async function permutationPValues(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator, context: PermutationContext, options: Pick<SweepOptions, 'mixture' | 'entropyScale'>, location: string): Promise<ComparisonPValues> {
+  try {
+    const { statistics } = await permutationTest(source, target, estimator, { permutations: context.permutations, seed: context.seed, mixture: options.mixture, entropyScale: options.entropyScale, solver: context.solver, cache: context.cache });
+    return { emid: statistics.emid!.pValue, jsdV: statistics.jsd_v!.pValue, jsdT: statistics.jsd_t!.pValue, emidUpperBound: statistics.emid_ub!.pValue };
+  } catch (error) {
+    if (error instanceof InputError && error.file === undefined && error.field !== 'permutations') throw new InputError(error.message, { file: location });
+    throw error;
+  }
 }
 
 /** A split read and under way: its EMI started, its moments ready to be asked for spectra. */
@@ -178,6 +223,7 @@ export async function sweepSplits(
   // Spectra of small splits are solved in this thread unless a solver is given; large ones on a pool.
   const ownSolver = options.solver === undefined && idSet.text.rows >= SMALL_SPLIT_ROWS;
   const solver = options.solver ?? (ownSolver ? createParallelEigenSolver(options.threads ?? availableParallelism()) : inThreadEigenSolver);
+  const permutations = permutationContext(options);
   let done = 0;
   try {
     const source = prepare(idSplit.name, idLocation, idSet, estimator, solver, guard, shared);
@@ -188,7 +234,8 @@ export async function sweepSplits(
     const compareOne = async (index: number): Promise<void> => {
       const split = oodSplits[index];
       const resumed = completed.get(split.name);
-      if (resumed) {
+      // A comparison resumed without the p-values now asked for is computed again.
+      if (resumed && (!permutations.context || resumed.pValues)) {
         comparisons[index] = resumed;
       } else {
         const location = split.location ?? split.name;
@@ -197,6 +244,7 @@ export async function sweepSplits(
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
         const baselines = options.baselines ? baselineValues(source.set, target.set, options.baselines, location) : undefined;
         const comparison = comparisonOf(source.name, split.name, target.set, { sourceEmi, targetEmi, terms, intervals, baselines }, options.entropyScale);
+        if (permutations.context) comparison.pValues = await permutationPValues(source.set, target.set, estimator, permutations.context, options, location);
         comparisons[index] = comparison;
         options.onComparison?.(comparison);
       }
@@ -226,12 +274,19 @@ export async function sweepSplits(
 
     const emiBySplit: Record<string, EmiResult> = { [source.name]: sourceEmi };
     for (const comparison of comparisons) emiBySplit[comparison.target] = comparison.targetEmi;
+    if (permutations.context) {
+      const qValues = benjaminiHochberg(comparisons.map((comparison) => (comparison.pValues as ComparisonPValues).emid));
+      comparisons.forEach((comparison, i) => (comparison.pValues = { ...(comparison.pValues as ComparisonPValues), emidQValue: qValues[i] }));
+    }
+    const permutationProvenance = permutations.context
+      ? { ...permutationRecord(permutations.context, options.entropyScale), adjustment: `EMID's p-values adjusted by Benjamini–Hochberg across the ${comparisons.length} OOD splits (EMID_QVAL); every split tested on the same partitions` }
+      : undefined;
     const provenance = comparisonProvenance(
       { api: 'sweepSplits' },
       description,
       source.name,
       Object.fromEntries([[source.name, splitRecord(source.set)], ...comparisons.map((c) => [c.target, c.targetSplit] as const)]),
-      { mixture, guard, settings, options, diagnosis: idDiagnosis, baselines: baselineSettings },
+      { mixture, guard, settings, options, diagnosis: idDiagnosis, baselines: baselineSettings, permutations: permutationProvenance },
     );
     return {
       idSplit: source.name,
@@ -251,6 +306,7 @@ export async function sweepSplits(
     };
   } finally {
     if (ownSolver) await solver.close();
+    await permutations.ownSolver?.close();
   }
 }
 
@@ -325,9 +381,16 @@ export async function comparePair(
   const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source, target, estimator, options)) } : undefined;
   const baselines = options.baselines ? baselineValues(source, target, options.baselines, options.locations?.[1] ?? targetName) : undefined;
   const comparison = comparisonOf(sourceName, targetName, target, { sourceEmi, targetEmi, terms: boundTerms, intervals, baselines }, options.entropyScale);
+  const permutations = permutationContext(options);
+  try {
+    if (permutations.context) comparison.pValues = await permutationPValues(source, target, estimator, permutations.context, options, options.locations?.[1] ?? targetName);
+  } finally {
+    await permutations.ownSolver?.close();
+  }
   options.onProgress?.({ done: 1, total: 1, label: targetName });
   const splits = { [sourceName]: splitRecord(source), [targetName]: comparison.targetSplit };
-  const provenance = comparisonProvenance({ api: 'comparePair' }, description, sourceName, splits, { mixture, guard, settings, options, diagnosis: sourceDiagnosis, baselines: baselineSettings });
+  const permutationProvenance = permutations.context ? permutationRecord(permutations.context, options.entropyScale) : undefined;
+  const provenance = comparisonProvenance({ api: 'comparePair' }, description, sourceName, splits, { mixture, guard, settings, options, diagnosis: sourceDiagnosis, baselines: baselineSettings, permutations: permutationProvenance });
   return { ...comparison, provenance };
 }
 
@@ -379,6 +442,7 @@ function comparisonProvenance(
     options: Pick<SweepOptions, 'warn' | 'invocation' | 'entropyScale'>;
     diagnosis: EstimatorDiagnosis;
     baselines?: DriftBaselineSettings | undefined;
+    permutations?: PermutationRecord | undefined;
   },
 ): ResultProvenance {
   const { mixture, guard, settings, options, diagnosis } = context;
@@ -397,6 +461,7 @@ function comparisonProvenance(
     space_check: guard.summary(),
     estimator_diagnosis: { split: idSplit, values: { ...diagnosis.values }, warnings: diagnosisWarnings },
     ...(context.baselines ? { drift_baselines: context.baselines } : {}),
+    ...(context.permutations ? { permutation_test: context.permutations } : {}),
     warnings,
   });
 }

@@ -50,6 +50,8 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
     estimator: { name: estimator.description.name, key: estimatorKey ?? null },
     // Absent without baselines, so checkpoints written before them keep their fingerprint.
     baselines: sweepOptions.baselines,
+    // Only when asked for, so that the fingerprints of sweeps without p-values stay as they were.
+    ...(sweepOptions.permutationTest ? { permutationTest: { permutations: sweepOptions.permutationTest.permutations, seed: sweepOptions.permutationTest.seed ?? 0 } } : {}),
   };
   const checkpoint = out ? openSweepCheckpoint(`${out}.partial.jsonl`, inputFingerprint([...inputFiles, ...splitFiles], settings)) : undefined;
   const result = await sweepSplits(

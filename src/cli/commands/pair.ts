@@ -1,19 +1,7 @@
 import { defineCommand } from '../command';
 import { requireOption } from '../args';
 import { formatTable, printJson } from '../output';
-import {
-  BOUND_OPTIONS,
-  baselineOptionTable,
-  baselineOptions,
-  bootstrapOptionTable,
-  bootstrapOptionsBesideBaselines,
-  boundOptions,
-  comparisonContext,
-  describeIntervals,
-  chooseEstimator,
-  SPACE_OPTIONS,
-  withSpaceHint,
-} from './shared';
+import { BOUND_OPTIONS, baselineOptionTable, baselineOptions, bootstrapOptionTable, bootstrapOptions, boundOptions, comparisonContext, describeIntervals, describePermutations, chooseEstimator, permutationOptionTable, permutationOptions, SPACE_OPTIONS, withSpaceHint } from './shared';
 
 export const pairCommand = defineCommand({
   name: 'pair',
@@ -22,7 +10,8 @@ export const pairCommand = defineCommand({
     'Usage: emishift pair --source DIR --target DIR (--club FILE | --estimator NAME [--k K] [--epochs E])',
     '                     [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                     [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]]',
-    '                     [--allow-space-mismatch] [--json] [--baselines [--baseline-permutations N] [--seed S]]',
+    '                     [--permutations N] [--baselines [--baseline-permutations N]] [--seed S]',
+    '                     [--allow-space-mismatch] [--json]',
     '',
     'DIR holds t.npy, yhat.npy, y.npy and optionally v.npy (n × d float32, rows aligned).',
   ],
@@ -31,6 +20,7 @@ export const pairCommand = defineCommand({
     target: { type: 'string', value: 'DIR', help: 'the target (OOD) split folder' },
     ...BOUND_OPTIONS,
     ...bootstrapOptionTable(),
+    ...permutationOptionTable(['(adds emid_pvalue, jsd_v_pvalue, jsd_t_pvalue, emid_ub_pvalue)']),
     ...SPACE_OPTIONS,
     ...baselineOptionTable(['(adds mmd2_M, mmd2_M_pvalue, mmd2_sigma_M, domain_auc_M, mean_cos_dist_M for M = v, t, yhat)']),
     json: {
@@ -46,8 +36,9 @@ export const pairCommand = defineCommand({
     const sourceDir = requireOption(options.source, 'source', 'pair');
     const targetDir = requireOption(options.target, 'target', 'pair');
     const { mixture, entropyScale } = boundOptions(options);
-    const bootstrap = bootstrapOptionsBesideBaselines(options);
+    const bootstrap = bootstrapOptions(options);
     const baselines = baselineOptions(options);
+    const permutationTest = permutationOptions(options);
     const { readSplitFolder } = await import('../../data/splitDirectory');
     const { comparePair } = await import('../../sweep/sweep');
     const { toPairJson } = await import('../../sweep/resultsJson');
@@ -56,7 +47,7 @@ export const pairCommand = defineCommand({
     const target = readSplitFolder(targetDir);
     const { estimator } = await chooseEstimator('pair', options, () => [source, target]);
     const comparison = await withSpaceHint(() =>
-      comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, ...(baselines ? { baselines } : {}), locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
+      comparePair(source, target, estimator, { mixture, entropyScale, bootstrap, permutationTest, ...(baselines ? { baselines } : {}), locations: [sourceDir, targetDir], ...comparisonContext('pair', argv, options) }),
     );
     const values: Record<string, unknown> = toPairJson(comparison, bootstrap?.method);
     if (options.json) {
@@ -68,6 +59,7 @@ export const pairCommand = defineCommand({
       .map(([key, value]) => [key, value as number | [number, number]]);
     process.stdout.write(`${formatTable(['quantity', 'value'], rows)}\n`);
     process.stdout.write(`${describeEstimator(comparison.provenance.estimator)}\n`);
+    if (permutationTest) process.stdout.write(`${describePermutations(permutationTest)}\n`);
     if (!bootstrap) return;
     process.stdout.write(`${describeIntervals(bootstrap)}\n`);
     for (const [key, interval] of Object.entries(values)) {

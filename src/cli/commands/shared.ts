@@ -102,19 +102,50 @@ export async function withSpaceHint<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** --bootstrap N [--confidence C] [--seed S] [--interval M]: interval settings, or undefined when N is absent. */
-export function bootstrapOptions(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string }): Required<BootstrapOptions> | undefined {
+export function bootstrapOptions(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string; permutations?: string; baselines?: boolean }): Required<BootstrapOptions> | undefined {
   const method = options.interval ?? DEFAULT_INTERVAL_METHOD;
   if (!(INTERVAL_METHODS as readonly string[]).includes(method)) throw new InputError(`expected ${INTERVAL_METHODS.join(', ')}, got '${method}'`, { field: '--interval' });
   const resamples = numberOption(options.bootstrap, 'bootstrap', isPositiveInteger, 'a positive number of resamples');
   const confidence = numberOption(options.confidence, 'confidence', (n) => n > 0 && n < 1, 'a number strictly between 0 and 1');
   const seed = numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
   if (resamples === undefined) {
-    if (confidence !== undefined || seed !== undefined || options.interval !== undefined) {
+    // --seed also seeds --permutations' partitions and the baselines, so it may come without --bootstrap then.
+    if (confidence !== undefined || (seed !== undefined && options.permutations === undefined && !options.baselines) || options.interval !== undefined) {
       throw new InputError('--confidence, --seed and --interval go with --bootstrap N', { field: '--bootstrap' });
     }
     return undefined;
   }
   return { resamples, confidence: confidence ?? 0.95, seed: seed ?? 0, method: method as IntervalMethod };
+}
+
+/** --permutations N; `more` adds lines to its help (what a command's output gains). */
+export function permutationOptionTable(more: readonly string[] = []) {
+  return {
+    permutations: {
+      type: 'string',
+      value: 'N',
+      sets: ['permutations'],
+      help: [
+        'permutation p-values from N random reassignments of the pooled rows to the two splits (sizes',
+        'kept, the same fitted estimator; --seed S seeds them, default 0): one-sided, p = (1 + #{T_perm >=',
+        'T_obs}) / (1 + N), for EMID (H1: EMI(ID) > EMI(OOD)), jsd_v, jsd_t and the bound',
+        ...more,
+      ],
+    },
+  } as const satisfies OptionTable;
+}
+
+/** --permutations N [--seed S]: the permutation settings, or undefined when N is absent. */
+export function permutationOptions(options: { permutations?: string; seed?: string }): { permutations: number; seed: number } | undefined {
+  const permutations = numberOption(options.permutations, 'permutations', isPositiveInteger, 'a whole number of permutations ≥ 1');
+  if (permutations === undefined) return undefined;
+  const seed = numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
+  return { permutations, seed: seed ?? 0 };
+}
+
+/** One line saying how the p-values in an output were made. */
+export function describePermutations(settings: { permutations: number; seed: number }): string {
+  return `p-values: ${settings.permutations} permutations of split membership (sizes kept, the same fitted estimator), seed ${settings.seed}; one-sided (greater); significant at α = 0.05: p ≤ 0.05`;
 }
 
 /** One line saying how the intervals in an output were made. */
@@ -211,7 +242,3 @@ export function baselineOptions(options: { baselines?: boolean; 'baseline-permut
   return { permutations: permutations ?? 1000, seed: seed ?? 0 };
 }
 
-/** The options --bootstrap reads, with --seed left out when only the baselines use it (so it needs no --bootstrap then). */
-export function bootstrapOptionsBesideBaselines(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string; baselines?: boolean }) {
-  return bootstrapOptions(options.baselines && options.bootstrap === undefined ? { ...options, seed: undefined } : options);
-}

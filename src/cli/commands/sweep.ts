@@ -2,20 +2,8 @@ import { defineCommand } from '../command';
 import { isPositiveInteger, numberOption, requireOption } from '../args';
 import { formatCoefficient, formatPValue, formatTable, printJson } from '../output';
 import { commandProgress } from '../progress';
-import {
-  BOUND_OPTIONS,
-  PROGRESS_OPTION,
-  baselineOptionTable,
-  baselineOptions,
-  bootstrapOptionsBesideBaselines,
-  bootstrapOptionTable,
-  boundOptions,
-  comparisonContext,
-  describeIntervals,
-  chooseEstimator,
-  SPACE_OPTIONS,
-  withSpaceHint,
-} from './shared';
+import type { ComparisonPValues } from '../../interface';
+import { BOUND_OPTIONS, PROGRESS_OPTION, baselineOptionTable, baselineOptions, bootstrapOptions, bootstrapOptionTable, boundOptions, comparisonContext, describeIntervals, describePermutations, chooseEstimator, permutationOptionTable, permutationOptions, SPACE_OPTIONS, withSpaceHint } from './shared';
 
 export const sweepCommand = defineCommand({
   name: 'sweep',
@@ -24,6 +12,7 @@ export const sweepCommand = defineCommand({
     'Usage: emishift sweep --root DIR --id NAME (--club FILE | --estimator NAME [--k K] [--epochs E]) [--out FILE]',
     '                      [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N]',
+    '                      [--permutations N [--seed S]]',
     '                      [--allow-space-mismatch] [--json] [--progress]',
     '                      [--baselines [--baseline-permutations N] [--seed S]]',
     '',
@@ -45,6 +34,10 @@ export const sweepCommand = defineCommand({
     },
     threads: { type: 'string', value: 'N', help: 'threads for large eigenproblems (default: all cores)', sets: ['threads'] },
     ...bootstrapOptionTable(['(adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)']),
+    ...permutationOptionTable([
+      '(adds EMID_PVAL, EMID_UB_PVAL, JSD_V_PVAL, JSD_T_PVAL maps, and EMID_QVAL: EMID p-values adjusted',
+      'by Benjamini–Hochberg across the OOD splits; every split is tested on the same partitions)',
+    ]),
     ...SPACE_OPTIONS,
     ...baselineOptionTable([
       '(adds per OOD split the maps MMD2_M, MMD2_M_PVAL, MMD2_SIGMA_M, DOMAIN_AUC_M, MEAN_COS_DIST_M',
@@ -57,8 +50,9 @@ export const sweepCommand = defineCommand({
     const root = requireOption(options.root, 'root', 'sweep');
     const id = requireOption(options.id, 'id', 'sweep');
     const { mixture, entropyScale } = boundOptions(options);
-    const bootstrap = bootstrapOptionsBesideBaselines(options);
+    const bootstrap = bootstrapOptions(options);
     const baselines = baselineOptions(options);
+    const permutationTest = permutationOptions(options);
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
     const { sweepSplitFolders } = await import('../../sweep/sweepFolder');
     const { toResultsJson } = await import('../../sweep/resultsJson');
@@ -75,6 +69,7 @@ export const sweepCommand = defineCommand({
         threads,
         bootstrap,
         ...(baselines ? { baselines } : {}),
+        permutationTest,
         out: options.out,
         metadata,
         inputFiles: chosen.kind === 'club file' ? [chosen.clubFile] : [],
@@ -87,8 +82,16 @@ export const sweepCommand = defineCommand({
       printJson(json);
       return;
     }
-    const rows = result.comparisons.map((c) => [c.target, c.emid, c.emidUpperBound, c.terms.jsdV, c.terms.jsdT, c.terms.jsdQy]);
-    process.stdout.write(`${formatTable(['OOD split', 'EMID', 'EMID_UB', 'jsd_v', 'jsd_t', 'jsd_qy'], rows)}\n`);
+    if (permutationTest) {
+      const rows = result.comparisons.map((c) => {
+        const p = c.pValues as ComparisonPValues;
+        return [c.target, c.emid, formatPValue(p.emid), formatPValue(p.emidQValue as number), c.emidUpperBound, formatPValue(p.emidUpperBound), c.terms.jsdV, c.terms.jsdT, c.terms.jsdQy];
+      });
+      process.stdout.write(`${formatTable(['OOD split', 'EMID', 'p', 'q', 'EMID_UB', 'p (UB)', 'jsd_v', 'jsd_t', 'jsd_qy'], rows)}\n`);
+    } else {
+      const rows = result.comparisons.map((c) => [c.target, c.emid, c.emidUpperBound, c.terms.jsdV, c.terms.jsdT, c.terms.jsdQy]);
+      process.stdout.write(`${formatTable(['OOD split', 'EMID', 'EMID_UB', 'jsd_v', 'jsd_t', 'jsd_qy'], rows)}\n`);
+    }
     if (result.correlation) {
       const { pearson, spearman, kendall, n } = result.correlation;
       process.stdout.write(
@@ -109,6 +112,7 @@ export const sweepCommand = defineCommand({
     const { describeEstimator } = await import('../../sweep/provenance');
     process.stdout.write(`${describeEstimator(result.provenance.estimator)}\n`);
     if (bootstrap) process.stdout.write(`${describeIntervals(bootstrap)}; the intervals are in the results JSON (--json, --out)\n`);
+    if (permutationTest) process.stdout.write(`${describePermutations(permutationTest)}; q: EMID's p-values adjusted by Benjamini–Hochberg across the OOD splits\n`);
     if (options.out) process.stdout.write(`results written to ${options.out}\n`);
   },
 });
