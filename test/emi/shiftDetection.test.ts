@@ -146,7 +146,8 @@ test('one pass over the pooled queries: every subset and every query term is a r
     condition: async (x) => {
       calls.push(`condition:${x.rows}`);
       const kept = await club.condition(x);
-      return { rows: kept.rows, estimate: (y, rows) => (calls.push('reduce'), kept.estimate(y, rows)), rowTerms: (y, rows) => (calls.push('terms'), kept.rowTerms(y, rows)) };
+      // The kept pass's other members (whatever the contract adds) pass through unchanged.
+      return { ...kept, estimate: (y, rows) => (calls.push('reduce'), kept.estimate(y, rows)), rowTerms: (y, rows) => (calls.push('terms'), kept.rowTerms(y, rows)) };
     },
   };
   const p = answeredSplit(40, 6, 5);
