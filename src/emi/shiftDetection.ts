@@ -3,13 +3,14 @@
  * the pooled queries z of the ID split P and the OOD split Q (`condition`), every further number a
  * reduction over selected rows:
  *
- * - per query (pointwise EMI, `PointwiseEstimator` only): the score of query i is its EMID
- *   against P, EMI(P) − emi_i (emi_i with the contrast means of its own split), so that a shift
- *   that costs the model relevance scores high; ROC-AUC and PR-AUC of Q's queries against P's.
- *   Caveat: a query's term uses its split's contrast means (that is what makes the terms average
- *   to the split's EMI), which every query of the split shares; so under no shift the per-query
- *   AUC scatters around 0.5 by more than its bootstrap interval (which resamples queries, given
- *   the splits) says. The interval is a description, not a test: the test is the subset-pair one.
+ * - per query (pointwise EMI, `PointwiseEstimator` only): the score of query i is −emi_i with
+ *   CLUB's contrast means taken over the pooled queries P ∪ Q, so that a shift that costs the
+ *   model relevance scores high; ROC-AUC and PR-AUC of Q's queries against P's. The contrast is
+ *   the pooled one, not each split's own (whose terms average to that split's EMI): a split's own
+ *   means are shared by all its queries and move them together, so under no shift the per-split
+ *   scores of P and Q differ by a random offset and the AUC strays from 0.5 far beyond its
+ *   bootstrap interval. Scored by one function of the pooled sample, P's and Q's queries are
+ *   exchangeable under no shift, and the AUC is a Mann–Whitney statistic with its usual null.
  * - per subset (the subset-pair test, any estimator): EMIDs of P against K subsets of P (the null
  *   sample) and against K subsets of Q, a Mann–Whitney U test between the two samples, and the
  *   same AUCs with the subsets as units.
@@ -83,8 +84,8 @@ export interface SubsetPairTest {
 
 /** What `detectShift` found, with its provenance. */
 export interface ShiftDetectionResult {
-  /** Per query (pointwise EMID against P, Q's queries positive); only with a PointwiseEstimator. */
-  pointwise?: DetectionMetrics & { score: string };
+  /** Per query (−emi_i with the pooled contrast, Q's queries positive); only with a PointwiseEstimator. */
+  pointwise?: DetectionMetrics & { score: string; test: MannWhitneyResult };
   subsetPair: SubsetPairTest;
   provenance: {
     emishift_version: string;
@@ -228,24 +229,21 @@ export async function subsetPairTest(id: EmbeddingSet, ood: EmbeddingSet, estima
   return runSubsetPair(await estimator.condition(pooled.z), pooled, options);
 }
 
-/** Per-query EMID scores against P: EMI(P) − emi_i, for P's rows and Q's rows (each with its own split's contrast means). */
-export async function pointwiseEmidScores(conditioned: PointwiseConditionedEstimator, pooled: Pooled, idRows: Int32Array, oodRows: Int32Array): Promise<{ id: Float64Array; ood: Float64Array; emiId: number }> {
-  const emiOf = async (rows: Int32Array) => {
-    const model = await conditioned.rowTerms(pooled.response, rows);
-    const reference = await conditioned.rowTerms(pooled.reference, rows);
-    return model.map((value, i) => value - reference[i]);
-  };
-  const idEmi = await emiOf(idRows);
-  const oodEmi = await emiOf(oodRows);
-  let emiId = 0;
-  for (const value of idEmi) emiId += value;
-  emiId /= idEmi.length;
-  return { id: idEmi.map((value) => emiId - value), ood: oodEmi.map((value) => emiId - value), emiId };
+/**
+ * Per-query detection scores: −emi_i with the contrast means over all of `rows` (the pooled
+ * queries), split into P's and Q's; see the module comment for why the contrast is pooled.
+ */
+export async function pointwiseDetectionScores(conditioned: PointwiseConditionedEstimator, pooled: Pooled): Promise<{ id: Float64Array; ood: Float64Array }> {
+  const rows = range(0, pooled.idRows.length + pooled.oodRows.length);
+  const model = await conditioned.rowTerms(pooled.response, rows);
+  const reference = await conditioned.rowTerms(pooled.reference, rows);
+  const score = model.map((value, i) => reference[i] - value);
+  return { id: score.slice(0, pooled.idRows.length), ood: score.slice(pooled.idRows.length) };
 }
 
 /**
  * Both detections of Q against P with a pointwise estimator: ROC-AUC and PR-AUC per query
- * (pointwise EMID against P) and per subset, and the subset-pair test; one pass over z.
+ * (−emi_i, pooled contrast) and per subset, and the subset-pair test; one pass over z.
  */
 export async function detectShift(id: EmbeddingSet, ood: EmbeddingSet, estimator: PointwiseEstimator, options: ShiftDetectionOptions = {}): Promise<ShiftDetectionResult> {
   const mismatches = checkSpaces([id, ood], estimator, options.allowSpaceMismatch ?? false);
@@ -255,8 +253,11 @@ export async function detectShift(id: EmbeddingSet, ood: EmbeddingSet, estimator
   const alternative = options.alternative ?? 'greater';
   checkAlternative(alternative);
   const conditioned = await estimator.condition(pooled.z);
-  const scores = await pointwiseEmidScores(conditioned, pooled, pooled.idRows, pooled.oodRows);
+  const scores = await pointwiseDetectionScores(conditioned, pooled);
   const pointwise = await detectionMetrics(scores.ood, scores.id, { ...options.bootstrap, seed });
+  // Exchangeable under no shift (pooled contrast), so the U test of the same scores is valid; its
+  // alternative follows the subset test's: 'greater' asks whether Q's queries score higher.
+  const pointwiseTest = mannWhitneyU(scores.ood, scores.id, alternative);
   const subsetPair = await runSubsetPair(conditioned, pooled, options);
   const record = (set: EmbeddingSet) => ({
     ...(set.name !== undefined ? { name: set.name } : {}),
@@ -265,7 +266,7 @@ export async function detectShift(id: EmbeddingSet, ood: EmbeddingSet, estimator
     ...(set.origin ? { directory: set.origin.directory } : {}),
   });
   return {
-    pointwise: { ...pointwise, score: 'EMI(P) − emi_i per query (pointwise EMID against the ID split; OOD queries positive)' },
+    pointwise: { ...pointwise, test: pointwiseTest, score: '−emi_i per query, CLUB contrast means over the pooled ID and OOD queries (high: the model answer carries less of its query than the reference; OOD queries positive)' },
     subsetPair,
     provenance: { emishift_version: EMISHIFT_VERSION, estimator: estimator.description, id_split: record(id), ood_split: record(ood), seed, alternative, pr_auc: PR_AUC_DEFINITION, space_mismatches: mismatches },
   };
@@ -285,7 +286,7 @@ export function toDetectionJson(result: ShiftDetectionResult, invocation: { comm
   const mw = (test: MannWhitneyResult) => ({ u: test.u, z: test.z, p_value: test.pValue, auc: test.auc, alternative: test.alternative, sizes: test.sizes });
   const { subsetPair } = result;
   return {
-    ...(result.pointwise ? { pointwise: { ...metrics(result.pointwise), score: result.pointwise.score } } : {}),
+    ...(result.pointwise ? { pointwise: { ...metrics(result.pointwise), score: result.pointwise.score, test: mw(result.pointwise.test) } } : {}),
     subsets: {
       ...metrics(subsetPair.detection),
       k: subsetPair.subsets,

@@ -85,6 +85,18 @@ test('detect --json: AUCs with intervals, the subset-pair test with its alternat
   assert.match(text.stdout, /sanity checks \(should be null\)/);
 });
 
+test('detect --estimator gaussian: the subset-pair test alone, saying why there is no per-query part', () => {
+  // 30-row subsets: the Gaussian estimate needs more rows than the 12 joint dimensions.
+  const run = emishift('detect', '--id', id, '--ood', ood, '--estimator', 'gaussian', '--subsets', '2', '--subset-size', '30', '--bootstrap', '50', '--json');
+  assert.equal(run.code, 0, run.stderr);
+  const out = JSON.parse(run.stdout);
+  assert.equal(out.pointwise, undefined);
+  assert.match(out.pointwise_note, /gaussian gives no pointwise values/);
+  assert.equal(out.subsets.null_emids.length, 2);
+  assert.equal(out.provenance.estimator.name, 'gaussian');
+  assert.equal(out.subset_pair_test.alternative, 'greater');
+});
+
 test('detect: overlapping subsets, a bad alternative and missing options are one line and exit 2', () => {
   const cases: [string[], RegExp][] = [
     [['--id', id, '--ood', ood, '--club', club, '--subsets', '100', '--subset-size', '10'], /--subsets: 100 subsets of 10 rows need 1000 rows of each split/],

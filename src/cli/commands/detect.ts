@@ -2,7 +2,7 @@ import { InputError } from '../../errors';
 import { defineCommand } from '../command';
 import { isPositiveInteger, numberOption, requireOption } from '../args';
 import { formatTable, printJson } from '../output';
-import { BOUND_OPTIONS, chooseEstimator, SPACE_OPTIONS } from './shared';
+import { BOUND_OPTIONS, chooseEstimator, SPACE_OPTIONS, withSpaceHint } from './shared';
 
 export const detectCommand = defineCommand({
   name: 'detect',
@@ -62,10 +62,12 @@ export const detectCommand = defineCommand({
     const invocation = { command: ['emishift', 'detect', ...argv].join(' ') };
     let json: Record<string, unknown>;
     if (chosen.kind === 'club file') {
-      json = toDetectionJson(await detectShift(id, ood, chosen.estimator, settings), invocation);
+      const estimator = chosen.estimator;
+      json = toDetectionJson(await withSpaceHint(() => detectShift(id, ood, estimator, settings)), invocation);
     } else {
       // Only CLUB has per-query terms; the subset-pair test needs estimates on subsets alone.
-      const subsetPair = await subsetPairTest(id, ood, chosen.estimator, settings);
+      const estimator = chosen.estimator;
+      const subsetPair = await withSpaceHint(() => subsetPairTest(id, ood, estimator, settings));
       const { EMISHIFT_VERSION } = await import('../../version');
       const record = (set: typeof id) => ({ name: set.name, rows: set.text.rows, space: set.space ?? null, directory: set.origin?.directory });
       json = toDetectionJson(
