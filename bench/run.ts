@@ -14,7 +14,8 @@
  * - ksg: KSG estimators 1 and 2 at n = 10,000 and 100,000 (5 + 5 dimensions, k = 3; see ksg.ts);
  * - pointwise: pointwise EMI against the set estimate at n = 90, 768-d, the paper's CLUB, and
  *   detectShift on two such splits (see pointwise.ts).
- * Options: --only ksg runs only the KSG cases, --only pointwise only the pointwise ones; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - baselines: the drift baselines on one n = 90, 768-d pair and in the 34-split sweep (see baselines.ts).
+ * Options: --only ksg, --only pointwise or --only baselines runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ import { runOnnxClubBenchmark } from './onnxClub';
 import { runNeuralBenchmark } from './neural';
 import { runKsgBenchmark } from './ksg';
 import { runPointwiseBenchmark } from './pointwise';
+import { runBaselinesBenchmark } from './baselines';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -167,6 +169,10 @@ async function main(): Promise<void> {
   mkdirSync(dataRoot, { recursive: true });
   const club = join(dataRoot, 'club-768.safetensors');
   saveClub(club, initClubParameters({ xDim: 768, yDim: 768, hiddenDim: 250 }, 1));
+  if (only === 'baselines') {
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, baselines: await runBaselinesBenchmark(dataRoot, club) }, null, 2)}\n`);
+    return;
+  }
   const sizes = args.includes('--quick') ? [90, 1000] : [90, 1000, 10000];
   const sweep: object[] = [];
   for (const rows of sizes) sweep.push(await benchmarkSweep(dataRoot, club, rows, rows === 90 ? 5 : rows === 1000 ? 3 : 1));
@@ -181,6 +187,7 @@ async function main(): Promise<void> {
     neural: await runNeuralBenchmark(),
     ksg: await runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
     pointwise: await runPointwiseBenchmark(),
+    baselines: await runBaselinesBenchmark(dataRoot, club),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -109,20 +109,58 @@ export function driftBaselineSettings(options: DriftBaselineOptions = {}): Drift
 }
 
 /**
+ * A modality's baselines by the content of the target's rows, for a sweep that compares one
+ * source with many targets under one set of options: a target whose questions (say) are byte
+ * for byte another's gets the same numbers, computed once (the benchmark's grid shares images
+ * across its question shifts and questions across its image shifts). One cache per source set
+ * and options.
+ */
+export class DriftBaselineCache {
+  private readonly values = new Map<string, ModalityDrift>();
+  /** Modalities answered from the cache. */
+  reused = 0;
+
+  /** The modality's baselines for a target whose rows have content key `key`, computed by `compute` the first time. */
+  get(modality: keyof DriftBaselines, key: string, compute: () => ModalityDrift): ModalityDrift {
+    const cacheKey = `${modality}:${key}`;
+    const known = this.values.get(cacheKey);
+    if (known) {
+      this.reused += 1;
+      return known;
+    }
+    const value = compute();
+    this.values.set(cacheKey, value);
+    return value;
+  }
+}
+
+/** Content keys of a target's matrices (`EmbeddingMoments.contentKey`), for a DriftBaselineCache. */
+export type TargetContentKeys = { readonly [modality in keyof DriftBaselines]?: string };
+
+/**
  * MMD² with its permutation p-value, the domain classifier's AUC and the mean cosine distance,
  * for the image (when both sets have images), question and answer (model response) embeddings
  * of `source` against `target`. Seeded: the same inputs and options give the same numbers.
  * Throws InputError on fewer than 2 rows per side, permutations < 1, or mismatched dimensions.
  */
-export function driftBaselines(source: EmbeddingSet, target: EmbeddingSet, options: DriftBaselineOptions = {}): DriftBaselineResult {
+export function driftBaselines(
+  source: EmbeddingSet,
+  target: EmbeddingSet,
+  options: DriftBaselineOptions = {},
+  reuse?: { cache: DriftBaselineCache; targetKeys: TargetContentKeys },
+): DriftBaselineResult {
   const { fixedBandwidth, ...settings } = driftBaselineSettings(options);
   const run = { permutations: settings.permutations, seed: settings.seed, folds: settings.folds, ridge: settings.ridge, bandwidth: fixedBandwidth };
   if (Boolean(source.image) !== Boolean(target.image)) throw new InputError('one set has image embeddings and the other has none', { field: 'image' });
-  const image = source.image && target.image ? modalityDrift(source.image, target.image, run, 'image') : undefined;
+  const one = (modality: keyof DriftBaselines, p: Matrix, q: Matrix, field: string): ModalityDrift => {
+    const key = reuse?.targetKeys[modality];
+    return reuse && key !== undefined ? reuse.cache.get(modality, key, () => modalityDrift(p, q, run, field)) : modalityDrift(p, q, run, field);
+  };
+  const image = source.image && target.image ? one('image', source.image, target.image, 'image') : undefined;
   return {
     ...(image ? { image } : {}),
-    question: modalityDrift(source.text, target.text, run, 'text'),
-    answer: modalityDrift(source.response, target.response, run, 'response'),
+    question: one('question', source.text, target.text, 'text'),
+    answer: one('answer', source.response, target.response, 'response'),
     settings,
   };
 }

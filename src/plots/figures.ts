@@ -15,6 +15,8 @@ import type { Config, Data, Layout } from 'plotly.js-dist-min';
 import { InputError } from '../errors';
 import type { EpochRecord } from '../estimators';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
+import { bootstrapCorrelation } from '../stats/bootstrap';
+import type { BoundTerms } from '../interface';
 import {
   formatCoefficient,
   formatPValue,
@@ -718,6 +720,140 @@ export function estimatorValidation(
 }
 
 // ---------------------------------------------------------------------------------------------
+// What the bound adds over drift baselines: how each tracks EMID across splits
+
+/** One quantity of `emidTracking`: its Spearman ρ with EMID across the OOD splits, with a bootstrap interval. */
+export interface TrackingCorrelation {
+  /** e.g. `the bound (EMID_UB)`, `jsd_t (questions)`, `MMD² (questions)`. */
+  name: string;
+  /** `bound` (the bound and its terms), `MMD²`, `domain AUC` or `mean cosine distance`. */
+  group: string;
+  /** Spearman's ρ with EMID; NaN when the quantity is constant across the splits (jsd_py always is: it is the ID split's own). */
+  rho: number;
+  pValue: number;
+  /** Percentile bootstrap interval (OOD splits resampled); absent with NaN ρ. */
+  interval?: [number, number];
+}
+
+/** How `emidTrackingCorrelations` resamples the splits for its intervals. */
+export interface TrackingOptions {
+  /** Resamples of the OOD splits (default 1000). */
+  resamples?: number | undefined;
+  /** Interval coverage (default 0.95). */
+  confidence?: number | undefined;
+  /** Seed of the resampling (default 0). */
+  seed?: number | undefined;
+}
+
+const TRACKING_GROUPS: readonly { group: string; colour: string; symbol: string }[] = [
+  { group: 'bound', colour: '#000000', symbol: 'diamond' },
+  { group: 'MMD²', colour: '#0072B2', symbol: 'circle' },
+  { group: 'domain AUC', colour: '#E69F00', symbol: 'square' },
+  { group: 'mean cosine distance', colour: '#009E73', symbol: 'triangle-up' },
+];
+
+/**
+ * Spearman's ρ with EMID across the OOD splits of the bound, each of its RJSD terms and each
+ * drift baseline per modality, with percentile bootstrap intervals resampling the splits.
+ * Needs a result with drift baselines on every comparison (`sweep --baselines`) and 3+ OOD
+ * splits; throws InputError otherwise.
+ */
+export function emidTrackingCorrelations(result: SweepResult, options: TrackingOptions = {}): TrackingCorrelation[] {
+  requireCorrelatable(result.comparisons.length, 'comparisons');
+  if (!result.comparisons.every((comparison) => comparison.baselines)) {
+    throw new InputError('the result has no drift baselines (compute them with sweep --baselines)', { field: 'baselines' });
+  }
+  const emids = result.comparisons.map((comparison) => comparison.emid);
+  requireVarying(emids, 'EMID');
+  const series: { name: string; group: string; values: number[] }[] = [
+    { name: 'the bound (EMID_UB)', group: 'bound', values: result.comparisons.map((c) => c.emidUpperBound) },
+  ];
+  if (result.comparisons.every((c) => c.terms)) {
+    const hasImages = result.comparisons.every((c) => c.baselines!.image);
+    const terms: [keyof BoundTerms, string][] = [
+      ...(hasImages ? ([['jsdV', 'jsd_v (images)']] as [keyof BoundTerms, string][]) : []),
+      ['jsdT', 'jsd_t (questions)'],
+      ['jsdPy', 'jsd_py (ID answers)'],
+      ['jsdQy', 'jsd_qy (OOD answers)'],
+    ];
+    for (const [term, name] of terms) series.push({ name, group: 'bound', values: result.comparisons.map((c) => c.terms![term]) });
+  }
+  const modalities = [
+    ['image', 'images'],
+    ['question', 'questions'],
+    ['answer', 'answers'],
+  ] as const;
+  const statistics = [
+    ['mmd2', 'MMD²', 'MMD²'],
+    ['classifierAuc', 'domain AUC', 'domain AUC'],
+    ['meanCosineDistance', 'mean cosine distance', 'mean cos. dist.'],
+  ] as const;
+  for (const [statistic, group, short] of statistics) {
+    for (const [modality, label] of modalities) {
+      if (!result.comparisons.every((c) => c.baselines![modality])) continue;
+      series.push({ name: `${short} (${label})`, group, values: result.comparisons.map((c) => c.baselines![modality]![statistic]) });
+    }
+  }
+  const bootstrap = { resamples: options.resamples ?? 1000, confidence: options.confidence ?? 0.95, seed: options.seed ?? 0, method: 'percentile' as const };
+  return series.map(({ name, group, values }) => {
+    if (values.every((value) => value === values[0])) return { name, group, rho: NaN, pValue: NaN };
+    const { rho, pValue } = spearman(emids, values);
+    const interval = bootstrapCorrelation(emids, values, 'spearman', bootstrap);
+    return { name, group, rho, pValue, ...(Number.isFinite(interval.lower) && Number.isFinite(interval.upper) ? { interval: [interval.lower, interval.upper] as [number, number] } : {}) };
+  });
+}
+
+/**
+ * What the bound adds over standard drift statistics: one row per quantity (the bound, its
+ * RJSD terms, and MMD², the domain classifier's AUC and the mean cosine distance per modality),
+ * a dot at its Spearman ρ with EMID across the OOD splits and a bar for its bootstrap interval,
+ * grouped by colour and marker. Quantities constant across splits (jsd_py) are named in the
+ * subtitle instead of drawn. Takes the typed result (see emidTrackingCorrelations).
+ */
+export function emidTracking(result: SweepResult, options: TrackingOptions & { title?: string; subtitle?: string } = {}): PlotlyFigure {
+  const rows = emidTrackingCorrelations(result, options);
+  const drawn = rows.filter((row) => Number.isFinite(row.rho));
+  const constant = rows.filter((row) => !Number.isFinite(row.rho)).map((row) => row.name);
+  const traces: Data[] = TRACKING_GROUPS.flatMap(({ group, colour, symbol }) => {
+    const members = drawn.filter((row) => row.group === group);
+    if (members.length === 0) return [];
+    const trace: Data = {
+      type: 'scatter',
+      mode: 'markers',
+      name: group === 'bound' ? 'the bound and its terms' : group,
+      y: members.map((row) => row.name),
+      x: members.map((row) => row.rho),
+      customdata: members.map((row) => [formatPValue(row.pValue), row.interval ? `[${formatCoefficient(row.interval[0])}, ${formatCoefficient(row.interval[1])}]` : 'n/a']),
+      hovertemplate: '%{y}<br>Spearman ρ with EMID = %{x:.3f}<br>p = %{customdata[0]}<br>interval %{customdata[1]}<extra></extra>',
+      marker: { color: colour, symbol, size: 11, opacity: 0.9, line: { color: 'rgba(0, 0, 0, 0.6)', width: 0.8 } },
+      error_x: {
+        type: 'data',
+        symmetric: false,
+        array: members.map((row) => (row.interval ? Math.max(0, row.interval[1] - row.rho) : 0)),
+        arrayminus: members.map((row) => (row.interval ? Math.max(0, row.rho - row.interval[0]) : 0)),
+        color: withAlpha(colour === '#000000' ? '#555555' : colour, 0.7),
+        thickness: 1.5,
+        width: 4,
+        visible: true,
+      },
+    } as Data;
+    return [trace];
+  });
+  const confidence = Math.round((options.confidence ?? 0.95) * 100);
+  const heading: Heading = {
+    title: options.title ?? 'How the bound and drift baselines track EMID across splits',
+    statistics: `Spearman ρ with EMID over ${result.comparisons.length} OOD splits<br>bars: ${confidence}% percentile bootstrap intervals, ${options.resamples ?? 1000} resamples of the splits, seed ${options.seed ?? 0}`,
+    subtitle: [options.subtitle ?? describeResults(result), constant.length ? `constant across splits, not drawn: ${constant.join(', ')}` : ''].filter(Boolean).join('; '),
+  };
+  const layout = baseLayout(heading, "Spearman's ρ with EMID (−1 … 1)", 'quantity');
+  layout.xaxis = { ...layout.xaxis, range: [-1.05, 1.05], zeroline: true, zerolinecolor: '#888888', zerolinewidth: 1 };
+  layout.yaxis = { ...layout.yaxis, type: 'category', autorange: 'reversed', tickfont: { size: 11 } };
+  layout.height = Math.max(380, 26 * drawn.length + 220);
+  layout.hovermode = 'closest';
+  return figure(traces, layout);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Everything a result supports
 
 /** The checks every figure set and report of a result needs: 3+ OOD splits, EMID and the bound not constant. */
@@ -772,7 +908,8 @@ export function qualityPointsOf(result: SweepResult): QualityPoint[] {
  * The figures a result supports: always EMID vs. the bound; EMI vs. the per-split quality when
  * the result holds one (accuracy, RP); severity curves when single-axis shifts come at two or
  * more severities; the bound's decomposition when the RJSD terms are known (not in the reference
- * format). A results file is read with `readResults` or `fromResultsJson` first. Throws
+ * format); how the bound, its terms and the drift baselines track EMID when the result has
+ * baselines (`sweep --baselines`). A results file is read with `readResults` or `fromResultsJson` first. Throws
  * InputError with fewer than 3 OOD splits or a constant EMID or bound, rather than returning an
  * empty or partial set.
  */
@@ -830,6 +967,9 @@ export function figuresFromResults(result: SweepResult): NamedFigure[] {
         { subtitle },
       ),
     });
+  }
+  if (result.comparisons.every((comparison) => comparison.baselines)) {
+    figures.push({ id: 'emid-tracking', title: 'What the bound adds over drift baselines', figure: emidTracking(result, { subtitle }) });
   }
   return figures;
 }

@@ -26,7 +26,7 @@ import { queryEmbedding } from '../data/queryEmbedding';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
 import { buildProvenance, SpaceGuard, splitRecord, type Invocation } from './provenance';
-import { driftBaselines, driftBaselineSettings, type DriftBaselineOptions, type DriftBaselineSettings } from '../drift/driftBaselines';
+import { DriftBaselineCache, driftBaselines, driftBaselineSettings, type DriftBaselineOptions, type DriftBaselineSettings, type TargetContentKeys } from '../drift/driftBaselines';
 import { assertPermutationSettings, PermutationCache, permutationRecord, permutationTest } from '../significance/permutationTest';
 import { benjaminiHochberg } from '../stats/multipleTesting';
 
@@ -211,6 +211,7 @@ export async function sweepSplits(
 ): Promise<ComputedSweep> {
   estimator.prepare();
   const baselineSettings = baselineSettingsOf(options);
+  const baselineCache = new DriftBaselineCache();
   const mixture = options.mixture ?? 'sample-weighted';
   const completed = new Map((options.completed ?? []).map((comparison) => [comparison.target, comparison]));
   const cache = new DivergenceCache(mixture);
@@ -242,7 +243,7 @@ export async function sweepSplits(
         const target = prepare(split.name, location, split.load(), estimator, solver, guard, shared, source);
         const [sourceEmi, targetEmi, terms] = await Promise.all([source.emi, target.emi, boundTermsOfMoments(source.moments, target.moments, cache)]);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
-        const baselines = options.baselines ? baselineValues(source.set, target.set, options.baselines, location) : undefined;
+        const baselines = options.baselines ? baselineValues(source.set, target.set, options.baselines, location, { cache: baselineCache, targetKeys: contentKeysOf(target.moments) }) : undefined;
         const comparison = comparisonOf(source.name, split.name, target.set, { sourceEmi, targetEmi, terms, intervals, baselines }, options.entropyScale);
         if (permutations.context) comparison.pValues = await permutationPValues(source.set, target.set, estimator, permutations.context, options, location);
         comparisons[index] = comparison;
@@ -395,14 +396,25 @@ export async function comparePair(
 }
 
 /** A comparison's drift baselines without their settings (those go in the provenance once); errors name the OOD split's folder. */
-function baselineValues(source: EmbeddingSet, target: EmbeddingSet, options: DriftBaselineOptions, location: string): DriftBaselines {
+function baselineValues(
+  source: EmbeddingSet,
+  target: EmbeddingSet,
+  options: DriftBaselineOptions,
+  location: string,
+  reuse?: { cache: DriftBaselineCache; targetKeys: TargetContentKeys },
+): DriftBaselines {
   try {
-    const { settings: _settings, ...values } = driftBaselines(source, target, options);
+    const { settings: _settings, ...values } = driftBaselines(source, target, options, reuse);
     return values;
   } catch (error) {
     if (error instanceof InputError && error.file === undefined) throw new InputError(error.message, { file: location });
     throw error;
   }
+}
+
+/** The content keys of a split's image, question and answer matrices (the bound hashes them anyway, to share their products). */
+function contentKeysOf(moments: SetMoments): TargetContentKeys {
+  return { ...(moments.image ? { image: moments.image.contentKey } : {}), question: moments.text.contentKey, answer: moments.response.contentKey };
 }
 
 /** A comparison from its computed parts: EMID, the bound (and its full form with an entropy scale), the target as provenance records it. */

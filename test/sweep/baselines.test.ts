@@ -85,3 +85,21 @@ test('text-only splits have no image maps; comparePair and toPairJson carry the 
   assert.equal(Object.keys(without).some((key) => key.startsWith('mmd2') || key.startsWith('domain_auc')), false);
   await assert.rejects(comparePair(source, targets[2], estimator, { baselines: { permutations: 0 } }), (e: unknown) => e instanceof InputError && e.field === 'permutations');
 });
+
+test('a target whose questions are byte for byte another target\'s reuses their baselines, with the same numbers', async () => {
+  const { DriftBaselineCache } = await import('../../src/drift/driftBaselines');
+  // Two targets share the question matrix (as the benchmark grid's image shifts do) but not images or answers.
+  const first = syntheticSet(14, 16, 5, { name: 'a', offset: 1 });
+  const second = { ...syntheticSet(14, 16, 6, { name: 'b', offset: 2 }), text: first.text };
+  const third = syntheticSet(14, 16, 7, { name: 'c', offset: 0.5 });
+  const result = await sweepSplits(lazy(source), [first, second, third].map(lazy), estimator, { baselines: options });
+  for (const [index, target] of [first, second, third].entries()) {
+    const { settings: _settings, ...values } = driftBaselines(source, target, options);
+    assert.deepEqual(result.comparisons[index].baselines, values, target.name);
+  }
+  assert.deepEqual(result.comparisons[1].baselines!.question, result.comparisons[0].baselines!.question);
+  const cache = new DriftBaselineCache();
+  driftBaselines(source, first, options, { cache, targetKeys: { image: 'i1', question: 'q', answer: 'a1' } });
+  driftBaselines(source, second, options, { cache, targetKeys: { image: 'i2', question: 'q', answer: 'a2' } });
+  assert.equal(cache.reused, 1);
+});
