@@ -30,6 +30,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'ESTIMATOR_ENTRIES', 'GROUND_TRUTH_TASKS', 'buildValidationReport', 'createRegisteredEstimator', 'estimatorEntry', 'findGroundTruthTask', 'gaussianEstimator', 'ksg2Estimator',
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
     'PERMUTATION_STATISTICS', 'PermutationCache', 'benjaminiHochberg', 'permutationTest',
+    'ALERT_ADJUSTMENTS', 'monitorStream', 'monitorToLog', 'monitorTimeSeries', 'readMonitorLog', 'readStream',
   ],
   'src/benchmark/index.ts': [
     'AnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',

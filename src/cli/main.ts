@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Command> = {
   run: () => require('./commands/run').runCommand,
   info: () => require('./commands/info').infoCommand,
   init: () => require('./commands/init').initCommand,
+  monitor: () => require('./commands/monitor').monitorCommand,
 };
 
 const GLOBAL_OPTIONS = ['--help', '--version', '--debug'];
