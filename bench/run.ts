@@ -15,7 +15,8 @@
  * - pointwise: pointwise EMI against the set estimate at n = 90, 768-d, the paper's CLUB, and
  *   detectShift on two such splits (see pointwise.ts).
  * - baselines: the drift baselines on one n = 90, 768-d pair and in the 34-split sweep (see baselines.ts).
- * Options: --only ksg, --only pointwise or --only baselines runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - monitor: one monitoring window of 500 rows with 200 permutations (target < 2 s; see monitor.ts).
+ * Options: --only ksg, --only pointwise, --only baselines or --only monitor runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -32,6 +33,7 @@ import { runNeuralBenchmark } from './neural';
 import { runKsgBenchmark } from './ksg';
 import { runPointwiseBenchmark } from './pointwise';
 import { runBaselinesBenchmark } from './baselines';
+import { runMonitorBenchmark } from './monitor';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -164,6 +166,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, pointwise: await runPointwiseBenchmark() }, null, 2)}\n`);
     return;
   }
+  if (only === 'monitor') {
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, monitor: await runMonitorBenchmark({ quick: args.includes('--quick') }) }, null, 2)}\n`);
+    return;
+  }
   const dataIndex = args.indexOf('--data');
   const dataRoot = dataIndex >= 0 ? args[dataIndex + 1] : join(tmpdir(), 'emishift-bench');
   mkdirSync(dataRoot, { recursive: true });
@@ -188,6 +194,7 @@ async function main(): Promise<void> {
     ksg: await runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
     pointwise: await runPointwiseBenchmark(),
     baselines: await runBaselinesBenchmark(dataRoot, club),
+    monitor: await runMonitorBenchmark({ quick: args.includes('--quick') }),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

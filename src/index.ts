@@ -183,6 +183,22 @@ export { describeEstimator, type ResultProvenance, type SplitRecord, type SpaceC
 export { sweepSplitFolders, type SweepFolderOptions } from './sweep/sweepFolder';
 
 // ---------------------------------------------------------------------------------------------
+// Monitoring over time: a stream in windows against a reference, with alerts and a resumable log
+
+export {
+  monitorStream,
+  ALERT_ADJUSTMENTS,
+  type MonitorOptions,
+  type MonitorResult,
+  type MonitorWindow,
+  type MonitorSettings,
+  type MonitorProvenance,
+  type AlertAdjustment,
+} from './monitor/monitorStream';
+export { monitorToLog, readMonitorLog, type MonitorToLogOptions, type MonitorLogHeader } from './monitor/monitorLog';
+export { readStream, type ReadStreamOptions } from './monitor/streamInput';
+
+// ---------------------------------------------------------------------------------------------
 // Figures (Plotly JSON) and notebook display (tslab)
 
 export {
@@ -198,6 +214,8 @@ export {
   emidTrackingCorrelations,
   type TrackingCorrelation,
   type TrackingOptions,
+  monitorTimeSeries,
+  type MonitorFigureOptions,
   type PlotlyFigure,
   type NamedFigure,
   type EmidBoundPoint,

@@ -21,7 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['shifts', 'embed', 'serve'],
   ['estimators'],
   ['emi', 'bound', 'drift', 'significance'],
-  ['sweep'],
+  ['sweep', 'monitor'],
   ['plots', 'report'],
   ['benchmark'],
   ['pipeline'],

@@ -32,6 +32,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
     'averagePrecision', 'detectShift', 'detectionMetrics', 'joinPointwiseText', 'mostHurtQueries', 'pointwiseEmi', 'pointwiseEmiFrame', 'subsetPairTest', 'toDetectionJson', 'toPointwiseJson',
     'PERMUTATION_STATISTICS', 'PermutationCache', 'benjaminiHochberg', 'permutationTest',
+    'ALERT_ADJUSTMENTS', 'monitorStream', 'monitorToLog', 'monitorTimeSeries', 'readMonitorLog', 'readStream',
   ],
   'src/benchmark/index.ts': [
     'AnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',

@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Command> = {
   init: () => require('./commands/init').initCommand,
   pointwise: () => require('./commands/pointwise').pointwiseCommand,
   detect: () => require('./commands/detect').detectCommand,
+  monitor: () => require('./commands/monitor').monitorCommand,
 };
 
 const GLOBAL_OPTIONS = ['--help', '--version', '--debug'];

@@ -31,6 +31,7 @@ import {
   withAlpha,
 } from './format';
 import type { SweepResult } from '../sweep/sweep';
+import type { MonitorResult } from '../monitor/monitorStream';
 import { FamilyStyles, shiftInfoOf, splitShift, type FamilyStyle } from './shift';
 
 /** A figure as Plotly JSON: what `Plotly.newPlot` takes, a notebook renders and the report embeds. */
@@ -972,4 +973,82 @@ export function figuresFromResults(result: SweepResult): NamedFigure[] {
     figures.push({ id: 'emid-tracking', title: 'What the bound adds over drift baselines', figure: emidTracking(result, { subtitle }) });
   }
   return figures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring over time
+
+/** The title and subtitle of `monitorTimeSeries`. */
+export interface MonitorFigureOptions {
+  /** Default "EMID and its upper bound over the stream". */
+  title?: string | undefined;
+  /** A line of context under the title, e.g. the model and the stream. */
+  subtitle?: string | undefined;
+}
+
+/**
+ * One point per window of a monitoring run (x = the stream row the window ends at): EMID against
+ * the reference on the left axis, the scale-adjusted EMID upper bound on the right one, and the
+ * windows whose alert is true marked with a red cross on the EMID line. The title says how many
+ * windows alerted and under which rule; without permutations it says there are no alerts.
+ */
+export function monitorTimeSeries(result: MonitorResult, options: MonitorFigureOptions = {}): PlotlyFigure {
+  const windows = result.windows;
+  requireNonEmpty(windows.length, 'windows');
+  const ends = windows.map((window) => window.end);
+  const emids = windows.map((window, i) => requireFinite(window.emid, fieldOf('windows', i, 'emid')));
+  const bounds = windows.map((window, i) => requireFinite(window.emidUpperBound, fieldOf('windows', i, 'emidUpperBound')));
+  const labels = windows.map((window) => `window ${window.index}: rows ${window.start}–${window.end - 1}${window.adjustedPValue !== undefined ? `<br>adjusted p = ${formatPValue(window.adjustedPValue)}` : ''}`);
+  const alerts = windows.map((window, i) => i).filter((i) => windows[i].alert === true);
+  const traces: Data[] = [
+    {
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: 'EMID = EMI(reference) − EMI(window)',
+      x: ends,
+      y: emids,
+      text: labels,
+      hovertemplate: '%{text}<br>EMID = %{y:.4f} nats<extra></extra>',
+      line: { color: '#0072B2', width: 2 },
+      marker: { color: '#0072B2', size: 7 },
+    },
+    {
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: 'EMID upper bound (scale-adjusted, right axis)',
+      x: ends,
+      y: bounds,
+      yaxis: 'y2',
+      text: labels,
+      hovertemplate: '%{text}<br>EMID upper bound = %{y:.4f}<extra></extra>',
+      line: { color: '#E69F00', width: 1.5, dash: 'dot' },
+      marker: { color: '#E69F00', size: 6, symbol: 'diamond' },
+    },
+  ];
+  const tested = result.settings.permutations !== null;
+  if (tested) {
+    traces.push({
+      type: 'scatter',
+      mode: 'markers',
+      name: `alert (adjusted p < α = ${result.settings.alpha})`,
+      x: alerts.map((i) => ends[i]),
+      y: alerts.map((i) => emids[i]),
+      text: alerts.map((i) => labels[i]),
+      hovertemplate: '%{text}<br>alert<extra></extra>',
+      marker: { color: '#D55E00', size: 14, symbol: 'x', line: { color: '#000000', width: 1 } },
+    });
+  }
+  const rule = result.settings.adjust === 'bonferroni' ? 'Bonferroni' : 'Benjamini–Hochberg (Simes)';
+  const heading: Heading = {
+    title: options.title ?? 'EMID and its upper bound over the stream',
+    statistics: tested
+      ? `${alerts.length} of ${windows.length} windows alert (${rule} over ${result.settings.statistics.join(', ')}; ${result.settings.permutations} permutations, α = ${result.settings.alpha})`
+      : `${windows.length} windows; no alerts without permutations`,
+    subtitle: options.subtitle ?? `windows of ${result.settings.window} rows every ${result.settings.step} rows against a reference of ${result.reference.rows} rows`,
+  };
+  const layout = baseLayout(heading, 'stream row at the end of the window', 'EMID (nats)');
+  layout.yaxis = { ...layout.yaxis, zeroline: true, zerolinecolor: '#888888' };
+  layout.yaxis2 = { title: { text: 'EMID upper bound (scale-adjusted)' }, overlaying: 'y', side: 'right', zeroline: false, automargin: true, showgrid: false };
+  layout.hovermode = 'x unified';
+  return figure(traces, layout);
 }
