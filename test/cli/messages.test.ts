@@ -51,7 +51,7 @@ test('misspelt commands and options get a suggestion; other argument errors say 
     [['swep'], "emishift: unknown command 'swep' (did you mean 'sweep'?); run 'emishift --help'"],
     [['jugde'], "emishift: unknown command 'jugde' (did you mean 'judge'?); run 'emishift --help'"],
     [['--verison'], "emishift: unknown option '--verison' (did you mean '--version'?); run 'emishift --help'"],
-    [['frobnicate'], "emishift: unknown command 'frobnicate' (commands: pair, sweep, train, estimate, validate, embed, collect, judge, report, run, info, init, monitor); run 'emishift --help'"],
+    [['frobnicate'], "emishift: unknown command 'frobnicate' (commands: pair, sweep, train, estimate, validate, embed, collect, judge, report, run, info, init, pointwise, detect, monitor); run 'emishift --help'"],
     [['pair', '--entropy-scal', '3'], "emishift pair: unknown option '--entropy-scal' (did you mean '--entropy-scale'?) (see 'emishift pair --help')"],
     [['sweep', '--boot', '3'], "emishift sweep: unknown option '--boot' (did you mean '--bootstrap'?) (see 'emishift sweep --help')"],
     [['sweep', '--bogus'], "emishift sweep: unknown option '--bogus' (see 'emishift sweep --help')"],

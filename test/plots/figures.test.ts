@@ -473,7 +473,7 @@ test('fromResultsJson refuses malformed SHIFT, quality and provenance with the f
   const good = benchmarkResults();
   const shift = good.SHIFT as Record<string, Record<string, unknown>>;
   const withShift = (split: string, entry: unknown) => ({ ...good, SHIFT: { ...shift, [split]: entry } });
-  assertInputError(() => fromResultsJson(withShift('shift_frost_1', { ...shift.shift_frost_1, modality: 'visual' })), /SHIFT\['shift_frost_1'\]\.modality: expected one of image, text, joint, none, got "visual"/);
+  assertInputError(() => fromResultsJson(withShift('shift_frost_1', { ...shift.shift_frost_1, modality: 'visual' })), /SHIFT\['shift_frost_1'\]\.modality: expected one of image, text, answer, joint, none, got "visual"/);
   assertInputError(() => fromResultsJson(withShift('shift_frost_1', { ...shift.shift_frost_1, family: '' })), /SHIFT\['shift_frost_1'\]\.family: expected a family name/);
   assertInputError(() => fromResultsJson(withShift('shift_frost_1', { ...shift.shift_frost_1, severity: 'high' })), /SHIFT\['shift_frost_1'\]\.severity: expected a finite number, got "high"/);
   assertInputError(() => fromResultsJson(withShift('shift_frost_1', 'frost')), /SHIFT\['shift_frost_1'\]: expected \{ family, label, modality, severity, unit \}/);
