@@ -176,6 +176,11 @@ export interface EstimatorDiagnosis {
 /** An estimator whose estimates are means of per-row terms: pointwise values are available. */
 export interface PointwiseEstimator extends MutualInformationEstimator {
   condition(x: Matrix): Promise<PointwiseConditionedEstimator>;
+  /**
+   * The per-row terms of `estimateMany(x, ys)`, from the same pass: the mean of element k is
+   * `estimateMany(x, ys)[k]` exactly (the same terms averaged the same way), at the same cost.
+   */
+  rowTermsMany(x: Matrix, ys: readonly Matrix[]): Promise<Float64Array[]>;
 }
 
 /** An estimator that learns from pairs: `fit` returns a new one of the same kind and settings. */

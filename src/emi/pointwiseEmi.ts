@@ -90,8 +90,9 @@ function manifestQuestionIds(set: EmbeddingSet): (string | number)[] | undefined
 }
 
 /**
- * Pointwise EMI of a split (see the module comment): one `condition(z)`, then the per-row terms
- * with ŷ and with y. Question ids come from `options.questionIds` or the split's manifest.
+ * Pointwise EMI of a split (see the module comment): the per-row terms of ŷ and of y from one
+ * pass over z (`rowTermsMany`, the terms `emi` averages, so `result.emi` is `emi(set)` exactly).
+ * Question ids come from `options.questionIds` or the split's manifest.
  */
 export async function pointwiseEmi(set: EmbeddingSet, estimator: PointwiseEstimator, options: PointwiseEmiOptions = {}): Promise<PointwiseEmiResult> {
   const z: Matrix = queryEmbedding(set);
@@ -99,8 +100,12 @@ export async function pointwiseEmi(set: EmbeddingSet, estimator: PointwiseEstima
   if (ids !== undefined && ids.length !== z.rows) {
     throw new InputError(`${ids.length} question ids for a split of ${z.rows} rows`, { field: 'questionIds' });
   }
-  const conditioned = await estimator.condition(z);
-  const terms = await pointwiseTerms(conditioned, set);
+  // The terms EMI itself averages (one pass for both answer sets), so the means below are
+  // exactly `emi(set, estimator)`'s two mutual informations.
+  const [miModel, miReference] = await estimator.rowTermsMany(z, [set.response, set.reference]);
+  const emiTerms = new Float64Array(miModel.length);
+  for (let i = 0; i < emiTerms.length; i++) emiTerms[i] = miModel[i] - miReference[i];
+  const terms = { emi: emiTerms, miModel, miReference };
   const rows: PointwiseEmiRow[] = Array.from({ length: z.rows }, (_, row) => ({
     row,
     ...(ids ? { question_id: ids[row] } : {}),
@@ -110,7 +115,7 @@ export async function pointwiseEmi(set: EmbeddingSet, estimator: PointwiseEstima
   }));
   return {
     ...(set.name !== undefined ? { split: set.name } : {}),
-    emi: mean(terms.emi),
+    emi: mean(terms.miModel) - mean(terms.miReference),
     miModel: mean(terms.miModel),
     miReference: mean(terms.miReference),
     rows,

@@ -141,6 +141,7 @@ test('one pass over the pooled queries: every subset and every query term is a r
     description: club.description,
     estimate: (x, y) => club.estimate(x, y),
     estimateMany: (x, ys) => club.estimateMany(x, ys),
+    rowTermsMany: (x, ys) => club.rowTermsMany(x, ys),
     prepare: () => club.prepare(),
     diagnose: (x) => club.diagnose(x),
     condition: async (x) => {

@@ -212,6 +212,19 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
   }
 
   /**
+   * The per-row terms of `estimateMany(x, ys)`: on the native engine the very terms its run
+   * reduces (float32, one run for every y), so their means are its estimates exactly.
+   */
+  async rowTermsMany(x: Matrix, ys: readonly Matrix[]): Promise<Float64Array[]> {
+    assertClubInput(this.parameters, x);
+    for (const y of ys) assertClubInput(this.parameters, x, y);
+    const native = nativeClub(this.engine);
+    if (native) return (await native.clubRowTermsMany(this.parameters, x, ys)).map((terms) => Float64Array.from(terms));
+    const forward = await clubForward(this.parameters, x, 'portable');
+    return ys.map((y) => clubRowTermsFromForward(forward, y));
+  }
+
+  /**
    * The forward pass on x, kept: estimates and per-row terms on any rows of it, each a float64
    * reduction over μ, logvar and y (to float32 rounding the full-set values of `estimate`); many
    * selections at once through a quadratic form over pairs of rows when that is cheaper
