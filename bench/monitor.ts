@@ -10,23 +10,9 @@ import { ClubEstimator } from '../src/estimators/club/clubEstimator';
 import { initClubParameters } from '../src/estimators/club/clubModel';
 import { monitorStream } from '../src/monitor/monitorStream';
 import type { PermutationStatistic } from '../src/significance/permutationTest';
-import type { EmbeddingSet, Matrix } from '../src/interface';
-import { createRng } from '../src/random';
+import type { EmbeddingSet } from '../src/interface';
+import { unitRows } from '../test/support/synthetic';
 
-function unitRows(n: number, d: number, seed: number, offset = 0): Matrix {
-  const rng = createRng(seed);
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    let norm = 0;
-    for (let j = 0; j < d; j++) {
-      const value = rng.normal() + (j === 0 ? offset : 0);
-      data[i * d + j] = value;
-      norm += value * value;
-    }
-    for (let j = 0; j < d; j++) data[i * d + j] /= Math.sqrt(norm);
-  }
-  return { rows: n, cols: d, data };
-}
 
 function set(n: number, d: number, seed: number, images: boolean): EmbeddingSet {
   return { ...(images ? { image: unitRows(n, d, seed * 10 + 4) } : {}), text: unitRows(n, d, seed * 10 + 1), response: unitRows(n, d, seed * 10 + 2), reference: unitRows(n, d, seed * 10 + 3) };
