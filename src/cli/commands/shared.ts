@@ -174,11 +174,25 @@ export const SPLIT_OPTIONS = {
   format: { type: 'string', value: 'F', help: 'combined|jsonl|llava|parquet|csv (default: from the file extension)', sets: ['format'] },
   responses: { type: 'string', value: 'FILE', help: "the model's answers (LLaVA answer file), joined by question_id", sets: ['responses'] },
   name: { type: 'string', value: 'NAME', help: "the split's name (default: the file name; selects the easy/hard in-the-wild rows)", sets: ['name'] },
+  'image-root': {
+    type: 'string',
+    value: 'DIR',
+    sets: ['imageRoot'],
+    help: [
+      'JSONL/CSV question files whose image field is a path (LLaVA: question_id, image, text): the',
+      "folder the paths are relative to and must stay inside (default: the file's folder, then",
+      '<folder>/<file stem>/images/)',
+    ],
+  },
 } as const satisfies OptionTable;
 
 /** Loads the split named by --split (local file, hf:dataset/split, or URL) with its options. */
-export async function readSplitArgument(command: string, options: { split?: string; format?: string; responses?: string; name?: string }) {
+export async function readSplitArgument(
+  command: string,
+  options: { split?: string; format?: string; responses?: string; name?: string; 'image-root'?: string },
+  more: Pick<import('../../data/splitReference').SplitReference, 'textFields' | 'referenceAnswers'> = {},
+) {
   const split = requireOption(options.split, 'split', command);
   const { readSplitReference } = await import('../../data/splitReference');
-  return readSplitReference({ split, format: options.format, responses: options.responses, name: options.name });
+  return readSplitReference({ split, format: options.format, responses: options.responses, name: options.name, imageRoot: options['image-root'], ...more });
 }
