@@ -66,6 +66,7 @@ export { sampleShiftGrid, type ShiftGridSplit, type ShiftGridOptions } from './s
 export { ChatClient, ChatRequestError, ConnectionFailuresError, type ChatClientOptions } from './serve/openaiClient';
 export { collectResponses, RunFailuresError, RunStoppedError, type CollectOptions, type CollectSummary } from './serve/collectResponses';
 export { judgeSplit, readJudgeScores, relativePreference, type JudgeOptions, type JudgeSummary, type JudgeScoreRecord, type RelativePreference } from './serve/judge';
+export { RELATIVE_PREFERENCE_METHODS, type RelativePreferenceMethod } from './serve/judge';
 
 // ---------------------------------------------------------------------------------------------
 // Embedding: split tables to the four matrices of a split folder
