@@ -164,6 +164,17 @@ export { toResultsJson, fromResultsJson, readResults, writeResults, toPairJson, 
 export { withQuality, relativePreferenceQuality, type QualityValues } from './sweep/quality';
 export { describeEstimator, type ResultProvenance, type SplitRecord, type SpaceCheck, type Invocation } from './sweep/provenance';
 export { sweepSplitFolders, type SweepFolderOptions } from './sweep/sweepFolder';
+export {
+  SHIFT_MODALITY_SELECTIONS,
+  selectSplitsByShiftModality,
+  seededRows,
+  subsetEmbeddingSet,
+  type RowSubsetOptions,
+  type RowSubsetRecord,
+  type ShiftModalitySelection,
+  type SplitSelectionEntry,
+  type SplitSelectionRecord,
+} from './sweep/selection';
 
 // ---------------------------------------------------------------------------------------------
 // Figures (Plotly JSON) and notebook display (tslab)

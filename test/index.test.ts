@@ -29,7 +29,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'withQuality', 'writeNpy', 'writeNpyMatrix', 'writeResults', 'writeSplitFolder',
     'ESTIMATOR_ENTRIES', 'GROUND_TRUTH_TASKS', 'buildValidationReport', 'createRegisteredEstimator', 'estimatorEntry', 'findGroundTruthTask', 'gaussianEstimator', 'ksg2Estimator',
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
-    'RELATIVE_PREFERENCE_METHODS',
+    'RELATIVE_PREFERENCE_METHODS', 'SHIFT_MODALITY_SELECTIONS', 'selectSplitsByShiftModality', 'seededRows', 'subsetEmbeddingSet',
   ],
   'src/benchmark/index.ts': [
     'AnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',
