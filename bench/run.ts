@@ -12,7 +12,8 @@
  * - eigen / onnx_club: the kernels behind them;
  * - neural: training throughput of the neural variational estimators, per family (bench/neural.ts);
  * - ksg: KSG estimators 1 and 2 at n = 10,000 and 100,000 (5 + 5 dimensions, k = 3; see ksg.ts).
- * Options: --only ksg runs only the KSG cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - question_files: reading question files whose images are paths (bench/questionFiles.ts).
+ * Options: --only ksg runs only the KSG cases, --only questions the question files; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +28,7 @@ import { runEigenBenchmark } from './eigen';
 import { runOnnxClubBenchmark } from './onnxClub';
 import { runNeuralBenchmark } from './neural';
 import { runKsgBenchmark } from './ksg';
+import { runQuestionFileBenchmark } from './questionFiles';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -155,6 +157,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, ksg: await runKsgBenchmark() }, null, 2)}\n`);
     return;
   }
+  if (only === 'questions') {
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, question_files: await runQuestionFileBenchmark() }, null, 2)}\n`);
+    return;
+  }
   const dataIndex = args.indexOf('--data');
   const dataRoot = dataIndex >= 0 ? args[dataIndex + 1] : join(tmpdir(), 'emishift-bench');
   mkdirSync(dataRoot, { recursive: true });
@@ -173,6 +179,7 @@ async function main(): Promise<void> {
     onnx_club: await runOnnxClubBenchmark(),
     neural: await runNeuralBenchmark(),
     ksg: await runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
+    question_files: await runQuestionFileBenchmark(),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

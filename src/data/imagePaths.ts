@@ -9,14 +9,16 @@
  * absolute paths) or through a symbolic link (its real path is checked against the root's real
  * path), so a question file cannot make the tool read, embed or send files from elsewhere.
  *
- * Every image is decoded once when it is read, so a truncated or non-image file is reported with
- * its row and path before anything is embedded, collected or written (the embedder decodes it
- * again; the check costs one decode per distinct file).
+ * Every distinct file is read once and checked to be a whole PNG or JPEG (`verifyImageStructure`:
+ * chunk CRCs, markers, the end of the file) without decoding its pixels, so a missing, truncated,
+ * altered or non-image file is reported with its row and path before anything is embedded,
+ * collected or written, at a small fraction of a decode (decoding here as well as in the embedder
+ * cost about 13 ms per 224 × 224 PNG on the shared 2-core machine).
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
 import { InputError } from '../errors';
-import { decodeImage } from '../io/image';
+import { verifyImageStructure } from '../io/image';
 import { describeReadFailure } from '../io/inputFile';
 
 /** The roots a question file's image paths are looked up in when no image root is given: its folder, then `<folder>/<stem>/images`. */
@@ -39,7 +41,7 @@ function realDirectory(root: string): string | undefined {
 
 /**
  * Reads the images a question file names: each distinct file once (by its real path), checked
- * to decode, and the same bytes handed to every row that names it.
+ * to be a whole PNG or JPEG, and the same bytes handed to every row that names it.
  */
 export class ImagePathReader {
   private readonly roots: { given: string; absolute: string; real: string | undefined }[];
@@ -110,7 +112,7 @@ export class ImagePathReader {
       throw new InputError(`image '${path}' (${real}): ${describeReadFailure(error)}`, location);
     }
     try {
-      decodeImage(bytes);
+      verifyImageStructure(bytes);
     } catch (error) {
       if (error instanceof InputError) throw new InputError(`image '${path}' (${real}): ${error.message}`, location);
       throw error;
