@@ -16,7 +16,8 @@
  *   detectShift on two such splits (see pointwise.ts).
  * - baselines: the drift baselines on one n = 90, 768-d pair and in the 34-split sweep (see baselines.ts).
  * - monitor: one monitoring window of 500 rows with 200 permutations (target < 2 s; see monitor.ts).
- * Options: --only ksg, --only pointwise, --only baselines or --only monitor runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - question_files: reading question files whose images are paths (bench/questionFiles.ts).
+ * Options: --only ksg, --only pointwise, --only baselines, --only monitor or --only questions runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -34,6 +35,7 @@ import { runKsgBenchmark } from './ksg';
 import { runPointwiseBenchmark } from './pointwise';
 import { runBaselinesBenchmark } from './baselines';
 import { runMonitorBenchmark } from './monitor';
+import { runQuestionFileBenchmark } from './questionFiles';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -170,6 +172,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, monitor: await runMonitorBenchmark({ quick: args.includes('--quick') }) }, null, 2)}\n`);
     return;
   }
+  if (only === 'questions') {
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, question_files: await runQuestionFileBenchmark() }, null, 2)}\n`);
+    return;
+  }
   const dataIndex = args.indexOf('--data');
   const dataRoot = dataIndex >= 0 ? args[dataIndex + 1] : join(tmpdir(), 'emishift-bench');
   mkdirSync(dataRoot, { recursive: true });
@@ -195,6 +201,7 @@ async function main(): Promise<void> {
     pointwise: await runPointwiseBenchmark(),
     baselines: await runBaselinesBenchmark(dataRoot, club),
     monitor: await runMonitorBenchmark({ quick: args.includes('--quick') }),
+    question_files: await runQuestionFileBenchmark(),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

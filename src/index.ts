@@ -66,6 +66,7 @@ export { sampleShiftGrid, type ShiftGridSplit, type ShiftGridOptions } from './s
 export { ChatClient, ChatRequestError, ConnectionFailuresError, type ChatClientOptions } from './serve/openaiClient';
 export { collectResponses, RunFailuresError, RunStoppedError, type CollectOptions, type CollectSummary } from './serve/collectResponses';
 export { judgeSplit, readJudgeScores, relativePreference, type JudgeOptions, type JudgeSummary, type JudgeScoreRecord, type RelativePreference } from './serve/judge';
+export { RELATIVE_PREFERENCE_METHODS, type RelativePreferenceMethod } from './serve/judge';
 
 // ---------------------------------------------------------------------------------------------
 // Embedding: split tables to the four matrices of a split folder
@@ -181,6 +182,17 @@ export { toResultsJson, fromResultsJson, readResults, writeResults, toPairJson, 
 export { withQuality, relativePreferenceQuality, type QualityValues } from './sweep/quality';
 export { describeEstimator, type ResultProvenance, type SplitRecord, type SpaceCheck, type Invocation } from './sweep/provenance';
 export { sweepSplitFolders, type SweepFolderOptions } from './sweep/sweepFolder';
+export {
+  SHIFT_MODALITY_SELECTIONS,
+  selectSplitsByShiftModality,
+  seededRows,
+  subsetEmbeddingSet,
+  type RowSubsetOptions,
+  type RowSubsetRecord,
+  type ShiftModalitySelection,
+  type SplitSelectionEntry,
+  type SplitSelectionRecord,
+} from './sweep/selection';
 
 // ---------------------------------------------------------------------------------------------
 // Monitoring over time: a stream in windows against a reference, with alerts and a resumable log

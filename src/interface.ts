@@ -312,6 +312,40 @@ export interface SplitRecord {
   manifest_digest: string | null;
   directory?: string;
   shift?: ShiftDescription;
+  /** When the sweep compared a seeded subset (`SweepOptions.rowSubset`): the split's rows before it, and the 0-based rows kept. */
+  row_subset?: { of: number; kept: number[] };
+}
+
+/** One OOD split's place in a modality selection: its shift's modality, where that was read, and why it is in or out. */
+export interface SplitSelectionEntry {
+  split: string;
+  selected: boolean;
+  /** The modality its shift touches; null when nothing records its shift. */
+  shift_modality: ShiftDescription['modality'] | null;
+  /** Where the shift was read: the split folder's manifest, or the paper's scenario catalog by the split's name. */
+  shift_from: 'manifest' | 'catalog' | null;
+  reason: string;
+}
+
+/** Which OOD splits a sweep compared, chosen by the modality of their shift (`sweep --modality`). */
+export interface SplitSelectionRecord {
+  /** V = image-only shifts, T = text-only, J = joint, ALL = every split. */
+  modality: 'V' | 'T' | 'J' | 'ALL';
+  /** What the selection keeps, in words. */
+  meaning: string;
+  /** The rule for splits whose shift nothing records. */
+  without_metadata: string;
+  /** Every OOD split under the root, in order, selected or not. */
+  splits: SplitSelectionEntry[];
+}
+
+/** How a sweep's seeded row subsets were drawn (each split's rows kept are in its `SplitRecord.row_subset`). */
+export interface RowSubsetRecord {
+  /** Rows kept per split. */
+  rows: number;
+  seed: number;
+  /** The sampling rule in words. */
+  method: string;
 }
 
 /** A space disagreement that was allowed to run (`allowSpaceMismatch`). */
@@ -357,6 +391,10 @@ export interface ResultProvenance {
   /** How the permutation p-values were made, when they were asked for. */
   permutation_test?: PermutationRecord;
   warnings: string[];
+  /** Present when the OOD splits were chosen by the modality of their shift. */
+  split_selection?: SplitSelectionRecord;
+  /** Present when every split was cut to a seeded subset of its rows. */
+  row_subset?: RowSubsetRecord;
 }
 
 /** How a comparison's permutation p-values were made (see permutationTest), as the provenance records it. */

@@ -10,6 +10,7 @@ import { readCsvSplit } from './formats/csv';
 import { readLlavaAnswers, type LlavaAnswer } from './formats/llavaAnswers';
 import { readParquetSplit } from './formats/parquetSplit';
 import { assertUniqueIds, firstFew } from './formats/rows';
+import { ImagePathReader } from './imagePaths';
 import { IN_THE_WILD_EASY_POSITIONS, IN_THE_WILD_HARD_POSITIONS, IN_THE_WILD_QUERY_COUNT, isScenarioName, scenario, scenarioShift } from './scenarios';
 
 export { readCombinedJsonl, parseCombinedJsonl } from './formats/combinedJsonl';
@@ -170,6 +171,15 @@ export interface ReadSplitTableOptions {
   responses?: string | undefined;
   /** How to join `responses`. */
   join?: JoinResponsesOptions | undefined;
+  /**
+   * JSONL and CSV: the folder that `image` paths (the LLaVA question-file layout) are relative
+   * to, and must stay inside. Default: the file's folder, then `<folder>/<file stem>/images/`.
+   */
+  imageRoot?: string | undefined;
+  /** Further text columns to keep in each row's `fields` (a caption for the judge, say); a row without one is an InputError. */
+  textFields?: readonly string[] | undefined;
+  /** 'optional': rows may lack reference_answer (it is then ''), for collecting answers to a question file. Default 'required'. */
+  referenceAnswers?: 'required' | 'optional' | undefined;
 }
 
 /** A LLaVA answer file read as a split: `prompt` → question, `text` → reference answer. */
@@ -186,14 +196,27 @@ function llavaReferenceRows(file: string): SplitRow[] {
   return rows;
 }
 
+/** LLaVA answer files keep only their own keys: a text field asked of one is refused rather than found missing on every line. */
+function withTextFields(rows: SplitRow[], textFields: readonly string[] | undefined, file: string): SplitRow[] {
+  if (textFields !== undefined && textFields.length > 0) {
+    throw new InputError(`a split in the llava format has no column ${textFields.join(', ')}; keep it in a JSONL, CSV or parquet split`, { file, field: 'textFields' });
+  }
+  return rows;
+}
+
 /** Loads a benchmark split (combined JSONL, CSV, parquet or a LLaVA answer file) as rows, joining model answers from `responses`. */
 export async function readSplitTable(file: string, options: ReadSplitTableOptions = {}): Promise<SplitTable> {
   const format = options.format ?? inferSplitFormat(file);
   let rows: SplitRow[];
-  if (format === 'jsonl') rows = readCombinedJsonl(file);
-  else if (format === 'csv') rows = readCsvSplit(file);
-  else if (format === 'parquet') rows = await readParquetSplit(file);
-  else if (format === 'llava') rows = llavaReferenceRows(file);
+  const textFields = options.textFields;
+  const rowOptions = () => ({ textFields, referenceAnswers: options.referenceAnswers, images: new ImagePathReader(file, options.imageRoot) });
+  if (options.imageRoot !== undefined && format !== 'jsonl' && format !== 'csv') {
+    throw new InputError(`image paths are read from JSONL and CSV question files; a ${format} split carries its images itself`, { file, field: 'imageRoot' });
+  }
+  if (format === 'jsonl') rows = readCombinedJsonl(file, rowOptions());
+  else if (format === 'csv') rows = readCsvSplit(file, rowOptions());
+  else if (format === 'parquet') rows = await readParquetSplit(file, { textFields });
+  else if (format === 'llava') rows = withTextFields(llavaReferenceRows(file), textFields, file);
   else throw new InputError(`unknown format '${String(format)}'; expected ${SPLIT_FORMATS.join(' | ')}`, { file, field: 'format' });
   const name = options.name ?? splitNameFromFile(file);
   // A split of the paper's benchmark brings its shift with it, to its manifest and figures.

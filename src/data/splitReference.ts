@@ -23,6 +23,12 @@ export interface SplitReference {
   responses?: string | undefined;
   /** The split's name; default: the file name (for `hf:`, the split part). */
   name?: string | undefined;
+  /** JSONL/CSV question files: the folder image paths are relative to and stay inside (see `ReadSplitTableOptions.imageRoot`). */
+  imageRoot?: string | undefined;
+  /** Further text columns to keep in each row's `fields` (a caption, say). */
+  textFields?: readonly string[] | undefined;
+  /** 'optional': rows may lack reference_answer (for collecting answers). Default 'required'. */
+  referenceAnswers?: 'required' | 'optional' | undefined;
 }
 
 /** How `readSplitReference` resolves a reference: the folder for relative paths and the download settings for remote ones. */
@@ -75,8 +81,15 @@ export async function readSplitReference(reference: SplitReference, options: Rea
     file = await resolveSplitFile(source, options.download);
     if ('dataset' in source) name ??= source.split;
   }
-  const responses = reference.responses === undefined || options.baseDirectory === undefined ? reference.responses : resolve(options.baseDirectory, reference.responses);
-  return readSplitTable(file, { format, responses, name });
+  const relative = (path: string | undefined) => (path === undefined || options.baseDirectory === undefined ? path : resolve(options.baseDirectory, path));
+  return readSplitTable(file, {
+    format,
+    responses: relative(reference.responses),
+    name,
+    imageRoot: relative(reference.imageRoot),
+    textFields: reference.textFields,
+    referenceAnswers: reference.referenceAnswers,
+  });
 }
 
 /** A split file of a folder, with the answer file matched to it. */

@@ -21,6 +21,8 @@ export interface SplitRow<Image extends ImageInput = Uint8Array> {
   model_answer?: string;
   /** The query image, where the split has images: encoded bytes (PNG, JPEG, ...) unless `Image` says otherwise. */
   image?: Image;
+  /** Further text columns the reader was asked to keep (`ReadSplitTableOptions.textFields`), e.g. a caption for the judge. */
+  fields?: Readonly<Record<string, string>>;
 }
 
 /** A loaded split: its rows and where they came from (named in error messages and manifests). */

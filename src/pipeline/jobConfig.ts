@@ -26,6 +26,8 @@ export interface SplitConfig {
   name?: string;
   /** combined|jsonl|csv|parquet|llava (default: from the file extension). */
   format?: string;
+  /** JSONL/CSV question files: the folder image paths are relative to and stay inside (default: the file's folder, then `<stem>/images/`). */
+  imageRoot?: string;
 }
 
 /** The project's own benchmark: a shipped folder and/or the settings to generate it with. Explicit settings beat the folder's settings.json. */
@@ -207,11 +209,12 @@ function checkSplits(check: ConfigChecker, config: Json): void {
     const field = `splits[${i}]`;
     if (typeof (split as Json | null)?.file !== 'string') check.fail(field, 'expected a "file"');
     const entry = split as Json;
-    check.keys(entry, ['file', 'responses', 'name', 'format'], `${field}.`);
+    check.keys(entry, ['file', 'responses', 'name', 'format', 'imageRoot'], `${field}.`);
     check.string(entry.file, `${field}.file`, 'a file, hf:<dataset>/<split> or a URL');
     check.string(entry.responses, `${field}.responses`, 'an answer file');
     check.string(entry.name, `${field}.name`, 'a split name');
     check.choice(entry.format, `${field}.format`, SPLIT_REFERENCE_FORMATS);
+    check.string(entry.imageRoot, `${field}.imageRoot`, 'a folder of images');
   });
 }
 

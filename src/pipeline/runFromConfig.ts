@@ -109,8 +109,14 @@ export async function runFromConfig(config: JobConfig, options: RunFromConfigOpt
   }
   // Every split is loaded (and a bad one refused) before a model is loaded or anything embedded.
   const tables: SplitTable[] = [];
-  for (const split of checked.splits) {
-    tables.push(await readSplitReference({ split: split.file, format: split.format, responses: split.responses, name: split.name }, { baseDirectory: base }));
+  for (const [index, split] of checked.splits.entries()) {
+    try {
+      tables.push(await readSplitReference({ split: split.file, format: split.format, responses: split.responses, name: split.name, imageRoot: split.imageRoot }, { baseDirectory: base }));
+    } catch (error) {
+      // The image root is the config's key: name it as the config spells it.
+      if (error instanceof InputError && error.field === 'imageRoot') throw new InputError(error.message.replace(/^imageRoot: /, ''), { ...(file !== undefined ? { file } : {}), field: `splits[${index}].imageRoot` });
+      throw error;
+    }
   }
   assertIdSplit(
     tables.map((table) => table.name),

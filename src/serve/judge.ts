@@ -1,7 +1,9 @@
 /**
  * LLM-as-judge scoring in the LLaVA-Bench review protocol, and the relative preference (RP) it
  * yields for a split: mean judge score of the model's answers over mean score of the reference
- * (GPT-4) answers. The paper compares EMI with RP per split, so per-question scores are kept.
+ * (GPT-4) answers (or, as the published fork forms it, the mean of the per-question ratios: see
+ * `RelativePreferenceMethod`). The paper compares EMI with RP per split, so per-question scores
+ * are kept.
  *
  * The protocol (LLaVA's eval_gpt_review_bench): a system message asking for a precise quality
  * check; a user message with the visual context, the question, the reference answer as
@@ -71,12 +73,35 @@ export interface JudgeOptions extends ChatRunOptions {
   parseRetries?: number | undefined;
   /** `judge_model` written to the file. Default: the client's model name. */
   judgeModel?: string | undefined;
+  /**
+   * The row field (`SplitRow.fields`, kept by the reader's `textFields`) holding each image's
+   * caption, shown as [Context] with the caption rule, as LLaVA-Bench's review does. Every row
+   * needs a non-empty one. Not together with `caption`.
+   */
+  captionField?: string | undefined;
+  /** How the summary's RP is formed from the scores (see `relativePreference`). Default 'ratio-of-means'. */
+  rpMethod?: RelativePreferenceMethod | undefined;
 }
 
-/** A split's relative preference (RP), the quality measure EMI is compared with, and the per-question scores it is the ratio of means of. */
+/**
+ * How per-question scores m_i (model) and r_i (reference) over the n scored questions become a
+ * split's RP. 'ratio-of-means' (LLaVA-Bench's summary, and the default): (Σ m_i / n) / (Σ r_i / n).
+ * 'mean-of-ratios' (the published fork): (1/n′) Σ m_i / r_i over the n′ questions with r_i ≠ 0,
+ * since a ratio to a zero score is undefined; the questions left out are listed.
+ */
+export type RelativePreferenceMethod = 'ratio-of-means' | 'mean-of-ratios';
+
+/** The RP methods, default first. */
+export const RELATIVE_PREFERENCE_METHODS: readonly RelativePreferenceMethod[] = ['ratio-of-means', 'mean-of-ratios'];
+
+/** A split's relative preference (RP), the quality measure EMI is compared with, how it was formed, and the per-question scores it comes from. */
 export interface RelativePreference {
-  /** Mean model score / mean reference score. */
+  /** The RP under `method`: mean model score / mean reference score, or the mean of the per-question ratios. */
   rp: number;
+  /** How `rp` was formed. */
+  method: RelativePreferenceMethod;
+  /** mean-of-ratios: the questions left out of the mean because their reference score is 0 (empty otherwise). */
+  zeroReferenceIds: (string | number)[];
   meanModelScore: number;
   meanReferenceScore: number;
   /** Questions with both scores; the others are left out. */
@@ -183,9 +208,28 @@ export function buildReviewMessages(row: SplitRow, options: Pick<JudgeOptions, '
   return messages;
 }
 
-/** Identifies what was judged, so a resumed file cannot silently mix scores of different answers. */
-function judgedInputHash(row: SplitRow): string {
-  return createHash('sha256').update(JSON.stringify([row.question, row.reference_answer, row.model_answer])).digest('hex').slice(0, 16);
+/**
+ * Identifies what was judged, so a resumed file cannot silently mix scores of different answers
+ * (or of answers judged with and without a caption). Without a caption it is the hash files
+ * written before captions were read hold.
+ */
+function judgedInputHash(row: SplitRow, caption?: string): string {
+  const judged = caption === undefined ? [row.question, row.reference_answer, row.model_answer] : [row.question, row.reference_answer, row.model_answer, caption];
+  return createHash('sha256').update(JSON.stringify(judged)).digest('hex').slice(0, 16);
+}
+
+/** The caption of every row from `captionField`; a row without a non-empty one is an InputError naming it. */
+function captionsOf(table: SplitTable, field: string): Map<SplitRow, string> {
+  const captions = new Map<SplitRow, string>();
+  for (const row of table.rows) {
+    const caption = row.fields?.[field];
+    if (caption === undefined) {
+      throw new InputError(`question_id ${String(row.question_id)} has no field '${field}' (read the split with textFields: ['${field}'])`, { file: table.source, field: 'captionField' });
+    }
+    if (caption.trim() === '') throw new InputError(`question_id ${String(row.question_id)}: the caption in '${field}' is empty`, { file: table.source, field: 'captionField' });
+    captions.set(row, caption);
+  }
+  return captions;
 }
 
 export const validateJudgeRecord: RecordValidator<JudgeScoreRecord> = (value) => {
@@ -216,8 +260,16 @@ export function readJudgeScores(path: string): JudgeScoreRecord[] {
   return [...byId.values()];
 }
 
-/** RP = mean model score / mean reference score, over the questions that have both scores. */
-export function relativePreference(scores: readonly Pick<JudgeScoreRecord, 'question_id' | 'reference_score' | 'model_score'>[]): RelativePreference {
+/**
+ * A split's RP over the questions that have both scores, by `method` (see
+ * `RelativePreferenceMethod`): by default mean model score / mean reference score. An RP that is
+ * undefined (every reference score 0) is an InputError rather than an infinity.
+ */
+export function relativePreference(
+  scores: readonly Pick<JudgeScoreRecord, 'question_id' | 'reference_score' | 'model_score'>[],
+  method: RelativePreferenceMethod = 'ratio-of-means',
+): RelativePreference {
+  if (!RELATIVE_PREFERENCE_METHODS.includes(method)) throw new InputError(`expected ${RELATIVE_PREFERENCE_METHODS.join(' or ')}, got '${String(method)}'`, { field: 'rpMethod' });
   const questionIds: (string | number)[] = [];
   const modelScores: number[] = [];
   const referenceScores: number[] = [];
@@ -231,8 +283,24 @@ export function relativePreference(scores: readonly Pick<JudgeScoreRecord, 'ques
   const mean = (values: number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
   const meanModelScore = mean(modelScores);
   const meanReferenceScore = mean(referenceScores);
+  const zeroReferenceIds: (string | number)[] = [];
+  let rp: number;
+  if (method === 'ratio-of-means') {
+    if (meanReferenceScore === 0) throw new InputError(`every reference score is 0 (${questionIds.length} questions): the ratio of means is undefined`, { field: 'rpMethod' });
+    rp = meanModelScore / meanReferenceScore;
+  } else {
+    const ratios: number[] = [];
+    referenceScores.forEach((reference, i) => {
+      if (reference === 0) zeroReferenceIds.push(questionIds[i]);
+      else ratios.push(modelScores[i] / reference);
+    });
+    if (ratios.length === 0) throw new InputError(`every reference score is 0 (${questionIds.length} questions): no ratio to average`, { field: 'rpMethod' });
+    rp = mean(ratios);
+  }
   return {
-    rp: meanModelScore / meanReferenceScore,
+    rp,
+    method,
+    zeroReferenceIds,
     meanModelScore,
     meanReferenceScore,
     count: questionIds.length,
@@ -249,11 +317,17 @@ export async function judgeSplit(table: SplitTable, options: JudgeOptions): Prom
   const parseRetries = options.parseRetries ?? 2;
   if (!Number.isInteger(parseRetries) || parseRetries < 0) throw new InputError(`must be a non-negative integer, got ${String(parseRetries)}`, { field: 'parseRetries' });
   checkUniqueIds(table);
+  if (options.captionField !== undefined && options.caption !== undefined) throw new InputError('give caption or captionField, not both', { field: 'captionField' });
+  const rpMethod = options.rpMethod ?? 'ratio-of-means';
+  if (!RELATIVE_PREFERENCE_METHODS.includes(rpMethod)) throw new InputError(`expected ${RELATIVE_PREFERENCE_METHODS.join(' or ')}, got '${String(rpMethod)}'`, { field: 'rpMethod' });
+  const captions = options.captionField === undefined ? undefined : captionsOf(table, options.captionField);
+  const reviewOptions = captions ? { ...options, caption: (row: SplitRow) => captions.get(row) as string } : options;
+  const inputHash = (row: SplitRow) => judgedInputHash(row, captions?.get(row));
   const requests = new Map<SplitRow, ChatMessage[]>();
   const rowsById = new Map<string, SplitRow>();
   for (const row of table.rows) {
     try {
-      requests.set(row, buildReviewMessages(row, options));
+      requests.set(row, buildReviewMessages(row, reviewOptions));
     } catch (error) {
       if (error instanceof InputError) throw new InputError(error.message, { file: table.source });
       throw error;
@@ -277,7 +351,7 @@ export async function judgeSplit(table: SplitTable, options: JudgeOptions): Prom
       if (!isScored(record)) return false;
       const row = rowsById.get(idKey(record.question_id));
       const hash = record.metadata?.input_sha256;
-      if (row !== undefined && typeof hash === 'string' && hash !== judgedInputHash(row)) {
+      if (row !== undefined && typeof hash === 'string' && hash !== inputHash(row)) {
         throw new InputError(`scores question_id ${String(record.question_id)} for a different question or answers than this split has; use another output file`, where);
       }
       return true;
@@ -293,8 +367,9 @@ export async function judgeSplit(table: SplitTable, options: JudgeOptions): Prom
         const result = await client.complete({ messages, maxTokens, temperature, extraBody: options.extraBody }, call);
         reply = result.text;
         const metadata: Record<string, unknown> = {
-          input_sha256: judgedInputHash(row),
+          input_sha256: inputHash(row),
           with_image: withImage,
+          ...(options.captionField !== undefined ? { caption_field: options.captionField } : {}),
           finish_reason: result.finishReason,
           latency_ms: Math.round(result.latencyMs),
           attempts: result.attempts,
@@ -322,7 +397,7 @@ export async function judgeSplit(table: SplitTable, options: JudgeOptions): Prom
   const { done, ...rest } = counts;
   const scored = readJudgeScores(options.outFile).filter((record) => rowsById.has(idKey(record.question_id)) && isScored(record));
   const summary: JudgeSummary = { ...rest, judged: done };
-  if (scored.length > 0) summary.relativePreference = relativePreference(scored);
+  if (scored.length > 0) summary.relativePreference = relativePreference(scored, rpMethod);
   if (summary.failed > 0) throw new RunFailuresError('reviews', summary, summary.judged, 'judged');
   return summary;
 }

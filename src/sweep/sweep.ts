@@ -16,7 +16,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError, type InputErrorLocation } from '../errors';
-import type { BoundTerms, ComparisonPValues, ComputedComparison, DriftBaselines, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, EstimatorDiagnosis, Interval, MixtureWeighting, MutualInformationEstimator, PermutationRecord, ProgressCallback, ResultProvenance } from '../interface';
+import type { BoundTerms, ComparisonPValues, ComputedComparison, DriftBaselines, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, EstimatorDiagnosis, Interval, MixtureWeighting, MutualInformationEstimator, PermutationRecord, ProgressCallback, ResultProvenance, SplitRecord } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
 import { SharedProducts } from '../bound/embeddingMoments';
@@ -29,6 +29,7 @@ import { buildProvenance, SpaceGuard, splitRecord, type Invocation } from './pro
 import { DriftBaselineCache, driftBaselines, driftBaselineSettings, type DriftBaselineOptions, type DriftBaselineSettings, type TargetContentKeys } from '../drift/driftBaselines';
 import { assertPermutationSettings, PermutationCache, permutationRecord, permutationTest } from '../significance/permutationTest';
 import { benjaminiHochberg } from '../stats/multipleTesting';
+import { RowSubsetter, type RowSubsetOptions } from './selection';
 
 export type { ComputedComparison, ComputedSweep, CorrelationSummary, Interval, PairComparison, QualityCorrelation, QualityMeasure, SplitEmi, SweepResult } from '../interface';
 
@@ -72,6 +73,12 @@ export interface SweepOptions {
   warn?: ((message: string) => void) | undefined;
   /** What was run, for the provenance (default: the library call). */
   invocation?: Invocation | undefined;
+  /**
+   * Compare seeded subsets of `rows` rows of every split, the ID split included (see
+   * `seededRows`): every matrix of a split by the same rows, recorded in each split's provenance
+   * record. A split with fewer rows is an InputError on `rows` naming it.
+   */
+  rowSubset?: RowSubsetOptions | undefined;
   /**
    * Drift baselines per comparison (MMD² with its permutation p-value, the domain classifier's
    * AUC, the mean cosine distance; image, question and answer embeddings), their settings in the
@@ -220,7 +227,14 @@ export async function sweepSplits(
   const description = estimator.description;
   const guard = new SpaceGuard(description, options.allowSpaceMismatch ?? false);
   const idLocation = idSplit.location ?? idSplit.name;
-  const idSet = idSplit.load();
+  const subsetter = options.rowSubset ? new RowSubsetter(options.rowSubset) : undefined;
+  const load = (split: SplitSource, location: string): EmbeddingSet => (subsetter ? subsetter.subset(split.name, split.load(), location) : split.load());
+  // A split's record says which of its rows were compared, when a subset was.
+  const withRows = (name: string, record: SplitRecord): SplitRecord => {
+    const kept = subsetter?.keptOf(name);
+    return kept ? { ...record, row_subset: kept } : record;
+  };
+  const idSet = load(idSplit, idLocation);
   // Spectra of small splits are solved in this thread unless a solver is given; large ones on a pool.
   const ownSolver = options.solver === undefined && idSet.text.rows >= SMALL_SPLIT_ROWS;
   const solver = options.solver ?? (ownSolver ? createParallelEigenSolver(options.threads ?? availableParallelism()) : inThreadEigenSolver);
@@ -240,11 +254,12 @@ export async function sweepSplits(
         comparisons[index] = resumed;
       } else {
         const location = split.location ?? split.name;
-        const target = prepare(split.name, location, split.load(), estimator, solver, guard, shared, source);
+        const target = prepare(split.name, location, load(split, location), estimator, solver, guard, shared, source);
         const [sourceEmi, targetEmi, terms] = await Promise.all([source.emi, target.emi, boundTermsOfMoments(source.moments, target.moments, cache)]);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
         const baselines = options.baselines ? baselineValues(source.set, target.set, options.baselines, location, { cache: baselineCache, targetKeys: contentKeysOf(target.moments) }) : undefined;
-        const comparison = comparisonOf(source.name, split.name, target.set, { sourceEmi, targetEmi, terms, intervals, baselines }, options.entropyScale);
+        const computed = comparisonOf(source.name, split.name, target.set, { sourceEmi, targetEmi, terms, intervals, baselines }, options.entropyScale);
+        const comparison = subsetter ? { ...computed, targetSplit: withRows(split.name, computed.targetSplit) } : computed;
         if (permutations.context) comparison.pValues = await permutationPValues(source.set, target.set, estimator, permutations.context, options, location);
         comparisons[index] = comparison;
         options.onComparison?.(comparison);
@@ -286,9 +301,10 @@ export async function sweepSplits(
       { api: 'sweepSplits' },
       description,
       source.name,
-      Object.fromEntries([[source.name, splitRecord(source.set)], ...comparisons.map((c) => [c.target, c.targetSplit] as const)]),
+      Object.fromEntries([[source.name, withRows(source.name, splitRecord(source.set))], ...comparisons.map((c) => [c.target, c.targetSplit] as const)]),
       { mixture, guard, settings, options, diagnosis: idDiagnosis, baselines: baselineSettings, permutations: permutationProvenance },
     );
+    if (subsetter) provenance.row_subset = subsetter.record();
     return {
       idSplit: source.name,
       mixture,

@@ -7,10 +7,11 @@
 import { join } from 'node:path';
 import type { ComputedSweep, MutualInformationEstimator } from '../interface';
 import { listSplitFolders, readSplitFolder, SPLIT_FILES } from '../data/splitDirectory';
-import { MANIFEST_FILE } from '../data/splitManifest';
+import { MANIFEST_FILE, readSplitManifest } from '../data/splitManifest';
 import { assertIdSplit, sweepSplits, type SplitSource, type SweepOptions } from './sweep';
 import { inputFingerprint, openSweepCheckpoint } from './checkpoint';
 import { writeResults } from './resultsJson';
+import { selectSplitsByShiftModality, type ShiftModalitySelection } from './selection';
 
 /** A sweep's options (resumption is the checkpoint's job) plus where the results go and what they record. */
 export interface SweepFolderOptions extends Omit<SweepOptions, 'completed' | 'onComparison'> {
@@ -28,17 +29,33 @@ export interface SweepFolderOptions extends Omit<SweepOptions, 'completed' | 'on
    * settings, e.g. `{ k: 3 }`): a checkpoint made with another estimator is never resumed.
    */
   estimatorKey?: unknown;
+  /**
+   * Compare only the OOD splits whose shift touches this modality (V image-only, T text-only,
+   * J joint, ALL every split), read from each folder's manifest or, without one, the scenario
+   * catalog by name; the decision for every split is `provenance.split_selection`.
+   */
+  modality?: ShiftModalitySelection | undefined;
 }
 
 /** Compares the split `idName` under `root` with every other split there. */
 export async function sweepSplitFolders(root: string, idName: string, estimator: MutualInformationEstimator, options: SweepFolderOptions = {}): Promise<ComputedSweep> {
-  const { out, metadata, inputFiles = [], estimatorKey, ...sweepOptions } = options;
+  const { out, metadata, inputFiles = [], estimatorKey, modality, ...sweepOptions } = options;
   const splits = listSplitFolders(root);
   assertIdSplit(
     splits.map((split) => split.name),
     idName,
     { file: root },
   );
+  const oodSplits = splits.filter((split) => split.name !== idName);
+  const selection =
+    modality === undefined
+      ? undefined
+      : selectSplitsByShiftModality(
+          oodSplits.map((split) => ({ name: split.name, shift: readSplitManifest(split.directory)?.shift })),
+          modality,
+          { file: root },
+        );
+  const compared = selection ? oodSplits.filter((_, index) => selection.splits[index].selected) : oodSplits;
   const toSource = (split: { name: string; directory: string }): SplitSource => ({ name: split.name, location: split.directory, load: () => readSplitFolder(split.directory, split.name) });
   const splitFiles = splits.flatMap((split) => [...Object.values(SPLIT_FILES), MANIFEST_FILE].map((file) => join(split.directory, file)));
   const settings = {
@@ -52,14 +69,17 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
     baselines: sweepOptions.baselines,
     // Only when asked for, so that the fingerprints of sweeps without p-values stay as they were.
     ...(sweepOptions.permutationTest ? { permutationTest: { permutations: sweepOptions.permutationTest.permutations, seed: sweepOptions.permutationTest.seed ?? 0 } } : {}),
+    // Only when given, so that checkpoints of sweeps without a subset keep their fingerprint.
+    ...(sweepOptions.rowSubset ? { rowSubset: { rows: sweepOptions.rowSubset.rows, seed: sweepOptions.rowSubset.seed ?? 0 } } : {}),
   };
   const checkpoint = out ? openSweepCheckpoint(`${out}.partial.jsonl`, inputFingerprint([...inputFiles, ...splitFiles], settings)) : undefined;
   const result = await sweepSplits(
     toSource(splits.find((split) => split.name === idName)!),
-    splits.filter((split) => split.name !== idName).map(toSource),
+    compared.map(toSource),
     estimator,
     { ...sweepOptions, completed: checkpoint?.completed, onComparison: (comparison) => checkpoint?.append(comparison) },
   );
+  if (selection) result.provenance.split_selection = selection;
   if (out) {
     writeResults(out, result, metadata);
     checkpoint?.remove();

@@ -53,6 +53,7 @@ test("each command's flags name the library options its errors use", () => {
     format: '--format',
     responses: '--responses',
     name: '--name',
+    imageRoot: '--image-root',
     embedder: '--embedder',
     textModel: '--text-model',
     imageModel: '--image-model',
@@ -76,8 +77,12 @@ test("each command's flags name the library options its errors use", () => {
     threads: '--threads',
   });
   const sweep = flagsOf('sweep');
-  for (const [library, flag] of Object.entries({ mixture: '--mixture', entropyScale: '--entropy-scale', resamples: '--bootstrap', confidence: '--confidence', seed: '--seed', method: '--interval', threads: '--threads' })) {
+  for (const [library, flag] of Object.entries({ mixture: '--mixture', entropyScale: '--entropy-scale', resamples: '--bootstrap', confidence: '--confidence', seed: '--seed', method: '--interval', threads: '--threads', modality: '--modality', rows: '--rows' })) {
     assert.equal(sweep[library], flag, library);
+  }
+  const judge = flagsOf('judge');
+  for (const [library, flag] of Object.entries({ captionField: '--caption-field', textFields: '--caption-field', rpMethod: '--rp', imageRoot: '--image-root' })) {
+    assert.equal(judge[library], flag, library);
   }
   const collect = flagsOf('collect');
   for (const [library, flag] of Object.entries({ timeoutMs: '--timeout', maxRetries: '--retries', maxConnectionFailures: '--max-connection-failures', prompt: '--prompt', maxTokens: '--max-tokens', temperature: '--temperature' })) {

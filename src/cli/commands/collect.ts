@@ -49,7 +49,7 @@ export const collectCommand = defineCommand({
   name: 'collect',
   summary: "collect a served MLLM's answers to a split (LLaVA answer-file JSONL, resumable)",
   usage: [
-    'Usage: emishift collect --split FILE --out FILE [--base-url URL] [--model M] [--api-key K] [--concurrency N]',
+    'Usage: emishift collect --split FILE [--image-root DIR] --out FILE [--base-url URL] [--model M] [--api-key K] [--concurrency N]',
     '                        [--prompt TEMPLATE] [--max-tokens N] [--temperature T] [--timeout S] [--retries N]',
     '                        [--max-connection-failures N] [--json] [--progress]',
     '',
@@ -75,7 +75,8 @@ export const collectCommand = defineCommand({
     const temperature = numberOption(options.temperature, 'temperature', isNonNegative, 'a number ≥ 0');
     const clientOptions = serverOptions(options);
     const maxConnectionFailures = maxConnectionFailuresOption(options);
-    const table = await readSplitArgument('collect', options);
+    // Collecting needs questions and images only: a LLaVA question file has no reference answers.
+    const table = await readSplitArgument('collect', options, { referenceAnswers: 'optional' });
     const { collectResponses } = await import('../../serve/collectResponses');
     const summary = await collectResponses(table, {
       outFile: out,

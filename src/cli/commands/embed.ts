@@ -51,7 +51,7 @@ export const embedCommand = defineCommand({
   name: 'embed',
   summary: 'embed a split (or a folder of splits) into t.npy, yhat.npy, y.npy (and v.npy) plus a manifest, as sweep reads them',
   usage: [
-    'Usage: emishift embed --split FILE --out DIR [--format combined|llava|parquet|csv] [--responses FILE]',
+    'Usage: emishift embed --split FILE --out DIR [--format combined|llava|parquet|csv] [--responses FILE] [--image-root DIR]',
     '       emishift embed --split-dir DIR --out ROOT [--format F] [--responses DIR]',
     '                      [--embedder builtin|transformers|openai] [--batch-size N] [--dimension D] [--force] [--json] [--progress]',
     '',
@@ -73,7 +73,7 @@ export const embedCommand = defineCommand({
     const { listSplitFiles } = await import('../../data/splitReference');
     const splits = options['split-dir'] !== undefined ? listSplitFiles(options['split-dir'], options.responses) : undefined;
     // Load the (first) split before the embedder, so a bad split fails before a model is loaded.
-    const first = await readSplitArgument('embed', splits ? { split: splits[0].file, format: options.format, responses: splits[0].responses } : options);
+    const first = await readSplitArgument('embed', splits ? { split: splits[0].file, format: options.format, responses: splits[0].responses, 'image-root': options['image-root'] } : options);
     const embedders = await createEmbedders(kind, options);
     const settings = { embedders, kind, batchSize, expectedDimension, force: options.force };
     if (!splits) {
@@ -87,7 +87,7 @@ export const embedCommand = defineCommand({
     const summaries = [];
     stages({ done: 0, total: splits.length });
     for (const [index, split] of splits.entries()) {
-      const table = index === 0 ? first : await readSplitArgument('embed', { split: split.file, format: options.format, responses: split.responses });
+      const table = index === 0 ? first : await readSplitArgument('embed', { split: split.file, format: options.format, responses: split.responses, 'image-root': options['image-root'] });
       const summary = await embedOne(table, join(out, table.name), settings, stderrProgress('embed', detailed));
       summaries.push(summary);
       if (!options.json) process.stdout.write(`${summaryLine(summary)}\n`);

@@ -102,15 +102,15 @@ export async function withSpaceHint<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** --bootstrap N [--confidence C] [--seed S] [--interval M]: interval settings, or undefined when N is absent. */
-export function bootstrapOptions(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string; permutations?: string; baselines?: boolean }): Required<BootstrapOptions> | undefined {
+export function bootstrapOptions(options: { bootstrap?: string; confidence?: string; seed?: string; interval?: string; permutations?: string; baselines?: boolean; rows?: string }): Required<BootstrapOptions> | undefined {
   const method = options.interval ?? DEFAULT_INTERVAL_METHOD;
   if (!(INTERVAL_METHODS as readonly string[]).includes(method)) throw new InputError(`expected ${INTERVAL_METHODS.join(', ')}, got '${method}'`, { field: '--interval' });
   const resamples = numberOption(options.bootstrap, 'bootstrap', isPositiveInteger, 'a positive number of resamples');
   const confidence = numberOption(options.confidence, 'confidence', (n) => n > 0 && n < 1, 'a number strictly between 0 and 1');
   const seed = numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
   if (resamples === undefined) {
-    // --seed also seeds --permutations' partitions and the baselines, so it may come without --bootstrap then.
-    if (confidence !== undefined || (seed !== undefined && options.permutations === undefined && !options.baselines) || options.interval !== undefined) {
+    // --seed also seeds --permutations' partitions, the baselines and the --rows subsets, so it may come without --bootstrap then.
+    if (confidence !== undefined || (seed !== undefined && options.permutations === undefined && !options.baselines && options.rows === undefined) || options.interval !== undefined) {
       throw new InputError('--confidence, --seed and --interval go with --bootstrap N', { field: '--bootstrap' });
     }
     return undefined;
@@ -205,13 +205,27 @@ export const SPLIT_OPTIONS = {
   format: { type: 'string', value: 'F', help: 'combined|jsonl|llava|parquet|csv (default: from the file extension)', sets: ['format'] },
   responses: { type: 'string', value: 'FILE', help: "the model's answers (LLaVA answer file), joined by question_id", sets: ['responses'] },
   name: { type: 'string', value: 'NAME', help: "the split's name (default: the file name; selects the easy/hard in-the-wild rows)", sets: ['name'] },
+  'image-root': {
+    type: 'string',
+    value: 'DIR',
+    sets: ['imageRoot'],
+    help: [
+      'JSONL/CSV question files whose image field is a path (LLaVA: question_id, image, text): the',
+      "folder the paths are relative to and must stay inside (default: the file's folder, then",
+      '<folder>/<file stem>/images/)',
+    ],
+  },
 } as const satisfies OptionTable;
 
 /** Loads the split named by --split (local file, hf:dataset/split, or URL) with its options. */
-export async function readSplitArgument(command: string, options: { split?: string; format?: string; responses?: string; name?: string }) {
+export async function readSplitArgument(
+  command: string,
+  options: { split?: string; format?: string; responses?: string; name?: string; 'image-root'?: string },
+  more: Pick<import('../../data/splitReference').SplitReference, 'textFields' | 'referenceAnswers'> = {},
+) {
   const split = requireOption(options.split, 'split', command);
   const { readSplitReference } = await import('../../data/splitReference');
-  return readSplitReference({ split, format: options.format, responses: options.responses, name: options.name });
+  return readSplitReference({ split, format: options.format, responses: options.responses, name: options.name, imageRoot: options['image-root'], ...more });
 }
 
 /** --baselines [--baseline-permutations N]: drift baselines beside the bound's terms, seeded by --seed; `adds` says what the command's output gains. */

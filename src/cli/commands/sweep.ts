@@ -1,4 +1,5 @@
 import { defineCommand } from '../command';
+import { InputError } from '../../errors';
 import { isPositiveInteger, numberOption, requireOption } from '../args';
 import { formatCoefficient, formatPValue, formatTable, printJson } from '../output';
 import { commandProgress } from '../progress';
@@ -11,6 +12,7 @@ export const sweepCommand = defineCommand({
   usage: [
     'Usage: emishift sweep --root DIR --id NAME (--club FILE | --estimator NAME [--k K] [--epochs E]) [--out FILE]',
     '                      [--mixture sample-weighted|equal] [--entropy-scale H]',
+    '                      [--modality V|T|J|ALL] [--rows N [--seed S]]',
     '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N]',
     '                      [--permutations N [--seed S]]',
     '                      [--allow-space-mismatch] [--json] [--progress]',
@@ -33,6 +35,27 @@ export const sweepCommand = defineCommand({
       ],
     },
     threads: { type: 'string', value: 'N', help: 'threads for large eigenproblems (default: all cores)', sets: ['threads'] },
+    modality: {
+      type: 'string',
+      value: 'M',
+      sets: ['modality'],
+      help: [
+        "compare only the OOD splits whose shift touches M (the reference's --shift_modality):",
+        'V image-only shifts, T text-only, J joint, ALL every split; the shift is read from each',
+        "split's manifest, else from the scenario catalog by name; a split with neither is selected",
+        'by ALL only. Each decision and its reason: provenance.split_selection',
+      ],
+    },
+    rows: {
+      type: 'string',
+      value: 'N',
+      sets: ['rows'],
+      help: [
+        'compare a seeded subset of N rows of every split, the ID split included (the same rows',
+        "across a split's matrices; with --seed S, default 0); each split's kept rows:",
+        'provenance.splits[NAME].row_subset',
+      ],
+    },
     ...bootstrapOptionTable(['(adds EMI_CI, EMID_CI, EMID_UB_CI maps and PearsonR_CI, SpearmanRho_CI, KendallTau_CI)']),
     ...permutationOptionTable([
       '(adds EMID_PVAL, EMID_UB_PVAL, JSD_V_PVAL, JSD_T_PVAL maps, and EMID_QVAL: EMID p-values adjusted',
@@ -50,9 +73,16 @@ export const sweepCommand = defineCommand({
     const root = requireOption(options.root, 'root', 'sweep');
     const id = requireOption(options.id, 'id', 'sweep');
     const { mixture, entropyScale } = boundOptions(options);
+    const rowCount = numberOption(options.rows, 'rows', isPositiveInteger, 'a positive integer');
     const bootstrap = bootstrapOptions(options);
     const baselines = baselineOptions(options);
     const permutationTest = permutationOptions(options);
+    const rowSubset = rowCount === undefined ? undefined : { rows: rowCount, seed: numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0') ?? 0 };
+    const { SHIFT_MODALITY_SELECTIONS } = await import('../../sweep/selection');
+    const modality = options.modality;
+    if (modality !== undefined && !(SHIFT_MODALITY_SELECTIONS as readonly string[]).includes(modality)) {
+      throw new InputError(`expected ${SHIFT_MODALITY_SELECTIONS.join(', ')}, got '${modality}'`, { field: '--modality' });
+    }
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
     const { sweepSplitFolders } = await import('../../sweep/sweepFolder');
     const { toResultsJson } = await import('../../sweep/resultsJson');
@@ -74,6 +104,8 @@ export const sweepCommand = defineCommand({
         metadata,
         inputFiles: chosen.kind === 'club file' ? [chosen.clubFile] : [],
         estimatorKey: chosen.kind === 'club file' ? null : { k: options.k ?? null, epochs: options.epochs ?? null },
+        modality: modality as import('../../sweep/selection').ShiftModalitySelection | undefined,
+        rowSubset,
         onProgress: commandProgress('sweep', options.progress, { stage: 'comparing with the ID split', unit: 'splits' }),
       }),
     );
@@ -82,6 +114,9 @@ export const sweepCommand = defineCommand({
       printJson(json);
       return;
     }
+    const selection = result.provenance.split_selection;
+    if (selection) process.stdout.write(`${describeSelection(selection)}\n`);
+    if (rowSubset) process.stdout.write(`rows: a seeded subset of ${rowSubset.rows} rows of every split (seed ${rowSubset.seed}); the rows kept are in provenance.splits[NAME].row_subset\n`);
     if (permutationTest) {
       const rows = result.comparisons.map((c) => {
         const p = c.pValues as ComparisonPValues;
@@ -116,3 +151,13 @@ export const sweepCommand = defineCommand({
     if (options.out) process.stdout.write(`results written to ${options.out}\n`);
   },
 });
+
+/** One line: what a modality selection kept, and how many of each kind it left out (each reason is in the provenance). */
+function describeSelection(selection: import('../../interface').SplitSelectionRecord): string {
+  const kept = selection.splits.filter((entry) => entry.selected);
+  const left = selection.splits.filter((entry) => !entry.selected);
+  const byKind = new Map<string, number>();
+  for (const entry of left) byKind.set(entry.shift_modality ?? 'no shift recorded', (byKind.get(entry.shift_modality ?? 'no shift recorded') ?? 0) + 1);
+  const leftOut = left.length === 0 ? 'none left out' : `left out ${left.length} (${[...byKind].map(([kind, count]) => `${kind}: ${count}`).join(', ')})`;
+  return `--modality ${selection.modality} (${selection.meaning}): ${kept.length} of ${selection.splits.length} OOD splits compared, ${leftOut}; each reason is in provenance.split_selection`;
+}

@@ -4,7 +4,7 @@
  * (as Python's csv module does), and every record must have as many fields as the header.
  */
 import { InputError } from '../../errors';
-import { assertColumns, buildRows, type SourceRecord } from './rows';
+import { assertColumns, buildRows, isQuestionFileLayout, requiredColumns, type BuildRowsOptions, type SourceRecord } from './rows';
 import { readTextFile } from './text';
 import type { SplitRow } from '../splitRow';
 
@@ -90,7 +90,7 @@ function idFromCell(cell: string): string | number {
   return cell;
 }
 
-export function parseCsvSplit(text: string, file: string): SplitRow[] {
+export function parseCsvSplit(text: string, file: string, options: Omit<BuildRowsOptions, 'idFallback'> = {}): SplitRow[] {
   const [header, ...body] = parseCsv(text, file);
   if (!header) throw new InputError('empty file, expected a CSV header', { file });
   const columns = header.fields.map((name) => name.trim());
@@ -99,9 +99,10 @@ export function parseCsvSplit(text: string, file: string): SplitRow[] {
     if (name !== '' && seen.has(name)) throw new InputError(`column '${name}' appears twice in the header`, { file, field: `line ${header.line}` });
     seen.add(name);
   }
-  assertColumns(columns, file, `line ${header.line}`);
+  assertColumns(columns, file, `line ${header.line}`, requiredColumns(columns, options.referenceAnswers));
   if (body.length === 0) throw new InputError('no data rows after the header', { file });
   const index = new Map(columns.map((name, position) => [name, position]));
+  const questionColumn = isQuestionFileLayout(columns) ? ('text' as const) : ('question' as const);
   const records: SourceRecord[] = body.map(({ line, fields }) => {
     const where = `line ${line}`;
     if (fields.length !== columns.length) {
@@ -109,19 +110,22 @@ export function parseCsvSplit(text: string, file: string): SplitRow[] {
     }
     return {
       where,
+      questionColumn,
       get: (column: string) => {
         const position = index.get(column);
         if (position === undefined) return undefined;
         if (column === 'question_id') return idFromCell(fields[position]);
         // CSV cannot tell a missing answer from an empty one; pandas writes NaN as ''.
         if (column === 'model_answer' && fields[position] === '') return undefined;
+        // Likewise an empty image cell is a row without an image.
+        if (column === 'image' && fields[position] === '') return undefined;
         return fields[position];
       },
     };
   });
-  return buildRows(records, file);
+  return buildRows(records, file, options);
 }
 
-export function readCsvSplit(file: string): SplitRow[] {
-  return parseCsvSplit(readTextFile(file, 'CSV with columns question_id, question, reference_answer[, model_answer]'), file);
+export function readCsvSplit(file: string, options: Omit<BuildRowsOptions, 'idFallback'> = {}): SplitRow[] {
+  return parseCsvSplit(readTextFile(file, 'CSV with columns question_id, question, reference_answer[, model_answer]'), file, options);
 }

@@ -84,7 +84,8 @@ function imageBytes(value: unknown, file: string, where: string): Uint8Array {
 }
 
 /** Rows of a parquet split; images come back as the encoded bytes (PNG, JPEG, ...). */
-export async function readParquetSplit(file: string): Promise<SplitRow[]> {
+export async function readParquetSplit(file: string, options: { textFields?: readonly string[] | undefined } = {}): Promise<SplitRow[]> {
+  const textFields = options.textFields ?? [];
   const bytes = readInputFile(file);
   if (bytes.length === 0) throw new InputError('empty file, expected parquet', { file });
   const { hyparquet, compressors } = await loadParquetModules();
@@ -102,7 +103,7 @@ export async function readParquetSplit(file: string): Promise<SplitRow[]> {
   if (rowCount === 0) throw new InputError('no rows', { file });
 
   const values = new Map<string, unknown[]>();
-  for (const column of READ_COLUMNS.filter((name) => columns.includes(name))) {
+  for (const column of [...READ_COLUMNS, ...textFields.filter((name) => !READ_COLUMNS.includes(name))].filter((name) => columns.includes(name))) {
     assertReadableCodecs(metadata, column, compressors, file);
     let objects: Record<string, unknown>[];
     try {
@@ -121,7 +122,7 @@ export async function readParquetSplit(file: string): Promise<SplitRow[]> {
       where,
       get: (column: string) => {
         const value = values.get(column)?.[index];
-        if (TEXT_COLUMNS.has(column) && value instanceof Uint8Array) {
+        if ((TEXT_COLUMNS.has(column) || textFields.includes(column)) && value instanceof Uint8Array) {
           try {
             return utf8.decode(value);
           } catch {
@@ -132,7 +133,7 @@ export async function readParquetSplit(file: string): Promise<SplitRow[]> {
       },
     };
   });
-  const rows = buildRows(records, file, { idFallback: values.has('question_id') ? undefined : (index) => index });
+  const rows = buildRows(records, file, { idFallback: values.has('question_id') ? undefined : (index) => index, textFields });
   if (hasImages) {
     const images = values.get('image') as unknown[];
     rows.forEach((row, index) => {
