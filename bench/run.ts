@@ -11,8 +11,10 @@
  * - train: `emishift train` throughput at batch 2048 (768 → 250 → 768), native and tfjs engines;
  * - eigen / onnx_club: the kernels behind them;
  * - neural: training throughput of the neural variational estimators, per family (bench/neural.ts);
- * - ksg: KSG estimators 1 and 2 at n = 10,000 and 100,000 (5 + 5 dimensions, k = 3; see ksg.ts).
- * Options: --only ksg runs only the KSG cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - ksg: KSG estimators 1 and 2 at n = 10,000 and 100,000 (5 + 5 dimensions, k = 3; see ksg.ts);
+ * - permutations: permutation tests at n = 90 (one split's EMID, and the 34-split sweep with all
+ *   four statistics, 1,000 permutations each; see permutations.ts).
+ * Options: --only ksg runs only the KSG cases, --only permutations only the permutation tests; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +29,7 @@ import { runEigenBenchmark } from './eigen';
 import { runOnnxClubBenchmark } from './onnxClub';
 import { runNeuralBenchmark } from './neural';
 import { runKsgBenchmark } from './ksg';
+import { runPermutationBenchmark } from './permutations';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -160,6 +163,13 @@ async function main(): Promise<void> {
   mkdirSync(dataRoot, { recursive: true });
   const club = join(dataRoot, 'club-768.safetensors');
   saveClub(club, initClubParameters({ xDim: 768, yDim: 768, hiddenDim: 250 }, 1));
+  // --quick keeps the one-split figure at 1,000 permutations and runs the sweep with 100.
+  const sweepPermutations = args.includes('--quick') ? 100 : 1000;
+  if (only === 'permutations') {
+    const permutations = await runPermutationBenchmark(dataRoot, club, { sweepPermutations });
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, permutations }, null, 2)}\n`);
+    return;
+  }
   const sizes = args.includes('--quick') ? [90, 1000] : [90, 1000, 10000];
   const sweep: object[] = [];
   for (const rows of sizes) sweep.push(await benchmarkSweep(dataRoot, club, rows, rows === 90 ? 5 : rows === 1000 ? 3 : 1));
@@ -173,6 +183,7 @@ async function main(): Promise<void> {
     onnx_club: await runOnnxClubBenchmark(),
     neural: await runNeuralBenchmark(),
     ksg: await runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
+    permutations: await runPermutationBenchmark(dataRoot, club, { sweepPermutations }),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

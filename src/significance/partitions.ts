@@ -24,11 +24,21 @@ export function permutationPartitions(sourceRows: number, targetRows: number, pe
   const source: Int32Array[] = [order.slice(0, sourceRows)];
   const target: Int32Array[] = [order.slice(sourceRows)];
   const rng = createRng(seed);
+  const onSource = new Uint8Array(pooled);
   // Fisher–Yates from any arrangement gives a uniform one, so the shuffles continue from the last.
   for (let p = 0; p < permutations; p++) {
     shuffleInPlace(order, rng);
-    source.push(order.slice(0, sourceRows).sort());
-    target.push(order.slice(sourceRows).sort());
+    // The sides in increasing row order, read off a membership mask (no sort).
+    onSource.fill(0);
+    for (let k = 0; k < sourceRows; k++) onSource[order[k]] = 1;
+    const sourceSide = new Int32Array(sourceRows);
+    const targetSide = new Int32Array(targetRows);
+    for (let row = 0, a = 0, b = 0; row < pooled; row++) {
+      if (onSource[row]) sourceSide[a++] = row;
+      else targetSide[b++] = row;
+    }
+    source.push(sourceSide);
+    target.push(targetSide);
   }
   return { count: permutations + 1, source, target, key: `${sourceRows}+${targetRows}:${permutations}:${seed}` };
 }
