@@ -137,6 +137,7 @@ export {
   PermutationCache,
   PERMUTATION_STATISTICS,
   type PermutationStatistic,
+  type PermutationDesign,
   type PermutationTestOptions,
   type PermutationTestResult,
   type PermutationStatisticResult,

@@ -49,7 +49,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
     allowSpaceMismatch: sweepOptions.allowSpaceMismatch ?? false,
     estimator: { name: estimator.description.name, key: estimatorKey ?? null },
     // Only when asked for, so that the fingerprints of sweeps without p-values stay as they were.
-    ...(sweepOptions.permutationTest ? { permutationTest: { permutations: sweepOptions.permutationTest.permutations, seed: sweepOptions.permutationTest.seed ?? 0 } } : {}),
+    ...(sweepOptions.permutationTest ? { permutationTest: { permutations: sweepOptions.permutationTest.permutations, seed: sweepOptions.permutationTest.seed ?? 0, design: sweepOptions.permutationTest.design ?? 'pooled' } } : {}),
   };
   const checkpoint = out ? openSweepCheckpoint(`${out}.partial.jsonl`, inputFingerprint([...inputFiles, ...splitFiles], settings)) : undefined;
   const result = await sweepSplits(
