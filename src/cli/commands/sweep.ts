@@ -26,7 +26,7 @@ export const sweepCommand = defineCommand({
     'Usage: emishift sweep --root DIR --id NAME (--club FILE | --estimator NAME [--k K] [--epochs E]) [--out FILE]',
     '                      [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N]',
-    '                      [--permutations N [--seed S]]',
+    '                      [--permutations N [--seed S] [--paired]]',
     '                      [--allow-space-mismatch] [--json] [--progress]',
     '',
     'Every subfolder of DIR is a split (t.npy, yhat.npy, y.npy, optionally v.npy); NAME is the ID split.',
