@@ -17,7 +17,9 @@
  * - baselines: the drift baselines on one n = 90, 768-d pair and in the 34-split sweep (see baselines.ts).
  * - monitor: one monitoring window of 500 rows with 200 permutations (target < 2 s; see monitor.ts).
  * - question_files: reading question files whose images are paths (bench/questionFiles.ts).
- * Options: --only ksg, --only pointwise, --only baselines, --only monitor or --only questions runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - permutations: permutation tests at n = 90 (one split's EMID, and the 34-split sweep with all
+ *   four statistics, 1,000 permutations each; see permutations.ts).
+ * Options: --only ksg, pointwise, baselines, monitor, questions or permutations runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +38,7 @@ import { runPointwiseBenchmark } from './pointwise';
 import { runBaselinesBenchmark } from './baselines';
 import { runMonitorBenchmark } from './monitor';
 import { runQuestionFileBenchmark } from './questionFiles';
+import { runPermutationBenchmark } from './permutations';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -181,6 +184,13 @@ async function main(): Promise<void> {
   mkdirSync(dataRoot, { recursive: true });
   const club = join(dataRoot, 'club-768.safetensors');
   saveClub(club, initClubParameters({ xDim: 768, yDim: 768, hiddenDim: 250 }, 1));
+  // --quick keeps the one-split figure at 1,000 permutations and runs the sweep with 100.
+  const sweepPermutations = args.includes('--quick') ? 100 : 1000;
+  if (only === 'permutations') {
+    const permutations = await runPermutationBenchmark(dataRoot, club, { sweepPermutations });
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, permutations }, null, 2)}\n`);
+    return;
+  }
   if (only === 'baselines') {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, baselines: await runBaselinesBenchmark(dataRoot, club) }, null, 2)}\n`);
     return;
@@ -202,6 +212,7 @@ async function main(): Promise<void> {
     baselines: await runBaselinesBenchmark(dataRoot, club),
     monitor: await runMonitorBenchmark({ quick: args.includes('--quick') }),
     question_files: await runQuestionFileBenchmark(),
+    permutations: await runPermutationBenchmark(dataRoot, club, { sweepPermutations }),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

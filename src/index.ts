@@ -144,6 +144,7 @@ export {
   PermutationCache,
   PERMUTATION_STATISTICS,
   type PermutationStatistic,
+  type PermutationDesign,
   type PermutationTestOptions,
   type PermutationTestResult,
   type PermutationStatisticResult,

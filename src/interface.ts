@@ -401,6 +401,8 @@ export interface ResultProvenance {
 export interface PermutationRecord {
   permutations: number;
   seed: number;
+  /** `pooled` (any reassignment of the pooled rows) or `paired` (pairs of rows swapped). */
+  design: string;
   /** The statistics tested (`emid`, `jsd_v`, `jsd_t`, `emid_ub`). */
   statistics: string[];
   /** Each statistic's one-sided alternative in words. */

@@ -138,6 +138,8 @@ export interface EmidBoundPoint {
   /** [lower, upper], drawn as an error bar. */
   emidInterval?: [number, number];
   boundInterval?: [number, number];
+  /** EMID's permutation p-value (or its adjusted q-value, see `significance`): filled marker when ≤ α, open otherwise. */
+  significance?: number;
 }
 
 /** The title, subtitle and family styles of `emidBoundScatter`. */
@@ -148,6 +150,10 @@ export interface EmidBoundScatterOptions {
   subtitle?: string | undefined;
   /** Colours, markers and labels per family (figures of one report share one set). */
   families?: FamilyStyles | undefined;
+  /** What the points' `significance` is, for the legend line and hover: default `EMID p`. */
+  significanceLabel?: string | undefined;
+  /** The level a point's `significance` is compared with (default 0.05). */
+  alpha?: number | undefined;
 }
 
 /**
@@ -166,6 +172,11 @@ export function emidBoundScatter(points: readonly EmidBoundPoint[], options: Emi
   const { styles, families } = stylesFor(points, options.families);
   const { r, pValue } = pearson(bounds, emids);
   const { slope, intercept } = leastSquares(bounds, emids);
+  const tested = points.some((point) => point.significance !== undefined);
+  const significances = points.map((point, i) => (point.significance === undefined ? undefined : requireFinite(point.significance, fieldOf('points', i, 'significance'))));
+  const alpha = options.alpha ?? 0.05;
+  const significanceLabel = options.significanceLabel ?? 'EMID p';
+  const significant = (i: number) => significances[i] !== undefined && (significances[i] as number) <= alpha;
 
   const traces: Data[] = styles.order(families).map((family) => {
     const members = points.map((_, i) => i).filter((i) => families[i] === family);
@@ -181,6 +192,18 @@ export function emidBoundScatter(points: readonly EmidBoundPoint[], options: Emi
       hovertemplate: `%{text}<br>${styles.label(family)}<br>EMID upper bound = %{x:.4f} nats<br>EMID = %{y:.4f} nats<extra></extra>`,
       marker: markerOf(style),
     };
+    if (tested) {
+      // Filled: significant at α; open (outlined in the family's colour): not, or not tested.
+      const filled = style.symbol.replace(/-open$/, '');
+      const marker: Record<string, unknown> = {
+        ...markerOf(style),
+        symbol: members.map((i) => (significant(i) ? filled : `${filled}-open`)),
+        line: { color: members.map((i) => (significant(i) ? 'rgba(0, 0, 0, 0.6)' : style.colour)), width: members.map((i) => (significant(i) ? 0.8 : 1.6)) },
+      };
+      trace.marker = marker;
+      trace.customdata = members.map((i) => (significances[i] === undefined ? 'not tested' : formatPValue(significances[i] as number)));
+      trace.hovertemplate = `%{text}<br>${styles.label(family)}<br>EMID upper bound = %{x:.4f} nats<br>EMID = %{y:.4f} nats<br>${significanceLabel} = %{customdata}<extra></extra>`;
+    }
     if (members.some((i) => emidIntervals[i])) trace.error_y = errorBars(members.map((i) => emidIntervals[i]), members.map((i) => emids[i]), style.colour);
     if (members.some((i) => boundIntervals[i])) trace.error_x = errorBars(members.map((i) => boundIntervals[i]), members.map((i) => bounds[i]), style.colour);
     return trace;
@@ -196,9 +219,12 @@ export function emidBoundScatter(points: readonly EmidBoundPoint[], options: Emi
     line: { color: LINE_COLOUR, width: 1.5, dash: 'dash' },
     hoverinfo: 'skip',
   });
+  const significantCount = points.filter((_, i) => significant(i)).length;
   const heading: Heading = {
     title: options.title ?? 'EMID vs. its upper bound',
-    statistics: `Pearson r = ${formatCoefficient(r)}, p = ${formatPValue(pValue)}, n = ${points.length}`,
+    statistics:
+      `Pearson r = ${formatCoefficient(r)}, p = ${formatPValue(pValue)}, n = ${points.length}` +
+      (tested ? `; filled: ${significanceLabel} ≤ ${formatPValue(alpha)} (${significantCount} of ${points.length}), open: not significant` : ''),
     subtitle: options.subtitle,
   };
   const layout = baseLayout(heading, 'EMID upper bound (scale-adjusted, nats)', 'EMID = EMI(ID) − EMI(OOD) (nats)');
@@ -905,6 +931,16 @@ export function qualityPointsOf(result: SweepResult): QualityPoint[] {
     .map((split) => ({ split, emi: result.emi[split].emi, quality: values[split], family: splitShift(result, split).family }));
 }
 
+/** α of the significance marks in figures and the report. */
+export const SIGNIFICANCE_LEVEL = 0.05;
+
+/** What a result's scatter marks as significant: EMID's q-value when every split has one (a sweep), else its p-value. */
+function significanceOf(result: SweepResult): Pick<EmidBoundScatterOptions, 'significanceLabel' | 'alpha'> {
+  if (!result.comparisons.some((comparison) => comparison.pValues)) return {};
+  const adjusted = result.comparisons.every((comparison) => comparison.pValues?.emidQValue !== undefined);
+  return { significanceLabel: adjusted ? 'EMID q (Benjamini–Hochberg)' : 'EMID p', alpha: SIGNIFICANCE_LEVEL };
+}
+
 /**
  * The figures a result supports: always EMID vs. the bound; EMI vs. the per-split quality when
  * the result holds one (accuracy, RP); severity curves when single-axis shifts come at two or
@@ -929,8 +965,9 @@ export function figuresFromResults(result: SweepResult): NamedFigure[] {
           bound: comparison.emidUpperBound,
           family: splitShift(result, comparison.target).family,
           ...(comparison.intervals ? { emidInterval: comparison.intervals.emid, boundInterval: comparison.intervals.emidUpperBound } : {}),
+          ...(comparison.pValues ? { significance: comparison.pValues.emidQValue ?? comparison.pValues.emid } : {}),
         })),
-        { subtitle, families },
+        { subtitle, families, ...significanceOf(result) },
       ),
     },
   ];

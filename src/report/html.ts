@@ -5,7 +5,7 @@
  * how the results were made (the results' `provenance` block).
  */
 import { InputError } from '../errors';
-import { describeResults, figuresFromResults, type NamedFigure } from '../plots/figures';
+import { describeResults, figuresFromResults, SIGNIFICANCE_LEVEL, type NamedFigure } from '../plots/figures';
 import { escapeHtml, formatNumber } from '../plots/format';
 import { plotlyScriptElement, scriptJson } from '../plots/plotlyJs';
 import { shiftSource, splitShift } from '../plots/shift';
@@ -122,8 +122,16 @@ function familyTable(summary: ResultsSummary, results: SweepResult): Table {
   };
 }
 
+/** Whether a split's EMID is significant at α: its q-value when the result has them, else its p-value. */
+function emidSignificant(comparison: SweepResult['comparisons'][number], adjusted: boolean): boolean {
+  const value = adjusted ? comparison.pValues?.emidQValue : comparison.pValues?.emid;
+  return value !== undefined && value <= SIGNIFICANCE_LEVEL;
+}
+
 function splitTable(result: SweepResult): Table {
   const comparisons = result.comparisons;
+  const withPValues = comparisons.every((comparison) => comparison.pValues !== undefined);
+  const withQValues = withPValues && comparisons.every((comparison) => comparison.pValues?.emidQValue !== undefined);
   const shifts = comparisons.map((comparison) => splitShift(result, comparison.target));
   const quality = result.quality;
   const withTerms = comparisons.every((comparison) => comparison.terms !== undefined);
@@ -139,9 +147,12 @@ function splitTable(result: SweepResult): Table {
       'EMI',
       'EMID',
       ...(withIntervals ? ['EMID interval'] : []),
+      ...(withPValues ? ['EMID p-value', ...(withQValues ? ['EMID q-value'] : []), `significant (α = ${SIGNIFICANCE_LEVEL})`] : []),
       'bound',
       ...(withIntervals ? ['bound interval'] : []),
+      ...(withPValues ? ['bound p-value'] : []),
       ...(withTerms ? ['jsd_v', 'jsd_t', 'jsd_py', 'jsd_qy'] : []),
+      ...(withPValues ? ['jsd_v p-value', 'jsd_t p-value'] : []),
     ],
     rows: comparisons.map((comparison, i) => [
       comparison.target,
@@ -151,11 +162,28 @@ function splitTable(result: SweepResult): Table {
       comparison.targetEmi.emi,
       comparison.emid,
       ...(withIntervals ? [comparison.intervals?.emid] : []),
+      ...(withPValues ? [comparison.pValues!.emid, ...(withQValues ? [comparison.pValues!.emidQValue] : []), emidSignificant(comparison, withQValues) ? '✔ yes' : 'no'] : []),
       comparison.emidUpperBound,
       ...(withIntervals ? [comparison.intervals?.emidUpperBound] : []),
+      ...(withPValues ? [comparison.pValues!.emidUpperBound] : []),
       ...(withTerms ? [comparison.terms!.jsdV, comparison.terms!.jsdT, comparison.terms!.jsdPy, comparison.terms!.jsdQy] : []),
+      ...(withPValues ? [comparison.pValues!.jsdV, comparison.pValues!.jsdT] : []),
     ]),
   };
+}
+
+/** What the p-value columns mean and which splits are significant; empty without p-values. */
+function significanceNote(result: SweepResult): string {
+  const comparisons = result.comparisons;
+  if (!comparisons.every((comparison) => comparison.pValues !== undefined)) return '';
+  const adjusted = comparisons.every((comparison) => comparison.pValues?.emidQValue !== undefined);
+  const record = result.provenance?.permutation_test;
+  const how = record ? `${record.permutations} permutations of split membership (seed ${record.seed})` : 'permutations of split membership';
+  const count = comparisons.filter((comparison) => emidSignificant(comparison, adjusted)).length;
+  return `<p class="note">p-values: one-sided permutation tests from ${escapeHtml(how)}, the pooled rows reassigned with the splits' sizes kept and the same fitted estimator (H1 for EMID: EMI(ID) &gt; EMI(OOD)).${
+    adjusted ? ' q-values: EMID\'s p-values adjusted by Benjamini–Hochberg across the OOD splits.' : ''
+  } Significant: EMID's ${adjusted ? 'q' : 'p'}-value ≤ α = ${SIGNIFICANCE_LEVEL}; ${count} of ${comparisons.length} OOD splits (filled markers in the scatter of EMID against the bound).</p>
+`;
 }
 
 function tableHtml(table: Table, options: Parameters<typeof htmlTable>[1] = {}): string {
@@ -395,7 +423,7 @@ ${tableHtml(familyTable(summary, result))}
 
 <h2>Per OOD split</h2>
 <p class="note">EMI, EMID, the bound and its RJSD terms (jsd_v images, jsd_t questions, jsd_py and jsd_qy answers vs. references on the ID and OOD split) in nats.</p>
-${tableHtml(splitTable(result), { maxRows: 10_000 })}
+${significanceNote(result)}${tableHtml(splitTable(result), { maxRows: 10_000, columns: { 'EMID q-value': P_VALUE } })}
 
 ${provenanceSection(result)}
 </main>

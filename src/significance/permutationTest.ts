@@ -23,7 +23,9 @@ import type { BoundTerms, EmbeddingSet, EstimatorDescription, Matrix, MixtureWei
 import { boundFromTerms } from '../bound/emidUpperBound';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { queryEmbedding } from '../data/queryEmbedding';
-import { permutationPartitions, type Partitions } from './partitions';
+import { permutationPartitions, type Partitions, type PermutationDesign } from './partitions';
+
+export type { PermutationDesign } from './partitions';
 import { pairedMixtureEntropies, PermutationCache, PooledRows, sideEntropies, splitMixtureEntropies, type SpectraContext } from './permutedDivergences';
 
 export { PermutationCache } from './permutedDivergences';
@@ -48,6 +50,13 @@ export interface PermutationTestOptions {
   permutations: number;
   /** Seed of the partitions (default 0): the same seed, sizes and N give the same partitions. */
   seed?: number | undefined;
+  /**
+   * `pooled` (default): any reassignment of the pooled rows. `paired`: the splits hold the same
+   * queries in the same row order (a shifted copy of the ID split), and a permutation swaps
+   * pairs; use it when the splits share rows (the same reference answers, the same images), which
+   * pooled permutations would put twice on one side and so inflate the RJSD terms' null.
+   */
+  design?: PermutationDesign | undefined;
   /** The statistics to test (default all four); the cost is in `emid_ub` (and `jsd_v`, `jsd_t`): eigenproblems per partition. */
   statistics?: readonly PermutationStatistic[] | undefined;
   /** RJSD's mixture; default 'sample-weighted', the reference implementation's. */
@@ -79,6 +88,7 @@ export interface PermutationStatisticResult {
 export interface PermutationTestProvenance {
   permutations: number;
   seed: number;
+  design: PermutationDesign;
   statistics: PermutationStatistic[];
   /** Each statistic's one-sided alternative in words. */
   alternatives: Partial<Record<PermutationStatistic, string>>;
@@ -117,10 +127,11 @@ export function assertPermutationSettings(permutations: number, seed: number): v
 }
 
 /** The provenance record of tests of all four statistics with these settings. */
-export function permutationRecord(settings: { permutations: number; seed: number }, entropyScale: number | undefined): PermutationRecord {
+export function permutationRecord(settings: { permutations: number; seed: number; design?: PermutationDesign }, entropyScale: number | undefined): PermutationRecord {
   return {
     permutations: settings.permutations,
     seed: settings.seed,
+    design: settings.design ?? 'pooled',
     statistics: [...PERMUTATION_STATISTICS],
     alternatives: { ...PERMUTATION_ALTERNATIVES },
     method: PERMUTATION_METHOD,
@@ -144,6 +155,11 @@ function checkInputs(source: EmbeddingSet, target: EmbeddingSet, options: Permut
   for (const kind of ['image', 'text', 'response', 'reference'] as const) {
     const [a, b] = [source[kind], target[kind]];
     if (a && b && a.cols !== b.cols) throw new InputError(`the ${kind} embeddings are ${a.cols}-d in the source split and ${b.cols}-d in the target split`, { field: kind });
+  }
+  const design = options.design ?? 'pooled';
+  if (design !== 'pooled' && design !== 'paired') throw new InputError(`design must be pooled or paired, got ${String(design)}`, { field: 'design' });
+  if (design === 'paired' && source.text.rows !== target.text.rows) {
+    throw new InputError(`paired permutations need splits of equal size (row i of one is row i of the other), got ${source.text.rows} and ${target.text.rows} rows`, { field: 'design' });
   }
   const statistics = [...new Set(options.statistics ?? PERMUTATION_STATISTICS)];
   for (const statistic of statistics) {
@@ -207,7 +223,8 @@ export async function permutationTest(source: EmbeddingSet, target: EmbeddingSet
   const { statistics, seed } = checkInputs(source, target, options);
   const mixture = options.mixture ?? 'sample-weighted';
   if (options.entropyScale !== undefined) boundFromTerms({ jsdV: 0, jsdT: 0, jsdPy: 0, jsdQy: 0 }, options.entropyScale);
-  const partitions = permutationPartitions(source.text.rows, target.text.rows, options.permutations, seed);
+  const design = options.design ?? 'pooled';
+  const partitions = permutationPartitions(source.text.rows, target.text.rows, options.permutations, seed, design);
   const wanted = new Set(statistics);
   const needsBound = wanted.has('emid_ub');
   const loops = (wanted.has('emid') ? 1 : 0) + (source.image && (needsBound || wanted.has('jsd_v')) ? 2 : 0) + (needsBound || wanted.has('jsd_t') ? 2 : 0) + (needsBound ? 3 : 0);
@@ -247,6 +264,7 @@ export async function permutationTest(source: EmbeddingSet, target: EmbeddingSet
     provenance: {
       permutations: options.permutations,
       seed,
+      design,
       statistics,
       alternatives: Object.fromEntries(statistics.map((name) => [name, PERMUTATION_ALTERNATIVES[name]])),
       method: PERMUTATION_METHOD,

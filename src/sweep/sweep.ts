@@ -27,7 +27,7 @@ import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
 import { buildProvenance, SpaceGuard, splitRecord, type Invocation } from './provenance';
 import { DriftBaselineCache, driftBaselines, driftBaselineSettings, type DriftBaselineOptions, type DriftBaselineSettings, type TargetContentKeys } from '../drift/driftBaselines';
-import { assertPermutationSettings, PermutationCache, permutationRecord, permutationTest } from '../significance/permutationTest';
+import { assertPermutationSettings, PermutationCache, permutationRecord, permutationTest, type PermutationDesign } from '../significance/permutationTest';
 import { benjaminiHochberg } from '../stats/multipleTesting';
 import { RowSubsetter, type RowSubsetOptions } from './selection';
 
@@ -98,12 +98,15 @@ export interface SweepOptions {
 export interface PermutationSettings {
   permutations: number;
   seed?: number | undefined;
+  /** `pooled` (default) or `paired`: see PermutationTestOptions.design. */
+  design?: PermutationDesign | undefined;
 }
 
 /** What the permutation tests of a sweep or a pair share: settings, the spectra already solved, where spectra are solved. */
 interface PermutationContext {
   permutations: number;
   seed: number;
+  design: PermutationDesign;
   cache: PermutationCache;
   solver: EigenSolver;
 }
@@ -116,13 +119,13 @@ function permutationContext(options: Pick<SweepOptions, 'permutationTest' | 'sol
   assertPermutationSettings(settings.permutations, seed);
   // Each permutation's answer mixtures are 2m × 2m: a worker takes those from 64 rows per split up, this thread the rest.
   const ownSolver = options.solver === undefined ? createParallelEigenSolver(options.threads ?? availableParallelism()) : undefined;
-  return { context: { permutations: settings.permutations, seed, cache: new PermutationCache(), solver: options.solver ?? (ownSolver as EigenSolver) }, ownSolver };
+  return { context: { permutations: settings.permutations, seed, design: settings.design ?? 'pooled', cache: new PermutationCache(), solver: options.solver ?? (ownSolver as EigenSolver) }, ownSolver };
 }
 
 /** A comparison's p-values from a permutation test of its two sets. */
 async function permutationPValues(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator, context: PermutationContext, options: Pick<SweepOptions, 'mixture' | 'entropyScale'>, location: string): Promise<ComparisonPValues> {
   try {
-    const { statistics } = await permutationTest(source, target, estimator, { permutations: context.permutations, seed: context.seed, mixture: options.mixture, entropyScale: options.entropyScale, solver: context.solver, cache: context.cache });
+    const { statistics } = await permutationTest(source, target, estimator, { permutations: context.permutations, seed: context.seed, design: context.design, mixture: options.mixture, entropyScale: options.entropyScale, solver: context.solver, cache: context.cache });
     return { emid: statistics.emid!.pValue, jsdV: statistics.jsd_v!.pValue, jsdT: statistics.jsd_t!.pValue, emidUpperBound: statistics.emid_ub!.pValue };
   } catch (error) {
     if (error instanceof InputError && error.file === undefined && error.field !== 'permutations') throw new InputError(error.message, { file: location });

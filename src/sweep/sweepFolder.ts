@@ -68,7 +68,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
     // Absent without baselines, so checkpoints written before them keep their fingerprint.
     baselines: sweepOptions.baselines,
     // Only when asked for, so that the fingerprints of sweeps without p-values stay as they were.
-    ...(sweepOptions.permutationTest ? { permutationTest: { permutations: sweepOptions.permutationTest.permutations, seed: sweepOptions.permutationTest.seed ?? 0 } } : {}),
+    ...(sweepOptions.permutationTest ? { permutationTest: { permutations: sweepOptions.permutationTest.permutations, seed: sweepOptions.permutationTest.seed ?? 0, design: sweepOptions.permutationTest.design ?? 'pooled' } } : {}),
     // Only when given, so that checkpoints of sweeps without a subset keep their fingerprint.
     ...(sweepOptions.rowSubset ? { rowSubset: { rows: sweepOptions.rowSubset.rows, seed: sweepOptions.rowSubset.seed ?? 0 } } : {}),
   };

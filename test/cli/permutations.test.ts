@@ -51,6 +51,10 @@ test('pair --permutations adds the four p-values and their provenance; without i
   assert.match(text.stdout, /^emid_pvalue\s+\S+$/m);
   assert.match(text.stdout, /^p-values: 49 permutations of split membership .*seed 3; one-sided \(greater\); significant at α = 0.05: p ≤ 0.05$/m);
   assert.doesNotMatch(emishift(...pairArgs).stdout, /pvalue|p-values/);
+  const paired = values(emishift(...pairArgs, '--permutations', '49', '--paired', '--json').stdout);
+  assert.equal(paired.provenance.permutation_test.design, 'paired');
+  assert.equal(tested.provenance.permutation_test.design, 'pooled');
+  assert.match(emishift(...pairArgs, '--permutations', '9', '--paired').stdout, /^p-values: 9 permutations of paired rows \(row i of each split swapped or not\) \(the same fitted estimator\), seed 0;/m);
 });
 
 test('sweep --permutations adds the p-value maps and EMID_QVAL; the text table shows p and q', () => {
@@ -76,6 +80,7 @@ test('bad --permutations input exits 2 with one line naming the option', () => {
     [[...pairArgs, '--permutations', '9', '--seed', '-1'], /--seed: expected an integer ≥ 0, got '-1'/],
     // A split folder of one row is refused when it is read (the library's own check, for sets built in memory, is in test/significance).
     [['pair', '--source', join(root, 'id'), '--target', tiny, '--club', club, '--permutations', '9'], /tiny\/v\.npy: only 1 row: EMI and the bound need at least 2 samples/],
+    [[...pairArgs, '--paired'], /--paired goes with --permutations N/],
     // --seed alone still belongs to --bootstrap (or --permutations).
     [[...pairArgs, '--seed', '4'], /--confidence, --seed and --interval go with --bootstrap N/],
   ];

@@ -72,7 +72,7 @@ test('p-values follow the formula, are reproducible from the seed, and say how t
   }
   assert.deepEqual(
     { ...first.provenance, alternatives: Object.keys(first.provenance.alternatives) },
-    { permutations: 40, seed: 11, statistics: [...PERMUTATION_STATISTICS], alternatives: [...PERMUTATION_STATISTICS], method: first.provenance.method, mixture: 'sample-weighted', bound: 'scale-adjusted', entropy_scale: null, rows: { source: 16, target: 16 }, estimator: estimator.description },
+    { permutations: 40, seed: 11, design: 'pooled', statistics: [...PERMUTATION_STATISTICS], alternatives: [...PERMUTATION_STATISTICS], method: first.provenance.method, mixture: 'sample-weighted', bound: 'scale-adjusted', entropy_scale: null, rows: { source: 16, target: 16 }, estimator: estimator.description },
   );
   assert.match(first.provenance.alternatives.emid ?? '', /EMI\(source\) > EMI\(target\)/);
   assert.match(first.provenance.method, /\(1 \+ #\{T_perm >= T_obs\}\) \/ \(1 \+ N\)/);
@@ -209,3 +209,58 @@ test('bad input: one-line InputErrors naming the option', async () => {
   await rejects({ permutations: 10 }, 'text', /the text embeddings are 4-d in the source split and 5-d/, [source, { ...target, text: syntheticSet(6, 5, 3).text }]);
   await rejects({ permutations: 10 }, 'image', /one split has image embeddings/, [source, syntheticSet(6, 4, 3, { image: false })]);
 });
+
+test('paired partitions: each side holds exactly one row of every pair', () => {
+  const partitions = permutationPartitions(6, 6, 30, 3, 'paired');
+  assert.deepEqual(Array.from(partitions.target[0]), [6, 7, 8, 9, 10, 11]);
+  let swapped = 0;
+  for (let p = 1; p < partitions.count; p++) {
+    const pairs = Array.from(partitions.source[p], (row) => row % 6).sort((a, b) => a - b);
+    assert.deepEqual(pairs, [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(Array.from(partitions.target[p], (row) => row % 6).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
+    swapped += partitions.source[p].filter((row) => row >= 6).length;
+  }
+  // 180 coin flips: about half are swaps.
+  assert.ok(swapped > 60 && swapped < 120, `${swapped} swaps`);
+  assert.notEqual(permutationPartitions(6, 6, 30, 3, 'paired').key, permutationPartitions(6, 6, 30, 3).key);
+});
+
+/**
+ * A split and a re-draw of the same queries without a shift: the same images and reference
+ * answers (shared rows, as in a benchmark's shifted copies), fresh question and answer noise.
+ */
+function pairedNull(rows: number, dim: number, seed: number): [EmbeddingSet, EmbeddingSet] {
+  const shared = syntheticSet(rows, dim, seed);
+  const redraw = syntheticSet(rows, dim, seed + 1000);
+  return [
+    { ...shared, name: 'id' },
+    { ...redraw, image: shared.image, reference: shared.reference, name: 'ood' },
+  ];
+}
+
+test('calibration with shared rows: paired permutations are valid; pooled ones make the bound’s test conservative', async () => {
+  // 100 seeded paired-null pairs (20 + 20 rows, N = 99). Paired: the count of p ≤ 0.05 is
+  // Binomial(100, 0.05), inside [1, 11] with probability 99% (scipy: P(X = 0) = 0.006, P(X ≥ 12)
+  // = 0.004). jsd_v is the same on every paired partition (the images are shared), so its p is 1.
+  // Pooled: sides holding a shared reference twice have smaller answer spectra, so the bound's
+  // permuted values sit above the observed one and its p-values pile up near 1.
+  const estimator = club(8);
+  const rejections: Record<string, number> = { emid: 0, jsd_t: 0, emid_ub: 0 };
+  let pooledBoundP = 0;
+  const trials = 100;
+  for (let trial = 0; trial < trials; trial++) {
+    const [source, target] = pairedNull(20, 8, 50 + trial);
+    const paired = await permutationTest(source, target, estimator, { permutations: 99, seed: trial, design: 'paired' });
+    for (const name of ['emid', 'jsd_t', 'emid_ub'] as const) if ((paired.statistics[name]?.pValue ?? 1) <= 0.05) rejections[name] += 1;
+    assert.equal(paired.statistics.jsd_v?.pValue, 1);
+    assert.equal(paired.provenance.design, 'paired');
+    if (trial < 20) pooledBoundP += (await permutationTest(source, target, estimator, { permutations: 99, seed: trial, statistics: ['emid_ub'] })).statistics.emid_ub?.pValue ?? NaN;
+  }
+  for (const [name, count] of Object.entries(rejections)) assert.ok(count >= 1 && count <= 11, `${name}: ${count} of ${trials} p-values ≤ 0.05`);
+  assert.ok(pooledBoundP / 20 > 0.9, `pooled: mean p of the bound ${pooledBoundP / 20}`);
+  await assert.rejects(permutationTest(source16(), syntheticSet(10, 16, 2), club(16), { permutations: 9, design: 'paired' }), /paired permutations need splits of equal size .* got 12 and 10 rows/);
+});
+
+function source16(): EmbeddingSet {
+  return syntheticSet(12, 16, 1, { name: 'id' });
+}

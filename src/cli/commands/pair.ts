@@ -10,7 +10,7 @@ export const pairCommand = defineCommand({
     'Usage: emishift pair --source DIR --target DIR (--club FILE | --estimator NAME [--k K] [--epochs E])',
     '                     [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                     [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]]',
-    '                     [--permutations N] [--baselines [--baseline-permutations N]] [--seed S]',
+    '                     [--permutations N [--paired]] [--baselines [--baseline-permutations N]] [--seed S]',
     '                     [--allow-space-mismatch] [--json]',
     '',
     'DIR holds t.npy, yhat.npy, y.npy and optionally v.npy (n × d float32, rows aligned).',

@@ -132,20 +132,33 @@ export function permutationOptionTable(more: readonly string[] = []) {
         ...more,
       ],
     },
+    paired: {
+      type: 'boolean',
+      sets: ['design'],
+      help: [
+        'with --permutations: swap row i of the ID split with row i of the OOD split instead of reassigning',
+        'pooled rows; for OOD splits that are shifted copies of the ID split (same queries, same row order,',
+        'shared reference answers), where pooled permutations put shared rows twice on one side',
+      ],
+    },
   } as const satisfies OptionTable;
 }
 
-/** --permutations N [--seed S]: the permutation settings, or undefined when N is absent. */
-export function permutationOptions(options: { permutations?: string; seed?: string }): { permutations: number; seed: number } | undefined {
+/** --permutations N [--seed S] [--paired]: the permutation settings, or undefined when N is absent. */
+export function permutationOptions(options: { permutations?: string; seed?: string; paired?: boolean }): { permutations: number; seed: number; design: 'pooled' | 'paired' } | undefined {
   const permutations = numberOption(options.permutations, 'permutations', isPositiveInteger, 'a whole number of permutations ≥ 1');
-  if (permutations === undefined) return undefined;
+  if (permutations === undefined) {
+    if (options.paired) throw new InputError('--paired goes with --permutations N', { field: '--paired' });
+    return undefined;
+  }
   const seed = numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
-  return { permutations, seed: seed ?? 0 };
+  return { permutations, seed: seed ?? 0, design: options.paired ? 'paired' : 'pooled' };
 }
 
 /** One line saying how the p-values in an output were made. */
-export function describePermutations(settings: { permutations: number; seed: number }): string {
-  return `p-values: ${settings.permutations} permutations of split membership (sizes kept, the same fitted estimator), seed ${settings.seed}; one-sided (greater); significant at α = 0.05: p ≤ 0.05`;
+export function describePermutations(settings: { permutations: number; seed: number; design: 'pooled' | 'paired' }): string {
+  const what = settings.design === 'paired' ? 'permutations of paired rows (row i of each split swapped or not)' : 'permutations of split membership (sizes kept';
+  return `p-values: ${settings.permutations} ${what}${settings.design === 'paired' ? ' (' : ', '}the same fitted estimator), seed ${settings.seed}; one-sided (greater); significant at α = 0.05: p ≤ 0.05`;
 }
 
 /** One line saying how the intervals in an output were made. */

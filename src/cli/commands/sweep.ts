@@ -14,7 +14,7 @@ export const sweepCommand = defineCommand({
     '                      [--mixture sample-weighted|equal] [--entropy-scale H]',
     '                      [--modality V|T|J|ALL] [--rows N [--seed S]]',
     '                      [--bootstrap N [--confidence C] [--seed S] [--interval basic|percentile|bca]] [--threads N]',
-    '                      [--permutations N [--seed S]]',
+    '                      [--permutations N [--seed S] [--paired]]',
     '                      [--allow-space-mismatch] [--json] [--progress]',
     '                      [--baselines [--baseline-permutations N] [--seed S]]',
     '',

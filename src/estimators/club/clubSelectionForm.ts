@@ -33,33 +33,46 @@ export interface ClubSelectionForm {
 export function clubSelectionForm(forward: ClubForward, y: Matrix): ClubSelectionForm {
   const { rows: n, yDim, mu, logvar } = forward;
   if (y.rows !== n || y.cols !== yDim) throw new InputError(`y is ${y.rows} × ${y.cols}, the forward pass is ${n} × ${yDim}`, { field: 'y' });
-  const half = new Float64Array(n * yDim);
-  const scaledMean = new Float64Array(n * yDim);
-  const value = new Float64Array(n * yDim);
-  const square = new Float64Array(n * yDim);
+  // K_kj = a_k · b_j with a_k = [h_k, −2 g_k] and b_j = [y_j², y_j] (2d each): one dot product per pair.
+  const width = 2 * yDim;
+  const left = new Float64Array(n * width);
+  const right = new Float64Array(n * width);
   const singles = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     let single = 0;
+    const row = k * width;
     for (let d = 0, at = k * yDim; d < yDim; d++, at++) {
       const h = 0.5 * Math.exp(-logvar[at]);
       const m = mu[at];
       const yi = y.data[at];
-      half[at] = h;
-      scaledMean[at] = -2 * m * h;
-      value[at] = yi;
-      square[at] = yi * yi;
+      left[row + d] = h;
+      left[row + yDim + d] = -2 * m * h;
+      right[row + d] = yi * yi;
+      right[row + yDim + d] = yi;
       single += (2 * m * yi - yi * yi) * h;
     }
     singles[k] = single;
   }
   const pairs = new Float64Array(n * n);
+  const unrolled = width - (width % 4);
   for (let k = 0; k < n; k++) {
-    const kOffset = k * yDim;
+    const a = k * width;
     for (let j = 0; j < n; j++) {
-      const jOffset = j * yDim;
-      let sum = 0;
-      for (let d = 0; d < yDim; d++) sum += half[kOffset + d] * square[jOffset + d] + scaledMean[kOffset + d] * value[jOffset + d];
-      pairs[k * n + j] = sum;
+      const b = j * width;
+      // Four accumulators: independent additions the CPU can overlap.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let i = 0;
+      for (; i < unrolled; i += 4) {
+        s0 += left[a + i] * right[b + i];
+        s1 += left[a + i + 1] * right[b + i + 1];
+        s2 += left[a + i + 2] * right[b + i + 2];
+        s3 += left[a + i + 3] * right[b + i + 3];
+      }
+      for (; i < width; i++) s0 += left[a + i] * right[b + i];
+      pairs[k * n + j] = s0 + s1 + (s2 + s3);
     }
   }
   return { rows: n, pairs, singles };
