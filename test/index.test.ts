@@ -27,6 +27,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'sampleShiftGrid', 'scenario', 'scenarioNames', 'scenarioShift', 'scenarios', 'selectRows', 'shiftFamilyLabel', 'show', 'showTable', 'spaceMismatch',
     'spearman', 'summarizeJob', 'summarizeResults', 'sweepSplitFolders', 'sweepSplits', 'toDataFrame', 'toPairJson', 'toResultsJson', 'trainingCurve', 'validationBiasFigure', 'validationScatterFigure', 'validateEmbeddingSet', 'manifestDigest',
     'withQuality', 'writeNpy', 'writeNpyMatrix', 'writeResults', 'writeSplitFolder',
+    'PretrainedImageEmbedder', 'textLanguageCheck',
     'ESTIMATOR_ENTRIES', 'GROUND_TRUTH_TASKS', 'buildValidationReport', 'createRegisteredEstimator', 'estimatorEntry', 'findGroundTruthTask', 'gaussianEstimator', 'ksg2Estimator',
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
   ],
