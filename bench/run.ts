@@ -11,8 +11,9 @@
  * - train: `emishift train` throughput at batch 2048 (768 → 250 → 768), native and tfjs engines;
  * - eigen / onnx_club: the kernels behind them;
  * - neural: training throughput of the neural variational estimators, per family (bench/neural.ts);
- * - ksg: KSG estimators 1 and 2 at n = 10,000 and 100,000 (5 + 5 dimensions, k = 3; see ksg.ts).
- * Options: --only ksg runs only the KSG cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - ksg: KSG estimators 1 and 2 at n = 10,000 and 100,000 (5 + 5 dimensions, k = 3; see ksg.ts);
+ * - pretrained: the `pretrained` embedder's sentences/s and images/s (see pretrained.ts).
+ * Options: --only ksg runs only the KSG cases, --only pretrained only the pretrained embedder; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +28,7 @@ import { runEigenBenchmark } from './eigen';
 import { runOnnxClubBenchmark } from './onnxClub';
 import { runNeuralBenchmark } from './neural';
 import { runKsgBenchmark } from './ksg';
+import { runPretrainedBenchmark } from './pretrained';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -155,6 +157,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, ksg: await runKsgBenchmark() }, null, 2)}\n`);
     return;
   }
+  if (only === 'pretrained') {
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, pretrained: await runPretrainedBenchmark() }, null, 2)}\n`);
+    return;
+  }
   const dataIndex = args.indexOf('--data');
   const dataRoot = dataIndex >= 0 ? args[dataIndex + 1] : join(tmpdir(), 'emishift-bench');
   mkdirSync(dataRoot, { recursive: true });
@@ -173,6 +179,7 @@ async function main(): Promise<void> {
     onnx_club: await runOnnxClubBenchmark(),
     neural: await runNeuralBenchmark(),
     ksg: await runKsgBenchmark(args.includes('--quick') ? [10000] : [10000, 100000]),
+    pretrained: await runPretrainedBenchmark(),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -88,7 +88,7 @@ function mirror(image: RgbaImage): RgbaImage {
 }
 
 test('MobileNetV2 features: a mirrored and a frosted scene are nearer their original than every other scene', { skip: imageSkip }, async () => {
-  // Measured on 16 benchmark scenes (bench stage pretrained-encoders): a mirror scores 0.96 with
+  // Measured on 16 benchmark scenes (bench/encoderChoice.ts): a mirror scores 0.96 with
   // its original and 0.62 with other scenes (retrieval 16/16), frost level 1 0.86 vs 0.60 (15/16).
   // Six scenes chosen by seed once; every one of them must retrieve its own original.
   const scenes = [1000, 1001, 1002, 1003, 1004, 1005].map((seed) => renderScene(generateScene(seed)));
