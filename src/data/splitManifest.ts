@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EmbeddingSpace, ShiftDescription } from '../interface';
+import type { EmbeddingSpace, ShiftDescription, TextLanguageRecord } from '../interface';
 import { writeFileAtomic } from '../io/atomicWrite';
 import type { SPLIT_FILES } from './splitDirectory';
 
@@ -63,6 +63,8 @@ export interface SplitManifest {
   space?: EmbeddingSpace;
   /** The shift the split was generated with, when its loader or generator knew it. */
   shift?: ShiftDescription;
+  /** The check of the split's text against its text encoder's language (encoders that know one language only). */
+  textLanguage?: TextLanguageRecord;
   /** The matrices written so far, by column. */
   columns: Partial<Record<SplitColumn, ManifestColumn>>;
   /** Columns being embedded and not yet complete: how far each got, so a killed run resumes from there. */

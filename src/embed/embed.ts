@@ -6,12 +6,13 @@
  * its cache, built from the pieces exported here.
  */
 import { InputError, isInputError } from '../errors';
-import type { EmbeddingSet, EmbeddingSpace, Matrix, ProgressCallback } from '../interface';
+import type { EmbeddingSet, EmbeddingSpace, Matrix, ProgressCallback, TextLanguageRecord } from '../interface';
 import { SPLIT_FILES } from '../data/splitDirectory';
 import type { SplitColumn } from '../data/splitManifest';
 import type { SplitTable } from '../data/splitRow';
 import { isEmptyImage, type ImageInput } from '../io/image';
 import type { Embedder, EmbedderPair, ImageEmbedder } from './embedder';
+import { textLanguageCheck } from './textLanguage';
 
 /** The row field each column embeds. */
 export const COLUMN_INPUTS: Readonly<Record<SplitColumn, 'question' | 'model_answer' | 'reference_answer' | 'image'>> = {
@@ -28,6 +29,8 @@ export interface EmbedOptions {
   /** Required embedding dimension (e.g. 768 for the public CLUB checkpoint). */
   expectedDimension?: number | undefined;
   onProgress?: ProgressCallback | undefined;
+  /** Receives one-line warnings (a split's text mostly outside its text encoder's language); default: console.warn. */
+  onWarning?: ((line: string) => void) | undefined;
 }
 
 /** One column's inputs, in row order. */
@@ -226,11 +229,33 @@ export function embeddingSpaceOf(text: Embedder, image: Embedder | undefined, di
   };
 }
 
+/**
+ * The check of the plan's text (questions, model answers, references) against the text
+ * embedder's language, when it declares one; a text mostly outside it is warned about in one line.
+ */
+export function checkPlanLanguage(plan: EmbeddingPlan, warn: ((line: string) => void) | undefined): TextLanguageRecord | undefined {
+  const language = plan.text.language;
+  if (language === undefined) return undefined;
+  const texts = plan.columns.flatMap((entry) => (entry.column === 'image' ? [] : (entry.values as readonly string[])));
+  const check = textLanguageCheck(texts, language);
+  if (check.mostly_outside) {
+    (warn ?? console.warn)(`${plan.table.name}: text mostly outside ${plan.text.id}'s language (${language}): ${check.reason}; its vectors carry little meaning (a multilingual encoder: --embedder transformers)`);
+  }
+  return check;
+}
+
 /** The embedding set of a plan's columns (the image matrix only when the plan embeds images). */
-export function embeddingSetOf(plan: EmbeddingPlan, matrices: Readonly<Partial<Record<SplitColumn, Matrix>>>, space: EmbeddingSpace, origin?: EmbeddingSet['origin']): EmbeddingSet {
+export function embeddingSetOf(
+  plan: EmbeddingPlan,
+  matrices: Readonly<Partial<Record<SplitColumn, Matrix>>>,
+  space: EmbeddingSpace,
+  origin?: EmbeddingSet['origin'],
+  textLanguage?: TextLanguageRecord,
+): EmbeddingSet {
   const { table } = plan;
   return {
     name: table.name,
+    ...(textLanguage ? { textLanguage } : {}),
     ...(plan.image && matrices.image ? { image: matrices.image } : {}),
     text: matrices.text as Matrix,
     response: matrices.response as Matrix,
@@ -250,6 +275,7 @@ export function embeddingSetOf(plan: EmbeddingPlan, matrices: Readonly<Partial<R
  */
 export async function embed(table: SplitTable<ImageInput>, embedders: EmbedderPair, options: EmbedOptions = {}): Promise<EmbeddingSet> {
   const plan = await planEmbedding(table, embedders, options);
+  const textLanguage = checkPlanLanguage(plan, options.onWarning);
   const total = plan.columns.length * plan.rows;
   let done = 0;
   const matrices: Partial<Record<SplitColumn, Matrix>> = {};
@@ -271,5 +297,5 @@ export async function embed(table: SplitTable<ImageInput>, embedders: EmbedderPa
     matrices[entry.column] = { rows: plan.rows, cols: dimension, data };
   }
   const textDimension = (matrices.text as Matrix).cols;
-  return embeddingSetOf(plan, matrices, embeddingSpaceOf(plan.text, plan.image, textDimension));
+  return embeddingSetOf(plan, matrices, embeddingSpaceOf(plan.text, plan.image, textDimension), undefined, textLanguage);
 }

@@ -50,7 +50,7 @@ import {
   type SplitManifest,
 } from '../data/splitManifest';
 import type { Embedder, ImageEmbedder } from './embedder';
-import { COLUMN_INPUTS, embedColumnBatches, embedderOf, embeddingSetOf, embeddingSpaceOf, planEmbedding, type ColumnInputs, type EmbedOptions } from './embed';
+import { checkPlanLanguage, COLUMN_INPUTS, embedColumnBatches, embedderOf, embeddingSetOf, embeddingSpaceOf, planEmbedding, type ColumnInputs, type EmbedOptions } from './embed';
 
 const PARTIAL_DIRECTORY = '.partial';
 
@@ -116,6 +116,7 @@ function writeManifest(directory: string, manifest: SplitManifest): void {
 export async function embedSplit(table: SplitTable<ImageInput>, outDir: string, options: EmbedSplitOptions): Promise<EmbedSplitResult> {
   const { textEmbedder, imageEmbedder, onProgress, force = false } = options;
   const plan = await planEmbedding(table, { text: textEmbedder, image: imageEmbedder }, options);
+  const textLanguage = checkPlanLanguage(plan, options.onWarning);
   const { rows: n, ids } = plan;
   const source = table.source;
   const embedImages = plan.image !== undefined;
@@ -135,6 +136,7 @@ export async function embedSplit(table: SplitTable<ImageInput>, outDir: string, 
     dimension: textEmbedder.dimension,
     embedders: { text: textEmbedder.id, image: plan.image ? plan.image.id : null },
     ...(table.shift ? { shift: table.shift } : {}),
+    ...(textLanguage ? { textLanguage } : {}),
     columns: {},
     inProgress: previous?.inProgress ?? {},
   };
@@ -267,6 +269,6 @@ export async function embedSplit(table: SplitTable<ImageInput>, outDir: string, 
   writeManifest(outDir, manifest);
   const partialDirectory = join(outDir, PARTIAL_DIRECTORY);
   if (existsSync(partialDirectory) && readdirSync(partialDirectory).length === 0) rmdirSync(partialDirectory);
-  const set = embeddingSetOf(plan, matrices, manifest.space, { directory: outDir, manifestDigest: manifestDigest(manifest) });
+  const set = embeddingSetOf(plan, matrices, manifest.space, { directory: outDir, manifestDigest: manifestDigest(manifest) }, textLanguage);
   return { directory: outDir, manifest, set, embedded, reused };
 }

@@ -18,6 +18,12 @@ export interface Embedder {
   readonly dimension: number;
   /** One row per text, in order. */
   embedTexts(texts: readonly string[]): Promise<Matrix>;
+  /**
+   * The one language the model was trained for (BCP 47, e.g. `en`), for models that know only
+   * one; `embed` and `embedSplit` then check each split's text against it and warn when it is
+   * mostly outside. Absent for multilingual or surface-form models.
+   */
+  readonly language?: string;
   /** Loads the model ahead of the first call, for embedders that load lazily; embedding then cannot fail on loading. */
   ready?(): Promise<void>;
 }

@@ -10,6 +10,9 @@
  *   vision tower for images) from local model directories through transformers.js.
  * - 'openai': any served model behind an OpenAI-compatible `/v1/embeddings` endpoint (vLLM, TEI,
  *   Ollama, OpenAI). Text only: that API has no image input.
+ * - 'pretrained': real pretrained networks shipped inside npm packages (optional peers), run
+ *   offline: the Universal Sentence Encoder Lite for text (English only) and MobileNetV2-1.4's
+ *   pooled features for images, both 512-d (pretrainedText.ts, pretrainedImage.ts).
  *
  * Importing this module loads no native code; transformers.js and ONNX Runtime are loaded when a
  * transformers embedder first embeds.
@@ -22,6 +25,8 @@ import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openaiEmbedder';
 import { ClipVisionEmbedder, type TransformersImageEmbedderOptions } from './clipVision';
 import type { ModelLocationOptions } from './modelDirectory';
 import { XlmRobertaEmbeddingLayerEmbedder } from './xlmRoberta';
+import { PretrainedTextEmbedder } from './pretrainedText';
+import { PretrainedImageEmbedder, type PretrainedImageEmbedderOptions } from './pretrainedImage';
 
 export type { Embedder, ImageEmbedder, EmbedderPair } from './embedder';
 export {
@@ -71,7 +76,19 @@ export {
   type SplitColumn,
 } from '../data/splitManifest';
 
-export const EMBEDDER_KINDS = ['builtin', 'transformers', 'openai'] as const;
+export { PretrainedTextEmbedder, pretrainedTokenizer, PRETRAINED_TEXT_DIMENSION } from './pretrainedText';
+export {
+  PretrainedImageEmbedder,
+  PRETRAINED_IMAGE_FEATURES,
+  PRETRAINED_IMAGE_PROJECTION_SEED,
+  type PretrainedImageEmbedderOptions,
+  type PretrainedImageEngine,
+} from './pretrainedImage';
+export { SentencePieceTokenizer, normalizeForSentencePiece, repairVocabularyScores, type SentencePieceVocabulary } from './sentencePiece';
+export { PRETRAINED_PACKAGES } from './pretrainedPackages';
+export { textLanguageCheck, type TextLanguageCheck } from './textLanguage';
+
+export const EMBEDDER_KINDS = ['builtin', 'transformers', 'openai', 'pretrained'] as const;
 /** The embedder families `createEmbedder` builds (see the module comment). */
 export type EmbedderKind = (typeof EMBEDDER_KINDS)[number];
 
@@ -91,8 +108,13 @@ export interface TransformersEmbedderOptions extends ModelLocationOptions {
   env?: Record<string, string | undefined> | undefined;
 }
 
+/** The pretrained pair's settings: which engine runs the image backbone (the text encoder always runs on tfjs). */
+export interface PretrainedEmbedderOptions {
+  image?: PretrainedImageEmbedderOptions | undefined;
+}
+
 /** The settings of any family `createEmbedder` builds; which one applies depends on the kind. */
-export type CreateEmbedderOptions = BuiltinEmbedderOptions | TransformersEmbedderOptions | OpenAIEmbedderOptions;
+export type CreateEmbedderOptions = BuiltinEmbedderOptions | TransformersEmbedderOptions | OpenAIEmbedderOptions | PretrainedEmbedderOptions;
 
 /** Builds a model's embedder; a model folder that cannot be found is named by the option that chose it. */
 function asOption<T>(option: 'textModel' | 'imageModel', build: () => T): T {
@@ -108,6 +130,7 @@ function asOption<T>(option: 'textModel' | 'imageModel', build: () => T): T {
 export function createEmbedder(kind: 'builtin', options?: BuiltinEmbedderOptions): EmbedderPair;
 export function createEmbedder(kind: 'transformers', options?: TransformersEmbedderOptions): EmbedderPair;
 export function createEmbedder(kind: 'openai', options?: OpenAIEmbedderOptions): EmbedderPair;
+export function createEmbedder(kind: 'pretrained', options?: PretrainedEmbedderOptions): EmbedderPair;
 export function createEmbedder(kind: EmbedderKind | string, options?: CreateEmbedderOptions): EmbedderPair;
 export function createEmbedder(kind: EmbedderKind | string, options: CreateEmbedderOptions = {}): EmbedderPair {
   switch (kind) {
@@ -128,6 +151,8 @@ export function createEmbedder(kind: EmbedderKind | string, options: CreateEmbed
     }
     case 'openai':
       return { text: new OpenAIEmbedder(options as OpenAIEmbedderOptions) };
+    case 'pretrained':
+      return { text: new PretrainedTextEmbedder(), image: new PretrainedImageEmbedder((options as PretrainedEmbedderOptions).image ?? {}) };
     default:
       throw new InputError(`unknown embedder '${kind}' (expected ${EMBEDDER_KINDS.join(', ')})`, { field: 'embedder' });
   }

@@ -19,6 +19,7 @@ export function splitRecord(set: EmbeddingSet): SplitRecord {
     manifest_digest: set.origin?.manifestDigest ?? null,
     ...(set.origin?.directory ? { directory: set.origin.directory } : {}),
     ...(set.shift ? { shift: set.shift } : {}),
+    ...(set.textLanguage ? { text_language: set.textLanguage } : {}),
   };
 }
 
@@ -54,6 +55,7 @@ export function describeEstimator(description: EstimatorDescription): string {
 export class SpaceGuard {
   private readonly unchecked: string[] = [];
   private readonly mismatches: SpaceMismatchRecord[] = [];
+  private readonly outsideLanguage: string[] = [];
 
   constructor(
     private readonly estimator: EstimatorDescription,
@@ -62,6 +64,7 @@ export class SpaceGuard {
 
   /** Checks one split; `id` is the ID split when `set` is an OOD split. */
   check(name: string, location: string, set: EmbeddingSet, id?: { name: string; set: EmbeddingSet }): void {
+    if (set.textLanguage?.mostly_outside && !this.outsideLanguage.includes(name)) this.outsideLanguage.push(name);
     if (!set.space) {
       this.unchecked.push(name);
       return;
@@ -108,6 +111,13 @@ export class SpaceGuard {
     if (this.mismatches.length > 0) {
       const names = [...new Set(this.mismatches.map((m) => m.split))];
       lines.push(`ran ${names.length === 1 ? '1 split' : `${names.length} splits`} in another embedding space than the ${this.mismatches.some((m) => m.against === 'estimator') ? "estimator's" : "ID split's"} because mismatches were allowed (${shortList(names)}); the results record it`);
+    }
+    if (this.outsideLanguage.length > 0) {
+      const one = this.outsideLanguage.length === 1;
+      lines.push(
+        `${one ? '1 split has' : `${this.outsideLanguage.length} splits have`} text mostly outside its text encoder's language (${shortList(this.outsideLanguage)}): ` +
+          'its text vectors carry little meaning; embed such text with a multilingual encoder (transformers)',
+      );
     }
     return lines;
   }

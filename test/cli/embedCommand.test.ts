@@ -45,7 +45,7 @@ test('embed: bad options and an unreachable download exit 2 naming the problem',
   assert.match(malformed.stderr, /s\.jsonl: line 2/);
   const embedder = run(['embed', '--split', split, '--out', join(dir, 'o'), '--embedder', 'clip']);
   assert.equal(embedder.code, 2);
-  assert.match(embedder.stderr, /--embedder: expected builtin, transformers, openai, got 'clip'/);
+  assert.match(embedder.stderr, /--embedder: expected builtin, transformers, openai, pretrained, got 'clip'/);
   const cache = join(dir, 'cache');
   const offline = run(['embed', '--split', 'hf:owner/dataset/some_split', '--out', join(dir, 'o')], { ...process.env, EMISHIFT_CACHE: cache, HF_ENDPOINT: 'http://127.0.0.1:9' });
   assert.equal(offline.code, 2, offline.stderr);

