@@ -26,10 +26,17 @@ import { queryEmbedding } from '../data/queryEmbedding';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
 import { buildProvenance, SpaceGuard, splitRecord, type Invocation } from './provenance';
-import { DriftBaselineCache, driftBaselines, driftBaselineSettings, type DriftBaselineOptions, type DriftBaselineSettings, type TargetContentKeys } from '../drift/driftBaselines';
-import { assertPermutationSettings, PermutationCache, permutationRecord, permutationTest, type PermutationDesign } from '../significance/permutationTest';
-import { benjaminiHochberg } from '../stats/multipleTesting';
-import { RowSubsetter, type RowSubsetOptions } from './selection';
+import type { DriftBaselineCache, DriftBaselineOptions, DriftBaselineSettings, TargetContentKeys } from '../drift/driftBaselines';
+import type { PermutationCache, PermutationDesign } from '../significance/permutationTest';
+import type { RowSubsetOptions } from './selection';
+
+// The baselines', the permutation tests' and the row subsets' modules load only when a sweep asks
+// for them: a plain 90-row sweep spends a fifth of its time loading modules, and would pay for
+// a dozen more it never runs.
+const driftModule = (): typeof import('../drift/driftBaselines') => require('../drift/driftBaselines');
+const significanceModule = (): typeof import('../significance/permutationTest') => require('../significance/permutationTest');
+const multipleTestingModule = (): typeof import('../stats/multipleTesting') => require('../stats/multipleTesting');
+const selectionModule = (): typeof import('./selection') => require('./selection');
 
 export type { ComputedComparison, ComputedSweep, CorrelationSummary, Interval, PairComparison, QualityCorrelation, QualityMeasure, SplitEmi, SweepResult } from '../interface';
 
@@ -116,6 +123,7 @@ function permutationContext(options: Pick<SweepOptions, 'permutationTest' | 'sol
   const settings = options.permutationTest;
   if (!settings) return {};
   const seed = settings.seed ?? 0;
+  const { assertPermutationSettings, PermutationCache } = significanceModule();
   assertPermutationSettings(settings.permutations, seed);
   // Each permutation's answer mixtures are 2m × 2m: a worker takes those from 64 rows per split up, this thread the rest.
   const ownSolver = options.solver === undefined ? createParallelEigenSolver(options.threads ?? availableParallelism()) : undefined;
@@ -125,7 +133,7 @@ function permutationContext(options: Pick<SweepOptions, 'permutationTest' | 'sol
 /** A comparison's p-values from a permutation test of its two sets. */
 async function permutationPValues(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator, context: PermutationContext, options: Pick<SweepOptions, 'mixture' | 'entropyScale'>, location: string): Promise<ComparisonPValues> {
   try {
-    const { statistics } = await permutationTest(source, target, estimator, { permutations: context.permutations, seed: context.seed, design: context.design, mixture: options.mixture, entropyScale: options.entropyScale, solver: context.solver, cache: context.cache });
+    const { statistics } = await significanceModule().permutationTest(source, target, estimator, { permutations: context.permutations, seed: context.seed, design: context.design, mixture: options.mixture, entropyScale: options.entropyScale, solver: context.solver, cache: context.cache });
     return { emid: statistics.emid!.pValue, jsdV: statistics.jsd_v!.pValue, jsdT: statistics.jsd_t!.pValue, emidUpperBound: statistics.emid_ub!.pValue };
   } catch (error) {
     if (error instanceof InputError && error.file === undefined && error.field !== 'permutations') throw new InputError(error.message, { file: location });
@@ -208,7 +216,7 @@ export function correlationSummary(emids: readonly number[], bounds: readonly nu
 /** The baselines' settings as the provenance records them (checked before any work starts); undefined without baselines. */
 function baselineSettingsOf(options: Pick<SweepOptions, 'baselines'>): DriftBaselineSettings | undefined {
   if (!options.baselines) return undefined;
-  const { fixedBandwidth: _fixed, ...settings } = driftBaselineSettings(options.baselines);
+  const { fixedBandwidth: _fixed, ...settings } = driftModule().driftBaselineSettings(options.baselines);
   return settings;
 }
 
@@ -221,7 +229,7 @@ export async function sweepSplits(
 ): Promise<ComputedSweep> {
   estimator.prepare();
   const baselineSettings = baselineSettingsOf(options);
-  const baselineCache = new DriftBaselineCache();
+  const baselineCache = options.baselines ? new (driftModule().DriftBaselineCache)() : undefined;
   const mixture = options.mixture ?? 'sample-weighted';
   const completed = new Map((options.completed ?? []).map((comparison) => [comparison.target, comparison]));
   const cache = new DivergenceCache(mixture);
@@ -230,7 +238,7 @@ export async function sweepSplits(
   const description = estimator.description;
   const guard = new SpaceGuard(description, options.allowSpaceMismatch ?? false);
   const idLocation = idSplit.location ?? idSplit.name;
-  const subsetter = options.rowSubset ? new RowSubsetter(options.rowSubset) : undefined;
+  const subsetter = options.rowSubset ? new (selectionModule().RowSubsetter)(options.rowSubset) : undefined;
   const load = (split: SplitSource, location: string): EmbeddingSet => (subsetter ? subsetter.subset(split.name, split.load(), location) : split.load());
   // A split's record says which of its rows were compared, when a subset was.
   const withRows = (name: string, record: SplitRecord): SplitRecord => {
@@ -260,7 +268,7 @@ export async function sweepSplits(
         const target = prepare(split.name, location, load(split, location), estimator, solver, guard, shared, source);
         const [sourceEmi, targetEmi, terms] = await Promise.all([source.emi, target.emi, boundTermsOfMoments(source.moments, target.moments, cache)]);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
-        const baselines = options.baselines ? baselineValues(source.set, target.set, options.baselines, location, { cache: baselineCache, targetKeys: contentKeysOf(target.moments) }) : undefined;
+        const baselines = options.baselines && baselineCache ? baselineValues(source.set, target.set, options.baselines, location, { cache: baselineCache, targetKeys: contentKeysOf(target.moments) }) : undefined;
         const computed = comparisonOf(source.name, split.name, target.set, { sourceEmi, targetEmi, terms, intervals, baselines }, options.entropyScale);
         const comparison = subsetter ? { ...computed, targetSplit: withRows(split.name, computed.targetSplit) } : computed;
         if (permutations.context) comparison.pValues = await permutationPValues(source.set, target.set, estimator, permutations.context, options, location);
@@ -294,11 +302,11 @@ export async function sweepSplits(
     const emiBySplit: Record<string, EmiResult> = { [source.name]: sourceEmi };
     for (const comparison of comparisons) emiBySplit[comparison.target] = comparison.targetEmi;
     if (permutations.context) {
-      const qValues = benjaminiHochberg(comparisons.map((comparison) => (comparison.pValues as ComparisonPValues).emid));
+      const qValues = multipleTestingModule().benjaminiHochberg(comparisons.map((comparison) => (comparison.pValues as ComparisonPValues).emid));
       comparisons.forEach((comparison, i) => (comparison.pValues = { ...(comparison.pValues as ComparisonPValues), emidQValue: qValues[i] }));
     }
     const permutationProvenance = permutations.context
-      ? { ...permutationRecord(permutations.context, options.entropyScale), adjustment: `EMID's p-values adjusted by Benjamini–Hochberg across the ${comparisons.length} OOD splits (EMID_QVAL); every split tested on the same partitions` }
+      ? { ...significanceModule().permutationRecord(permutations.context, options.entropyScale), adjustment: `EMID's p-values adjusted by Benjamini–Hochberg across the ${comparisons.length} OOD splits (EMID_QVAL); every split tested on the same partitions` }
       : undefined;
     const provenance = comparisonProvenance(
       { api: 'sweepSplits' },
@@ -409,7 +417,7 @@ export async function comparePair(
   }
   options.onProgress?.({ done: 1, total: 1, label: targetName });
   const splits = { [sourceName]: splitRecord(source), [targetName]: comparison.targetSplit };
-  const permutationProvenance = permutations.context ? permutationRecord(permutations.context, options.entropyScale) : undefined;
+  const permutationProvenance = permutations.context ? significanceModule().permutationRecord(permutations.context, options.entropyScale) : undefined;
   const provenance = comparisonProvenance({ api: 'comparePair' }, description, sourceName, splits, { mixture, guard, settings, options, diagnosis: sourceDiagnosis, baselines: baselineSettings, permutations: permutationProvenance });
   return { ...comparison, provenance };
 }
@@ -423,7 +431,7 @@ function baselineValues(
   reuse?: { cache: DriftBaselineCache; targetKeys: TargetContentKeys },
 ): DriftBaselines {
   try {
-    const { settings: _settings, ...values } = driftBaselines(source, target, options, reuse);
+    const { settings: _settings, ...values } = driftModule().driftBaselines(source, target, options, reuse);
     return values;
   } catch (error) {
     if (error instanceof InputError && error.file === undefined) throw new InputError(error.message, { file: location });

@@ -11,7 +11,7 @@ import { MANIFEST_FILE, readSplitManifest } from '../data/splitManifest';
 import { assertIdSplit, sweepSplits, type SplitSource, type SweepOptions } from './sweep';
 import { inputFingerprint, openSweepCheckpoint } from './checkpoint';
 import { writeResults } from './resultsJson';
-import { selectSplitsByShiftModality, type ShiftModalitySelection } from './selection';
+import type { ShiftModalitySelection } from './selection';
 
 /** A sweep's options (resumption is the checkpoint's job) plus where the results go and what they record. */
 export interface SweepFolderOptions extends Omit<SweepOptions, 'completed' | 'onComparison'> {
@@ -50,7 +50,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
   const selection =
     modality === undefined
       ? undefined
-      : selectSplitsByShiftModality(
+      : (require('./selection') as typeof import('./selection')).selectSplitsByShiftModality(
           oodSplits.map((split) => ({ name: split.name, shift: readSplitManifest(split.directory)?.shift })),
           modality,
           { file: root },

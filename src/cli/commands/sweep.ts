@@ -78,10 +78,12 @@ export const sweepCommand = defineCommand({
     const baselines = baselineOptions(options);
     const permutationTest = permutationOptions(options);
     const rowSubset = rowCount === undefined ? undefined : { rows: rowCount, seed: numberOption(options.seed, 'seed', (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0') ?? 0 };
-    const { SHIFT_MODALITY_SELECTIONS } = await import('../../sweep/selection');
     const modality = options.modality;
-    if (modality !== undefined && !(SHIFT_MODALITY_SELECTIONS as readonly string[]).includes(modality)) {
-      throw new InputError(`expected ${SHIFT_MODALITY_SELECTIONS.join(', ')}, got '${modality}'`, { field: '--modality' });
+    if (modality !== undefined) {
+      const { SHIFT_MODALITY_SELECTIONS } = await import('../../sweep/selection');
+      if (!(SHIFT_MODALITY_SELECTIONS as readonly string[]).includes(modality)) {
+        throw new InputError(`expected ${SHIFT_MODALITY_SELECTIONS.join(', ')}, got '${modality}'`, { field: '--modality' });
+      }
     }
     const threads = numberOption(options.threads, 'threads', isPositiveInteger, 'a positive integer');
     const { sweepSplitFolders } = await import('../../sweep/sweepFolder');

@@ -25,7 +25,7 @@ import { pooledReferencePairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
 import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
 import { clubEstimateFromForward, clubRowTermsFromForward, logvarSaturation } from './clubEstimate';
-import { clubEstimatesOfSelections, type ClubSelectionForm } from './clubSelectionForm';
+import type { ClubSelectionForm } from './clubSelectionForm';
 import { assertClubInput, assertClubParameters } from './clubModel';
 import { clubForward, nativeClub, type ClubEngine } from './clubEngine';
 
@@ -237,7 +237,8 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
     return {
       rows: x.rows,
       estimate: async (y, rows) => (check(y), clubEstimateFromForward(forward, y, rows)),
-      estimateSelections: async (y, selections) => (check(y), clubEstimatesOfSelections(forward, y, selections, forms)),
+      // Loaded on first use: only permutation tests ask for many selections at once.
+      estimateSelections: async (y, selections) => (check(y), (require('./clubSelectionForm') as typeof import('./clubSelectionForm')).clubEstimatesOfSelections(forward, y, selections, forms)),
       rowTerms: async (y, rows) => (check(y), clubRowTermsFromForward(forward, y, rows)),
     };
   }
