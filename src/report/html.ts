@@ -122,6 +122,12 @@ function familyTable(summary: ResultsSummary, results: SweepResult): Table {
   };
 }
 
+/** The level at which the per-split table marks a shift significant (its q-value, else its p-value). */
+const SIGNIFICANCE_LEVEL = 0.05;
+
+/** The per-split table's permutation columns, each formatted as a p-value. */
+const PERMUTATION_COLUMNS: Record<string, ColumnSpec> = { 'EMID p': P_VALUE, 'EMID q': P_VALUE, 'bound p': P_VALUE, 'jsd_v p': P_VALUE, 'jsd_t p': P_VALUE };
+
 function splitTable(result: SweepResult): Table {
   const comparisons = result.comparisons;
   const shifts = comparisons.map((comparison) => splitShift(result, comparison.target));
@@ -130,6 +136,11 @@ function splitTable(result: SweepResult): Table {
   const withIntervals = comparisons.some((comparison) => comparison.intervals);
   const withSeverity = shifts.some((shift) => shift.severity !== null);
   const withQuality = quality !== undefined && comparisons.some((comparison) => quality.values[comparison.target] !== undefined);
+  // Permutation p-values (sweep --permutations) go beside the values they test; significance is
+  // read from the BH q-value when the sweep adjusted them, from the p-value otherwise.
+  const withPValues = comparisons.every((comparison) => comparison.pValues !== undefined);
+  const withQValues = withPValues && comparisons.every((comparison) => comparison.pValues!.emidQValue !== undefined);
+  const significant = (comparison: SweepResult['comparisons'][number]) => ((withQValues ? comparison.pValues!.emidQValue! : comparison.pValues!.emid) < SIGNIFICANCE_LEVEL ? 'yes' : 'no');
   return {
     columns: [
       'OOD split',
@@ -142,6 +153,7 @@ function splitTable(result: SweepResult): Table {
       'bound',
       ...(withIntervals ? ['bound interval'] : []),
       ...(withTerms ? ['jsd_v', 'jsd_t', 'jsd_py', 'jsd_qy'] : []),
+      ...(withPValues ? ['EMID p', ...(withQValues ? ['EMID q'] : []), 'significant', 'bound p', 'jsd_v p', 'jsd_t p'] : []),
     ],
     rows: comparisons.map((comparison, i) => [
       comparison.target,
@@ -154,8 +166,22 @@ function splitTable(result: SweepResult): Table {
       comparison.emidUpperBound,
       ...(withIntervals ? [comparison.intervals?.emidUpperBound] : []),
       ...(withTerms ? [comparison.terms!.jsdV, comparison.terms!.jsdT, comparison.terms!.jsdPy, comparison.terms!.jsdQy] : []),
+      ...(withPValues
+        ? [comparison.pValues!.emid, ...(withQValues ? [comparison.pValues!.emidQValue!] : []), significant(comparison), comparison.pValues!.emidUpperBound, comparison.pValues!.jsdV, comparison.pValues!.jsdT]
+        : []),
     ]),
   };
+}
+
+/** What the permutation columns of the per-split table mean, when the results have them. */
+function permutationNote(result: SweepResult): string {
+  if (!result.comparisons.every((comparison) => comparison.pValues !== undefined)) return '';
+  const record = result.provenance?.permutation_test;
+  const how = record ? `${record.permutations} permutations of split membership, seed ${record.seed}` : 'permutations of split membership';
+  const adjusted = result.comparisons.every((comparison) => comparison.pValues!.emidQValue !== undefined);
+  return `<p class="note">p: one-sided permutation p-values (${escapeHtml(how)}; H1 for EMID: EMI(ID) > EMI(OOD), the model lost relevance). ${
+    adjusted ? 'q: EMID\'s p-values adjusted by Benjamini–Hochberg across the OOD splits. ' : ''
+  }significant: EMID's ${adjusted ? 'q' : 'p'}-value below ${SIGNIFICANCE_LEVEL}.</p>\n`;
 }
 
 function tableHtml(table: Table, options: Parameters<typeof htmlTable>[1] = {}): string {
@@ -395,7 +421,7 @@ ${tableHtml(familyTable(summary, result))}
 
 <h2>Per OOD split</h2>
 <p class="note">EMI, EMID, the bound and its RJSD terms (jsd_v images, jsd_t questions, jsd_py and jsd_qy answers vs. references on the ID and OOD split) in nats.</p>
-${tableHtml(splitTable(result), { maxRows: 10_000 })}
+${permutationNote(result)}${tableHtml(splitTable(result), { maxRows: 10_000, columns: PERMUTATION_COLUMNS })}
 
 ${provenanceSection(result)}
 </main>

@@ -14,6 +14,7 @@ import { createDisplayState, displayBundle } from '../../src/plots/display';
 import { formatPValue } from '../../src/plots/format';
 import { shiftInfoOf } from '../../src/plots/shift';
 import { kendallTauB, pearson, spearman } from '../../src/stats/correlation';
+import { benjaminiHochberg } from '../../src/stats/multipleTesting';
 import { sharedDataPath } from '../support/fixtures';
 import { benchmarkResults, SHA } from './benchmarkFixture';
 import { layoutProblems, measurePage } from './layoutCheck';
@@ -462,4 +463,44 @@ test('the published results render cleanly too: families from the catalog, every
       assert.deepEqual(layoutProblems(page, expected), [], name);
     }
   }
+});
+
+test('with permutation p-values the per-split table shows p, BH q and which splits are significant; without them nothing changes', () => {
+  // EMID p-values at the floor of 100 permutations for the harsher splits, large for the milder ones.
+  const emidP = [0.5, 0.2, 0.0099, 0.3, 0.04, 0.0099, 0.0099];
+  const qValues = benjaminiHochberg(emidP);
+  const json = {
+    ...SWEEP_JSON,
+    EMID_PVAL: byName(emidP),
+    EMID_UB_PVAL: byName(names.map((_, i) => (i + 1) / 10)),
+    JSD_V_PVAL: byName(names.map(() => 1)),
+    JSD_T_PVAL: byName(names.map(() => 0.5)),
+    EMID_QVAL: byName(qValues),
+  };
+  const page = withoutPlotlyLibrary(buildReport(fromResultsJson(json), { generatedAt: 'fixed' }));
+  const splitSection = section(page, /<h2>Per OOD split<\/h2>/);
+  const header = cellsOf((splitSection.match(/<thead>[\s\S]*?<\/thead>/) ?? [''])[0]);
+  assert.deepEqual(header.slice(-6), ['EMID p', 'EMID q', 'significant', 'bound p', 'jsd_v p', 'jsd_t p']);
+  const rows = rowsOf(splitSection).map(cellsOf);
+  assert.equal(rows.length, names.length);
+  rows.forEach((row) => {
+    const i = names.indexOf(row[0]);
+    assert.equal(row[header.indexOf('EMID p')], formatPValue(emidP[i]), row[0]);
+    assert.equal(row[header.indexOf('EMID q')], formatPValue(qValues[i]), row[0]);
+    // Significance is read from the q-value: p = 0.04 alone would pass 0.05, its q does not.
+    assert.equal(row[header.indexOf('significant')], qValues[i] < 0.05 ? 'yes' : 'no', row[0]);
+  });
+  assert.equal(rows.filter((row) => row[header.indexOf('significant')] === 'yes').length, 3);
+  assert.ok(qValues[4] >= 0.05 && emidP[4] < 0.05, 'the fixture has a split that only the adjustment makes non-significant');
+  assert.match(splitSection, /one-sided permutation p-values/);
+  assert.match(splitSection, /Benjamini–Hochberg/);
+
+  // Without q-values, significance is the p-value's; without p-values, no such columns.
+  const { EMID_QVAL: _q, ...unadjusted } = json;
+  const unadjustedSection = section(withoutPlotlyLibrary(buildReport(fromResultsJson(unadjusted), { generatedAt: 'fixed' })), /<h2>Per OOD split<\/h2>/);
+  const unadjustedHeader = cellsOf((unadjustedSection.match(/<thead>[\s\S]*?<\/thead>/) ?? [''])[0]);
+  assert.ok(!unadjustedHeader.includes('EMID q'));
+  assert.equal(rowsOf(unadjustedSection).map(cellsOf).filter((row) => row[unadjustedHeader.indexOf('significant')] === 'yes').length, 4);
+  const plain = section(withoutPlotlyLibrary(buildReport(SWEEP, { generatedAt: 'fixed' })), /<h2>Per OOD split<\/h2>/);
+  assert.doesNotMatch(plain, /EMID p|significant|permutation/);
 });
