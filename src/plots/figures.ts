@@ -138,6 +138,8 @@ export interface EmidBoundPoint {
   /** [lower, upper], drawn as an error bar. */
   emidInterval?: [number, number];
   boundInterval?: [number, number];
+  /** Whether EMID's permutation test calls the shift significant (its q-value, else p, below 0.05): drawn filled when true, open when false. */
+  significant?: boolean;
 }
 
 /** The title, subtitle and family styles of `emidBoundScatter`. */
@@ -153,7 +155,8 @@ export interface EmidBoundScatterOptions {
 /**
  * One point per OOD split (x = the scale-adjusted EMID upper bound, y = EMID), coloured and
  * marked by shift family, with the least-squares line of EMID on the bound and Pearson r and p
- * in the title. Error bars when intervals are given.
+ * in the title. Error bars when intervals are given; with `significant`, the splits whose EMID
+ * is not significant are drawn as open markers.
  */
 export function emidBoundScatter(points: readonly EmidBoundPoint[], options: EmidBoundScatterOptions = {}): PlotlyFigure {
   requireCorrelatable(points.length, 'points');
@@ -178,9 +181,14 @@ export function emidBoundScatter(points: readonly EmidBoundPoint[], options: Emi
       x: members.map((i) => bounds[i]),
       y: members.map((i) => emids[i]),
       text: members.map((i) => points[i].split),
-      hovertemplate: `%{text}<br>${styles.label(family)}<br>EMID upper bound = %{x:.4f} nats<br>EMID = %{y:.4f} nats<extra></extra>`,
+      hovertemplate: `%{text}<br>${styles.label(family)}<br>EMID upper bound = %{x:.4f} nats<br>EMID = %{y:.4f} nats${members.some((i) => points[i].significant !== undefined) ? '<br>%{customdata}' : ''}<extra></extra>`,
       marker: markerOf(style),
     };
+    if (members.some((i) => points[i].significant !== undefined)) {
+      // One symbol per point: filled where the shift is significant (or untested), open where it is not.
+      (trace.marker as Record<string, unknown>).symbol = members.map((i) => (points[i].significant === false ? `${style.symbol}-open` : style.symbol));
+      trace.customdata = members.map((i) => (points[i].significant === undefined ? 'not tested' : points[i].significant ? 'EMID significant (permutation test)' : 'EMID not significant (open marker)'));
+    }
     if (members.some((i) => emidIntervals[i])) trace.error_y = errorBars(members.map((i) => emidIntervals[i]), members.map((i) => emids[i]), style.colour);
     if (members.some((i) => boundIntervals[i])) trace.error_x = errorBars(members.map((i) => boundIntervals[i]), members.map((i) => bounds[i]), style.colour);
     return trace;
@@ -929,6 +937,8 @@ export function figuresFromResults(result: SweepResult): NamedFigure[] {
           bound: comparison.emidUpperBound,
           family: splitShift(result, comparison.target).family,
           ...(comparison.intervals ? { emidInterval: comparison.intervals.emid, boundInterval: comparison.intervals.emidUpperBound } : {}),
+          // With permutation p-values, significance as the report's table marks it: BH q when adjusted, else p.
+          ...(comparison.pValues ? { significant: (comparison.pValues.emidQValue ?? comparison.pValues.emid) < 0.05 } : {}),
         })),
         { subtitle, families },
       ),

@@ -101,6 +101,45 @@ test('emidBoundScatter: explicit families win, intervals become asymmetric error
   assert.equal(markers.error_x, undefined);
 });
 
+test('emidBoundScatter encodes significance: open markers for splits whose EMID is not significant; figuresFromResults reads it from q (else p)', () => {
+  const figure = emidBoundScatter(POINTS.slice(0, 3).map((point, i) => ({ ...point, family: 'my_family', significant: i !== 1 })));
+  const [markers] = traces(figure);
+  const symbol = markers.marker.symbol as string[];
+  assert.equal(symbol.length, 3);
+  assert.equal(symbol[1], `${symbol[0]}-open`);
+  assert.equal(symbol[2], symbol[0]);
+  assert.match(markers.customdata[1], /not significant/);
+  assert.match(markers.hovertemplate, /%\{customdata\}/);
+  // Without significance the markers are as before: one symbol for the trace, no extra hover line.
+  const [plain] = traces(emidBoundScatter(POINTS.slice(0, 3).map((point) => ({ ...point, family: 'my_family' }))));
+  assert.equal(typeof plain.marker.symbol, 'string');
+  assert.doesNotMatch(plain.hovertemplate, /customdata/);
+
+  const names = POINTS.map((point) => point.split);
+  const map = (values: number[]) => Object.fromEntries(names.map((name, i) => [name, values[i]]));
+  const emidP = [0.5, 0.0099, 0.04, 0.0099, 0.0099, 0.0099, 0.3];
+  const json = {
+    id_split: 'llava_bench_coco',
+    EMI: { llava_bench_coco: 0.1, ...map(POINTS.map((point) => 0.1 - point.emid)) },
+    EMID: map(POINTS.map((point) => point.emid)),
+    EMID_UB: map(POINTS.map((point) => point.bound)),
+    EMID_PVAL: map(emidP),
+    EMID_UB_PVAL: map(names.map(() => 1)),
+    JSD_V_PVAL: map(names.map(() => 1)),
+    JSD_T_PVAL: map(names.map(() => 1)),
+  };
+  const scatterSymbols = (results: Record<string, unknown>) => {
+    const scatter = figuresFromResults(fromResultsJson(results)).find((named) => named.id === 'emid-vs-bound')!.figure;
+    const bySplit = new Map<string, string>();
+    for (const trace of traces(scatter).filter((t) => t.mode === 'markers')) (trace.text as string[]).forEach((split, k) => bySplit.set(split, (trace.marker.symbol as string[])[k]));
+    return names.map((name) => bySplit.get(name)!.endsWith('-open'));
+  };
+  assert.deepEqual(scatterSymbols(json), emidP.map((p) => p >= 0.05));
+  // With BH q-values the q map decides: the split with p = 0.04 has q = 0.056 and is drawn open.
+  const q = [0.5, 0.0139, 0.056, 0.0139, 0.0139, 0.0139, 0.35];
+  assert.deepEqual(scatterSymbols({ ...json, EMID_QVAL: map(q) }), q.map((value) => value >= 0.05));
+});
+
 test('emidBoundScatter refuses what cannot make a correlation plot', () => {
   assertInputError(() => emidBoundScatter(POINTS.slice(0, 2)), /2 points: a correlation needs at least 3/);
   assertInputError(() => emidBoundScatter([...POINTS.slice(0, 3), { split: 'x', emid: NaN, bound: 1 }]), /points\[3\]\.emid: expected a finite number, got NaN/);
