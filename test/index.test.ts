@@ -42,6 +42,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'gaussianNoise', 'generateQueries', 'generateScene', 'keyboardTypos', 'loadAnsweringModel', 'readBenchmarkData', 'renderScene', 'saveAnsweringModel',
     'encodeScenePng', 'shiftedQueries', 'slotAccuracy', 'splitName', 'synonymReplacement', 'trainAnsweringModel', 'wordOrderNoise', 'writeBenchmarkData',
     'ANSWER_SHIFT_NAMES', 'ANSWER_SWAP_RATES', 'answerSwapGrid', 'answerSwapSet', 'answerSwapSources', 'answerSwapTable', 'gridAnswerSources',
+    'answerShiftGrid',
   ],
 };
 

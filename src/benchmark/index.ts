@@ -30,6 +30,7 @@ export {
 export { generateQueries, askQuestion, answerSentence, QUERY_KINDS, type QueryKind, type Query, type SceneQuestion, type AnswerSlots, type AnswerSlotValues, type GenerateQueriesOptions } from './questions';
 export { trainAnsweringModel, AnsweringModel, saveAnsweringModel, loadAnsweringModel, slotAccuracy, type ModelAnswer, type TrainAnsweringOptions, type SlotAccuracy } from './model';
 export { defaultShiftGrid, answerSwapGrid, gridAnswerSources, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './splitGrid';
+export { answerShiftGrid, type AnswerShiftGridOptions, type AnsweredShiftGrid } from './answerGrid';
 export { writeBenchmarkData, readBenchmarkData, type BenchmarkSettings, type BenchmarkData } from './benchmarkFiles';
 export {
   applyImageShift,

@@ -7,6 +7,7 @@
 import type { DataFrame } from 'danfojs-node';
 import { InputError } from '../errors';
 import type { SplitRow, SplitTable } from '../data/splitRow';
+import type { ImageInput } from '../io/image';
 import { loadOptionalPeer } from '../optionalPeers';
 import type { PointwiseEmiResult, PointwiseEmiRow } from './pointwiseEmi';
 
@@ -21,12 +22,13 @@ export interface PointwiseEmiTextRow extends PointwiseEmiRow {
  * The rows of `result` with the text of `table` (a SplitTable or its rows): by question id when
  * the result has ids (ids compared as strings; an id the table lacks gets null text), by row
  * order otherwise (then the table must have as many rows). Without a table, the text is null.
+ * The table's images, of any type (encoded or decoded), are not read.
  */
-export function joinPointwiseText(result: PointwiseEmiResult, table?: SplitTable | readonly SplitRow[]): PointwiseEmiTextRow[] {
-  const rows: readonly SplitRow[] | undefined = table === undefined ? undefined : 'rows' in table ? table.rows : table;
+export function joinPointwiseText(result: PointwiseEmiResult, table?: SplitTable<ImageInput> | readonly SplitRow<ImageInput>[]): PointwiseEmiTextRow[] {
+  const rows: readonly SplitRow<ImageInput>[] | undefined = table === undefined ? undefined : 'rows' in table ? table.rows : table;
   const empty = { question: null, model_answer: null, reference_answer: null };
   if (!rows) return result.rows.map((row) => ({ ...row, ...empty }));
-  const text = (source: SplitRow | undefined) =>
+  const text = (source: SplitRow<ImageInput> | undefined) =>
     source ? { question: source.question, model_answer: source.model_answer ?? null, reference_answer: source.reference_answer } : empty;
   const hasIds = result.rows.every((row) => row.question_id !== undefined);
   if (hasIds) {
@@ -50,7 +52,7 @@ type Danfo = typeof import('danfojs-node');
  * question, model_answer, reference_answer from `table` (see joinPointwiseText). Sort it by
  * `emi` ascending for the queries a shift hurts most. Needs the optional peer danfojs-node.
  */
-export function pointwiseEmiFrame(result: PointwiseEmiResult, table?: SplitTable | readonly SplitRow[]): DataFrame {
+export function pointwiseEmiFrame(result: PointwiseEmiResult, table?: SplitTable<ImageInput> | readonly SplitRow<ImageInput>[]): DataFrame {
   const danfo = loadOptionalPeer<Danfo>('danfojs-node', 'pointwiseEmiFrame');
   const rows = joinPointwiseText(result, table);
   const hasIds = rows.length > 0 && rows.every((row) => row.question_id !== undefined);

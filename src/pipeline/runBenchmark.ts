@@ -7,16 +7,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgressCallback } from '../interface';
-import type { SplitTable } from '../data/splitRow';
-import { rgbaToRgb, type ImageInput } from '../io/image';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { runJob, type JobResult, type MethodOptions } from './runJob';
 import type { Invocation } from '../sweep/provenance';
-import { decodeAnsweringModel, encodeAnsweringModel, slotAccuracy, trainAnsweringModel, type AnsweringModel } from '../benchmark/model';
+import { decodeAnsweringModel, encodeAnsweringModel, trainAnsweringModel, type AnsweringModel } from '../benchmark/model';
+import { answerShiftGrid } from '../benchmark/answerGrid';
 import { InputError } from '../errors';
 import { readBenchmarkData, readBenchmarkSettings, type BenchmarkSettings } from '../benchmark/benchmarkFiles';
 import { generateQueries, type Query } from '../benchmark/questions';
-import { defaultShiftGrid, gridAnswerSources, gridSplitShift, shiftedQueries, type GridSplitSpec } from '../benchmark/splitGrid';
+import { defaultShiftGrid, type GridSplitSpec } from '../benchmark/splitGrid';
 
 /** How `runShiftBenchmark` runs: the method's settings plus the output folder, the shipped data, the generated queries and the grid. */
 export interface BenchmarkOptions extends MethodOptions {
@@ -136,38 +135,7 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
   const queries = shippedQueries?.queries ?? generateQueries(settings.splitQueries, settings.seed + 1);
   const grid = options.grid ?? defaultShiftGrid();
   // The scenes go to the embedder as the pixels they were drawn as, not through PNG and back.
-  const tables: SplitTable<ImageInput>[] = [];
-  const accuracy: Record<string, number> = {};
-  options.onProgress?.({ done: 0, total: grid.length, stage: 'answering', unit: 'splits' });
-  for (const [index, spec] of grid.entries()) {
-    const shifted = shiftedQueries(queries, spec, { images: shippedQueries?.images });
-    const given = await model.answer(
-      shifted.map((item) => item.image),
-      shifted.map((item) => item.question),
-    );
-    // An output-side split swaps answers after answering: the model's (answers and their slots),
-    // or the references (and the ground truth they stand for). Other splits swap nothing.
-    const sources = gridAnswerSources(spec, queries.length, settings.seed + 1);
-    const answers = sources && spec.answers?.name === 'model_answer_swap' ? Array.from(sources, (source) => given[source]) : given;
-    const truth = sources && spec.answers?.name === 'reference_answer_swap' ? Array.from(sources, (source) => queries[source]) : queries;
-    accuracy[spec.name] = slotAccuracy(
-      answers.map((answer) => answer.slots),
-      truth.map((query) => query.answerSlots),
-    ).accuracy;
-    tables.push({
-      name: spec.name,
-      source: `generated (seed ${settings.seed + 1}, ${spec.name})`,
-      shift: gridSplitShift(spec),
-      rows: shifted.map((item, i) => ({
-        question_id: item.query.question_id,
-        question: item.question,
-        reference_answer: truth[i].reference_answer,
-        model_answer: answers[i].text,
-        image: rgbaToRgb(item.image),
-      })),
-    });
-    options.onProgress?.({ done: index + 1, total: grid.length, label: `answered ${spec.name}`, stage: 'answering', unit: 'splits' });
-  }
+  const { tables, accuracy } = await answerShiftGrid(model, queries, grid, { seed: settings.seed + 1, images: shippedQueries?.images, onProgress: options.onProgress });
   const job = await runJob(tables, {
     outDir: options.outDir,
     idSplit: grid[0].name,

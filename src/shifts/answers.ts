@@ -15,6 +15,7 @@
 import { InputError } from '../errors';
 import type { EmbeddingSet, Matrix, ShiftDescription } from '../interface';
 import type { SplitTable } from '../data/splitRow';
+import type { ImageInput } from '../io/image';
 import { describeShift } from '../data/shiftFamilies';
 import { createRng, shuffleInPlace } from '../random';
 
@@ -88,8 +89,12 @@ export function answerSwapSet(set: EmbeddingSet, options: AnswerSwapOptions & { 
   };
 }
 
-/** A split table with the family's answer texts swapped (model_answer or reference_answer), named `<name>_<family>_<rate>`, its shift recorded. */
-export function answerSwapTable<T extends SplitTable<never> | SplitTable>(table: T, options: AnswerSwapOptions): T {
+/**
+ * A split table with the family's answer texts swapped (model_answer or reference_answer), named
+ * `<name>_<family>_<rate>`, its shift recorded; any image type (encoded bytes or decoded pixels, as
+ * `answerShiftGrid` gives them) is kept as it is.
+ */
+export function answerSwapTable<T extends SplitTable<ImageInput>>(table: T, options: AnswerSwapOptions): T {
   checkName(options.name);
   const sources = answerSwapSources(table.rows.length, options.rate, options.seed);
   const field = options.name === 'model_answer_swap' ? 'model_answer' : 'reference_answer';

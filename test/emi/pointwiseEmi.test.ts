@@ -16,6 +16,7 @@ import { loadClub } from '../../src/estimators/club/clubFile';
 import { gaussianEstimator } from '../../src/estimators/gaussian/gaussianEstimator';
 import { readSplitFolder, writeSplitFolder } from '../../src/data/splitDirectory';
 import type { SplitTable } from '../../src/data/splitRow';
+import type { RgbImage } from '../../src/io/image';
 import { syntheticSet } from '../support/synthetic';
 import { fixturePath } from '../support/fixtures';
 
@@ -121,4 +122,8 @@ test('joined with the split table: by question id, or by row order without ids; 
   assert.deepEqual(frame.shape, [30, 8]);
   const lowest = frame.sortValues('emi', { ascending: true }).head(3);
   assert.deepEqual(lowest['row'].values, mostHurtQueries(withIds, 3).map((row) => row.row));
+  // A table with decoded pixels (what answerShiftGrid gives) joins alike; its images are not read.
+  const withPixels: SplitTable<RgbImage> = { ...table, rows: table.rows.map((row) => ({ ...row, image: { width: 1, height: 1, data: Uint8Array.of(0, 0, 0) } })) };
+  assert.deepEqual(joinPointwiseText(withIds, withPixels), joined);
+  assert.deepEqual(pointwiseEmiFrame(withIds, withPixels).values, frame.values);
 });

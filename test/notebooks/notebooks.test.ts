@@ -75,6 +75,9 @@ const EXPECTED: Record<string, { needsData: boolean; figures: FigureExpectation[
   '04-estimator-validation': { needsData: false, figures: [{ markers: 55 }, { bars: 5 }] },
   // 34 OOD text splits; 10 single-axis splits × (EMID, bound); EMI vs RP for two judges.
   '05-real-text-shifts': { needsData: true, figures: [{ markers: 34 }, { bars: 34 }, { markers: 20 }, { markers: 34 }, { markers: 34 }] },
+  // Spearman ρ with EMID over 7 OOD splits: the bound, jsd_v, jsd_t, jsd_qy and 3 baselines × 3
+  // modalities (jsd_py is constant, not drawn); 6 windows × (EMID, bound) + 3 alert crosses.
+  '06-is-the-shift-real': { needsData: false, figures: [{ markers: 13, titleIncludes: 'over 7 OOD splits' }, { markers: 15, titleIncludes: '3 of 6 windows alert' }] },
 };
 
 const sourceText = (cell: Cell): string => (Array.isArray(cell.source) ? cell.source.join('') : cell.source);

@@ -9,6 +9,7 @@ import { answerSwapGrid, defaultShiftGrid, gridSplitShift } from '../../src/benc
 import { readSplitFolder, writeSplitFolder } from '../../src/data/splitDirectory';
 import { fromResultsJson } from '../../src/sweep/resultsJson';
 import type { SplitTable } from '../../src/data/splitRow';
+import type { RgbImage } from '../../src/io/image';
 import { answeredSplit } from '../support/identityClub';
 
 test('a share rate of the rows get another row’s answer, never their own; seeded and nested across rates', () => {
@@ -46,6 +47,14 @@ test('tables swap the answer texts; sets move the matrix rows; the other column 
   const labels = answerSwapTable(table, { name: 'reference_answer_swap', rate: 0.4, seed: 2 });
   labels.rows.forEach((row, i) => assert.equal(row.reference_answer, `ref${sources[i]}`));
   assert.throws(() => answerSwapTable({ ...table, rows: [{ question_id: 0, question: 'q', reference_answer: 'r' }, { question_id: 1, question: 'q', reference_answer: 'r' }] }, { name: 'model_answer_swap', rate: 0.5, seed: 0 }), /no model answer/);
+
+  // Tables with decoded pixels (what answerShiftGrid gives) are swapped too, their images kept in place.
+  const pixels: SplitTable<RgbImage> = { ...table, rows: table.rows.map((row, i) => ({ ...row, image: { width: 1, height: 1, data: Uint8Array.of(i, i, i) } })) };
+  const swappedPixels: SplitTable<RgbImage> = answerSwapTable(pixels, { name: 'model_answer_swap', rate: 0.4, seed: 2 });
+  swappedPixels.rows.forEach((row, i) => {
+    assert.equal(row.model_answer, `model${sources[i]}`);
+    assert.equal(row.image!.data[0], i);
+  });
 
   const set = answeredSplit(20, 4, 1, 'id');
   const moved = answerSwapSet(set, { name: 'reference_answer_swap', rate: 0.6, seed: 5 });
