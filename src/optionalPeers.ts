@@ -83,19 +83,23 @@ function isModuleNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'MODULE_NOT_FOUND';
 }
 
+/** The entry point of an installed peer; an OptionalPeerError saying what to install when it is absent. */
+function resolvePeer(name: OptionalPeer, feature: string): string {
+  try {
+    return require.resolve(name);
+  } catch (cause) {
+    if (!isModuleNotFound(cause)) throw cause;
+    throw new OptionalPeerError(name, feature, 'not-installed', `${feature} needs ${name}, an optional peer of emishift that is not installed: ${peerInstallAdvice(name)}`, { cause });
+  }
+}
+
 /**
  * Loads an optional peer for `feature` (e.g. 'toDataFrame'), resolving it from emishift's own
  * location as a plain `require` would. Throws an OptionalPeerError saying what to install when
  * the package is absent, or that it is installed but broken (with the loader's first line).
  */
 export function loadOptionalPeer<T>(name: OptionalPeer, feature: string): T {
-  let entry: string;
-  try {
-    entry = require.resolve(name);
-  } catch (cause) {
-    if (!isModuleNotFound(cause)) throw cause;
-    throw new OptionalPeerError(name, feature, 'not-installed', `${feature} needs ${name}, an optional peer of emishift that is not installed: ${peerInstallAdvice(name)}`, { cause });
-  }
+  const entry = resolvePeer(name, feature);
   try {
     return require(entry) as T;
   } catch (cause) {
@@ -110,13 +114,7 @@ export function loadOptionalPeer<T>(name: OptionalPeer, feature: string): T {
  * OptionalPeerError as `loadOptionalPeer` when it is not installed.
  */
 export function optionalPeerDirectory(name: OptionalPeer, feature: string): string {
-  let entry: string;
-  try {
-    entry = require.resolve(name);
-  } catch (cause) {
-    if (!isModuleNotFound(cause)) throw cause;
-    throw new OptionalPeerError(name, feature, 'not-installed', `${feature} needs ${name}, an optional peer of emishift that is not installed: ${peerInstallAdvice(name)}`, { cause });
-  }
+  const entry = resolvePeer(name, feature);
   const { dirname, join } = require('node:path') as typeof import('node:path');
   const { readFileSync } = require('node:fs') as typeof import('node:fs');
   for (let directory = dirname(entry); ; directory = dirname(directory)) {

@@ -32,6 +32,7 @@ import { InputError } from '../errors';
 import { createRng } from '../random';
 import type { ImageEmbedder } from './embedder';
 import { downsampleToFit, imagePixels, type ImageInput, type RgbImage } from '../io/image';
+import { projectToUnitLength } from './randomProjection';
 
 export const BUILTIN_IMAGE_DIMENSION = 768;
 /** Seed of the projection matrix. Part of the embedder's definition: never change it silently. */
@@ -362,30 +363,9 @@ export function builtinImageProjection(): Int8Array {
 
 /** Projects a feature vector to a unit vector of `BUILTIN_IMAGE_DIMENSION`. */
 export function projectImageFeatures(features: Float64Array, out: Float32Array = new Float32Array(BUILTIN_IMAGE_DIMENSION)): Float32Array {
-  const matrix = builtinImageProjection();
-  const f = BUILTIN_IMAGE_FEATURES;
-  const projected = new Float64Array(BUILTIN_IMAGE_DIMENSION);
-  let norm = 0;
-  for (let row = 0; row < BUILTIN_IMAGE_DIMENSION; row++) {
-    let sum = 0;
-    const base = row * f;
-    for (let j = 0; j < f; j++) {
-      const entry = matrix[base + j];
-      if (entry !== 0) sum += entry * features[j];
-    }
-    projected[row] = sum;
-    norm += sum * sum;
-  }
-  norm = Math.sqrt(norm);
   // Only a feature vector of exact zeros (never produced by real images, whose colour moments
-  // are off-centre) could land here; a fixed unit vector keeps the row usable.
-  if (norm === 0) {
-    out.fill(0);
-    out[0] = 1;
-    return out;
-  }
-  for (let row = 0; row < BUILTIN_IMAGE_DIMENSION; row++) out[row] = projected[row] / norm;
-  return out;
+  // are off-centre) has no direction; projectToUnitLength then returns a fixed unit vector.
+  return projectToUnitLength(builtinImageProjection(), BUILTIN_IMAGE_DIMENSION, BUILTIN_IMAGE_FEATURES, features, out);
 }
 
 /** The built-in vector of one image: encoded bytes (PNG or JPEG) or decoded RGB pixels, which give the same vector. */

@@ -38,6 +38,7 @@ import { convertTfjsConvGraph, type TfjsGraphNode, type TfjsWeight } from '../ba
 import type { ImageEmbedder } from './embedder';
 import { pretrainedPackage } from './pretrainedPackages';
 import { PRETRAINED_TEXT_DIMENSION } from './pretrainedText';
+import { projectToUnitLength } from './randomProjection';
 
 /** The side the backbone takes. */
 export const PRETRAINED_IMAGE_SIDE = 224;
@@ -233,28 +234,8 @@ export function pretrainedImageProjection(): Int8Array {
 
 /** Step 3 of the module comment: projected to 512 dimensions and L2-normalised. */
 export function projectPretrainedImageFeatures(features: ArrayLike<number>, out: Float32Array = new Float32Array(PRETRAINED_TEXT_DIMENSION)): Float32Array {
-  const matrix = pretrainedImageProjection();
-  let norm = 0;
-  const projected = new Float64Array(PRETRAINED_TEXT_DIMENSION);
-  for (let row = 0; row < PRETRAINED_TEXT_DIMENSION; row++) {
-    let sum = 0;
-    const base = row * PRETRAINED_IMAGE_FEATURES;
-    for (let col = 0; col < PRETRAINED_IMAGE_FEATURES; col++) {
-      const weight = matrix[base + col];
-      if (weight !== 0) sum += weight * features[col];
-    }
-    projected[row] = sum;
-    norm += sum * sum;
-  }
-  norm = Math.sqrt(norm);
-  // An all-black image can pool to exact zeros; a fixed unit vector keeps the row usable.
-  if (norm === 0) {
-    out.fill(0);
-    out[0] = 1;
-    return out;
-  }
-  for (let row = 0; row < PRETRAINED_TEXT_DIMENSION; row++) out[row] = projected[row] / norm;
-  return out;
+  // An all-black image can pool to exact zeros; projectToUnitLength then returns a fixed unit vector.
+  return projectToUnitLength(pretrainedImageProjection(), PRETRAINED_TEXT_DIMENSION, PRETRAINED_IMAGE_FEATURES, features, out);
 }
 
 /** Settings of the pretrained image embedder. */
