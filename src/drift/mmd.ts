@@ -168,7 +168,10 @@ function permutationMmd(kernel: Float64Array, size: number, m: number, permutati
   let atLeast = 0;
   for (let r = 0; r < permutations; r++) {
     shuffleInPlace(order, rng);
-    if (unbiasedMmd2Of(kernel, size, order, m, total) >= threshold) atLeast += 1;
+    const permuted = unbiasedMmd2Of(kernel, size, order, m, total);
+    // A NaN would count as no exceedance and make the p-value look significant: refuse it.
+    if (!Number.isFinite(permuted) || !Number.isFinite(observed)) throw new Error(`MMD² is not finite (${Number.isFinite(observed) ? permuted : observed}): no p-value can be computed`);
+    if (permuted >= threshold) atLeast += 1;
   }
   return { mmd2: observed, pValue: (1 + atLeast) / (1 + permutations), bandwidth, permutations };
 }

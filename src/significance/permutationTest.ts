@@ -110,6 +110,13 @@ export interface PermutationTestResult {
 /** The method in the provenance's words. */
 export const PERMUTATION_METHOD = 'split membership permuted (pooled rows, sizes kept, same fitted estimator); p = (1 + #{T_perm >= T_obs}) / (1 + N)';
 
+/** The method in the provenance's words for a design: the pooled one above, or paired swaps. */
+export function permutationMethod(design: PermutationDesign): string {
+  return design === 'paired'
+    ? 'paired permutations (row i of each split swapped with row i of the other, or not; same fitted estimator); p = (1 + #{T_perm >= T_obs}) / (1 + N)'
+    : PERMUTATION_METHOD;
+}
+
 /**
  * Relative width within which a permuted value counts as reaching the observed one: partitions
  * whose statistic is mathematically the observed value (rows repeated across the splits) differ
@@ -134,7 +141,7 @@ export function permutationRecord(settings: { permutations: number; seed: number
     design: settings.design ?? 'pooled',
     statistics: [...PERMUTATION_STATISTICS],
     alternatives: { ...PERMUTATION_ALTERNATIVES },
-    method: PERMUTATION_METHOD,
+    method: permutationMethod(settings.design ?? 'pooled'),
     bound: entropyScale === undefined ? 'scale-adjusted' : 'full',
   };
 }
@@ -180,6 +187,10 @@ function stackRows(a: Matrix, b: Matrix): Matrix {
 /** A statistic's observed value (partition 0) and its p-value over partitions 1…N. */
 function testOf(values: Float64Array): PermutationStatisticResult {
   const observed = values[0];
+  // A NaN or infinite statistic (a degenerate spectrum, a saturated network) would count no
+  // exceedances and so look maximally significant: refuse it instead.
+  const notFinite = values.findIndex((value) => !Number.isFinite(value));
+  if (notFinite >= 0) throw new Error(`the statistic is ${values[notFinite]} on ${notFinite === 0 ? 'the observed partition' : `permutation ${notFinite}`}: no p-value can be computed`);
   const threshold = observed - TIE_TOLERANCE * Math.max(1, Math.abs(observed));
   let exceedances = 0;
   for (let p = 1; p < values.length; p++) if (values[p] >= threshold) exceedances += 1;
@@ -267,7 +278,7 @@ export async function permutationTest(source: EmbeddingSet, target: EmbeddingSet
       design,
       statistics,
       alternatives: Object.fromEntries(statistics.map((name) => [name, PERMUTATION_ALTERNATIVES[name]])),
-      method: PERMUTATION_METHOD,
+      method: permutationMethod(design),
       mixture,
       bound: options.entropyScale === undefined ? 'scale-adjusted' : 'full',
       entropy_scale: options.entropyScale ?? null,

@@ -227,6 +227,8 @@ export async function sweepSplits(
   estimator: MutualInformationEstimator,
   options: SweepOptions = {},
 ): Promise<ComputedSweep> {
+  // Checked before any worker pool starts, so that a bad setting leaves no threads behind.
+  if (options.permutationTest) significanceModule().assertPermutationSettings(options.permutationTest.permutations, options.permutationTest.seed ?? 0);
   estimator.prepare();
   const baselineSettings = baselineSettingsOf(options);
   const baselineCache = options.baselines ? new (driftModule().DriftBaselineCache)() : undefined;

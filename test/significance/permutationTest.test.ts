@@ -10,6 +10,7 @@ import { resampleSet } from '../../src/sweep/intervals';
 import { inThreadEigenSolver, type EigenSolver } from '../../src/linalg/eigenSolver';
 import { createRng, shuffleInPlace } from '../../src/random';
 import { InputError } from '../../src/errors';
+import { defineEstimator } from '../../src/estimators/defineEstimator';
 import type { EmbeddingSet, Matrix } from '../../src/interface';
 import { syntheticSet, unitRows } from '../support/synthetic';
 
@@ -264,3 +265,12 @@ test('calibration with shared rows: paired permutations are valid; pooled ones m
 function source16(): EmbeddingSet {
   return syntheticSet(12, 16, 1, { name: 'id' });
 }
+
+test('a statistic that is not finite has no p-value: refused, not reported as significant', async () => {
+  // An estimator whose estimates are NaN on every selection: without the check no partition would
+  // reach NaN and p would be 1 / (1 + N), the most significant value possible.
+  const broken = defineEstimator({ description: { name: 'nan' }, estimate: async () => Number.NaN });
+  const source = syntheticSet(12, 8, 1, { name: 'id' });
+  const target = syntheticSet(12, 8, 2, { name: 'ood' });
+  await assert.rejects(() => permutationTest(source, target, broken, { permutations: 9, statistics: ['emid'] }), /not finite|NaN/);
+});
