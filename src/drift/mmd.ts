@@ -9,17 +9,17 @@
  */
 import { InputError } from '../errors';
 import type { Matrix, RandomSource } from '../interface';
+import { stackRows as stackMatrixRows } from '../linalg/matrix';
 import { outerProductPortable } from '../linalg/products';
 import { createRng, shuffleInPlace } from '../random';
 
-/** The pooled rows [p; q] as one matrix, p's rows first. */
+/**
+ * The pooled rows [p; q] as one matrix, p's rows first (the products below accumulate in float64
+ * from the values, so float32 rows give the same numbers as widened ones).
+ */
 export function stackRows(p: Matrix, q: Matrix): Matrix {
   if (p.cols !== q.cols) throw new InputError(`the two samples have ${p.cols} and ${q.cols} columns`, { field: 'q' });
-  const data = new Float64Array((p.rows + q.rows) * p.cols);
-  for (let i = 0; i < p.data.length; i++) data[i] = p.data[i];
-  const offset = p.data.length;
-  for (let i = 0; i < q.data.length; i++) data[offset + i] = q.data[i];
-  return { rows: p.rows + q.rows, cols: p.cols, data };
+  return stackMatrixRows(p, q);
 }
 
 /** The pooled Gram matrix G = X Xᵀ of the rows (float64 accumulation), and the squared distances it gives. */

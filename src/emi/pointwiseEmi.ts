@@ -12,7 +12,7 @@
  * estimator such as the Gaussian log-determinant or a neural bound has no per-row form here.
  */
 import { InputError } from '../errors';
-import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, PointwiseConditionedEstimator, PointwiseEstimator, ShiftDescription } from '../interface';
+import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, PointwiseEstimator, ShiftDescription } from '../interface';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { readSplitManifest } from '../data/splitManifest';
 import { EMISHIFT_VERSION } from '../version';
@@ -60,19 +60,6 @@ export interface PointwiseEmiOptions {
    * (`set.origin.directory`), when it has one with as many ids as rows; otherwise no ids.
    */
   questionIds?: readonly (string | number)[] | undefined;
-}
-
-/** The per-row terms of both estimates from one kept pass over z; `rows` selects (and may repeat) rows. */
-export async function pointwiseTerms(
-  conditioned: PointwiseConditionedEstimator,
-  set: Pick<EmbeddingSet, 'response' | 'reference'>,
-  rows?: Int32Array,
-): Promise<{ emi: Float64Array; miModel: Float64Array; miReference: Float64Array }> {
-  const miModel = await conditioned.rowTerms(set.response, rows);
-  const miReference = await conditioned.rowTerms(set.reference, rows);
-  const emi = new Float64Array(miModel.length);
-  for (let i = 0; i < emi.length; i++) emi[i] = miModel[i] - miReference[i];
-  return { emi, miModel, miReference };
 }
 
 function mean(values: Float64Array): number {

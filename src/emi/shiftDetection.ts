@@ -45,6 +45,7 @@ import { detectionMetrics, PR_AUC_DEFINITION, randomScoreTest, shuffledLabels, t
 import { ALTERNATIVES, mannWhitneyU, type Alternative, type MannWhitneyResult } from '../stats/rankTests';
 import type { BootstrapOptions } from '../stats/bootstrap';
 import { EMISHIFT_VERSION } from '../version';
+import { stackRows } from '../linalg/matrix';
 
 /** Settings of the subset-pair test and of the detection metrics' intervals. */
 export interface ShiftDetectionOptions {
@@ -99,12 +100,6 @@ export interface ShiftDetectionResult {
   };
 }
 
-function concatRows(a: Matrix, b: Matrix): Matrix {
-  const data = a.data instanceof Float32Array && b.data instanceof Float32Array ? new Float32Array(a.data.length + b.data.length) : new Float64Array(a.data.length + b.data.length);
-  data.set(a.data, 0);
-  data.set(b.data, a.data.length);
-  return { rows: a.rows + b.rows, cols: a.cols, data };
-}
 
 const range = (from: number, count: number) => Int32Array.from({ length: count }, (_, i) => from + i);
 
@@ -122,9 +117,9 @@ function pool(id: EmbeddingSet, ood: EmbeddingSet): Pooled & { z: Matrix } {
   if (zId.cols !== zOod.cols) throw new InputError(`the OOD split's queries are ${zOod.cols}-d, the ID split's ${zId.cols}-d`, { field: 'ood' });
   if (id.response.cols !== ood.response.cols) throw new InputError(`the OOD split's answers are ${ood.response.cols}-d, the ID split's ${id.response.cols}-d`, { field: 'ood' });
   return {
-    z: concatRows(zId, zOod),
-    response: concatRows(id.response, ood.response),
-    reference: concatRows(id.reference, ood.reference),
+    z: stackRows(zId, zOod),
+    response: stackRows(id.response, ood.response),
+    reference: stackRows(id.reference, ood.reference),
     idRows: range(0, zId.rows),
     oodRows: range(zId.rows, zOod.rows),
   };

@@ -25,6 +25,14 @@ export function selectRows(matrix: Matrix, indices: ArrayLike<number>): Matrix {
   return { rows: indices.length, cols, data };
 }
 
+/** The rows of `a` then the rows of `b` (same columns), in float32 when both are: two splits pooled. */
+export function stackRows(a: Matrix, b: Matrix): Matrix {
+  const data = new (a.data instanceof Float32Array && b.data instanceof Float32Array ? Float32Array : Float64Array)(a.rows * a.cols + b.rows * b.cols);
+  data.set(a.data.subarray(0, a.rows * a.cols), 0);
+  data.set(b.data.subarray(0, b.rows * b.cols), a.rows * a.cols);
+  return { rows: a.rows + b.rows, cols: a.cols, data };
+}
+
 /** (a + b) / 2 element-wise, in float32: the query embedding (z_v + z_t) / 2. */
 export function averageOfTwo(a: Matrix, b: Matrix): Matrix {
   const out = new Float32Array(a.rows * a.cols);

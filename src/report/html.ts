@@ -26,7 +26,8 @@ export interface ReportOptions {
 
 // 'unsafe-inline' is what an inlined library needs; everything else is closed, so the page can
 // neither fetch nor leak anything even if a figure string asked it to.
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:";
+/** The reports' content security policy (see above). */
+export const REPORT_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:";
 
 const STYLE = `
 *, *::before, *::after { box-sizing: border-box; }
@@ -387,7 +388,7 @@ export function buildReport(result: SweepResult, options: ReportOptions = {}): s
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>

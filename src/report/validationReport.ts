@@ -8,8 +8,8 @@ import { escapeHtml, formatNumber } from '../plots/format';
 import { plotlyScriptElement, scriptJson } from '../plots/plotlyJs';
 import type { NamedFigure } from '../plots/figures';
 import { validationBiasFigure, validationScatterFigure } from '../plots/validationFigures';
+import { REPORT_CSP } from './html';
 
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:";
 
 const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #222; }
@@ -56,7 +56,7 @@ export function buildValidationReport(result: ValidationResult, options: { title
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>

@@ -22,6 +22,7 @@ import { InputError } from '../errors';
 import type { BoundTerms, EmbeddingSet, EstimatorDescription, Matrix, MixtureWeighting, MutualInformationEstimator, PermutationRecord, ProgressCallback } from '../interface';
 import { boundFromTerms } from '../bound/emidUpperBound';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
+import { stackRows } from '../linalg/matrix';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { permutationPartitions, type Partitions, type PermutationDesign } from './partitions';
 
@@ -176,13 +177,6 @@ function checkInputs(source: EmbeddingSet, target: EmbeddingSet, options: Permut
   return { statistics: PERMUTATION_STATISTICS.filter((name) => statistics.includes(name)), seed };
 }
 
-/** Rows of `a` then rows of `b`, in float32 when both are. */
-function stackRows(a: Matrix, b: Matrix): Matrix {
-  const data = new (a.data instanceof Float32Array && b.data instanceof Float32Array ? Float32Array : Float64Array)(a.data.length + b.data.length);
-  data.set(a.data, 0);
-  data.set(b.data, a.data.length);
-  return { rows: a.rows + b.rows, cols: a.cols, data };
-}
 
 /** A statistic's observed value (partition 0) and its p-value over partitions 1…N. */
 function testOf(values: Float64Array): PermutationStatisticResult {

@@ -1,29 +1,16 @@
 /** `embed` and `collect` on LLaVA-layout question files whose image field is a path. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSplitFolder } from '../../src/data/splitDirectory';
 import { encodePng, scene } from '../embed/fixtures';
 import { startFakeServer } from '../serve/fakeOpenAiServer';
+import { emishiftProcess } from '../support/cliProcess';
 
-const BIN = join(__dirname, '..', '..', '..', 'bin', 'emishift.js');
 
-/** Runs the CLI without blocking this process's event loop (the fake server lives here). */
-function emishift(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    for (const key of Object.keys(env)) if (key.startsWith('EMISHIFT_CHAT') || key === 'OPENAI_API_KEY') delete env[key];
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const emishift = emishiftProcess;
 
 /** `dir/<name>.jsonl` in the LLaVA layout, its images in `dir/<name>/images/` (the default root). */
 function questionFile(dir: string, name: string, images: readonly string[], options: { answers?: boolean; write?: boolean } = {}): string {

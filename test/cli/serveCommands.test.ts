@@ -1,26 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPortBaseUrl, expectedAnswer, startFakeServer } from '../serve/fakeOpenAiServer';
+import { emishiftProcess } from '../support/cliProcess';
 
-const BIN = join(__dirname, '..', '..', '..', 'bin', 'emishift.js');
 
-/** Runs the CLI without blocking this process's event loop (the fake server lives here). */
-function emishift(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    for (const key of Object.keys(env)) if (key.startsWith('EMISHIFT_CHAT') || key === 'OPENAI_API_KEY') delete env[key];
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const emishift = emishiftProcess;
 
 test('collect then judge through the CLI against a local OpenAI-compatible server, resuming', async () => {
   const server = await startFakeServer();

@@ -1,13 +1,13 @@
 /** The judge options the studies use: a caption column as [Context], and how RP is formed from the scores. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RULE_WITH_CAPTION, judgeSplit, readJudgeScores, relativePreference } from '../../src/serve/judge';
 import { InputError } from '../../src/errors';
 import type { SplitTable } from '../../src/data/splitRow';
 import { testClientOptions, useFakeServerAndTempDirs } from './fakeOpenAiServer';
+import { emishiftProcess } from '../support/cliProcess';
 
 const { server, tmp } = useFakeServerAndTempDirs('emishift-judge-options-');
 
@@ -106,20 +106,8 @@ test('judgeSplit: a row without its caption, an empty caption, or both caption o
   assert.equal(server.requests.length, 0);
 });
 
-const BIN = join(__dirname, '..', '..', '..', 'bin', 'emishift.js');
 
-function emishift(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = { ...process.env };
-    for (const key of Object.keys(env)) if (key.startsWith('EMISHIFT_CHAT') || key === 'OPENAI_API_KEY') delete env[key];
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const emishift = emishiftProcess;
 
 test('judge CLI: --caption-field and --rp are said in the JSON; without them the keys are as before; bad values exit 2', async () => {
   server.resetCounters();

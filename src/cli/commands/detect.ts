@@ -44,7 +44,8 @@ export const detectCommand = defineCommand({
     const resamples = numberOption(options.bootstrap, 'bootstrap', isPositiveInteger, 'a positive number of resamples');
     const confidence = numberOption(options.confidence, 'confidence', (n) => n > 0 && n < 1, 'a number strictly between 0 and 1');
     const alternative = options.alternative ?? 'greater';
-    if (!['greater', 'less', 'two-sided'].includes(alternative)) throw new InputError(`expected greater, less or two-sided, got '${alternative}'`, { field: '--alternative' });
+    const { ALTERNATIVES } = await import('../../stats/rankTests');
+    if (!(ALTERNATIVES as readonly string[]).includes(alternative)) throw new InputError(`expected ${ALTERNATIVES.slice(0, -1).join(', ')} or ${ALTERNATIVES[ALTERNATIVES.length - 1]}, got '${alternative}'`, { field: '--alternative' });
     const { readSplitFolder } = await import('../../data/splitDirectory');
     const { detectShift, subsetPairTest, toDetectionJson } = await import('../../emi/shiftDetection');
     const { PR_AUC_DEFINITION } = await import('../../stats/detection');
@@ -54,7 +55,7 @@ export const detectCommand = defineCommand({
       subsets,
       subsetSize,
       seed,
-      alternative: alternative as 'greater' | 'less' | 'two-sided',
+      alternative: alternative as import('../../stats/rankTests').Alternative,
       bootstrap: { resamples, confidence },
       allowSpaceMismatch: Boolean(options['allow-space-mismatch']),
     };
