@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { InputError } from '../errors';
 
 /** Why a file could not be read, in words a user acts on. */
@@ -16,5 +16,31 @@ export function readInputFile(file: string): Buffer {
     return readFileSync(file);
   } catch (error) {
     throw new InputError(describeReadFailure(error), { file });
+  }
+}
+
+/**
+ * Reads a whole input file into shared memory (a SharedArrayBuffer): views of it cross to worker
+ * threads without a copy, as a sweep's splits do on their way to the native engine's thread.
+ * Failure is an InputError naming the file.
+ */
+export function readInputFileShared(file: string): Uint8Array {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const size = fstatSync(fd).size;
+    const bytes = new Uint8Array(new SharedArrayBuffer(size));
+    let filled = 0;
+    while (filled < size) {
+      const read = readSync(fd, bytes, filled, size - filled, filled);
+      // A file that shrank while it was read: what is there is all there is.
+      if (read === 0) return bytes.subarray(0, filled);
+      filled += read;
+    }
+    return bytes;
+  } catch (error) {
+    throw new InputError(describeReadFailure(error), { file });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

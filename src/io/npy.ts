@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors';
 import type { Matrix } from '../interface';
-import { readInputFile } from './inputFile';
+import { readInputFile, readInputFileShared } from './inputFile';
 import { writeFileAtomic } from './atomicWrite';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
@@ -77,11 +77,8 @@ export function decodeNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
   const absoluteStart = bytes.byteOffset + dataStart;
   // A typed-array view needs an aligned offset; headers are padded so this usually holds, and
   // copying is the safe fallback when a caller hands us an unaligned slice.
-  const Ctor = dtype === 'float32' ? Float32Array : Float64Array;
-  const data =
-    absoluteStart % itemSize === 0
-      ? new Ctor(bytes.buffer as ArrayBuffer, absoluteStart, count)
-      : new Ctor(new Uint8Array(bytes.subarray(dataStart, dataStart + expectedBytes)).buffer, 0, count);
+  const [buffer, offset] = absoluteStart % itemSize === 0 ? [bytes.buffer, absoluteStart] : [new Uint8Array(bytes.subarray(dataStart, dataStart + expectedBytes)).buffer, 0];
+  const data = dtype === 'float32' ? new Float32Array(buffer, offset, count) : new Float64Array(buffer, offset, count);
   return { dtype, shape, data };
 }
 
@@ -90,9 +87,12 @@ export function readNpy(file: string): NpyArray {
   return decodeNpy(readInputFile(file), file);
 }
 
-/** Reads a 2-D `.npy` file as a Matrix (a 1-D array is refused: rows are samples). */
+/**
+ * Reads a 2-D `.npy` file as a Matrix (a 1-D array is refused: rows are samples). Its values live
+ * in shared memory, so a matrix handed to a worker thread is shared with it, not copied.
+ */
 export function readNpyMatrix(file: string): Matrix {
-  const array = readNpy(file);
+  const array = decodeNpy(readInputFileShared(file), file);
   if (array.shape.length !== 2) {
     throw new InputError(`expected a 2-D array (rows × dimensions), got shape (${array.shape.join(', ')})`, { file });
   }

@@ -33,9 +33,12 @@ export function stackRows(a: Matrix, b: Matrix): Matrix {
   return { rows: a.rows + b.rows, cols: a.cols, data };
 }
 
-/** (a + b) / 2 element-wise, in float32: the query embedding (z_v + z_t) / 2. */
+/**
+ * (a + b) / 2 element-wise, in float32: the query embedding (z_v + z_t) / 2. In shared memory, as
+ * it goes to the native engine's thread for every split, where a copy would cost more than the sum.
+ */
 export function averageOfTwo(a: Matrix, b: Matrix): Matrix {
-  const out = new Float32Array(a.rows * a.cols);
+  const out = new Float32Array(new SharedArrayBuffer(a.rows * a.cols * 4));
   // The float32 pair (every split read from .npy) gets its own monomorphic loop: a loop over
   // the union of element types runs several times slower in V8. The values are the same.
   if (a.data instanceof Float32Array && b.data instanceof Float32Array) averageFloat32(a.data, b.data, out);

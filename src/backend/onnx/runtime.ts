@@ -86,7 +86,9 @@ export async function createSession(model: Uint8Array, options: OnnxSessionOptio
 /** Wraps a Float32Array (no copy) as an ORT tensor. */
 export function floatTensor(data: Float32Array, dims: readonly number[]): OrtTensor {
   const { Tensor } = loadOnnxRuntime();
-  return new Tensor('float32', data, dims);
+  // ONNX Runtime's binding refuses views of shared memory ("Invalid argument" at run time); a
+  // copy on the engine's thread costs less than the main thread's copy when posting the message.
+  return new Tensor('float32', data.buffer instanceof SharedArrayBuffer ? data.slice() : data, dims);
 }
 
 /** The data as float32: the same array when it already is one, otherwise a rounded copy. */

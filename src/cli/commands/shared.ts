@@ -43,7 +43,7 @@ export function boundOptions(options: { mixture?: string; 'entropy-scale'?: stri
 
 /** The estimator of `pair` or `sweep`: CLUB from its file, or a registered one (its file and engine kept for the results). */
 export type ChosenEstimator =
-  | { kind: 'club file'; estimator: import('../../estimators').ClubEstimator; clubFile: string }
+  | { kind: 'club file'; estimator: import('../../estimators/club').ClubEstimator; clubFile: string }
   | { kind: 'registered'; estimator: import('../../interface').MutualInformationEstimator; name: string };
 
 /**
@@ -59,8 +59,8 @@ export async function chooseEstimator(
   const name = options.estimator ?? 'club';
   const k = numberOption(options.k, 'k', isPositiveInteger, 'a positive integer');
   const epochs = numberOption(options.epochs, 'epochs', isPositiveInteger, 'a positive integer');
-  const { ClubEstimator } = await import('../../estimators');
   if (name === 'club') {
+    const { ClubEstimator } = await import('../../estimators/club');
     if (k !== undefined || epochs !== undefined) throw new InputError('CLUB is read from --club: --k and --epochs go with another --estimator', { field: k !== undefined ? '--k' : '--epochs' });
     const clubFile = requireOption(options.club, 'club', command);
     return { kind: 'club file', estimator: ClubEstimator.load(clubFile), clubFile };
