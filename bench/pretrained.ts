@@ -15,7 +15,7 @@ import { generateQueries } from '../src/benchmark/questions';
 import { renderScene } from '../src/benchmark/scenes';
 import { rgbaToRgb } from '../src/io/image';
 import { loadTfjs } from '../src/backend/tfjs';
-import { isOnnxRuntimeAvailable } from '../src/backend/onnx/runtime';
+import { defaultThreadCount, isOnnxRuntimeAvailable } from '../src/backend/onnx/runtime';
 
 function cpuSeconds(): number {
   const usage = process.cpuUsage();
@@ -60,7 +60,7 @@ export async function runPretrainedBenchmark(options: { sentences?: number; tfjs
     await text.embedTexts(sentences.slice(0, 64));
     textRuns.push({
       engine,
-      ...(engine === 'tfjs' ? { backend: `tfjs-${backend}` } : {}),
+      ...(engine === 'tfjs' ? { backend: `tfjs-${backend}` } : { intra_op_threads: defaultThreadCount() }),
       sentences: batch.length,
       load_seconds: Number(loadSeconds.toFixed(3)),
       ...(await measure(batch.length, () => text.embedTexts(batch))),
