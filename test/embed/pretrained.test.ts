@@ -15,6 +15,8 @@ import { createEmbedder } from '../../src/embed/index';
 import { pretrainedTokenizer, PretrainedTextEmbedder, PRETRAINED_TEXT_DIMENSION, PRETRAINED_TEXT_MAX_PIECES, readGraphModelArtifacts } from '../../src/embed/pretrainedText';
 import { checkUseLiteTopology, convertUseLiteGraph, readUseLiteWeights } from '../../src/embed/useLiteGraph';
 import { generateQueries } from '../../src/benchmark/questions';
+import { repairVocabularyScores, type SentencePieceVocabulary } from '../../src/embed/sentencePiece';
+import { unprunedEncode } from '../support/unprunedSentencePiece';
 import { PretrainedImageEmbedder } from '../../src/embed/pretrainedImage';
 import { generateScene, renderScene } from '../../src/benchmark/scenes';
 import { applyImageShift } from '../../src/shifts/index';
@@ -47,6 +49,15 @@ test('tokenizer ids equal the fixture ids (derived by exhaustive segmentation se
   for (const { text, ids } of fixture.cases) assert.deepEqual(tokenizer.encode(text), ids, JSON.stringify(text));
   // Two ids read straight off vocab.json, so the fixture itself is anchored: "▁the" is 9, "." is 6.
   assert.deepEqual(tokenizer.encode('the.'), [9, 6]);
+});
+
+test('on the real vocabulary the prefix-pruned search gives the unpruned search\'s ids', { skip: textSkip }, async () => {
+  const vocabulary = repairVocabularyScores(JSON.parse(readFileSync(join(ROOT, 'node_modules', '@energetic-ai', 'model-embeddings-en', 'dist', 'vocab.json'), 'utf8')) as SentencePieceVocabulary);
+  const tokenizer = await pretrainedTokenizer();
+  // The benchmark's sentences, the triples and texts with rare pieces, digits, URLs (the colon
+  // pieces), unknown characters and other scripts.
+  const texts = [...generateQueries(40, 5).flatMap((query) => [query.question, query.reference_answer]), ...TRIPLES.flat(), 'See https://example.org:8080/a_b?x=1 at 10:30 :)', 'Ünïcödé ☃ ✓ ∑ 東京 Добрый день', 'antidisestablishmentarianism 1234567890'];
+  for (const text of texts) assert.deepEqual(tokenizer.encode(text), unprunedEncode(vocabulary, text), JSON.stringify(text));
 });
 
 // Each paraphrase pair is much nearer than a sentence on another topic: USE-lite scores
