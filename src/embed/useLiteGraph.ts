@@ -52,6 +52,8 @@ export interface UseLiteOnnxGraph {
   readonly vocabularySize: number;
 }
 
+/** The transformer's width (every layer's output) and so the embedding's dimension. */
+const PRETRAINED_WIDTH = 512;
 const SCOPE = 'module_apply_default/Encoder_en/KonaTransformer/Encode/';
 const STACK = `${SCOPE}TransformerStack/`;
 
@@ -153,43 +155,52 @@ export function convertUseLiteGraph(nodes: readonly TfjsGraphNode[], weights: Re
     const scale = graph.op('Mul', [graph.constant(tensor(`${prefix}layer_norm_scale/ConcatPartitions/concat`, [size])), inverse]);
     return graph.op('Add', [graph.op('Mul', [scale, centred]), graph.constant(tensor(`${prefix}layer_norm_bias/ConcatPartitions/concat`, [size]))]);
   };
-  const dense = (x: string, kernel: Float32Array, inputs: number, outputs: number, bias: Float32Array): string =>
-    graph.op('Add', [graph.op('MatMul', [x, graph.constant(kernel, [inputs, outputs])]), graph.constant(bias, [outputs])]);
+  /** x · kernel + bias, the kernel [inputs, outputs] (a 1 × 1 convolution's [1, 1, inputs, outputs] is the same matrix). */
+  const dense = (x: string, kernelName: string, biasName: string, inputs: number, outputs: number, convolution = false): string => {
+    const kernel = tensor(kernelName, convolution ? [1, 1, inputs, outputs] : [inputs, outputs]);
+    const product = graph.op('MatMul', [x, graph.constant(kernel, [inputs, outputs])]);
+    return graph.op('Add', [product, graph.constant(tensor(biasName, [outputs]), [outputs])]);
+  };
   // Padded keys get the graph's bias (−1e9), so their softmax weight is exactly 0 in float32.
-  const keyBias = graph.op('Unsqueeze', [graph.op('Mul', [graph.op('Sub', [graph.constant(1), maskInput]), graph.constant(paddingBias)]), graph.int64Constant([1, 2])]);
+  const notToken = graph.op('Sub', [graph.constant(1), maskInput]);
+  const keyBias = graph.op('Unsqueeze', [graph.op('Mul', [notToken, graph.constant(paddingBias)]), graph.int64Constant([1, 2])]);
+  const model = PRETRAINED_WIDTH;
+  const heads = scalar(`${STACK}Layer_1/TransformerLayer/MultiheadAttention/split_heads/split_last_dimension/Reshape/shape/2`);
 
   const layer = (x: string, index: number, inputWidth: number): string => {
-    const weightsOf = `${SCOPE}Layer_${index}/TransformerLayer/`;
-    const kernelsOf = `module/Encoder_en/KonaTransformer/Encode/Layer_${index}/TransformerLayer/`;
-    const opsOf = `${STACK}Layer_${index}/TransformerLayer/`;
-    const heads = scalar(`${STACK}Layer_1/TransformerLayer/MultiheadAttention/split_heads/split_last_dimension/Reshape/shape/2`);
-    const headWidth = scalar(`${STACK}Layer_${index}/TransformerLayer/MultiheadAttention/split_heads/split_last_dimension/Reshape/shape/3`);
+    /** Where the graph keeps this layer's weights: biases and norms, the attention kernels, the feed-forward kernels. */
+    const own = `${SCOPE}Layer_${index}/TransformerLayer/`;
+    const kernels = `module/Encoder_en/KonaTransformer/Encode/Layer_${index}/TransformerLayer/MultiheadAttention/`;
+    const ops = `${STACK}Layer_${index}/TransformerLayer/`;
+    const headWidth = scalar(`${ops}MultiheadAttention/split_heads/split_last_dimension/Reshape/shape/3`);
     const attentionWidth = heads * headWidth;
-    const model = 512;
     const residual = index === 0
-      ? graph.op('Mul', [dense(x, tensor(`${weightsOf}dense/kernel/ConcatPartitions/concat`, [inputWidth, model]), inputWidth, model, tensor(`${weightsOf}dense/bias/ConcatPartitions/concat`, [model])), mask])
+      ? graph.op('Mul', [dense(x, `${own}dense/kernel/ConcatPartitions/concat`, `${own}dense/bias/ConcatPartitions/concat`, inputWidth, model), mask])
       : x;
-    const normed = layerNorm(x, `${weightsOf}layer_prepostprocess/layer_norm/`, inputWidth);
-    const qkv = dense(normed, tensor(`${kernelsOf}MultiheadAttention/qkv_transform_single/kernel/part_0`, [1, 1, inputWidth, 3 * attentionWidth]), inputWidth, 3 * attentionWidth, tensor(`${weightsOf}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, [3 * attentionWidth]));
+
+    const normed = layerNorm(x, `${own}layer_prepostprocess/layer_norm/`, inputWidth);
+    const qkv = dense(normed, `${kernels}qkv_transform_single/kernel/part_0`, `${own}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, inputWidth, 3 * attentionWidth, true);
     const [q, k, v] = graph.node('Split', [qkv, graph.int64Constant([attentionWidth, attentionWidth, attentionWidth])], { axis: 2 }, 3);
-    const split = (value: string, perm: number[]): string => graph.op('Transpose', [graph.op('Reshape', [value, graph.int64Constant([0, 0, heads, headWidth])])], { perm });
-    const scaledQuery = graph.op('Mul', [split(q, [0, 2, 1, 3]), graph.constant(scalar(`${opsOf}MultiheadAttention/mul/y`))]);
-    const logits = graph.op('Add', [graph.op('MatMul', [scaledQuery, split(k, [0, 2, 3, 1])]), keyBias]);
-    const attended = graph.op('MatMul', [graph.op('Softmax', [logits], { axis: -1 }), split(v, [0, 2, 1, 3])]);
+    const heads4d = (value: string, perm: number[]): string => graph.op('Transpose', [graph.op('Reshape', [value, graph.int64Constant([0, 0, heads, headWidth])])], { perm });
+    const scaledQuery = graph.op('Mul', [heads4d(q, [0, 2, 1, 3]), graph.constant(scalar(`${ops}MultiheadAttention/mul/y`))]);
+    const logits = graph.op('Add', [graph.op('MatMul', [scaledQuery, heads4d(k, [0, 2, 3, 1])]), keyBias]);
+    const attended = graph.op('MatMul', [graph.op('Softmax', [logits], { axis: -1 }), heads4d(v, [0, 2, 1, 3])]);
     const combined = graph.op('Reshape', [graph.op('Transpose', [attended], { perm: [0, 2, 1, 3] }), graph.int64Constant([0, 0, attentionWidth])]);
-    const afterAttention = graph.op('Add', [dense(combined, tensor(`${kernelsOf}MultiheadAttention/output_transform_single/kernel/part_0`, [1, 1, attentionWidth, model]), attentionWidth, model, tensor(`${weightsOf}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, [model])), residual]);
-    const ffnNormed = layerNorm(afterAttention, `${weightsOf}FFN/layer_prepostprocess/layer_norm/`, model);
-    const hidden = graph.op('Relu', [dense(ffnNormed, tensor(`${opsOf}FFN/conv1/Tensordot/Reshape_1`, [model, 3 * model]), model, 3 * model, tensor(`${weightsOf}FFN/conv1/bias/ConcatPartitions/concat`, [3 * model]))]);
-    const ffn = dense(hidden, tensor(`${opsOf}FFN/conv2/Tensordot/Reshape_1`, [3 * model, model]), 3 * model, model, tensor(`${weightsOf}FFN/conv2/bias/ConcatPartitions/concat`, [model]));
+    const projected = dense(combined, `${kernels}output_transform_single/kernel/part_0`, `${own}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, attentionWidth, model, true);
+    const afterAttention = graph.op('Add', [projected, residual]);
+
+    const ffnNormed = layerNorm(afterAttention, `${own}FFN/layer_prepostprocess/layer_norm/`, model);
+    const hidden = graph.op('Relu', [dense(ffnNormed, `${ops}FFN/conv1/Tensordot/Reshape_1`, `${own}FFN/conv1/bias/ConcatPartitions/concat`, model, 3 * model)]);
+    const ffn = dense(hidden, `${ops}FFN/conv2/Tensordot/Reshape_1`, `${own}FFN/conv2/bias/ConcatPartitions/concat`, 3 * model, model);
     return graph.op('Add', [graph.op('Mul', [ffn, mask]), afterAttention]);
   };
-  const encoded = layer(layer(x0, 0, width), 1, 512);
+  const encoded = layer(layer(x0, 0, width), 1, model);
 
   const tokens = graph.op('Max', [graph.op('ReduceSum', [maskInput, graph.int64Constant([1])], { keepdims: 1 }), graph.constant(1)]);
   const pooled = graph.op('Div', [graph.op('ReduceSum', [graph.op('Mul', [encoded, mask]), graph.int64Constant([1])], { keepdims: 0 }), tokens]);
-  const hidden = graph.op('Tanh', [dense(pooled, tensor('module/Encoder_en/hidden_layers/tanh_layer_0/weights', [512, 512]), 512, 512, tensor('module/Encoder_en/hidden_layers/tanh_layer_0/bias', [512]))]);
+  const hidden = graph.op('Tanh', [dense(pooled, 'module/Encoder_en/hidden_layers/tanh_layer_0/weights', 'module/Encoder_en/hidden_layers/tanh_layer_0/bias', model, model)]);
   const squaredNorm = graph.op('Max', [graph.op('ReduceSum', [graph.op('Mul', [hidden, hidden]), graph.int64Constant([1])], { keepdims: 1 }), graph.constant(l2Epsilon)]);
   graph.op('Mul', [hidden, graph.op('Reciprocal', [graph.op('Sqrt', [squaredNorm])])], {}, output);
-  graph.output(output, 'float32', ['batch', 512]);
-  return { model: graph.toModel(), idsInput, maskInput, output, dimension: 512, maxLength, vocabularySize };
+  graph.output(output, 'float32', ['batch', model]);
+  return { model: graph.toModel(), idsInput, maskInput, output, dimension: model, maxLength, vocabularySize };
 }

