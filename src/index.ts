@@ -75,6 +75,7 @@ export type { Embedder, ImageEmbedder } from './embed/embedder';
 export type { ImageInput, RgbImage } from './io/image';
 export { createEmbedder, embed, embedSplit, type EmbedderPair, type EmbedderKind, type CreateEmbedderOptions, type EmbedOptions, type EmbedSplitOptions, type EmbedSplitResult } from './embed/index';
 export { PretrainedImageEmbedder, textLanguageCheck, type PretrainedEmbedderOptions, type PretrainedImageEmbedderOptions, type TextLanguageCheck } from './embed/index';
+export type { PretrainedTextEmbedderOptions, PretrainedTextEngine } from './embed/index';
 export type { TextLanguageRecord } from './interface';
 
 // ---------------------------------------------------------------------------------------------

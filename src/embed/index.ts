@@ -25,7 +25,7 @@ import { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openaiEmbedder';
 import { ClipVisionEmbedder, type TransformersImageEmbedderOptions } from './clipVision';
 import type { ModelLocationOptions } from './modelDirectory';
 import { XlmRobertaEmbeddingLayerEmbedder } from './xlmRoberta';
-import { PretrainedTextEmbedder } from './pretrainedText';
+import { PretrainedTextEmbedder, type PretrainedTextEmbedderOptions } from './pretrainedText';
 import { PretrainedImageEmbedder, type PretrainedImageEmbedderOptions } from './pretrainedImage';
 
 export type { Embedder, ImageEmbedder, EmbedderPair } from './embedder';
@@ -76,7 +76,7 @@ export {
   type SplitColumn,
 } from '../data/splitManifest';
 
-export { PretrainedTextEmbedder, pretrainedTokenizer, PRETRAINED_TEXT_DIMENSION } from './pretrainedText';
+export { PretrainedTextEmbedder, pretrainedTokenizer, PRETRAINED_TEXT_DIMENSION, type PretrainedTextEmbedderOptions, type PretrainedTextEngine } from './pretrainedText';
 export {
   PretrainedImageEmbedder,
   PRETRAINED_IMAGE_FEATURES,
@@ -108,8 +108,9 @@ export interface TransformersEmbedderOptions extends ModelLocationOptions {
   env?: Record<string, string | undefined> | undefined;
 }
 
-/** The pretrained pair's settings: which engine runs the image backbone (the text encoder always runs on tfjs). */
+/** The pretrained pair's settings: which engine runs each half (default ONNX Runtime when onnxruntime-node is installed, else tfjs). */
 export interface PretrainedEmbedderOptions {
+  text?: PretrainedTextEmbedderOptions | undefined;
   image?: PretrainedImageEmbedderOptions | undefined;
 }
 
@@ -152,7 +153,7 @@ export function createEmbedder(kind: EmbedderKind | string, options: CreateEmbed
     case 'openai':
       return { text: new OpenAIEmbedder(options as OpenAIEmbedderOptions) };
     case 'pretrained':
-      return { text: new PretrainedTextEmbedder(), image: new PretrainedImageEmbedder((options as PretrainedEmbedderOptions).image ?? {}) };
+      return { text: new PretrainedTextEmbedder((options as PretrainedEmbedderOptions).text ?? {}), image: new PretrainedImageEmbedder((options as PretrainedEmbedderOptions).image ?? {}) };
     default:
       throw new InputError(`unknown embedder '${kind}' (expected ${EMBEDDER_KINDS.join(', ')})`, { field: 'embedder' });
   }

@@ -76,6 +76,8 @@ export class SentencePieceTokenizer {
   readonly unknownId: number;
   readonly size: number;
   private readonly pieces = new Map<string, { id: number; score: number }>();
+  /** Every proper prefix of a piece: a candidate that is none of them cannot grow into a piece, so the search stops there. */
+  private readonly prefixes = new Set<string>();
   /** Longest piece, in code points: no match is looked for beyond it. */
   private readonly longest: number;
   private readonly unknownScore: number;
@@ -98,7 +100,10 @@ export class SentencePieceTokenizer {
       lowest = Math.min(lowest, score);
       const known = this.pieces.get(piece);
       if (known === undefined || score > known.score) this.pieces.set(piece, { id, score });
-      longest = Math.max(longest, [...piece].length);
+      const symbols = [...piece];
+      longest = Math.max(longest, symbols.length);
+      let prefix = '';
+      for (let i = 0; i < symbols.length - 1; i++) this.prefixes.add((prefix += symbols[i]));
     });
     this.longest = longest;
     this.unknownScore = lowest - UNKNOWN_PENALTY;
@@ -121,9 +126,11 @@ export class SentencePieceTokenizer {
       for (let length = 1; length <= this.longest && start + length <= n; length++) {
         candidate += symbols[start + length - 1];
         const piece = this.pieces.get(candidate);
-        if (piece === undefined) continue;
-        if (length === 1) coveredBySingle = true;
-        this.relax(best, pieceEnding, startOf, start, start + length, piece.id, piece.score);
+        if (piece !== undefined) {
+          if (length === 1) coveredBySingle = true;
+          this.relax(best, pieceEnding, startOf, start, start + length, piece.id, piece.score);
+        }
+        if (!this.prefixes.has(candidate)) break;
       }
       if (!coveredBySingle) this.relax(best, pieceEnding, startOf, start, start + 1, this.unknownId, this.unknownScore);
     }

