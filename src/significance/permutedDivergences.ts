@@ -6,7 +6,12 @@
  * m selected rows when m < d, otherwise their d × d second moment. The
  * Gram blocks of every partition are principal sub-blocks of one pooled Gram matrix (and of one
  * pooled cross product for a response/reference mixture), computed once per test, so a partition
- * costs its eigenproblems and nothing else.
+ * costs its eigenproblems and nothing else. Those sub-blocks (the sides' self-entropies, and each
+ * side's answer mixture under the sample-weighted mixture) go to a block solver as batches of
+ * indices into the pooled matrix (linalg/principalBlocks.ts): a worker pool receives the pooled
+ * matrix once and then a few kilobytes per batch, and every block is solved as the one-at-a-time
+ * path solves it. A row a side holds twice (splits sharing their references or images) enters its
+ * block once with factor √2: the same second moment, a smaller eigenproblem.
  *
  * The sample-weighted mixture of a split's two sides is the pooled second moment whatever the
  * partition (the sizes are kept), so its entropy is one eigenproblem for the whole test; the
@@ -186,7 +191,7 @@ export function sideEntropies(pooled: PooledRows, partitions: Partitions, contex
 
 /**
  * For every row of the matrices stacked in order, the index of the first row with the same bytes
- * (same element type assumed). Splits of one benchmark share rows: every split holds the same
+ * and element type. Splits of one benchmark share rows: every split holds the same
  * reference answers, a question shift keeps the images, so a pooled side often holds a row twice.
  */
 export function firstEqualRows(matrices: readonly Matrix[]): Int32Array {
@@ -253,9 +258,9 @@ function sidesOnGramSide(partitions: Partitions, stack: number, cols: number): b
 
 /**
  * Two entropies per partition, [A_0, B_0, A_1, B_1, …]: the principal sub-blocks of `base` at
- * `blockRows(p, 0)` and `blockRows(p, 1)`, solved in batches by the context's block solver. The
- * blocks are the ones the one-at-a-time path builds (same entries, same order, same solver), so
- * the entropies are the same numbers.
+ * `blockRows(p, 0)` and `blockRows(p, 1)`, solved in batches by the context's block solver. A
+ * block without merged repeats is the one the one-at-a-time path builds (same entries, same
+ * order, same solver), so its entropy is the same number; a merged one differs by rounding.
  */
 async function batchedBlockEntropies(base: PrincipalBlockBase, partitions: Partitions, context: SpectraContext, blockRows: (partition: number, side: 0 | 1) => BlockRows): Promise<Float64Array> {
   const values = new Float64Array(2 * partitions.count);
