@@ -2,6 +2,8 @@
  * Permutation tests at the benchmark's real size (n = 90 rows per split, 768-d, the 35-split
  * grid of sweepData.ts, the bench's 768 → 250 → 768 CLUB):
  * - one split, EMID alone, 1,000 permutations (target < 0.5 s), best and median of 3 runs;
+ * - one split, all four statistics, in this thread and with the spectra on two workers (and
+ *   the spectra alone, without EMID);
  * - the whole 34-split sweep with all four statistics and 1,000 permutations (target < 60 s on
  *   two cores), as `sweep --permutations 1000` runs it (sweepSplits, its own eigen pool).
  * Each figure comes with the process's CPU seconds over the run (all threads) and the load
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { readSplitFolder } from '../src/data/splitDirectory';
 import { ClubEstimator } from '../src/estimators/club/clubEstimator';
 import { permutationTest } from '../src/significance/permutationTest';
+import { createPrincipalBlockPool } from '../src/linalg/principalBlockPool';
 import { sweepSplits } from '../src/sweep/sweep';
 import { ensureSweepData, IMAGE_CONDITIONS, QUESTION_CONDITIONS } from './sweepData';
 import { median } from './median';
@@ -50,6 +53,11 @@ export async function runPermutationBenchmark(dataRoot: string, club: string, op
   const single: Timed<unknown>[] = [];
   for (let r = 0; r < 3; r++) single.push(await timed(() => permutationTest(source, target, estimator, { permutations: 1000, seed: r, statistics: ['emid'] })));
   const allFour = await timed(() => permutationTest(source, target, estimator, { permutations: 1000 }));
+  // The same on two workers holding the pooled Gram matrices (what pair and sweep do), and without the EMID loop.
+  const blockPool = createPrincipalBlockPool(2);
+  const allFourPool = await timed(() => permutationTest(source, target, estimator, { permutations: 1000, blockSolver: blockPool }));
+  const spectraOnly = await timed(() => permutationTest(source, target, estimator, { permutations: 1000, seed: 1, blockSolver: blockPool, statistics: ['jsd_v', 'jsd_t', 'emid_ub'] }));
+  await blockPool.close();
 
   const permutations = options.sweepPermutations ?? 1000;
   const split = (name: string) => ({ name, location: join(root, name), load: () => readSplitFolder(join(root, name), name) });
@@ -71,6 +79,8 @@ export async function runPermutationBenchmark(dataRoot: string, club: string, op
       meets_target: Math.min(...single.map((run) => run.seconds)) < 0.5,
     },
     all_statistics_one_split: { permutations: 1000, seconds: round(allFour.seconds), cpu_seconds: round(allFour.cpuSeconds), load_average_at_start: round(allFour.load, 2) },
+    all_statistics_one_split_two_workers: { permutations: 1000, seconds: round(allFourPool.seconds), cpu_seconds: round(allFourPool.cpuSeconds), load_average_at_start: round(allFourPool.load, 2) },
+    spectra_only_one_split_two_workers: { permutations: 1000, statistics: ['jsd_v', 'jsd_t', 'emid_ub'], seconds: round(spectraOnly.seconds), cpu_seconds: round(spectraOnly.cpuSeconds), load_average_at_start: round(spectraOnly.load, 2) },
     sweep: {
       splits: names.length,
       permutations,

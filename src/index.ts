@@ -153,6 +153,9 @@ export {
   type PermutationStatisticResult,
   type PermutationTestProvenance,
 } from './significance/permutationTest';
+// Where a permutation test's thousands of small spectra are solved (PermutationTestOptions.blockSolver)
+export { createPrincipalBlockPool } from './linalg/principalBlockPool';
+export { inThreadPrincipalBlockSolver, type PrincipalBlockSolver, type PrincipalBlocks, PrincipalBlockBase } from './linalg/principalBlocks';
 
 // ---------------------------------------------------------------------------------------------
 // Statistics: correlations with p-values, seeded bootstrap intervals (of EMI, EMID and the bound too)

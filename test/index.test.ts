@@ -33,6 +33,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
     'averagePrecision', 'detectShift', 'detectionMetrics', 'joinPointwiseText', 'mostHurtQueries', 'pointwiseEmi', 'pointwiseEmiFrame', 'subsetPairTest', 'toDetectionJson', 'toPointwiseJson',
     'PERMUTATION_STATISTICS', 'PermutationCache', 'benjaminiHochberg', 'permutationTest',
+    'createPrincipalBlockPool', 'inThreadPrincipalBlockSolver', 'PrincipalBlockBase',
     'ALERT_ADJUSTMENTS', 'monitorStream', 'monitorToLog', 'monitorTimeSeries', 'readMonitorLog', 'readStream',
     'RELATIVE_PREFERENCE_METHODS', 'SHIFT_MODALITY_SELECTIONS', 'selectSplitsByShiftModality', 'seededRows', 'subsetEmbeddingSet',
   ],

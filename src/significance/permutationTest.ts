@@ -23,6 +23,7 @@ import type { BoundTerms, EmbeddingSet, EstimatorDescription, Matrix, MixtureWei
 import { boundFromTerms } from '../bound/emidUpperBound';
 import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { stackRows } from '../linalg/matrix';
+import { inThreadPrincipalBlockSolver, type PrincipalBlockSolver } from '../linalg/principalBlocks';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { permutationPartitions, type Partitions, type PermutationDesign } from './partitions';
 
@@ -66,6 +67,12 @@ export interface PermutationTestOptions {
   entropyScale?: number | undefined;
   /** Where the spectra are computed; default in this thread (a pool's worker takes the large ones). */
   solver?: EigenSolver | undefined;
+  /**
+   * Where the per-partition spectra on the Gram side are solved, in batches of sub-blocks of the
+   * pooled Gram matrices (default in this thread; `createPrincipalBlockPool` spreads them over
+   * worker threads). The spectra are the same numbers either way.
+   */
+  blockSolver?: PrincipalBlockSolver | undefined;
   /** Entropies already computed for other pairs (a sweep's tests share one): the same pooled content and partitions are not solved again. */
   cache?: PermutationCache | undefined;
   /** Partitions finished, over all the statistics' loops. */
@@ -239,7 +246,7 @@ export async function permutationTest(source: EmbeddingSet, target: EmbeddingSet
     done += partitionsDone;
     options.onProgress?.({ done, total, unit: 'partitions', stage: 'permuting' });
   };
-  const context: SpectraContext = { solver: options.solver ?? inThreadEigenSolver, cache: options.cache ?? new PermutationCache(), advance: report };
+  const context: SpectraContext = { solver: options.solver ?? inThreadEigenSolver, blocks: options.blockSolver ?? inThreadPrincipalBlockSolver, cache: options.cache ?? new PermutationCache(), advance: report };
   const pool = (kind: 'image' | 'text' | 'response' | 'reference') => new PooledRows(stackRows(source[kind] as Matrix, target[kind] as Matrix));
 
   const zeros = new Float64Array(partitions.count);

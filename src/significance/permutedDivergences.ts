@@ -6,7 +6,12 @@
  * m selected rows when m < d, otherwise their d × d second moment. The
  * Gram blocks of every partition are principal sub-blocks of one pooled Gram matrix (and of one
  * pooled cross product for a response/reference mixture), computed once per test, so a partition
- * costs its eigenproblems and nothing else.
+ * costs its eigenproblems and nothing else. Those sub-blocks (the sides' self-entropies, and each
+ * side's answer mixture under the sample-weighted mixture) go to a block solver as batches of
+ * indices into the pooled matrix (linalg/principalBlocks.ts): a worker pool receives the pooled
+ * matrix once and then a few kilobytes per batch, and every block is solved as the one-at-a-time
+ * path solves it. A row a side holds twice (splits sharing their references or images) enters its
+ * block once with factor √2: the same second moment, a smaller eigenproblem.
  *
  * The sample-weighted mixture of a split's two sides is the pooled second moment whatever the
  * partition (the sizes are kept), so its entropy is one eigenproblem for the whole test; the
@@ -21,6 +26,7 @@ import { EmbeddingMoments, spectrumSide } from '../bound/embeddingMoments';
 import { vonNeumannEntropyFromEigenvalues } from '../bound/vonNeumannEntropy';
 import type { EigenSolver } from '../linalg/eigenSolver';
 import { selectRows } from '../linalg/matrix';
+import { PrincipalBlockBase, type PrincipalBlockSolver } from '../linalg/principalBlocks';
 import { crossProduct, outerProduct } from '../linalg/products';
 import type { Partitions } from './partitions';
 
@@ -32,6 +38,7 @@ export class PooledRows {
   private gramValue?: Promise<Float64Array>;
   private squaredNormsValue?: Float64Array;
   private keyValue?: string;
+  private repeatsValue?: Int32Array;
 
   constructor(readonly matrix: Matrix) {}
 
@@ -53,6 +60,12 @@ export class PooledRows {
   gram(): Promise<Float64Array> {
     this.gramValue ??= outerProduct(this.matrix);
     return this.gramValue;
+  }
+
+  /** For every row, the first row with the same bytes (itself when it is the first): see `firstEqualRows`. */
+  get repeats(): Int32Array {
+    this.repeatsValue ??= firstEqualRows([this.matrix]);
+    return this.repeatsValue;
   }
 
   /** ‖row‖² of every row, for the traces of the equal mixture. */
@@ -124,6 +137,8 @@ async function entropy(solver: EigenSolver, matrix: Float64Array, size: number):
 /** What the entropy loops share: where spectra are solved, and whom to tell how far they are. */
 export interface SpectraContext {
   readonly solver: EigenSolver;
+  /** Where batches of Gram sub-blocks are solved (the sides and the answer mixtures on the Gram side). */
+  readonly blocks: PrincipalBlockSolver;
   readonly cache: PermutationCache;
   /** Called with the partitions just finished by one loop. */
   readonly advance: (partitions: number) => void;
@@ -158,6 +173,12 @@ async function entropyOfRows(pooled: PooledRows, selection: Int32Array, solver: 
  */
 export function sideEntropies(pooled: PooledRows, partitions: Partitions, context: SpectraContext): Promise<Float64Array> {
   return memoised(context, `sides|${pooled.contentKey}|${partitions.key}`, partitions, async () => {
+    if (sidesOnGramSide(partitions, 1, pooled.cols)) {
+      const base = new PrincipalBlockBase(await pooled.gram(), pooled.rows);
+      const repeats = pooled.repeats;
+      const position = new Int32Array(pooled.rows).fill(-1);
+      return batchedBlockEntropies(base, partitions, context, (p, side) => mergedRepeats(side === 0 ? partitions.source[p] : partitions.target[p], repeats, position));
+    }
     const values = new Float64Array(2 * partitions.count);
     await forEachPartition(partitions, context, async (p) => {
       const [a, b] = await Promise.all([entropyOfRows(pooled, partitions.source[p], context.solver), entropyOfRows(pooled, partitions.target[p], context.solver)]);
@@ -166,6 +187,129 @@ export function sideEntropies(pooled: PooledRows, partitions: Partitions, contex
     });
     return values;
   });
+}
+
+/**
+ * For every row of the matrices stacked in order, the index of the first row with the same bytes
+ * and element type. Splits of one benchmark share rows: every split holds the same
+ * reference answers, a question shift keeps the images, so a pooled side often holds a row twice.
+ */
+export function firstEqualRows(matrices: readonly Matrix[]): Int32Array {
+  const total = matrices.reduce((sum, matrix) => sum + matrix.rows, 0);
+  const first = new Int32Array(total);
+  const seen = new Map<string, number>();
+  let row = 0;
+  for (const { rows, cols, data } of matrices) {
+    const bytes = Buffer.from(data.buffer, data.byteOffset, rows * cols * data.BYTES_PER_ELEMENT);
+    const width = cols * data.BYTES_PER_ELEMENT;
+    for (let i = 0; i < rows; i++, row++) {
+      const key = `${data.BYTES_PER_ELEMENT}:${bytes.toString('base64', i * width, (i + 1) * width)}`;
+      const earlier = seen.get(key);
+      if (earlier === undefined) seen.set(key, row);
+      first[row] = earlier ?? row;
+    }
+  }
+  return first;
+}
+
+/** One block of a batch: base indices, and the factors when some row stands for several. */
+interface BlockRows {
+  indices: Int32Array;
+  factors?: Float64Array | undefined;
+}
+
+/**
+ * A block's rows with repeated rows merged: Σ_k x_k x_kᵀ over rows repeated m times is the same
+ * second moment as one row √m·x, so the block keeps each content once (at its first row within
+ * the block) with factor √m, and is smaller by the repeats: the same nonzero spectrum, without
+ * the zero eigenvalues the repeats added. Without repeats the block is `rows` itself, untouched.
+ */
+function mergedRepeats(rows: Int32Array, repeats: Int32Array, position: Int32Array): BlockRows {
+  // position[content] is the content's place in this block, −1 when not yet seen (reset below).
+  let distinct = 0;
+  const indices = new Int32Array(rows.length);
+  const counts = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    const content = repeats[rows[k]];
+    const at = position[content];
+    if (at >= 0) {
+      counts[at] += 1;
+    } else {
+      position[content] = distinct;
+      indices[distinct] = rows[k];
+      counts[distinct] = 1;
+      distinct += 1;
+    }
+  }
+  for (let k = 0; k < distinct; k++) position[repeats[indices[k]]] = -1;
+  if (distinct === rows.length) return { indices: rows };
+  const factors = new Float64Array(distinct);
+  for (let k = 0; k < distinct; k++) factors[k] = Math.sqrt(counts[k]);
+  return { indices: indices.slice(0, distinct), factors };
+}
+
+/** Partitions per batch of sub-blocks handed to the block solver (two blocks each). */
+const PARTITIONS_PER_BATCH = 32;
+
+/** True when every side's block (`stack` row sets of a side's size) is solved on the Gram side. */
+function sidesOnGramSide(partitions: Partitions, stack: number, cols: number): boolean {
+  return spectrumSide(stack * partitions.source[0].length, cols) === 'gram' && spectrumSide(stack * partitions.target[0].length, cols) === 'gram';
+}
+
+/**
+ * Two entropies per partition, [A_0, B_0, A_1, B_1, …]: the principal sub-blocks of `base` at
+ * `blockRows(p, 0)` and `blockRows(p, 1)`, solved in batches by the context's block solver. A
+ * block without merged repeats is the one the one-at-a-time path builds (same entries, same
+ * order, same solver), so its entropy is the same number; a merged one differs by rounding.
+ */
+async function batchedBlockEntropies(base: PrincipalBlockBase, partitions: Partitions, context: SpectraContext, blockRows: (partition: number, side: 0 | 1) => BlockRows): Promise<Float64Array> {
+  const values = new Float64Array(2 * partitions.count);
+  const work: Promise<void>[] = [];
+  try {
+    for (let start = 0; start < partitions.count; start += PARTITIONS_PER_BATCH) {
+      const end = Math.min(partitions.count, start + PARTITIONS_PER_BATCH);
+      const blocks: BlockRows[] = [];
+      for (let p = start; p < end; p++) blocks.push(blockRows(p, 0), blockRows(p, 1));
+      const sizes = Int32Array.from(blocks, (block) => block.indices.length);
+      const indices = new Int32Array(blocks.reduce((total, block) => total + block.indices.length, 0));
+      // Factors only when some block merged repeats; a factor of 1 leaves an entry as it is.
+      const factors = blocks.some((block) => block.factors) ? new Float64Array(indices.length).fill(1) : undefined;
+      let offset = 0;
+      for (const block of blocks) {
+        indices.set(block.indices, offset);
+        if (factors && block.factors) factors.set(block.factors, offset);
+        offset += block.indices.length;
+      }
+      work.push(
+        context.blocks.spectra(base, { indices, sizes, factors }).then((spectra) => {
+          let at = 0;
+          for (let k = 0; k < sizes.length; k++) {
+            values[2 * start + k] = vonNeumannEntropyFromEigenvalues(spectra.subarray(at, at + sizes[k]));
+            at += sizes[k];
+          }
+          context.advance(end - start);
+        }),
+      );
+    }
+    await Promise.all(work);
+  } finally {
+    context.blocks.release(base);
+  }
+  return values;
+}
+
+/** [[a aᵀ, a bᵀ], [b aᵀ, b bᵀ]] of two pooled matrices with n rows each, from their products (the lower-left block mirrors `cross`). */
+function stackedGram(gramA: Float64Array, gramB: Float64Array, cross: Float64Array, n: number): Float64Array {
+  const size = 2 * n;
+  const out = new Float64Array(size * size);
+  for (let i = 0; i < n; i++) {
+    out.set(gramA.subarray(i * n, (i + 1) * n), i * size);
+    out.set(cross.subarray(i * n, (i + 1) * n), i * size + n);
+    const lower = (n + i) * size;
+    for (let j = 0; j < n; j++) out[lower + j] = cross[j * n + i];
+    out.set(gramB.subarray(i * n, (i + 1) * n), lower + n);
+  }
+  return out;
 }
 
 /**
@@ -225,6 +369,22 @@ export function pairedMixtureEntropies(a: PooledRows, b: PooledRows, partitions:
   return memoised(context, `paired-mixture|${mixture}|${a.contentKey}|${b.contentKey}|${partitions.key}`, partitions, async () => {
     let cross: Promise<Float64Array> | undefined;
     const crossProductOf = () => (cross ??= outerProduct(a.matrix, b.matrix));
+    // Sample-weighted on the Gram side: each side's mixture is the principal sub-block of the
+    // stacked Gram matrix of both pooled sets at the side's rows of a, then the same rows of b.
+    if (mixture === 'sample-weighted' && a.rows === b.rows && sidesOnGramSide(partitions, 2, a.cols)) {
+      const [gramA, gramB, crossAB] = await Promise.all([a.gram(), b.gram(), crossProductOf()]);
+      const n = a.rows;
+      const base = new PrincipalBlockBase(stackedGram(gramA, gramB, crossAB, n), 2 * n);
+      const both = (rows: Int32Array) => {
+        const block = new Int32Array(2 * rows.length);
+        block.set(rows, 0);
+        for (let k = 0; k < rows.length; k++) block[rows.length + k] = n + rows[k];
+        return block;
+      };
+      const repeats = firstEqualRows([a.matrix, b.matrix]);
+      const position = new Int32Array(2 * n).fill(-1);
+      return batchedBlockEntropies(base, partitions, context, (p, side) => mergedRepeats(both(side === 0 ? partitions.source[p] : partitions.target[p]), repeats, position));
+    }
     const values = new Float64Array(2 * partitions.count);
     await forEachPartition(partitions, context, async (p) => {
       const sides = [partitions.source[p], partitions.target[p]];

@@ -21,6 +21,7 @@ import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from
 import { DivergenceCache } from '../bound/divergenceCache';
 import { SharedProducts } from '../bound/embeddingMoments';
 import { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
+import { inThreadPrincipalBlockSolver, type PrincipalBlockSolver } from '../linalg/principalBlocks';
 import { emi } from '../emi/emi';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
@@ -116,10 +117,12 @@ interface PermutationContext {
   design: PermutationDesign;
   cache: PermutationCache;
   solver: EigenSolver;
+  /** Where the per-partition Gram sub-blocks are solved (a worker pool of `threads`). */
+  blockSolver: PrincipalBlockSolver;
 }
 
 /** The permutation context when tests were asked for (checked before any work), with the solver it owns to close. */
-function permutationContext(options: Pick<SweepOptions, 'permutationTest' | 'solver' | 'threads'>): { context?: PermutationContext; ownSolver?: EigenSolver } {
+function permutationContext(options: Pick<SweepOptions, 'permutationTest' | 'solver' | 'threads'>): { context?: PermutationContext; ownSolver?: EigenSolver; blockSolver?: PrincipalBlockSolver } {
   const settings = options.permutationTest;
   if (!settings) return {};
   const seed = settings.seed ?? 0;
@@ -127,13 +130,16 @@ function permutationContext(options: Pick<SweepOptions, 'permutationTest' | 'sol
   assertPermutationSettings(settings.permutations, seed);
   // Each permutation's answer mixtures are 2m × 2m: a worker takes those from 64 rows per split up, this thread the rest.
   const ownSolver = options.solver === undefined ? createParallelEigenSolver(options.threads ?? availableParallelism()) : undefined;
-  return { context: { permutations: settings.permutations, seed, design: settings.design ?? 'pooled', cache: new PermutationCache(), solver: options.solver ?? (ownSolver as EigenSolver) }, ownSolver };
+  // The thousands of per-partition sub-blocks go to workers in batches (the same spectra as in this thread).
+  const threads = options.threads ?? availableParallelism();
+  const blockSolver = threads > 1 ? (require('../linalg/principalBlockPool') as typeof import('../linalg/principalBlockPool')).createPrincipalBlockPool(threads) : inThreadPrincipalBlockSolver;
+  return { context: { permutations: settings.permutations, seed, design: settings.design ?? 'pooled', cache: new PermutationCache(), solver: options.solver ?? (ownSolver as EigenSolver), blockSolver }, ownSolver, blockSolver };
 }
 
 /** A comparison's p-values from a permutation test of its two sets. */
 async function permutationPValues(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator, context: PermutationContext, options: Pick<SweepOptions, 'mixture' | 'entropyScale'>, location: string): Promise<ComparisonPValues> {
   try {
-    const { statistics } = await significanceModule().permutationTest(source, target, estimator, { permutations: context.permutations, seed: context.seed, design: context.design, mixture: options.mixture, entropyScale: options.entropyScale, solver: context.solver, cache: context.cache });
+    const { statistics } = await significanceModule().permutationTest(source, target, estimator, { permutations: context.permutations, seed: context.seed, design: context.design, mixture: options.mixture, entropyScale: options.entropyScale, solver: context.solver, blockSolver: context.blockSolver, cache: context.cache });
     return { emid: statistics.emid!.pValue, jsdV: statistics.jsd_v!.pValue, jsdT: statistics.jsd_t!.pValue, emidUpperBound: statistics.emid_ub!.pValue };
   } catch (error) {
     if (error instanceof InputError && error.file === undefined && error.field !== 'permutations') throw new InputError(error.message, { file: location });
@@ -337,6 +343,7 @@ export async function sweepSplits(
   } finally {
     if (ownSolver) await solver.close();
     await permutations.ownSolver?.close();
+    await permutations.blockSolver?.close();
   }
 }
 
@@ -416,6 +423,7 @@ export async function comparePair(
     if (permutations.context) comparison.pValues = await permutationPValues(source, target, estimator, permutations.context, options, options.locations?.[1] ?? targetName);
   } finally {
     await permutations.ownSolver?.close();
+    await permutations.blockSolver?.close();
   }
   options.onProgress?.({ done: 1, total: 1, label: targetName });
   const splits = { [sourceName]: splitRecord(source), [targetName]: comparison.targetSplit };

@@ -13,6 +13,10 @@ import { InputError } from '../../src/errors';
 import { defineEstimator } from '../../src/estimators/defineEstimator';
 import type { EmbeddingSet, Matrix } from '../../src/interface';
 import { syntheticSet, unitRows } from '../support/synthetic';
+import { createPrincipalBlockPool } from '../../src/linalg/principalBlockPool';
+import { selectRows, stackRows } from '../../src/linalg/matrix';
+import { rjsd } from '../../src/bound/rjsd';
+import { boundFromTerms } from '../../src/bound/emidUpperBound';
 
 const club = (dim: number) => new ClubEstimator(initClubParameters({ xDim: dim, yDim: dim, hiddenDim: 8 }, 1));
 const quiet = { warn: () => undefined };
@@ -273,4 +277,61 @@ test('a statistic that is not finite has no p-value: refused, not reported as si
   const source = syntheticSet(12, 8, 1, { name: 'id' });
   const target = syntheticSet(12, 8, 2, { name: 'ood' });
   await assert.rejects(() => permutationTest(source, target, broken, { permutations: 9, statistics: ['emid'] }), /not finite|NaN/);
+});
+
+/** The statistics on one partition from the public RJSD of the rows each side holds (every repeat a row of its own, one spectrum at a time). */
+async function statisticsFromRows(source: EmbeddingSet, target: EmbeddingSet, sourceRows: Int32Array, targetRows: Int32Array): Promise<{ jsdV: number; jsdT: number; bound: number }> {
+  const side = (kind: 'image' | 'text' | 'response' | 'reference', rows: Int32Array) => selectRows(stackRows(source[kind] as Matrix, target[kind] as Matrix), rows);
+  const terms = {
+    jsdV: await rjsd(side('image', sourceRows), side('image', targetRows)),
+    jsdT: await rjsd(side('text', sourceRows), side('text', targetRows)),
+    jsdPy: await rjsd(side('response', sourceRows), side('reference', sourceRows)),
+    jsdQy: await rjsd(side('response', targetRows), side('reference', targetRows)),
+  };
+  return { jsdV: terms.jsdV, jsdT: terms.jsdT, bound: boundFromTerms(terms).value };
+}
+
+test('splits sharing rows (the same images and references): batched, merged-repeat spectra give the statistics and p-values of the row-by-row RJSD, and the worker pool the same numbers as this thread', async () => {
+  // A question shift of the ID split: the same images and reference answers, new questions and answers.
+  // d = 48 > 2 × 24 stacked rows, so every spectrum is on the Gram side (the batched path).
+  const source = syntheticSet(12, 48, 21, { name: 'id' });
+  const shifted = syntheticSet(12, 48, 22, { offset: 0.8 });
+  const target: EmbeddingSet = { ...shifted, name: 'ood', image: source.image, reference: source.reference };
+  const estimator = club(48);
+  const permutations = 40;
+  const options = { permutations, seed: 9, statistics: ['jsd_v', 'jsd_t', 'emid_ub'] as PermutationStatistic[] };
+  const inThread = await permutationTest(source, target, estimator, options);
+  const pool = createPrincipalBlockPool(2);
+  try {
+    const onPool = await permutationTest(source, target, estimator, { ...options, blockSolver: pool });
+    assert.deepEqual(onPool, inThread);
+  } finally {
+    await pool.close();
+  }
+  const partitions = permutationPartitions(12, 12, permutations, 9);
+  const expected = { jsd_v: new Float64Array(partitions.count), jsd_t: new Float64Array(partitions.count), emid_ub: new Float64Array(partitions.count) };
+  for (let p = 0; p < partitions.count; p++) {
+    const values = await statisticsFromRows(source, target, partitions.source[p], partitions.target[p]);
+    expected.jsd_v[p] = values.jsdV;
+    expected.jsd_t[p] = values.jsdT;
+    expected.emid_ub[p] = values.bound;
+  }
+  // Some partitions put both copies of an image or a reference on one side (the case merged here).
+  assert.ok(partitions.source.slice(1).some((rows) => Array.from(rows).some((row) => row < 12 && rows.includes(row + 12))));
+  for (const name of ['jsd_v', 'jsd_t', 'emid_ub'] as const) {
+    const result = inThread.statistics[name];
+    assert.ok(result, name);
+    const values = [result.observed, ...result.permuted];
+    // The same divergences to float64 rounding: spectra of blocks that differ by the merged repeats
+    // (and their rounding-sized zero eigenvalues); the bound's fourth roots widen 1e-13 to ~1e-9 at worst near 0.
+    const tolerance = name === 'emid_ub' ? 1e-8 : 1e-11;
+    values.forEach((value, p) => assert.ok(Math.abs(value - expected[name][p]) <= tolerance * Math.max(1, Math.abs(value)), `${name}, partition ${p}: ${value} vs ${expected[name][p]}`));
+    // And the same p-value: the row-by-row values reach the observed one on exactly the same partitions.
+    const threshold = expected[name][0] - 1e-9 * Math.max(1, Math.abs(expected[name][0]));
+    const reached = expected[name].slice(1).filter((value) => value >= threshold).length;
+    assert.equal(result.exceedances, reached, name);
+  }
+  // jsd_v's observed sides hold the same images: a divergence of 0, reached by every permutation.
+  assert.ok(Math.abs(inThread.statistics.jsd_v?.observed ?? NaN) < 1e-12);
+  assert.equal(inThread.statistics.jsd_v?.pValue, 1);
 });
