@@ -41,7 +41,7 @@ test('the job config takes the pretrained embedder, by name or as { kind }, and 
   );
   assert.throws(
     () => parseJobConfig({ benchmark: { ...benchmark, splits: ['shift_frost_9'] } }, 'job.json'),
-    (error: unknown) => isInputError(error) && /^job\.json: benchmark\.splits\[0\]: not a split of the default grid \(did you mean 'shift_frost_3'\?\)/.test(error.message),
+    (error: unknown) => isInputError(error) && /^job\.json: benchmark\.splits\[0\]: not a split of the default grid \(did you mean 'shift_frost_1'\?\)/.test(error.message),
   );
   assert.throws(() => parseJobConfig({ benchmark: { ...benchmark, splits: [] } }, 'job.json'), (error: unknown) => isInputError(error) && error.field === 'benchmark.splits');
 });
