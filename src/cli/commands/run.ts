@@ -71,6 +71,10 @@ function printTable(result: ConfigRunResult): void {
   const rows = result.sweep.comparisons.map((c) => (accuracy ? [c.target, accuracy[c.target], c.targetEmi.emi, c.emid, c.emidUpperBound] : [c.target, c.emid, c.emidUpperBound]));
   process.stdout.write(`${formatTable(header, rows)}\n\n`);
   if (accuracy) process.stdout.write(`ID split accuracy ${accuracy[result.sweep.idSplit].toFixed(3)}, EMI ${result.sweep.emi[result.sweep.idSplit].emi.toFixed(4)}\n`);
+  // Only the embedding model is named: the pixel model's printout stays as it was.
+  if (result.kind === 'benchmark' && result.answeringModel !== 'pixels') {
+    process.stdout.write(`answering model: on the frozen pretrained image and question embeddings (${result.modelReused ? 'loaded from' : 'trained into'} ${result.answeringModelFile})\n`);
+  }
   const emiAccuracy = result.results.EMI_vs_ACCURACY as { spearman_rho: number; spearman_pval: number; n: number } | undefined;
   const r = result.results.PearsonR;
   const p = result.results.PearsonPval;
