@@ -20,6 +20,7 @@
  * - permutations: permutation tests at n = 90 (one split's EMID, and the 34-split sweep with all
  *   four statistics, 1,000 permutations each; see permutations.ts).
  * - pretrained: the `pretrained` embedder's sentences/s and images/s (see pretrained.ts).
+ * - job (only with `--only job [--embedder NAME]`): `npm start` into an empty folder and its rerun, wall and CPU seconds (see job.ts).
  * Options: --only ksg, pointwise, baselines, monitor, questions, permutations or pretrained runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
@@ -41,6 +42,7 @@ import { runMonitorBenchmark } from './monitor';
 import { runQuestionFileBenchmark } from './questionFiles';
 import { runPermutationBenchmark } from './permutations';
 import { runPretrainedBenchmark } from './pretrained';
+import { runJobBenchmark } from './job';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -179,6 +181,11 @@ async function main(): Promise<void> {
   }
   if (only === 'questions') {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, question_files: await runQuestionFileBenchmark() }, null, 2)}\n`);
+    return;
+  }
+  if (only === 'job') {
+    const embedder = args.indexOf('--embedder') >= 0 ? args[args.indexOf('--embedder') + 1] : undefined;
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, job: runJobBenchmark(embedder) }, null, 2)}\n`);
     return;
   }
   if (only === 'pretrained') {

@@ -74,6 +74,7 @@ export { RELATIVE_PREFERENCE_METHODS, type RelativePreferenceMethod } from './se
 export type { Embedder, ImageEmbedder } from './embed/embedder';
 export type { ImageInput, RgbImage } from './io/image';
 export { createEmbedder, embed, embedSplit, type EmbedderPair, type EmbedderKind, type CreateEmbedderOptions, type EmbedOptions, type EmbedSplitOptions, type EmbedSplitResult } from './embed/index';
+export { EmbeddingCache, type EmbeddingCacheCounts, type EmbeddingCounts } from './embed/embeddingCache';
 export { PretrainedImageEmbedder, textLanguageCheck, type PretrainedEmbedderOptions, type PretrainedImageEmbedderOptions, type TextLanguageCheck } from './embed/index';
 export type { PretrainedTextEmbedderOptions, PretrainedTextEngine } from './embed/index';
 export type { TextLanguageRecord } from './interface';

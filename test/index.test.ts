@@ -29,6 +29,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'withQuality', 'writeNpy', 'writeNpyMatrix', 'writeResults', 'writeSplitFolder',
     'driftBaselines', 'meanCosineDistance', 'mmdTest', 'emidTracking', 'emidTrackingCorrelations',
     'PretrainedImageEmbedder', 'textLanguageCheck',
+    'EmbeddingCache',
     'ESTIMATOR_ENTRIES', 'GROUND_TRUTH_TASKS', 'buildValidationReport', 'createRegisteredEstimator', 'estimatorEntry', 'findGroundTruthTask', 'gaussianEstimator', 'ksg2Estimator',
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
     'averagePrecision', 'detectShift', 'detectionMetrics', 'joinPointwiseText', 'mostHurtQueries', 'pointwiseEmi', 'pointwiseEmiFrame', 'subsetPairTest', 'toDetectionJson', 'toPointwiseJson',
@@ -38,7 +39,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'RELATIVE_PREFERENCE_METHODS', 'SHIFT_MODALITY_SELECTIONS', 'selectSplitsByShiftModality', 'seededRows', 'subsetEmbeddingSet',
   ],
   'src/benchmark/index.ts': [
-    'AnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',
+    'AnsweringModel', 'EmbeddingAnsweringModel', 'decodeEmbeddingAnsweringModel', 'encodeEmbeddingAnsweringModel', 'trainEmbeddingAnsweringModel', 'BACKGROUND_COLOURS', 'COLOURS', 'IMAGE_SHIFT_NAMES', 'MAX_IMAGE_SEVERITY', 'QUERY_KINDS', 'SHAPES', 'SIZES', 'TEXTURES', 'TEXT_SHIFT_MAX_SEVERITY',
     'TEXT_SHIFT_NAMES', 'answerSentence', 'applyImageShift', 'applyTextShift', 'askQuestion', 'contrast', 'defaultShiftGrid', 'defocusBlur', 'frost',
     'gaussianNoise', 'generateQueries', 'generateScene', 'keyboardTypos', 'loadAnsweringModel', 'readBenchmarkData', 'renderScene', 'saveAnsweringModel',
     'encodeScenePng', 'shiftedQueries', 'slotAccuracy', 'splitName', 'synonymReplacement', 'trainAnsweringModel', 'wordOrderNoise', 'writeBenchmarkData',

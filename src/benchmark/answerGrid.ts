@@ -7,9 +7,9 @@
 import type { ProgressCallback } from '../interface';
 import type { SplitTable } from '../data/splitRow';
 import { rgbaToRgb, type ImageInput, type RgbaImage } from '../io/image';
-import { slotAccuracy, type AnsweringModel } from './model';
+import { slotAccuracy, type QueryAnswerer } from './model';
 import type { Query } from './questions';
-import { gridAnswerSources, gridSplitShift, shiftedQueries, type GridSplitSpec } from './splitGrid';
+import { gridAnswerSources, gridSplitShift, shiftedQueries, type GridSplitSpec, type ShiftedQuery } from './splitGrid';
 
 /** How `answerShiftGrid` answers the grid. */
 export interface AnswerShiftGridOptions {
@@ -33,17 +33,35 @@ export interface AnsweredShiftGrid {
 }
 
 /**
+ * A split's queries as `shiftedQueries` gives them, with each image condition (shift and
+ * severity) computed once per grid: a split's image and question are shifted independently, so
+ * the splits that pair one image shift with several question shifts share its images.
+ */
+function shiftedGridQueries(queries: readonly Query[], spec: GridSplitSpec, images: readonly RgbaImage[] | undefined, imageConditions: Map<string, RgbaImage[]>): ShiftedQuery[] {
+  if (!spec.image) return shiftedQueries(queries, spec, { images });
+  const condition = `${spec.image.name}@${spec.image.severity}`;
+  let shiftedImages = imageConditions.get(condition);
+  if (!shiftedImages) {
+    shiftedImages = shiftedQueries(queries, { name: condition, image: spec.image }, { images }).map((item) => item.image);
+    imageConditions.set(condition, shiftedImages);
+  }
+  const texts = shiftedQueries(queries, { name: spec.name, text: spec.text }, { images: shiftedImages });
+  return texts.map((item, i) => ({ ...item, image: (shiftedImages as RgbaImage[])[i] }));
+}
+
+/**
  * Every split of `grid` answered by `model` on `queries`: the split's shifts applied, the model's
  * answers taken, and on an output-side split the model's answers (`model_answer_swap`) or the
  * references with the ground truth they stand for (`reference_answer_swap`) swapped after
  * answering, seeded by `options.seed`.
  */
-export async function answerShiftGrid(model: AnsweringModel, queries: readonly Query[], grid: readonly GridSplitSpec[], options: AnswerShiftGridOptions): Promise<AnsweredShiftGrid> {
+export async function answerShiftGrid(model: QueryAnswerer, queries: readonly Query[], grid: readonly GridSplitSpec[], options: AnswerShiftGridOptions): Promise<AnsweredShiftGrid> {
   const tables: SplitTable<ImageInput>[] = [];
   const accuracy: Record<string, number> = {};
+  const imageConditions = new Map<string, RgbaImage[]>();
   options.onProgress?.({ done: 0, total: grid.length, stage: 'answering', unit: 'splits' });
   for (const [index, spec] of grid.entries()) {
-    const shifted = shiftedQueries(queries, spec, { images: options.images });
+    const shifted = shiftedGridQueries(queries, spec, options.images, imageConditions);
     const given = await model.answer(
       shifted.map((item) => item.image),
       shifted.map((item) => item.question),

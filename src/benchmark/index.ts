@@ -28,7 +28,8 @@ export {
   type RenderOptions,
 } from './scenes';
 export { generateQueries, askQuestion, answerSentence, QUERY_KINDS, type QueryKind, type Query, type SceneQuestion, type AnswerSlots, type AnswerSlotValues, type GenerateQueriesOptions } from './questions';
-export { trainAnsweringModel, AnsweringModel, saveAnsweringModel, loadAnsweringModel, slotAccuracy, type ModelAnswer, type TrainAnsweringOptions, type SlotAccuracy } from './model';
+export { trainAnsweringModel, AnsweringModel, saveAnsweringModel, loadAnsweringModel, slotAccuracy, type ModelAnswer, type QueryAnswerer, type TrainAnsweringOptions, type SlotAccuracy } from './model';
+export { trainEmbeddingAnsweringModel, EmbeddingAnsweringModel, encodeEmbeddingAnsweringModel, decodeEmbeddingAnsweringModel, type AnsweringFeatures, type TrainEmbeddingAnsweringOptions } from './embeddingModel';
 export { defaultShiftGrid, answerSwapGrid, gridAnswerSources, shiftedQueries, splitName, type GridSplitSpec, type ShiftedQuery } from './splitGrid';
 export { answerShiftGrid, type AnswerShiftGridOptions, type AnsweredShiftGrid } from './answerGrid';
 export { writeBenchmarkData, readBenchmarkData, type BenchmarkSettings, type BenchmarkData } from './benchmarkFiles';

@@ -42,10 +42,11 @@ const ANY_SHAPE = SHAPES.length;
 /** Index of "no colour named" after the six colours. */
 const NO_COLOUR = COLOURS.length;
 /** Per-cell logits: presence, then shape, then colour. */
-const CELL_OUTPUTS = 1 + SHAPES.length + COLOURS.length;
-const BACKGROUND_OUTPUTS = TEXTURES.length + BACKGROUND_COLOURS.length;
+export const CELL_OUTPUTS = 1 + SHAPES.length + COLOURS.length;
+/** Background logits: texture, then colour. */
+export const BACKGROUND_OUTPUTS = TEXTURES.length + BACKGROUND_COLOURS.length;
 /** Question logits: kind, target shape (or any), target colour (or none). */
-const QUESTION_OUTPUTS = QUERY_KINDS.length + SHAPES.length + 1 + COLOURS.length + 1;
+export const QUESTION_OUTPUTS = QUERY_KINDS.length + SHAPES.length + 1 + COLOURS.length + 1;
 
 const CONV = 16;
 /** One cell's first-layer map, flattened for the cell's dense layer. */
@@ -66,6 +67,11 @@ export interface ModelAnswer {
   text: string;
   /** What `slotAccuracy` scores against the query's `answerSlots`. */
   slots: AnswerSlots;
+}
+
+/** Something that answers queries from their images and questions: the pixel model, or an embedding model bound to its embedders. */
+export interface QueryAnswerer {
+  answer(images: readonly RgbaImage[], questions: readonly string[]): Promise<ModelAnswer[]>;
 }
 
 export interface TrainProgress {
@@ -201,8 +207,12 @@ interface PerceivedCell {
   at: number;
 }
 
-/** Runs the answering program on one query's network outputs. */
-function decide(cellOut: Float32Array, backgroundOut: Float32Array, questionOut: Float32Array, item: number): AnswerSlots {
+/**
+ * Runs the answering program on one query's network outputs: `cellOut` holds CELL_OUTPUTS
+ * logits per grid cell per query, `backgroundOut` BACKGROUND_OUTPUTS and `questionOut`
+ * QUESTION_OUTPUTS per query; `item` is the query's index.
+ */
+export function decide(cellOut: Float32Array, backgroundOut: Float32Array, questionOut: Float32Array, item: number): AnswerSlots {
   const q = item * QUESTION_OUTPUTS;
   const kind = QUERY_KINDS[argmax(questionOut, q, QUERY_KINDS.length)];
   const shapeFrom = q + QUERY_KINDS.length;
@@ -348,7 +358,8 @@ export class AnsweringModel {
   }
 }
 
-interface Labels {
+/** The training targets of a set of examples (see `labelsFor`). */
+export interface Labels {
   presence: Float32Array;
   shape: Float32Array;
   colour: Float32Array;
@@ -360,12 +371,14 @@ interface Labels {
   targetColour: Float32Array;
 }
 
-interface Example {
+/** A training example: a query, its scene possibly mirrored left to right. */
+export interface Example {
   query: Query;
   mirrored: boolean;
 }
 
-function mirror(image: RgbaImage): RgbaImage {
+/** The image mirrored left to right. */
+export function mirror(image: RgbaImage): RgbaImage {
   const { width, height, rgba } = image;
   const out = new Uint8Array(rgba.length);
   for (let y = 0; y < height; y++) {
@@ -374,7 +387,8 @@ function mirror(image: RgbaImage): RgbaImage {
   return { width, height, rgba: out };
 }
 
-function labelsFor(examples: readonly Example[]): Labels {
+/** Per-cell, background and question targets of the examples (cells mirrored with their scene). */
+export function labelsFor(examples: readonly Example[]): Labels {
   const n = examples.length;
   const labels: Labels = {
     presence: new Float32Array(n * GRID_CELLS),
@@ -410,13 +424,15 @@ function labelsFor(examples: readonly Example[]): Labels {
   return labels;
 }
 
-function gatherRows(source: Float32Array, width: number, rows: readonly number[]): Float32Array {
+/** The rows `rows` of a row-major matrix of width `width`, in that order. */
+export function gatherRows(source: Float32Array, width: number, rows: readonly number[]): Float32Array {
   const out = new Float32Array(rows.length * width);
   rows.forEach((row, i) => out.set(source.subarray(row * width, (row + 1) * width), i * width));
   return out;
 }
 
-function crossEntropy(tf: Tf, logits: TfTypes.Tensor2D, oneHot: TfTypes.Tensor2D): TfTypes.Tensor1D {
+/** Per-row cross-entropy of logits against one-hot targets. */
+export function crossEntropy(tf: Tf, logits: TfTypes.Tensor2D, oneHot: TfTypes.Tensor2D): TfTypes.Tensor1D {
   return tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1)) as TfTypes.Tensor1D;
 }
 

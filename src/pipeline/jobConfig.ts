@@ -15,6 +15,7 @@ import { INTERVAL_METHODS, type IntervalMethod } from '../stats/bootstrap';
 import { SPLIT_REFERENCE_FORMATS } from '../data/splitReference';
 import { CLUB_PRESET_NAMES, isClubPresetName } from '../estimators';
 import type { JobClubSettings } from './runJob';
+import { defaultShiftGrid } from '../benchmark/splitGrid';
 
 /** One split of a job: a file as `embed --split` reads it. Paths are relative to the config file. */
 export interface SplitConfig {
@@ -38,6 +39,8 @@ export interface BenchmarkConfig {
   trainQueries?: number;
   splitQueries?: number;
   modelEpochs?: number;
+  /** Only these splits of the default grid (by name; the ID split `shift_none` always runs first): a quicker run of the same job. */
+  splits?: string[];
 }
 
 /** The embedder family and its settings; a bare family name takes the defaults (and the environment's model settings). */
@@ -45,7 +48,9 @@ export type EmbedderConfig =
   | 'builtin'
   | 'transformers'
   | 'openai'
+  | 'pretrained'
   | { kind: 'builtin' }
+  | { kind: 'pretrained' }
   | {
       kind: 'transformers';
       /** XLM-RoBERTa: a directory (`./`/`../` paths are relative to the config), a name under `modelRoot`, or a hub id in the local cache. */
@@ -81,7 +86,7 @@ export interface BootstrapConfig {
 export interface JobSettingsConfig {
   /** The output folder (default `out/job`, relative to the config file). */
   out?: string;
-  /** Default `builtin`. */
+  /** Default `builtin`; `pretrained` needs its weights packages installed (the error names them). */
   embedder?: EmbedderConfig;
   /** CLUB's preset (default `small`) and settings overriding it. */
   club?: JobClubSettings;
@@ -113,6 +118,7 @@ const EMBEDDER_KEYS = {
   builtin: ['kind'],
   transformers: ['kind', 'textModel', 'imageModel', 'modelRoot', 'maxLength'],
   openai: ['kind', 'baseUrl', 'model', 'batchSize', 'concurrency', 'dimension'],
+  pretrained: ['kind'],
 } as const;
 const EMBEDDER_KINDS = Object.keys(EMBEDDER_KEYS) as (keyof typeof EMBEDDER_KEYS)[];
 
@@ -196,10 +202,17 @@ function checkBootstrap(check: ConfigChecker, value: unknown): void {
 
 function checkBenchmark(check: ConfigChecker, value: unknown): void {
   const benchmark = check.object(value, 'benchmark');
-  check.keys(benchmark, ['data', 'seed', 'trainQueries', 'splitQueries', 'modelEpochs'], 'benchmark.');
+  check.keys(benchmark, ['data', 'seed', 'trainQueries', 'splitQueries', 'modelEpochs', 'splits'], 'benchmark.');
   check.string(benchmark.data, 'benchmark.data', 'a folder');
   check.number(benchmark.seed, 'benchmark.seed', isSeed, 'an integer ≥ 0');
   for (const key of ['trainQueries', 'splitQueries', 'modelEpochs'] as const) check.number(benchmark[key], `benchmark.${key}`, isPositiveInteger, 'a positive integer');
+  if (benchmark.splits !== undefined) {
+    if (!Array.isArray(benchmark.splits) || benchmark.splits.length === 0) check.fail('benchmark.splits', 'expected a non-empty list of split names of the default grid, such as ["shift_frost_3"]');
+    const names = defaultShiftGrid().map((spec) => spec.name);
+    (benchmark.splits as unknown[]).forEach((name, i) => {
+      if (typeof name !== 'string' || !names.includes(name)) check.fail(`benchmark.splits[${i}]`, `not a split of the default grid${typeof name === 'string' ? didYouMean(name, names) : ''}: got ${JSON.stringify(name)}`);
+    });
+  }
 }
 
 function checkSplits(check: ConfigChecker, config: Json): void {

@@ -10,7 +10,10 @@ import type { ProgressCallback } from '../interface';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { runJob, type JobResult, type MethodOptions } from './runJob';
 import type { Invocation } from '../sweep/provenance';
-import { decodeAnsweringModel, encodeAnsweringModel, trainAnsweringModel, type AnsweringModel } from '../benchmark/model';
+import { decodeAnsweringModel, encodeAnsweringModel, trainAnsweringModel, type QueryAnswerer } from '../benchmark/model';
+import { answeringFeaturesOf, decodeEmbeddingAnsweringModel, encodeEmbeddingAnsweringModel, trainEmbeddingAnsweringModel } from '../benchmark/embeddingModel';
+import { createEmbedder, type EmbedderPair } from '../embed/index';
+import { EmbeddingCache } from '../embed/embeddingCache';
 import { answerShiftGrid } from '../benchmark/answerGrid';
 import { InputError } from '../errors';
 import { readBenchmarkData, readBenchmarkSettings, type BenchmarkSettings } from '../benchmark/benchmarkFiles';
@@ -42,6 +45,8 @@ export interface BenchmarkOptions extends MethodOptions {
   onProgress?: ProgressCallback | undefined;
   /** Receives one-line warnings; default: console.warn. */
   warn?: ((message: string) => void) | undefined;
+  /** The embedding cache of the answering model's inputs and the job's (default: `outDir/embedding-cache`). */
+  embeddingCache?: EmbeddingCache | undefined;
 }
 
 /** The benchmark settings a run used, and which of the shipped files it could use. */
@@ -57,6 +62,10 @@ export interface BenchmarkResult extends JobResult {
   accuracy: Record<string, number>;
   /** Whether the answering model was loaded (shipped or from `outDir`) instead of trained. */
   modelReused: boolean;
+  /** Which answering model answered (it follows the embedder; see `answeringModelKind`). */
+  answeringModel: AnsweringModelKind;
+  /** The answering model's file (shipped, or in `outDir`). */
+  answeringModelFile: string;
   settings: BenchmarkRunSettings;
 }
 
@@ -84,33 +93,73 @@ export function benchmarkRunSettings(
   };
 }
 
+/** Which answering model a job uses: today's on pixels and a bag of words, or the one on the job's pretrained embeddings. */
+export type AnsweringModelKind = 'pixels' | 'pretrained-embeddings';
+
 /**
- * The answering model: from `DIR/answering-model.json` in the shipped data or the output folder
- * when its key (seed, training queries, epochs) matches, else trained and saved to the output.
+ * The answering model follows the job's embedder: with the `pretrained` pair (both halves of
+ * family `pretrained`), the model under test reads the frozen pretrained image and question
+ * embeddings the method measures; with any other embedder, it is today's pixel model.
+ */
+export function answeringModelKind(embedders: EmbedderPair): AnsweringModelKind {
+  return embedders.text.family === 'pretrained' && embedders.image?.family === 'pretrained' ? 'pretrained-embeddings' : 'pixels';
+}
+
+/**
+ * The file name and the key of a kind of answering model: the key is the training settings
+ * (seed, training queries, epochs) and, for the embedding model, the ids of the embedders it
+ * reads. The pixel model's key is today's, so the shipped model stays valid.
+ */
+export function answeringModelFile(kind: AnsweringModelKind, settings: { seed: number; trainQueries: number; modelEpochs: number }, embedders: EmbedderPair): { name: string; key: string } {
+  const key = { seed: settings.seed, trainQueries: settings.trainQueries, epochs: settings.modelEpochs };
+  if (kind === 'pixels') return { name: 'answering-model.json', key: JSON.stringify(key) };
+  const features = answeringFeaturesOf(embedders);
+  return { name: 'answering-model-pretrained.json', key: JSON.stringify({ ...key, features: { text: features.text, image: features.image } }) };
+}
+
+/** The model as the grid answers with it, and how it was obtained. */
+interface ChosenAnsweringModel {
+  answerer: QueryAnswerer;
+  kind: AnsweringModelKind;
+  reused: boolean;
+  file: string;
+}
+
+/**
+ * The answering model: from `DIR/<file>` in the shipped data or the output folder when its
+ * `.key` (seed, training queries, epochs, and for the embedding model the embedder ids) matches,
+ * else trained and saved to the output folder with its key.
  */
 async function answeringModel(
   options: Required<Pick<BenchmarkOptions, 'outDir' | 'seed' | 'trainQueries' | 'modelEpochs'>> & { dataDir?: string | undefined },
+  embedders: EmbedderPair,
   train: () => Query[],
   onProgress?: ProgressCallback,
-): Promise<{ model: AnsweringModel; reused: boolean }> {
-  const key = JSON.stringify({ seed: options.seed, trainQueries: options.trainQueries, epochs: options.modelEpochs });
+): Promise<ChosenAnsweringModel> {
+  const kind = answeringModelKind(embedders);
+  const { name, key } = answeringModelFile(kind, options, embedders);
+  const decode = (text: string, file: string): QueryAnswerer => (kind === 'pixels' ? decodeAnsweringModel(text, file) : decodeEmbeddingAnsweringModel(text, file).answerer(embedders));
   for (const directory of [options.dataDir, options.outDir]) {
     if (!directory) continue;
-    const candidate = join(directory, 'answering-model.json');
+    const candidate = join(directory, name);
     if (existsSync(candidate) && existsSync(`${candidate}.key`) && readFileSync(`${candidate}.key`, 'utf8') === key) {
-      return { model: decodeAnsweringModel(readFileSync(candidate, 'utf8'), candidate), reused: true };
+      return { answerer: decode(readFileSync(candidate, 'utf8'), candidate), kind, reused: true, file: candidate };
     }
   }
-  const file = join(options.outDir, 'answering-model.json');
-  const keyFile = `${file}.key`;
-  const model = await trainAnsweringModel(train(), {
-    seed: options.seed,
-    epochs: options.modelEpochs,
-    onProgress: onProgress ? ({ epoch, epochs }) => onProgress({ done: epoch, total: epochs, label: 'answering-model epoch', stage: 'training the answering model', unit: 'epochs' }) : undefined,
-  });
-  writeFileAtomic(file, encodeAnsweringModel(model));
-  writeFileAtomic(keyFile, key);
-  return { model, reused: false };
+  const file = join(options.outDir, name);
+  const epochProgress = onProgress ? ({ epoch, epochs }: { epoch: number; epochs: number }) => onProgress({ done: epoch, total: epochs, label: 'answering-model epoch', stage: 'training the answering model', unit: 'epochs' }) : undefined;
+  let answerer: QueryAnswerer;
+  if (kind === 'pixels') {
+    const model = await trainAnsweringModel(train(), { seed: options.seed, epochs: options.modelEpochs, onProgress: epochProgress });
+    writeFileAtomic(file, encodeAnsweringModel(model));
+    answerer = model;
+  } else {
+    const model = await trainEmbeddingAnsweringModel(train(), embedders, { seed: options.seed, epochs: options.modelEpochs, onProgress: epochProgress, onFeaturesProgress: onProgress });
+    writeFileAtomic(file, encodeEmbeddingAnsweringModel(model));
+    answerer = model.answerer(embedders);
+  }
+  writeFileAtomic(`${file}.key`, key);
+  return { answerer, kind, reused: false, file };
 }
 
 /** The main job on the project's own benchmark: answer every shifted split, score accuracy, then run the method on the answers. */
@@ -129,27 +178,31 @@ export async function runShiftBenchmark(options: BenchmarkOptions): Promise<Benc
   }
   const data = options.dataDir && (settings.shipped.train || settings.shipped.queries) ? readBenchmarkData(options.dataDir) : undefined;
   const train = () => (settings.shipped.train && data ? data.train : generateQueries(settings.trainQueries, settings.seed));
-  // The model's key (seed, training queries, epochs) keeps a shipped model that was trained otherwise from being used.
-  const { model, reused } = await answeringModel({ ...settings, outDir: options.outDir, dataDir: options.dataDir }, train, options.onProgress);
+  const embedders = options.embedders ?? createEmbedder('builtin');
+  // One cache for the answering model's inputs and the method's: the model embeds the very images and questions the job then embeds.
+  const embeddingCache = options.embeddingCache ?? EmbeddingCache.open(join(options.outDir, 'embedding-cache'));
+  // The model's key (seed, training queries, epochs, features) keeps a shipped model that was trained otherwise from being used.
+  const chosen = await answeringModel({ ...settings, outDir: options.outDir, dataDir: options.dataDir }, embeddingCache.wrap(embedders), train, options.onProgress);
   const shippedQueries = settings.shipped.queries ? data : undefined;
   const queries = shippedQueries?.queries ?? generateQueries(settings.splitQueries, settings.seed + 1);
   const grid = options.grid ?? defaultShiftGrid();
   // The scenes go to the embedder as the pixels they were drawn as, not through PNG and back.
-  const { tables, accuracy } = await answerShiftGrid(model, queries, grid, { seed: settings.seed + 1, images: shippedQueries?.images, onProgress: options.onProgress });
+  const { tables, accuracy } = await answerShiftGrid(chosen.answerer, queries, grid, { seed: settings.seed + 1, images: shippedQueries?.images, onProgress: options.onProgress });
   const job = await runJob(tables, {
     outDir: options.outDir,
     idSplit: grid[0].name,
-    embedders: options.embedders,
+    embedders,
+    embeddingCache,
     club: options.club,
     mixture: options.mixture,
     entropyScale: options.entropyScale,
     bootstrap: options.bootstrap,
     quality: accuracy,
     qualityName: 'ACCURACY',
-    qualityLabel: 'accuracy',
+    qualityLabel: chosen.kind === 'pixels' ? 'accuracy' : 'accuracy (answering model on the pretrained embeddings)',
     invocation: options.invocation,
     onProgress: options.onProgress,
     warn: options.warn,
   });
-  return { ...job, accuracy, modelReused: reused, settings };
+  return { ...job, accuracy, modelReused: chosen.reused, answeringModel: chosen.kind, answeringModelFile: chosen.file, settings };
 }

@@ -71,9 +71,12 @@ function embeddersFromConfig(config: EmbedderConfig | undefined, base: string, f
       const { baseUrl, model, batchSize, concurrency, dimension } = settings as Extract<EmbedderConfig, { kind: 'openai' }>;
       return createEmbedder('openai', { baseUrl, model, batchSize, concurrency, dimension });
     }
+    if (settings.kind === 'pretrained') return createEmbedder('pretrained');
     return createEmbedder('builtin');
   } catch (error) {
     if (!isInputError(error) || error.field === undefined) throw error;
+    // A missing weights package is a problem of the config's embedder as a whole.
+    if (error.field === 'embedder') throw new InputError(error.message, { ...(file !== undefined ? { file } : {}), field: 'embedder' });
     const message = error.message.startsWith(`${error.field}: `) ? error.message.slice(error.field.length + 2) : error.message;
     throw new InputError(message, where(error.field));
   }
@@ -93,13 +96,16 @@ export async function runFromConfig(config: JobConfig, options: RunFromConfigOpt
   const invocation: Invocation = { ...(options.invocation ?? { api: 'runFromConfig' }), config, ...(file !== undefined ? { config_file: file } : {}) };
   const method = (embedders: EmbedderPair): MethodOptions => ({ embedders, club: checked.club, mixture: checked.mixture, entropyScale: checked.entropyScale, bootstrap: checked.bootstrap });
   if ('benchmark' in checked) {
-    const { data, ...benchmark } = checked.benchmark;
+    const { data, splits, ...benchmark } = checked.benchmark;
     const embedders = embeddersFromConfig(checked.embedder, base, file);
     const { runShiftBenchmark } = await import('./runBenchmark');
+    const { defaultShiftGrid } = await import('../benchmark/splitGrid');
+    const grid = splits === undefined ? undefined : defaultShiftGrid().filter((spec, i) => i === 0 || splits.includes(spec.name));
     const result = await runShiftBenchmark({
       outDir,
       dataDir: data === undefined ? undefined : fromBase(data),
       ...benchmark,
+      grid,
       ...method(embedders),
       invocation,
       onProgress: options.onProgress,

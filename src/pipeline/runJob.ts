@@ -16,6 +16,7 @@ import { SPLIT_FILES, validateEmbeddingSet } from '../data/splitDirectory';
 import type { MixtureWeighting } from '../bound/rjsd';
 import type { BootstrapOptions } from '../stats/bootstrap';
 import { createEmbedder, embedSplit, type EmbedderPair } from '../embed/index';
+import { EmbeddingCache, type EmbeddingCacheCounts } from '../embed/embeddingCache';
 import { ClubEstimator, type ClubPresetName, type ClubTrainingSettings } from '../estimators';
 import type { Invocation } from '../sweep/provenance';
 import { assertIdSplit, sweepSplits, type ComputedSweep } from '../sweep/sweep';
@@ -55,6 +56,12 @@ export interface JobOptions extends MethodOptions {
   invocation?: Invocation | undefined;
   /** Receives one-line warnings; default: console.warn. */
   warn?: ((message: string) => void) | undefined;
+  /**
+   * The content-addressed cache the embedders run behind, so identical images and texts are
+   * embedded once across all splits (default: `EmbeddingCache.open(outDir/embedding-cache)`,
+   * which a rerun reads back). Pass the caller's when it embedded inputs of the job already.
+   */
+  embeddingCache?: EmbeddingCache | undefined;
 }
 
 /** What `runJob` produced: the sweep (with the quality joined), its results JSON, the two files written, and whether CLUB was reused. */
@@ -68,6 +75,8 @@ export interface JobResult {
   reportFile: string;
   /** Whether the CLUB weights came from the cache in `outDir` instead of being trained. */
   clubReused: boolean;
+  /** The embedding cache's counts at the end of the job: inputs that reached the embedders, and inputs the cache answered. */
+  embeddingCounts: EmbeddingCacheCounts;
 }
 
 /** Runs the job on loaded split tables (each with model answers). */
@@ -84,7 +93,8 @@ export async function runJob(tables: readonly SplitTable<ImageInput>[], options:
     names.add(table.name);
   }
   mkdirSync(options.outDir, { recursive: true });
-  const { text, image } = options.embedders ?? createEmbedder('builtin');
+  const cache = options.embeddingCache ?? EmbeddingCache.open(join(options.outDir, 'embedding-cache'));
+  const { text, image } = cache.wrap(options.embedders ?? createEmbedder('builtin'));
   const warn = options.warn ?? ((message: string) => console.warn(`emishift: warning: ${message}`));
   const withImages = tables.filter((table) => table.rows.some((row) => row.image)).map((table) => table.name);
   if (!image && withImages.length > 0) {
@@ -124,5 +134,5 @@ export async function runJob(tables: readonly SplitTable<ImageInput>[], options:
   const { buildReport } = await import('../report/html');
   const reportFile = join(options.outDir, 'report.html');
   writeFileAtomic(reportFile, buildReport(joined, { source: resultsFile, generatedAt: 'reproducible run' }));
-  return { sweep: joined, results, resultsFile, reportFile, clubReused };
+  return { sweep: joined, results, resultsFile, reportFile, clubReused, embeddingCounts: cache.counts };
 }

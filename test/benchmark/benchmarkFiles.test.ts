@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBenchmarkData, readBenchmarkSettings, writeBenchmarkData } from '../../src/benchmark/benchmarkFiles';
 import { decodeAnsweringModel, slotAccuracy } from '../../src/benchmark/model';
+import { decodeEmbeddingAnsweringModel } from '../../src/benchmark/embeddingModel';
+import { createEmbedder } from '../../src/embed/index';
+import { answeringModelFile } from '../../src/pipeline/runBenchmark';
 
 const SHIPPED = join(__dirname, '..', '..', '..', 'data', 'benchmark');
 
@@ -33,6 +36,22 @@ test('the shipped answering model loads, matches its key, and answers the clean 
   const accuracy = slotAccuracy(answers.map((answer) => answer.slots), queries.map((query) => query.answerSlots)).accuracy;
   assert.ok(accuracy > 0.6, `clean accuracy ${accuracy}`);
   model.dispose();
+});
+
+test('the shipped answering model on pretrained embeddings loads and its key names the installed embedders', (t) => {
+  const model = decodeEmbeddingAnsweringModel(readFileSync(join(SHIPPED, 'answering-model-pretrained.json'), 'utf8'));
+  const key = readFileSync(join(SHIPPED, 'answering-model-pretrained.json.key'), 'utf8');
+  assert.deepEqual(JSON.parse(key), { seed: 2025, trainQueries: 400, epochs: 30, features: { text: model.features.text, image: model.features.image } });
+  assert.equal(model.features.dimension, 512);
+  let embedders;
+  try {
+    embedders = createEmbedder('pretrained');
+  } catch {
+    t.skip('the pretrained weights packages are not installed (npm ci installs them)');
+    return;
+  }
+  // What the job compares: a change of either embedder's id (its package version, its definition) retrains the model.
+  assert.equal(answeringModelFile('pretrained-embeddings', { seed: 2025, trainQueries: 400, modelEpochs: 30 }, embedders).key, key);
 });
 
 test('a damaged benchmark folder is refused naming the file', () => {

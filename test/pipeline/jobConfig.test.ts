@@ -50,8 +50,8 @@ test('every bad field is one error naming the file and the field, and what was e
     [{ id: 'a', splits, bootstrap: {} }, 'job.json: bootstrap.resamples: expected the number of resamples (a positive integer)'],
     [{ id: 'a', splits, bootstrap: { resamples: 10, confidence: 95 } }, 'job.json: bootstrap.confidence: expected a number strictly between 0 and 1, got 95'],
     [{ id: 'a', splits, bootstrap: { resamples: 10, method: 'studentized' } }, "job.json: bootstrap.method: expected basic, percentile, bca, got 'studentized'"],
-    [{ id: 'a', splits, embedder: 'clip' }, "job.json: embedder: expected builtin, transformers, openai, got 'clip'"],
-    [{ id: 'a', splits, embedder: { textModel: 'x' } }, 'job.json: embedder.kind: expected builtin, transformers, openai'],
+    [{ id: 'a', splits, embedder: 'clip' }, "job.json: embedder: expected builtin, transformers, openai, pretrained, got 'clip'"],
+    [{ id: 'a', splits, embedder: { textModel: 'x' } }, 'job.json: embedder.kind: expected builtin, transformers, openai, pretrained'],
     [{ id: 'a', splits, embedder: { kind: 'transformers', textModle: 'x' } }, "job.json: embedder.textModle: unknown key (did you mean 'textModel'?); expected kind, textModel, imageModel, modelRoot, maxLength"],
     [{ id: 'a', splits, embedder: { kind: 'builtin', dimension: 768 } }, 'job.json: embedder.dimension: unknown key; expected kind'],
     [{ id: 'a', splits, embedder: { kind: 'openai', batchSize: 0 } }, 'job.json: embedder.batchSize: expected a positive integer, got 0'],
@@ -60,7 +60,7 @@ test('every bad field is one error naming the file and the field, and what was e
     [{ benchmark: {}, id: 'a', splits }, 'job.json: benchmark: expected either "benchmark" (the project\'s own benchmark) or "id" and "splits" (split files), not both'],
     [{ benchmark: { seed: 1.5 } }, 'job.json: benchmark.seed: expected an integer ≥ 0, got 1.5'],
     [{ benchmark: { trainQueries: 0 } }, 'job.json: benchmark.trainQueries: expected a positive integer, got 0'],
-    [{ benchmark: { dataDir: 'x' } }, "job.json: benchmark.dataDir: unknown key (did you mean 'data'?); expected data, seed, trainQueries, splitQueries, modelEpochs"],
+    [{ benchmark: { dataDir: 'x' } }, "job.json: benchmark.dataDir: unknown key (did you mean 'data'?); expected data, seed, trainQueries, splitQueries, modelEpochs, splits"],
   ];
   for (const [config, message] of cases) {
     assert.throws(

@@ -14,12 +14,14 @@ export const runCommand = defineCommand({
     'FILE is JSON: { "id": "<ID split name>", "out": "out/job", "splits": [ { "file": "...", "responses": "...",',
     '"name": "...", "format": "...", "imageRoot": "..." }, ... ], "club": { "preset": "small", "epochs": 300, ... } }, or',
     '{ "benchmark": { "data": "<shipped benchmark folder>" | "seed": S, "trainQueries": N, "splitQueries": N,',
-    '"modelEpochs": N } }, where seed and the counts, when given, beat the shipped folder\'s settings.json. Paths are',
+    '"modelEpochs": N, "splits": [names of the default grid\'s splits to run] } }, where seed and the counts, when',
+    'given, beat the shipped folder\'s settings.json (the ID split always runs). Paths are',
     'relative to the config file. Each split is loaded (as `embed --split`: a file, hf:<dataset>/<split> or a URL),',
     'embedded (with the built-in embedder unless "embedder" says otherwise), CLUB is trained on the pooled',
     '(query, reference answer) pairs with a named preset (small by default, or paper: the same presets as',
     '`train --preset`; other keys override it), and every split is compared with the ID split. Optional keys:',
-    '  "embedder"      "builtin" (default), "transformers" or "openai", or an object with "kind" and its settings:',
+    '  "embedder"      "builtin" (default), "pretrained" (USE-lite + MobileNetV2 from their npm packages, offline),',
+    '                  "transformers" or "openai", or an object with "kind" and its settings:',
     '                  { "kind": "transformers", "textModel", "imageModel", "modelRoot", "maxLength" } or',
     '                  { "kind": "openai", "baseUrl", "model", "batchSize", "concurrency", "dimension" }, as',
     '                  `embed --embedder` (the API key comes from EMISHIFT_EMBEDDINGS_API_KEY or OPENAI_API_KEY,',
@@ -29,8 +31,10 @@ export const runCommand = defineCommand({
     '                  intervals as `sweep --bootstrap`',
     'A split\'s "imageRoot" is the folder the image paths of a JSONL/CSV question file are relative to and stay',
     'inside (as `embed --image-root`; default: the file\'s folder, then <folder>/<file stem>/images/).',
-    'An unknown key is an error. Writes OUT/embeddings/, OUT/club.safetensors, OUT/results.json and',
-    'OUT/report.html; a rerun reuses what has not changed.',
+    'On the benchmark, "pretrained" also switches the answering model to the one that reads the pretrained',
+    'image and question embeddings (data/benchmark/answering-model-pretrained.json); otherwise it reads pixels.',
+    'An unknown key is an error. Writes OUT/embeddings/, OUT/embedding-cache/ (each distinct image and text',
+    'embedded once), OUT/club.safetensors, OUT/results.json and OUT/report.html; a rerun reuses what has not changed.',
   ],
   options: {
     config: { type: 'string', value: 'FILE', help: 'the job config (JSON, above)' },
@@ -67,6 +71,10 @@ function printTable(result: ConfigRunResult): void {
   const rows = result.sweep.comparisons.map((c) => (accuracy ? [c.target, accuracy[c.target], c.targetEmi.emi, c.emid, c.emidUpperBound] : [c.target, c.emid, c.emidUpperBound]));
   process.stdout.write(`${formatTable(header, rows)}\n\n`);
   if (accuracy) process.stdout.write(`ID split accuracy ${accuracy[result.sweep.idSplit].toFixed(3)}, EMI ${result.sweep.emi[result.sweep.idSplit].emi.toFixed(4)}\n`);
+  // Only the embedding model is named: the pixel model's printout stays as it was.
+  if (result.kind === 'benchmark' && result.answeringModel !== 'pixels') {
+    process.stdout.write(`answering model: on the frozen pretrained image and question embeddings (${result.modelReused ? 'loaded from' : 'trained into'} ${result.answeringModelFile})\n`);
+  }
   const emiAccuracy = result.results.EMI_vs_ACCURACY as { spearman_rho: number; spearman_pval: number; n: number } | undefined;
   const r = result.results.PearsonR;
   const p = result.results.PearsonPval;
