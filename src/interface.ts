@@ -123,8 +123,8 @@ export interface ConditionedEstimator {
   /**
    * Î(x; y) on each selection of rows (a permutation test asks for thousands of them at once):
    * element k is `estimate(y, selections[k])`, up to float64 rounding where the estimator can
-   * reduce many selections more cheaply in another order (CLUB: a quadratic form over pairs of
-   * rows, computed once per y).
+   * reduce many selections more cheaply in another order (CLUB: its quadratic form over pairs of
+   * rows factorised into column sums of the selected rows).
    */
   estimateSelections(y: Matrix, selections: readonly Int32Array[]): Promise<Float64Array>;
 }
