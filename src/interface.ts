@@ -444,7 +444,8 @@ export interface PermutationRecord {
 /** A comparison's permutation p-values (one-sided: the statistic larger than under exchangeable rows). */
 export interface ComparisonPValues {
   emid: number;
-  jsdV: number;
+  /** Absent for text-only splits: with no image embeddings there is no image term to test. */
+  jsdV?: number;
   jsdT: number;
   emidUpperBound: number;
   /** EMID's p-value adjusted (Benjamini–Hochberg) across a sweep's OOD splits; absent for one pair. */

@@ -32,6 +32,7 @@ import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { emi } from '../emi/emi';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { benjaminiHochberg } from '../stats/multipleTesting';
+import { isSignificant } from '../stats/significance';
 import { PERMUTATION_ALTERNATIVES, PERMUTATION_METHOD, PERMUTATION_STATISTICS, PermutationCache, permutationTest, type PermutationStatistic } from '../significance/permutationTest';
 import { EMISHIFT_VERSION } from '../version';
 import { matrixDigest, windowDigest } from './digest';
@@ -93,7 +94,7 @@ export interface MonitorWindow {
   pValues?: Partial<Record<PermutationStatistic, number>>;
   /** The window's p-values combined by the adjustment (with permutations). */
   adjustedPValue?: number;
-  /** adjustedPValue < α; null without permutations. */
+  /** adjustedPValue < α (`isSignificant`, the rule of the report and the CLI too); null without permutations. */
   alert: boolean | null;
   /** A digest of the window's rows, so that a resumed run can tell the stream was not changed under it. */
   digest: string;
@@ -289,7 +290,7 @@ export async function monitorStream(reference: EmbeddingSet, stream: EmbeddingSe
         for (const name of settings.statistics) pValues[name] = test.statistics[name]?.pValue as number;
         result.pValues = pValues;
         result.adjustedPValue = adjustedPValue(settings.statistics.map((name) => pValues[name] as number), settings.adjust);
-        result.alert = result.adjustedPValue < settings.alpha;
+        result.alert = isSignificant(result.adjustedPValue, settings.alpha);
       }
       windows.push(result);
       options.onWindow?.(result);
