@@ -31,7 +31,7 @@ const PUBLIC_NAMES: Record<string, string[]> = {
     'PretrainedImageEmbedder', 'textLanguageCheck',
     'ESTIMATOR_ENTRIES', 'GROUND_TRUTH_TASKS', 'buildValidationReport', 'createRegisteredEstimator', 'estimatorEntry', 'findGroundTruthTask', 'gaussianEstimator', 'ksg2Estimator',
     'ksgEstimator', 'multivariateNormalSampler', 'studentTSampler', 'toValidationJson', 'transformedSampler', 'validateEstimators',
-    'averagePrecision', 'detectShift', 'detectionMetrics', 'joinPointwiseText', 'mostHurtQueries', 'pointwiseEmi', 'pointwiseEmiFrame', 'subsetPairTest', 'toDetectionJson', 'toPointwiseJson',
+    'averagePrecision', 'detectShift', 'detectShiftBySubsets', 'detectionMetrics', 'joinPointwiseText', 'mostHurtQueries', 'pointwiseEmi', 'pointwiseEmiFrame', 'subsetPairTest', 'toDetectionJson', 'toPointwiseJson',
     'PERMUTATION_STATISTICS', 'PermutationCache', 'benjaminiHochberg', 'permutationTest',
     'ALERT_ADJUSTMENTS', 'monitorStream', 'monitorToLog', 'monitorTimeSeries', 'readMonitorLog', 'readStream',
     'RELATIVE_PREFERENCE_METHODS', 'SHIFT_MODALITY_SELECTIONS', 'selectSplitsByShiftModality', 'seededRows', 'subsetEmbeddingSet',

@@ -121,7 +121,7 @@ test('many selections through the factorised form equal each selection reduced o
   const rng = createRng(5);
   const selections = Array.from({ length: 300 }, (_, k) => Int32Array.from({ length: 2 + (k % 30) }, () => rng.int(40)));
   selections.push(Int32Array.from({ length: 40 }, (_, i) => i));
-  // 301 selections of up to 40 rows of 64-d answers pay for the factors.
+  // 301 selections of up to 40 of 40 rows, 64-d answers: reduced through K (40 × 40), cheaper here than column sums.
   const batch = new ClubSelectionReducer(forward).estimates(y, selections);
   selections.forEach((selection, k) => {
     const plain = clubEstimateFromForward(forward, y, selection);
@@ -198,6 +198,7 @@ test('the factorised form, its complements and its kept sums agree with the dire
   const almost = selections[1].slice();
   almost[0] = side[0];
   selections.push(side, almost);
+  // 120 rows of 96-d answers and 42 selections: column sums (K would cost 2·120²·96 operations).
   const reducer = new ClubSelectionReducer(forward);
   for (const y of [model, reference]) {
     // The second y reuses the kept sums of a: the same values as a fresh reducer's.
