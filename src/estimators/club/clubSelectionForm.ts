@@ -1,8 +1,8 @@
 /**
  * CLUB's estimate on many selections of one forward pass's rows (a permutation test's two sides,
  * thousands of times over), each from a few column sums of the selected rows: O(m·d) per
- * selection, no n × n matrix, and nothing at all for a selection that is the complement of the
- * one before it.
+ * selection with no n × n matrix, and nothing at all for a selection that is the complement of
+ * the one before it (for few pooled rows and many selections, from that matrix instead: below).
  *
  * With h = exp(−logvar)/2, g = μ·h and the selection's means ȳ_d, E[y²]_d (clubEstimate.ts), row k's
  * term is Σ_d h_kd E[y²]_d − 2 Σ_d g_kd ȳ_d + c_k, c_k = Σ_d (2 μ_kd y_kd − y_kd²) h_kd. The means
