@@ -136,7 +136,7 @@ export { emi, emid, type EmiResult, type EmidResult } from './emi/emi';
 export { createEmiEstimator } from './emi/emiEstimator';
 export { pointwiseEmi, mostHurtQueries, toPointwiseJson, type PointwiseEmiResult, type PointwiseEmiRow, type PointwiseEmiOptions } from './emi/pointwiseEmi';
 export { joinPointwiseText, pointwiseEmiFrame, type PointwiseEmiTextRow } from './emi/pointwiseFrame';
-export { detectShift, subsetPairTest, toDetectionJson, type ShiftDetectionOptions, type ShiftDetectionResult, type SubsetPairTest } from './emi/shiftDetection';
+export { detectShift, detectShiftBySubsets, subsetPairTest, toDetectionJson, type ShiftDetectionOptions, type ShiftDetectionResult, type SubsetPairTest } from './emi/shiftDetection';
 export { emidUpperBound, type BoundTerms, type EmidUpperBound, type EmidUpperBoundOptions } from './bound/emidUpperBound';
 export { rjsd, type MixtureWeighting, type RjsdOptions } from './bound/rjsd';
 export { rjsdPropertyChecks, type RjsdCheck, type RjsdCheckOptions } from './bound/rjsdChecks';

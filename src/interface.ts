@@ -123,8 +123,8 @@ export interface ConditionedEstimator {
   /**
    * Î(x; y) on each selection of rows (a permutation test asks for thousands of them at once):
    * element k is `estimate(y, selections[k])`, up to float64 rounding where the estimator can
-   * reduce many selections more cheaply in another order (CLUB: a quadratic form over pairs of
-   * rows, computed once per y).
+   * reduce many selections more cheaply in another order (CLUB: its quadratic form over pairs of
+   * rows factorised into column sums of the selected rows).
    */
   estimateSelections(y: Matrix, selections: readonly Int32Array[]): Promise<Float64Array>;
 }
@@ -444,7 +444,8 @@ export interface PermutationRecord {
 /** A comparison's permutation p-values (one-sided: the statistic larger than under exchangeable rows). */
 export interface ComparisonPValues {
   emid: number;
-  jsdV: number;
+  /** Absent for text-only splits: with no image embeddings there is no image term to test. */
+  jsdV?: number;
   jsdT: number;
   emidUpperBound: number;
   /** EMID's p-value adjusted (Benjamini–Hochberg) across a sweep's OOD splits; absent for one pair. */

@@ -15,6 +15,7 @@ import { InputError } from '../errors';
 import type { EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, PointwiseEstimator, ShiftDescription } from '../interface';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { readSplitManifest } from '../data/splitManifest';
+import { checkEstimatorSpaces } from './spaceCheck';
 import { EMISHIFT_VERSION } from '../version';
 
 /** One query's part of the split's EMI. */
@@ -51,6 +52,8 @@ export interface PointwiseEmiResult {
   shift?: ShiftDescription;
   /** Where the split was read from and its manifest's digest, when it was read from a folder. */
   origin?: { directory: string; manifestDigest: string | null };
+  /** The split's space differs from the estimator's, allowed by `allowSpaceMismatch`: one line saying how (absent when the spaces agree or are unrecorded). */
+  spaceMismatches?: string[];
 }
 
 /** Options of `pointwiseEmi`. */
@@ -60,6 +63,11 @@ export interface PointwiseEmiOptions {
    * (`set.origin.directory`), when it has one with as many ids as rows; otherwise no ids.
    */
   questionIds?: readonly (string | number)[] | undefined;
+  /**
+   * Run even when the split's recorded embedding space differs from the estimator's (recorded in
+   * `spaceMismatches`); otherwise that is a SpaceMismatchError, as for detection and sweeps.
+   */
+  allowSpaceMismatch?: boolean | undefined;
 }
 
 function mean(values: Float64Array): number {
@@ -82,6 +90,7 @@ function manifestQuestionIds(set: EmbeddingSet): (string | number)[] | undefined
  * Question ids come from `options.questionIds` or the split's manifest.
  */
 export async function pointwiseEmi(set: EmbeddingSet, estimator: PointwiseEstimator, options: PointwiseEmiOptions = {}): Promise<PointwiseEmiResult> {
+  const mismatches = checkEstimatorSpaces([set], estimator, options.allowSpaceMismatch ?? false);
   const z: Matrix = queryEmbedding(set);
   const ids = options.questionIds ?? manifestQuestionIds(set);
   if (ids !== undefined && ids.length !== z.rows) {
@@ -110,6 +119,7 @@ export async function pointwiseEmi(set: EmbeddingSet, estimator: PointwiseEstima
     ...(set.space ? { space: set.space } : {}),
     ...(set.shift ? { shift: set.shift } : {}),
     ...(set.origin ? { origin: { ...set.origin } } : {}),
+    ...(mismatches.length > 0 ? { spaceMismatches: mismatches } : {}),
   };
 }
 
@@ -143,6 +153,7 @@ export function toPointwiseJson(result: PointwiseEmiResult, invocation: { comman
         ...(result.shift ? { shift: result.shift } : {}),
       },
       sign: 'emi = mi_model − mi_ref (model − reference); the mean of the rows is the split EMI',
+      ...(result.spaceMismatches ? { space_mismatches: result.spaceMismatches } : {}),
     },
   };
 }

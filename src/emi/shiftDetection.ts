@@ -36,10 +36,10 @@
  *   (P and Q sizes kept), and on a random score: both must come out null (p uniform over seeds);
  *   a design that rejects there is degenerate.
  */
-import { InputError, SpaceMismatchError } from '../errors';
+import { InputError } from '../errors';
 import type { ConditionedEstimator, EmbeddingSet, EmbeddingSpace, EstimatorDescription, Matrix, MutualInformationEstimator, PointwiseConditionedEstimator, PointwiseEstimator } from '../interface';
 import { queryEmbedding } from '../data/queryEmbedding';
-import { spaceMismatch } from '../data/embeddingSpace';
+import { checkEstimatorSpaces } from './spaceCheck';
 import { createRng, shuffleInPlace } from '../random';
 import { detectionMetrics, PR_AUC_DEFINITION, randomScoreTest, shuffledLabels, type DetectionMetrics } from '../stats/detection';
 import { ALTERNATIVES, mannWhitneyU, type Alternative, type MannWhitneyResult } from '../stats/rankTests';
@@ -175,18 +175,6 @@ function checkAlternative(alternative: Alternative): void {
   if (!ALTERNATIVES.includes(alternative)) throw new InputError(`expected one of ${ALTERNATIVES.join(', ')}, got '${String(alternative)}'`, { field: 'alternative' });
 }
 
-function checkSpaces(sets: readonly EmbeddingSet[], estimator: MutualInformationEstimator, allow: boolean): string[] {
-  const fitted = estimator.description.space;
-  const found: string[] = [];
-  for (const set of sets) {
-    const reason = fitted && set.space ? spaceMismatch(set.space, fitted) : undefined;
-    if (!reason) continue;
-    const line = `${set.name ?? 'a split'}: ${reason} (the estimator was fitted in another embedding space)`;
-    if (!allow) throw new SpaceMismatchError(line, { field: 'estimator' });
-    found.push(line);
-  }
-  return found;
-}
 
 async function runSubsetPair(conditioned: ConditionedEstimator, pooled: Pooled, options: ShiftDetectionOptions): Promise<SubsetPairTest> {
   const seed = options.seed ?? 0;
@@ -218,7 +206,7 @@ async function runSubsetPair(conditioned: ConditionedEstimator, pooled: Pooled, 
  * module comment): one pass over the pooled queries, 2K + 2 EMIs as reductions.
  */
 export async function subsetPairTest(id: EmbeddingSet, ood: EmbeddingSet, estimator: MutualInformationEstimator, options: ShiftDetectionOptions = {}): Promise<SubsetPairTest> {
-  checkSpaces([id, ood], estimator, options.allowSpaceMismatch ?? false);
+  checkEstimatorSpaces([id, ood], estimator, options.allowSpaceMismatch ?? false);
   const pooled = pool(id, ood);
   resolveSubsets(pooled.idRows.length, pooled.oodRows.length, options);
   return runSubsetPair(await estimator.condition(pooled.z), pooled, options);
@@ -241,7 +229,7 @@ export async function pointwiseDetectionScores(conditioned: PointwiseConditioned
  * (−emi_i, pooled contrast) and per subset, and the subset-pair test; one pass over z.
  */
 export async function detectShift(id: EmbeddingSet, ood: EmbeddingSet, estimator: PointwiseEstimator, options: ShiftDetectionOptions = {}): Promise<ShiftDetectionResult> {
-  const mismatches = checkSpaces([id, ood], estimator, options.allowSpaceMismatch ?? false);
+  const mismatches = checkEstimatorSpaces([id, ood], estimator, options.allowSpaceMismatch ?? false);
   const pooled = pool(id, ood);
   resolveSubsets(pooled.idRows.length, pooled.oodRows.length, options);
   const seed = options.seed ?? 0;
@@ -254,17 +242,35 @@ export async function detectShift(id: EmbeddingSet, ood: EmbeddingSet, estimator
   // alternative follows the subset test's: 'greater' asks whether Q's queries score higher.
   const pointwiseTest = mannWhitneyU(scores.ood, scores.id, alternative);
   const subsetPair = await runSubsetPair(conditioned, pooled, options);
+  return {
+    pointwise: { ...pointwise, test: pointwiseTest, score: '−emi_i per query, CLUB contrast means over the pooled ID and OOD queries (high: the model answer carries less of its query than the reference; OOD queries positive)' },
+    subsetPair,
+    provenance: detectionProvenance(id, ood, estimator, options, mismatches),
+  };
+}
+
+/**
+ * The detection any estimator gives: the subset-pair test and its AUCs, with the provenance
+ * `detectShift` records (spaces checked the same way), and no per-query part (which needs per-row
+ * terms: a `PointwiseEstimator`, through `detectShift`).
+ */
+export async function detectShiftBySubsets(id: EmbeddingSet, ood: EmbeddingSet, estimator: MutualInformationEstimator, options: ShiftDetectionOptions = {}): Promise<ShiftDetectionResult> {
+  const mismatches = checkEstimatorSpaces([id, ood], estimator, options.allowSpaceMismatch ?? false);
+  const pooled = pool(id, ood);
+  resolveSubsets(pooled.idRows.length, pooled.oodRows.length, options);
+  const subsetPair = await runSubsetPair(await estimator.condition(pooled.z), pooled, options);
+  return { subsetPair, provenance: detectionProvenance(id, ood, estimator, options, mismatches) };
+}
+
+/** How a detection was made: version, estimator, both splits (name, rows, space, folder), seed, alternative, the PR-AUC definition, the spaces allowed to differ. */
+function detectionProvenance(id: EmbeddingSet, ood: EmbeddingSet, estimator: MutualInformationEstimator, options: ShiftDetectionOptions, mismatches: string[]): ShiftDetectionResult['provenance'] {
   const record = (set: EmbeddingSet) => ({
     ...(set.name !== undefined ? { name: set.name } : {}),
     rows: set.text.rows,
     space: set.space ?? null,
     ...(set.origin ? { directory: set.origin.directory } : {}),
   });
-  return {
-    pointwise: { ...pointwise, test: pointwiseTest, score: '−emi_i per query, CLUB contrast means over the pooled ID and OOD queries (high: the model answer carries less of its query than the reference; OOD queries positive)' },
-    subsetPair,
-    provenance: { emishift_version: EMISHIFT_VERSION, estimator: estimator.description, id_split: record(id), ood_split: record(ood), seed, alternative, pr_auc: PR_AUC_DEFINITION, space_mismatches: mismatches },
-  };
+  return { emishift_version: EMISHIFT_VERSION, estimator: estimator.description, id_split: record(id), ood_split: record(ood), seed: options.seed ?? 0, alternative: options.alternative ?? 'greater', pr_auc: PR_AUC_DEFINITION, space_mismatches: mismatches };
 }
 
 /** The JSON `emishift detect --json` prints: snake_case keys, the alternative and its hypothesis stated. */

@@ -42,6 +42,8 @@ export {
   type EstimatorEntry,
   type DirectEstimatorEntry,
   type TrainedEstimatorEntry,
+  type PointwiseTrainedEstimatorEntry,
+  type PointwiseTrainableEstimator,
   type EstimatorSetting,
   type EstimatorSettings,
   type EstimateKind,

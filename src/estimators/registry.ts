@@ -8,7 +8,7 @@
  */
 import { InputError } from '../errors';
 import { didYouMean } from '../editDistance';
-import type { Matrix, MutualInformationEstimator, TrainableEstimator } from '../interface';
+import type { FitOptions, Matrix, MutualInformationEstimator, PointwiseEstimator, TrainableEstimator, TrainingPairs } from '../interface';
 import { selectRows } from '../linalg/matrix';
 import { createRng, shuffleInPlace } from '../random';
 import { ClubEstimator } from './club/clubEstimator';
@@ -41,19 +41,21 @@ interface EstimatorEntryFields {
   readonly name: string;
   readonly summary: string;
   readonly gives: EstimateKind;
-  /**
-   * Whether its estimate is a mean of per-row terms, so that pointwise values (pointwise EMI)
-   * exist: as EMI uses it, the fitted estimator is then a `PointwiseEstimator`.
-   */
-  readonly pointwise: boolean;
   readonly settings: Readonly<Record<string, EstimatorSetting>>;
 }
 
 /** An estimator that computes its value from the pairs alone. */
 export interface DirectEstimatorEntry extends EstimatorEntryFields {
   readonly trains: false;
+  /** No pointwise values: its estimate is not a mean of per-row terms. */
+  readonly pointwise: false;
   /** An estimator with these settings (every setting present: see resolveEstimatorSettings). */
   create(settings: EstimatorSettings): MutualInformationEstimator;
+}
+
+/** A trainable estimator whose fitted estimators have per-row terms: `fit` gives a `PointwiseEstimator`. */
+export interface PointwiseTrainableEstimator extends TrainableEstimator {
+  fit(pairs: TrainingPairs, options?: FitOptions): Promise<PointwiseEstimator & TrainableEstimator>;
 }
 
 /**
@@ -63,11 +65,25 @@ export interface DirectEstimatorEntry extends EstimatorEntryFields {
  */
 export interface TrainedEstimatorEntry extends EstimatorEntryFields {
   readonly trains: true;
+  /** No pointwise values: its fitted estimate is not a mean of per-row terms. */
+  readonly pointwise: false;
   create(settings: EstimatorSettings): TrainableEstimator;
 }
 
-/** A registry entry. */
-export type EstimatorEntry = DirectEstimatorEntry | TrainedEstimatorEntry;
+/**
+ * A trained entry whose estimate is a mean of per-row terms, so that pointwise values (pointwise
+ * EMI) exist. Declared in the type, not only by a flag: `create` gives a
+ * `PointwiseTrainableEstimator`, so an entry narrowed by `pointwise` is known to fit into a
+ * `PointwiseEstimator`, and an entry cannot claim pointwise values its estimator lacks.
+ */
+export interface PointwiseTrainedEstimatorEntry extends EstimatorEntryFields {
+  readonly trains: true;
+  readonly pointwise: true;
+  create(settings: EstimatorSettings): PointwiseTrainableEstimator;
+}
+
+/** A registry entry: what it trains and whether it has pointwise values are its type (`trains`, `pointwise` discriminate). */
+export type EstimatorEntry = DirectEstimatorEntry | TrainedEstimatorEntry | PointwiseTrainedEstimatorEntry;
 
 const NEIGHBOURS: EstimatorSetting = { default: KSG_DEFAULT_NEIGHBOURS, summary: 'neighbours in the joint space', integer: true, minimum: 1 };
 
@@ -88,7 +104,7 @@ function toFloat32(matrix: Matrix): Matrix {
  * settable) on a seeded share of the pairs, its estimate read on the held-out rest, so the
  * network is not scored on the pairs it fitted.
  */
-function clubTrainedOnPairs(settings: EstimatorSettings): TrainableEstimator {
+function clubTrainedOnPairs(settings: EstimatorSettings): PointwiseTrainableEstimator {
   const { epochs, seed } = settings;
   const heldOutFraction = settings['held-out'];
   const onHeldOut = defineEstimator({
@@ -187,9 +203,9 @@ export function estimatorNames(): string[] {
   return ESTIMATOR_ENTRIES.map((entry) => entry.name);
 }
 
-/** The registered estimators that give pointwise values (`pointwise: true`), in listing order. */
+/** The registered estimators that give pointwise values (`PointwiseTrainedEstimatorEntry`), in listing order. */
 export function pointwiseEstimatorNames(): string[] {
-  return ESTIMATOR_ENTRIES.filter((entry) => entry.pointwise).map((entry) => entry.name);
+  return ESTIMATOR_ENTRIES.filter((entry): entry is PointwiseTrainedEstimatorEntry => entry.pointwise).map((entry) => entry.name);
 }
 
 /** The entry called `name`; an unknown name is an InputError naming `field`, with a typo suggestion and the list. */

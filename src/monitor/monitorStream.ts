@@ -22,16 +22,20 @@
  * computed once for every window; the stream's queries are conditioned on once, and each window's
  * EMI is a selection of that pass. The permutation test pools the reference and the window, so it
  * conditions the estimator on the pooled queries once per window (all its partitions share that
- * pass) and shares one PermutationCache across windows.
+ * pass) and shares one PermutationCache across windows. A window's bound terms and its
+ * permutation test run side by side: with large windows the spectra go to worker threads while
+ * this thread reduces CLUB's selections.
  */
+import { availableParallelism } from 'node:os';
 import { InputError } from '../errors';
 import type { BoundTerms, EmbeddingSet, EmiResult, EstimatorDescription, Matrix, MixtureWeighting, MutualInformationEstimator, ProgressCallback } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
-import { inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
+import { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { emi } from '../emi/emi';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { benjaminiHochberg } from '../stats/multipleTesting';
+import { isSignificant } from '../stats/significance';
 import { PERMUTATION_ALTERNATIVES, PERMUTATION_METHOD, PERMUTATION_STATISTICS, PermutationCache, permutationTest, type PermutationStatistic } from '../significance/permutationTest';
 import { EMISHIFT_VERSION } from '../version';
 import { matrixDigest, windowDigest } from './digest';
@@ -62,8 +66,13 @@ export interface MonitorOptions {
   mixture?: MixtureWeighting | undefined;
   /** Ĥ: with it each window also carries the full bound, and `emid_ub` is tested in its full form. */
   entropyScale?: number | undefined;
-  /** Where the spectra are computed; default in this thread. */
+  /**
+   * Where the spectra are computed; default a pool of `threads` worker threads when windows have
+   * 128 rows or more (as a sweep's large splits), else this thread.
+   */
   solver?: EigenSolver | undefined;
+  /** Worker threads of the default solver (default: every core). */
+  threads?: number | undefined;
   /** Windows finished by an earlier run (in order, from window 0): kept as they are, not recomputed. */
   completedWindows?: readonly MonitorWindow[] | undefined;
   /** Called with each window as soon as it is finished (an append-only log, say), in window order. */
@@ -93,7 +102,7 @@ export interface MonitorWindow {
   pValues?: Partial<Record<PermutationStatistic, number>>;
   /** The window's p-values combined by the adjustment (with permutations). */
   adjustedPValue?: number;
-  /** adjustedPValue < α; null without permutations. */
+  /** adjustedPValue < α (`isSignificant`, the rule of the report and the CLI too); null without permutations. */
   alert: boolean | null;
   /** A digest of the window's rows, so that a resumed run can tell the stream was not changed under it. */
   digest: string;
@@ -243,7 +252,27 @@ export async function monitorStream(reference: EmbeddingSet, stream: EmbeddingSe
   const completed = options.completedWindows ?? [];
   checkCompleted(completed, bounds, stream);
   estimator.prepare();
-  const solver = options.solver ?? inThreadEigenSolver;
+  const ownSolver = options.solver === undefined && settings.window >= PARALLEL_WINDOW_ROWS && bounds.length > completed.length ? createParallelEigenSolver(options.threads ?? availableParallelism()) : undefined;
+  try {
+    return await monitorWindows(reference, stream, estimator, options, settings, bounds, completed, options.solver ?? ownSolver ?? inThreadEigenSolver);
+  } finally {
+    await ownSolver?.close();
+  }
+}
+
+/** Windows of 128 rows or more have their spectra solved on worker threads by default (see MonitorOptions.solver). */
+const PARALLEL_WINDOW_ROWS = 128;
+
+async function monitorWindows(
+  reference: EmbeddingSet,
+  stream: EmbeddingSet,
+  estimator: MutualInformationEstimator,
+  options: MonitorOptions,
+  settings: MonitorSettings,
+  bounds: readonly { start: number; end: number }[],
+  completed: readonly MonitorWindow[],
+  solver: EigenSolver,
+): Promise<MonitorResult> {
   const cache = new DivergenceCache(settings.mixture);
   const permutationCache = new PermutationCache();
   const referenceMoments = setMoments(reference, solver);
@@ -257,6 +286,20 @@ export async function monitorStream(reference: EmbeddingSet, stream: EmbeddingSe
       const { start, end } = bounds[index];
       const rows = Int32Array.from({ length: end - start }, (_, k) => start + k);
       const part = windowOf(stream, start, end);
+      // Started first: its forward pass runs on the engine thread while the bound's spectra are solved.
+      const testing =
+        settings.permutations === null
+          ? undefined
+          : permutationTest(reference, part, estimator, {
+              permutations: settings.permutations,
+              seed: settings.seed,
+              statistics: settings.statistics,
+              mixture: settings.mixture,
+              entropyScale: settings.entropyScale ?? undefined,
+              solver,
+              cache: permutationCache,
+            });
+      testing?.catch(() => undefined);
       const [[miModel, miReference], terms] = await Promise.all([
         Promise.all([streamPass.estimate(stream.response, rows), streamPass.estimate(stream.reference, rows)]),
         boundTermsOfMoments(referenceMoments, setMoments(part, solver), cache),
@@ -275,21 +318,13 @@ export async function monitorStream(reference: EmbeddingSet, stream: EmbeddingSe
         alert: null,
         digest: windowDigest(stream, start, end),
       };
-      if (settings.permutations !== null) {
-        const test = await permutationTest(reference, part, estimator, {
-          permutations: settings.permutations,
-          seed: settings.seed,
-          statistics: settings.statistics,
-          mixture: settings.mixture,
-          entropyScale: settings.entropyScale ?? undefined,
-          solver,
-          cache: permutationCache,
-        });
+      if (testing) {
+        const test = await testing;
         const pValues: Partial<Record<PermutationStatistic, number>> = {};
         for (const name of settings.statistics) pValues[name] = test.statistics[name]?.pValue as number;
         result.pValues = pValues;
         result.adjustedPValue = adjustedPValue(settings.statistics.map((name) => pValues[name] as number), settings.adjust);
-        result.alert = result.adjustedPValue < settings.alpha;
+        result.alert = isSignificant(result.adjustedPValue, settings.alpha);
       }
       windows.push(result);
       options.onWindow?.(result);

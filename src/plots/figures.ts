@@ -16,6 +16,7 @@ import { InputError } from '../errors';
 import type { EpochRecord } from '../estimators';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation } from '../stats/bootstrap';
+import { isSignificant } from '../stats/significance';
 import type { BoundTerms } from '../interface';
 import {
   formatCoefficient,
@@ -138,7 +139,7 @@ export interface EmidBoundPoint {
   /** [lower, upper], drawn as an error bar. */
   emidInterval?: [number, number];
   boundInterval?: [number, number];
-  /** EMID's permutation p-value (or its adjusted q-value, see `significance`): filled marker when ≤ α, open otherwise. */
+  /** EMID's permutation p-value (or its adjusted q-value, see `significance`): filled marker when significant (p < α, stats/significance.ts), open otherwise. */
   significance?: number;
 }
 
@@ -176,7 +177,7 @@ export function emidBoundScatter(points: readonly EmidBoundPoint[], options: Emi
   const significances = points.map((point, i) => (point.significance === undefined ? undefined : requireFinite(point.significance, fieldOf('points', i, 'significance'))));
   const alpha = options.alpha ?? 0.05;
   const significanceLabel = options.significanceLabel ?? 'EMID p';
-  const significant = (i: number) => significances[i] !== undefined && (significances[i] as number) <= alpha;
+  const significant = (i: number) => significances[i] !== undefined && isSignificant(significances[i] as number, alpha);
 
   const traces: Data[] = styles.order(families).map((family) => {
     const members = points.map((_, i) => i).filter((i) => families[i] === family);
@@ -224,7 +225,7 @@ export function emidBoundScatter(points: readonly EmidBoundPoint[], options: Emi
     title: options.title ?? 'EMID vs. its upper bound',
     statistics:
       `Pearson r = ${formatCoefficient(r)}, p = ${formatPValue(pValue)}, n = ${points.length}` +
-      (tested ? `; filled: ${significanceLabel} ≤ ${formatPValue(alpha)} (${significantCount} of ${points.length}), open: not significant` : ''),
+      (tested ? `; filled: ${significanceLabel} < ${formatPValue(alpha)} (${significantCount} of ${points.length}), open: not significant` : ''),
     subtitle: options.subtitle,
   };
   const layout = baseLayout(heading, 'EMID upper bound (scale-adjusted, nats)', 'EMID = EMI(ID) − EMI(OOD) (nats)');

@@ -5,6 +5,7 @@
  * how the results were made (the results' `provenance` block).
  */
 import { InputError } from '../errors';
+import { isSignificant } from '../stats/significance';
 import { describeResults, figuresFromResults, SIGNIFICANCE_LEVEL, type NamedFigure } from '../plots/figures';
 import { escapeHtml, formatNumber } from '../plots/format';
 import { plotlyScriptElement, scriptJson } from '../plots/plotlyJs';
@@ -126,7 +127,7 @@ function familyTable(summary: ResultsSummary, results: SweepResult): Table {
 /** Whether a split's EMID is significant at α: its q-value when the result has them, else its p-value. */
 function emidSignificant(comparison: SweepResult['comparisons'][number], adjusted: boolean): boolean {
   const value = adjusted ? comparison.pValues?.emidQValue : comparison.pValues?.emid;
-  return value !== undefined && value <= SIGNIFICANCE_LEVEL;
+  return value !== undefined && isSignificant(value, SIGNIFICANCE_LEVEL);
 }
 
 function splitTable(result: SweepResult): Table {
@@ -183,7 +184,7 @@ function significanceNote(result: SweepResult): string {
   const count = comparisons.filter((comparison) => emidSignificant(comparison, adjusted)).length;
   return `<p class="note">p-values: one-sided permutation tests from ${escapeHtml(how)}, the pooled rows reassigned with the splits' sizes kept and the same fitted estimator (H1 for EMID: EMI(ID) &gt; EMI(OOD)).${
     adjusted ? ' q-values: EMID\'s p-values adjusted by Benjamini–Hochberg across the OOD splits.' : ''
-  } Significant: EMID's ${adjusted ? 'q' : 'p'}-value ≤ α = ${SIGNIFICANCE_LEVEL}; ${count} of ${comparisons.length} OOD splits (filled markers in the scatter of EMID against the bound).</p>
+  } Significant: EMID's ${adjusted ? 'q' : 'p'}-value &lt; α = ${SIGNIFICANCE_LEVEL}; ${count} of ${comparisons.length} OOD splits (filled markers in the scatter of EMID against the bound).</p>
 `;
 }
 

@@ -53,7 +53,8 @@ export interface ResultsJson {
   /** Per OOD split: permutation p-values (one-sided) of EMID, the bound and the two query RJSDs (`provenance.permutation_test` says how). */
   EMID_PVAL?: Record<string, number>;
   EMID_UB_PVAL?: Record<string, number>;
-  JSD_V_PVAL?: Record<string, number>;
+  /** null for a split without image embeddings: no image term, nothing tested. */
+  JSD_V_PVAL?: Record<string, number | null>;
   JSD_T_PVAL?: Record<string, number>;
   /** Per OOD split: EMID's p-value adjusted by Benjamini–Hochberg across the OOD splits. */
   EMID_QVAL?: Record<string, number>;
@@ -196,7 +197,8 @@ function pValueMaps(comparisons: readonly PairComparison[]): Partial<ResultsJson
   return {
     EMID_PVAL: map((p) => p.emid),
     EMID_UB_PVAL: map((p) => p.emidUpperBound),
-    JSD_V_PVAL: map((p) => p.jsdV),
+    // A missing value is null, as in EMID_UB_FULL and the intervals: the map keeps every split.
+    JSD_V_PVAL: Object.fromEntries(comparisons.map((comparison) => [comparison.target, comparison.pValues?.jsdV ?? null])),
     JSD_T_PVAL: map((p) => p.jsdT),
     ...(qValues ? { EMID_QVAL: map((p) => p.emidQValue as number) } : {}),
   };
@@ -291,7 +293,7 @@ export function toPairJson(comparison: PairComparison, intervalMethod?: string):
     emid_ub: comparison.emidUpperBound,
     ...(comparison.emidUpperBoundFull !== undefined ? { emid_ub_full: comparison.emidUpperBoundFull } : {}),
     ...(comparison.pValues
-      ? { emid_pvalue: comparison.pValues.emid, jsd_v_pvalue: comparison.pValues.jsdV, jsd_t_pvalue: comparison.pValues.jsdT, emid_ub_pvalue: comparison.pValues.emidUpperBound }
+      ? { emid_pvalue: comparison.pValues.emid, jsd_v_pvalue: comparison.pValues.jsdV ?? null, jsd_t_pvalue: comparison.pValues.jsdT, emid_ub_pvalue: comparison.pValues.emidUpperBound }
       : {}),
     ...(comparison.intervals
       ? {
@@ -646,7 +648,7 @@ export function fromResultsJson(input: unknown): SweepResult {
     if (pValues) {
       const [emidP, boundP, imageP, textP] = pValues.maps;
       const q = pValues.q;
-      comparison.pValues = { emid: emidP[split], jsdV: imageP[split], jsdT: textP[split], emidUpperBound: boundP[split], ...(q ? { emidQValue: q[split] } : {}) };
+      comparison.pValues = { emid: emidP[split], ...(imageP[split] !== undefined ? { jsdV: imageP[split] } : {}), jsdT: textP[split], emidUpperBound: boundP[split], ...(q ? { emidQValue: q[split] } : {}) };
     }
     return comparison;
   });
@@ -686,9 +688,13 @@ export function fromResultsJson(input: unknown): SweepResult {
   return result;
 }
 
-/** The p-value maps (EMID_PVAL, EMID_UB_PVAL, JSD_V_PVAL, JSD_T_PVAL, then EMID_QVAL when present), checked: a set, over EMID's splits, each in [0, 1]. */
+/**
+ * The p-value maps (EMID_PVAL, EMID_UB_PVAL, JSD_V_PVAL, JSD_T_PVAL, then EMID_QVAL when present),
+ * checked: a set, over EMID's splits, each in [0, 1]; JSD_V_PVAL's null entries (text-only
+ * splits) are left out of its map.
+ */
 function pValueMapsOf(results: Json, emid: Record<string, number>): { maps: Record<string, number>[]; q?: Record<string, number> } | undefined {
-  const maps = P_VALUE_KEYS.map((key) => numberMap(results, key, false));
+  const maps = P_VALUE_KEYS.map((key) => (key === 'JSD_V_PVAL' ? numberMapAllowingNull(results, key) : numberMap(results, key, false)));
   const present = maps.filter((map) => map !== undefined).length;
   const q = numberMap(results, 'EMID_QVAL', false);
   if (present === 0) {
@@ -702,7 +708,7 @@ function pValueMapsOf(results: Json, emid: Record<string, number>): { maps: Reco
   const checked: [string, Record<string, number>][] = P_VALUE_KEYS.map((key, index) => [key, maps[index] as Record<string, number>]);
   if (q) checked.push(['EMID_QVAL', q]);
   for (const [key, map] of checked) {
-    sameSplits(emid, 'EMID', map, key);
+    sameSplits(emid, 'EMID', key === 'JSD_V_PVAL' ? (results[key] as Record<string, unknown>) : map, key);
     for (const [split, value] of Object.entries(map)) if (value < 0 || value > 1) throw new InputError(`expected a p-value in [0, 1], got ${value}`, { field: `${key}['${split}']` });
   }
   return { maps: maps as Record<string, number>[], ...(q ? { q } : {}) };

@@ -28,7 +28,7 @@ import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
 import { buildProvenance, SpaceGuard, splitRecord, type Invocation } from './provenance';
 import type { DriftBaselineCache, DriftBaselineOptions, DriftBaselineSettings, TargetContentKeys } from '../drift/driftBaselines';
-import type { PermutationCache, PermutationDesign } from '../significance/permutationTest';
+import type { PermutationCache, PermutationDesign, PermutationStatistic } from '../significance/permutationTest';
 import type { RowSubsetOptions } from './selection';
 
 // The baselines', the permutation tests' and the row subsets' modules load only when a sweep asks
@@ -139,12 +139,38 @@ function permutationContext(options: Pick<SweepOptions, 'permutationTest' | 'sol
 /** A comparison's p-values from a permutation test of its two sets. */
 async function permutationPValues(source: EmbeddingSet, target: EmbeddingSet, estimator: MutualInformationEstimator, context: PermutationContext, options: Pick<SweepOptions, 'mixture' | 'entropyScale'>, location: string): Promise<ComparisonPValues> {
   try {
-    const { statistics } = await significanceModule().permutationTest(source, target, estimator, { permutations: context.permutations, seed: context.seed, design: context.design, mixture: options.mixture, entropyScale: options.entropyScale, solver: context.solver, blockSolver: context.blockSolver, cache: context.cache });
-    return { emid: statistics.emid!.pValue, jsdV: statistics.jsd_v!.pValue, jsdT: statistics.jsd_t!.pValue, emidUpperBound: statistics.emid_ub!.pValue };
+    const { statistics } = await significanceModule().permutationTest(source, target, estimator, {
+      permutations: context.permutations,
+      seed: context.seed,
+      design: context.design,
+      statistics: testedStatistics(source),
+      mixture: options.mixture,
+      entropyScale: options.entropyScale,
+      solver: context.solver,
+      blockSolver: context.blockSolver,
+      cache: context.cache,
+    });
+    return { emid: statistics.emid!.pValue, ...(statistics.jsd_v ? { jsdV: statistics.jsd_v.pValue } : {}), jsdT: statistics.jsd_t!.pValue, emidUpperBound: statistics.emid_ub!.pValue };
   } catch (error) {
     if (error instanceof InputError && error.file === undefined && error.field !== 'permutations') throw new InputError(error.message, { file: location });
     throw error;
   }
+}
+
+/**
+ * The statistics a comparison's permutation test tests: all four with image embeddings; without
+ * them `jsd_v` is 0 on every partition, a test of nothing whose p-value would always be 1, so it
+ * is left out (as the monitor leaves it out) and its p-value is absent rather than 1.
+ */
+function testedStatistics(source: EmbeddingSet): PermutationStatistic[] {
+  return significanceModule().PERMUTATION_STATISTICS.filter((name) => name !== 'jsd_v' || source.image !== undefined);
+}
+
+/** The provenance record of a comparison's permutation tests: the statistics `testedStatistics` tests, with their alternatives. */
+function permutationRecordOf(source: EmbeddingSet, context: PermutationContext, entropyScale: number | undefined): PermutationRecord {
+  const record = significanceModule().permutationRecord(context, entropyScale);
+  const statistics: string[] = testedStatistics(source);
+  return { ...record, statistics, alternatives: Object.fromEntries(Object.entries(record.alternatives).filter(([name]) => statistics.includes(name))) };
 }
 
 /** A split read and under way: its EMI started, its moments ready to be asked for spectra. */
@@ -314,7 +340,7 @@ export async function sweepSplits(
       comparisons.forEach((comparison, i) => (comparison.pValues = { ...(comparison.pValues as ComparisonPValues), emidQValue: qValues[i] }));
     }
     const permutationProvenance = permutations.context
-      ? { ...significanceModule().permutationRecord(permutations.context, options.entropyScale), adjustment: `EMID's p-values adjusted by Benjamini–Hochberg across the ${comparisons.length} OOD splits (EMID_QVAL); every split tested on the same partitions` }
+      ? { ...permutationRecordOf(source.set, permutations.context, options.entropyScale), adjustment: `EMID's p-values adjusted by Benjamini–Hochberg across the ${comparisons.length} OOD splits (EMID_QVAL); every split tested on the same partitions` }
       : undefined;
     const provenance = comparisonProvenance(
       { api: 'sweepSplits' },
@@ -427,7 +453,7 @@ export async function comparePair(
   }
   options.onProgress?.({ done: 1, total: 1, label: targetName });
   const splits = { [sourceName]: splitRecord(source), [targetName]: comparison.targetSplit };
-  const permutationProvenance = permutations.context ? significanceModule().permutationRecord(permutations.context, options.entropyScale) : undefined;
+  const permutationProvenance = permutations.context ? permutationRecordOf(source, permutations.context, options.entropyScale) : undefined;
   const provenance = comparisonProvenance({ api: 'comparePair' }, description, sourceName, splits, { mixture, guard, settings, options, diagnosis: sourceDiagnosis, baselines: baselineSettings, permutations: permutationProvenance });
   return { ...comparison, provenance };
 }

@@ -173,3 +173,48 @@ test('sanity-check helpers: relabelling keeps the sizes; a random score is seede
   assert.deepEqual([...first, ...second].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
   assert.deepEqual(randomScoreTest([8, 8], 'greater', 2), randomScoreTest([8, 8], 'greater', 2));
 });
+
+test('detectShiftBySubsets: any estimator, the provenance detectShift records, and spaces checked the same way', async () => {
+  const { detectShiftBySubsets } = await import('../../src/emi/shiftDetection');
+  const { gaussianEstimator } = await import('../../src/estimators/gaussian/gaussianEstimator');
+  const { SpaceMismatchError } = await import('../../src/errors');
+  const fittedSpace = { embedder: 'builtin', text: { model: 'text-a', pooling: 'mean' }, image: null, dimension: 6, normalization: 'l2' } as const;
+  const otherSpace = { ...fittedSpace, text: { model: 'text-b', pooling: 'mean' } };
+  const gaussian = gaussianEstimator();
+  // A non-pointwise estimator that records the space it was fitted in.
+  const placed = { ...gaussian, description: { ...gaussian.description, space: fittedSpace } };
+  // Subsets of 15 rows: the Gaussian estimate needs more rows than its 12 joint dimensions.
+  const id = { ...answeredSplit(60, 6, 31, 'id'), space: fittedSpace };
+  const ood = { ...answeredSplit(60, 6, 32, 'ood'), space: otherSpace };
+  const options = { subsets: 3, subsetSize: 15, seed: 2, bootstrap: { resamples: 50 } };
+  await assert.rejects(detectShiftBySubsets(id, ood, placed, options), (error: unknown) => error instanceof SpaceMismatchError && /ood: text encoder text-b against text-a/.test(error.message));
+  const allowed = await detectShiftBySubsets(id, ood, placed, { ...options, allowSpaceMismatch: true });
+  assert.equal(allowed.pointwise, undefined);
+  assert.deepEqual(allowed.provenance.space_mismatches, ['ood: text encoder text-b against text-a (the estimator was fitted in another embedding space)']);
+  assert.deepEqual(allowed.subsetPair, await subsetPairTest(id, ood, placed, { ...options, allowSpaceMismatch: true }));
+  // The same provenance keys and values as detectShift's, for the same splits and settings.
+  const both = await detectShift(id, { ...ood, space: fittedSpace }, identityClub(6), options);
+  const bySubsets = await detectShiftBySubsets(id, { ...ood, space: fittedSpace }, identityClub(6), options);
+  assert.deepEqual(bySubsets.provenance, both.provenance);
+  assert.deepEqual(bySubsets.subsetPair, both.subsetPair);
+  assert.deepEqual(Object.keys(toDetectionJson(bySubsets)), ['subsets', 'subset_pair_test', 'provenance']);
+});
+
+test('pointwiseEmi checks the split against the estimator space: refused, or allowed and recorded', async () => {
+  const { SpaceMismatchError } = await import('../../src/errors');
+  const { toPointwiseJson } = await import('../../src/emi/pointwiseEmi');
+  const fittedSpace = { embedder: 'builtin', text: { model: 'text-a', pooling: 'mean' }, image: null, dimension: 6, normalization: 'l2' } as const;
+  const base = identityClub(6);
+  const { ClubEstimator } = await import('../../src/estimators/club/clubEstimator');
+  const placed = new ClubEstimator(base.parameters, 'portable', { space: fittedSpace });
+  const set = { ...answeredSplit(30, 6, 41, 'stray'), space: { ...fittedSpace, dimension: 8 } };
+  await assert.rejects(pointwiseEmi(set, placed), (error: unknown) => error instanceof SpaceMismatchError && /stray: 8-d rows, 6-d space/.test(error.message));
+  const allowed = await pointwiseEmi(set, placed, { allowSpaceMismatch: true });
+  assert.deepEqual(allowed.spaceMismatches, ['stray: 8-d rows, 6-d space (the estimator was fitted in another embedding space)']);
+  assert.deepEqual((toPointwiseJson(allowed).provenance as { space_mismatches?: string[] }).space_mismatches, allowed.spaceMismatches);
+  // Matching spaces: nothing recorded, and the JSON has no such key.
+  const matching = await pointwiseEmi({ ...set, space: fittedSpace }, placed);
+  assert.equal(matching.spaceMismatches, undefined);
+  assert.equal('space_mismatches' in (toPointwiseJson(matching).provenance as object), false);
+  assert.equal(matching.emi, allowed.emi);
+});

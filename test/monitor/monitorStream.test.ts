@@ -273,3 +273,15 @@ test('a damaged line that is not the last is refused, naming the file and line',
   await assert.rejects(monitorToLog(logReference, logStream, logEstimator, { ...logOptions, out }), (error: unknown) => error instanceof InputError && /damaged\.jsonl: line 3/.test(error.message));
 });
 
+
+test('windows of 128 rows or more solve their spectra on worker threads by default: the same values as in this thread', async () => {
+  const { inThreadEigenSolver } = await import('../../src/linalg/eigenSolver');
+  // 130-d rows: the Gram and covariance sides are both ≥ 128, so the default pool takes them.
+  const reference = syntheticSet(130, 130, 61);
+  const stream = syntheticSet(130, 130, 62, { offset: 0.3 });
+  const options = { window: 130, permutations: 9, seed: 1, statistics: ['emid', 'jsd_t'] as const };
+  const pooled = await monitorStream(reference, stream, club(130), { ...options, statistics: [...options.statistics] });
+  const inThread = await monitorStream(reference, stream, club(130), { ...options, statistics: [...options.statistics], solver: inThreadEigenSolver });
+  assert.deepEqual(pooled.windows, inThread.windows);
+  assert.ok(pooled.windows[0].terms.jsdT > 0);
+});

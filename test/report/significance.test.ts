@@ -37,41 +37,42 @@ test('emidBoundScatter marks significant splits filled and the others open, and 
   const figure = emidBoundScatter(points);
   const [trace] = markerTraces(figure);
   const base = String(trace.marker.symbol[0]).replace(/-open$/, '');
-  assert.deepEqual(trace.marker.symbol, [`${base}-open`, base, base, `${base}-open`], '≤ 0.05 is significant; an untested point is open');
+  // p < α is significant and p = α is not (the one rule, stats/significance.ts); an untested point is open.
+  assert.deepEqual(trace.marker.symbol, [`${base}-open`, base, `${base}-open`, `${base}-open`]);
   assert.deepEqual(trace.customdata, ['0.4', '0.01', '0.05', 'not tested']);
   assert.match(trace.hovertemplate, /EMID p = %\{customdata\}/);
-  assert.match(titleOf(figure), /filled: EMID p ≤ 0\.05 \(2 of 4\), open: not significant/);
+  assert.match(titleOf(figure), /filled: EMID p < 0\.05 \(1 of 4\), open: not significant/);
   // Without significance the markers are as before: one symbol for the family, no p in the hover or title.
   const plain = markerTraces(emidBoundScatter(points.map(({ significance: _s, ...point }) => point)))[0];
   assert.equal(typeof plain.marker.symbol, 'string');
   assert.equal(plain.customdata, undefined);
   assert.doesNotMatch(titleOf(emidBoundScatter(points.map(({ significance: _s, ...point }) => point))), /filled/);
-  const strict = emidBoundScatter(points, { alpha: 0.01, significanceLabel: 'EMID q' });
-  assert.deepEqual(markerTraces(strict)[0].marker.symbol, [`${base}-open`, base, `${base}-open`, `${base}-open`]);
-  assert.match(titleOf(strict), /filled: EMID q ≤ 0\.01 \(1 of 4\)/);
+  const lenient = emidBoundScatter(points, { alpha: 0.06, significanceLabel: 'EMID q' });
+  assert.deepEqual(markerTraces(lenient)[0].marker.symbol, [`${base}-open`, base, base, `${base}-open`]);
+  assert.match(titleOf(lenient), /filled: EMID q < 0\.06 \(2 of 4\)/);
 });
 
 test('a result with p-values: the scatter marks EMID’s q-values at α = 0.05, the report shows p, q and the significant splits', () => {
   const json = withPValues(benchmarkResults());
   const result = fromResultsJson(json);
-  const significant = result.comparisons.filter((c) => (c.pValues?.emidQValue as number) <= 0.05).map((c) => c.target);
+  const significant = result.comparisons.filter((c) => (c.pValues?.emidQValue as number) < 0.05).map((c) => c.target);
   assert.ok(significant.length > 0 && significant.length < result.comparisons.length, 'the fixture has both kinds');
   const scatter = figuresFromResults(result).find((named) => named.id === 'emid-vs-bound')!.figure;
   const filled = markerTraces(scatter).flatMap((trace) => (trace.text as string[]).filter((_, k) => !String(trace.marker.symbol[k]).endsWith('-open')));
   assert.deepEqual(filled.sort(), [...significant].sort());
-  assert.match(titleOf(scatter), new RegExp(`filled: EMID q \\(Benjamini–Hochberg\\) ≤ 0\\.05 \\(${significant.length} of ${result.comparisons.length}\\)`));
+  assert.match(titleOf(scatter), new RegExp(`filled: EMID q \\(Benjamini–Hochberg\\) < 0\\.05 \\(${significant.length} of ${result.comparisons.length}\\)`));
   const html = buildReport(result, { generatedAt: 'fixed' });
   for (const column of ['EMID p-value', 'EMID q-value', 'significant (α = 0.05)', 'bound p-value', 'jsd_v p-value', 'jsd_t p-value']) assert.ok(html.includes(`>${column}<`), column);
   assert.equal((html.match(/✔ yes/g) ?? []).length, significant.length);
-  assert.match(html, new RegExp(`from 99 permutations of split membership \\(seed 4\\).*Significant: EMID's q-value ≤ α = 0.05; ${significant.length} of ${result.comparisons.length} OOD splits`, 's'));
+  assert.match(html, new RegExp(`from 99 permutations of split membership \\(seed 4\\).*Significant: EMID's q-value &lt; α = 0.05; ${significant.length} of ${result.comparisons.length} OOD splits`, 's'));
   // p-values alone (no q-values): marked by p, and the report says so.
   const { EMID_QVAL: _q, ...pOnly } = json;
   const pResult = fromResultsJson(pOnly);
-  const byP = pResult.comparisons.filter((c) => (c.pValues?.emid as number) <= 0.05).length;
+  const byP = pResult.comparisons.filter((c) => (c.pValues?.emid as number) < 0.05).length;
   const pHtml = buildReport(pResult, { generatedAt: 'fixed' });
   assert.equal(pHtml.includes('>EMID q-value<'), false);
-  assert.match(pHtml, new RegExp(`Significant: EMID's p-value ≤ α = 0.05; ${byP} of `));
-  assert.match(titleOf(figuresFromResults(pResult)[0].figure), /filled: EMID p ≤ 0\.05/);
+  assert.match(pHtml, new RegExp(`Significant: EMID's p-value &lt; α = 0.05; ${byP} of `));
+  assert.match(titleOf(figuresFromResults(pResult)[0].figure), /filled: EMID p < 0\.05/);
 });
 
 test('without p-values the report and the figures carry no trace of them', () => {

@@ -114,3 +114,39 @@ test('a sweep with permutations resumes from its checkpoint (p-values kept, q-va
   assert.ok(fresh.comparisons.every((c) => c.pValues !== undefined));
   assert.deepEqual(fresh.comparisons.map((c) => c.pValues), first.comparisons.map((c) => c.pValues));
 });
+
+test('text-only splits: jsd_v is not tested, so its p-value is absent (null in the results and the pair JSON), not 1', async () => {
+  const textOnly = [0, 1, 2].map((k) => syntheticSet(14, 16, 20 + k, { name: k === 0 ? 'id' : `ood${k}`, offset: 0.4 * k, image: false }));
+  const settings = { permutations: 29, seed: 3 };
+  const tested = await sweepSplits(lazy(textOnly[0]), textOnly.slice(1).map(lazy), estimator, { ...quiet, permutationTest: settings });
+  for (const [index, comparison] of tested.comparisons.entries()) {
+    assert.equal(comparison.pValues?.jsdV, undefined);
+    assert.equal('jsdV' in (comparison.pValues ?? {}), false);
+    // The other statistics are tested on the same partitions as before: the same p-values.
+    const direct = await permutationTest(textOnly[0], textOnly[1 + index], estimator, settings);
+    assert.equal(direct.statistics.jsd_v?.pValue, 1, 'the statistic left out is the constant one');
+    assert.deepEqual(
+      { emid: comparison.pValues?.emid, jsdT: comparison.pValues?.jsdT, emidUpperBound: comparison.pValues?.emidUpperBound },
+      { emid: direct.statistics.emid?.pValue, jsdT: direct.statistics.jsd_t?.pValue, emidUpperBound: direct.statistics.emid_ub?.pValue },
+    );
+  }
+  const record = tested.provenance.permutation_test;
+  assert.deepEqual(record?.statistics, ['emid', 'jsd_t', 'emid_ub']);
+  assert.deepEqual(Object.keys(record?.alternatives ?? {}), ['emid', 'jsd_t', 'emid_ub']);
+  const json = JSON.parse(JSON.stringify(toResultsJson(tested)));
+  assert.deepEqual(json.JSD_V_PVAL, { ood1: null, ood2: null });
+  assert.equal(Object.values(json.JSD_T_PVAL as Record<string, number>).every((p) => typeof p === 'number'), true);
+  const read = fromResultsJson(json);
+  assert.deepEqual(read.comparisons.map((c) => c.pValues), tested.comparisons.map((c) => c.pValues));
+  // A null map entry still has to name EMID's splits.
+  assert.throws(() => fromResultsJson({ ...json, JSD_V_PVAL: { ood1: null } }), /mismatched splits.*JSD_V_PVAL lacks 'ood2'/);
+  const pair = await comparePair(textOnly[0], textOnly[1], estimator, { ...quiet, permutationTest: settings });
+  const pairJson = toPairJson(pair);
+  assert.equal(pairJson.jsd_v_pvalue, null);
+  assert.equal(typeof pairJson.jsd_t_pvalue, 'number');
+  assert.deepEqual(pair.provenance.permutation_test?.statistics, ['emid', 'jsd_t', 'emid_ub']);
+  // With images, all four, as before.
+  const imaged = await comparePair(sets[0], sets[1], estimator, { ...quiet, permutationTest: settings });
+  assert.equal(typeof toPairJson(imaged).jsd_v_pvalue, 'number');
+  assert.deepEqual(imaged.provenance.permutation_test?.statistics, ['emid', 'jsd_v', 'jsd_t', 'emid_ub']);
+});

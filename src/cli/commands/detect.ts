@@ -47,8 +47,7 @@ export const detectCommand = defineCommand({
     const { ALTERNATIVES } = await import('../../stats/rankTests');
     if (!(ALTERNATIVES as readonly string[]).includes(alternative)) throw new InputError(`expected ${ALTERNATIVES.slice(0, -1).join(', ')} or ${ALTERNATIVES[ALTERNATIVES.length - 1]}, got '${alternative}'`, { field: '--alternative' });
     const { readSplitFolder } = await import('../../data/splitDirectory');
-    const { detectShift, subsetPairTest, toDetectionJson } = await import('../../emi/shiftDetection');
-    const { PR_AUC_DEFINITION } = await import('../../stats/detection');
+    const { detectShift, detectShiftBySubsets, toDetectionJson } = await import('../../emi/shiftDetection');
     const id = readSplitFolder(idDir);
     const ood = readSplitFolder(oodDir);
     const settings = {
@@ -68,16 +67,7 @@ export const detectCommand = defineCommand({
     } else {
       // Only CLUB has per-query terms; the subset-pair test needs estimates on subsets alone.
       const estimator = chosen.estimator;
-      const subsetPair = await withSpaceHint(() => subsetPairTest(id, ood, estimator, settings));
-      const { EMISHIFT_VERSION } = await import('../../version');
-      const record = (set: typeof id) => ({ name: set.name, rows: set.text.rows, space: set.space ?? null, directory: set.origin?.directory });
-      json = toDetectionJson(
-        {
-          subsetPair,
-          provenance: { emishift_version: EMISHIFT_VERSION, estimator: chosen.estimator.description, id_split: record(id), ood_split: record(ood), seed: seed ?? 0, alternative: settings.alternative, pr_auc: PR_AUC_DEFINITION, space_mismatches: [] },
-        },
-        invocation,
-      );
+      json = toDetectionJson(await withSpaceHint(() => detectShiftBySubsets(id, ood, estimator, settings)), invocation);
       json.pointwise_note = `${chosen.name} gives no pointwise values (its estimate is not a mean of per-row terms): per-query detection needs --estimator club`;
     }
     if (options.json) {

@@ -2,7 +2,7 @@ import { InputError } from '../../errors';
 import { defineCommand } from '../command';
 import { requireOption } from '../args';
 import { formatTable, printJson, writeFileAtomic } from '../output';
-import { SPACE_OPTIONS } from './shared';
+import { SPACE_OPTIONS, withSpaceHint } from './shared';
 
 /** CLUB from --club, or a refusal naming --estimator when the estimator has no per-row terms. */
 export async function pointwiseClub(command: string, options: { club?: string; estimator?: string }) {
@@ -39,18 +39,11 @@ export const pointwiseCommand = defineCommand({
     const out = options.out;
     if (out !== undefined && !/\.(csv|jsonl)$/i.test(out)) throw new InputError(`expected a file ending in .csv or .jsonl, got '${out}'`, { field: '--out' });
     const { readSplitFolder } = await import('../../data/splitDirectory');
-    const { spaceMismatch } = await import('../../data/embeddingSpace');
     const { pointwiseEmi, toPointwiseJson, pointwiseCsv, pointwiseJsonl, mostHurtQueries } = await import('../../emi/pointwiseEmi');
     const set = readSplitFolder(splitDir);
     const estimator = await pointwiseClub('pointwise', options);
-    const fitted = estimator.description.space;
-    const mismatch = fitted && set.space ? spaceMismatch(set.space, fitted) : undefined;
-    if (mismatch && !options['allow-space-mismatch']) {
-      const { SpaceMismatchError } = await import('../../errors');
-      throw new SpaceMismatchError(`${mismatch}: the CLUB file was fitted in another embedding space; pass --allow-space-mismatch to run anyway`, { file: splitDir });
-    }
-    if (mismatch) process.stderr.write(`emishift pointwise: warning: ${mismatch} (allowed by --allow-space-mismatch)\n`);
-    const result = await pointwiseEmi(set, estimator);
+    const result = await withSpaceHint(() => pointwiseEmi(set, estimator, { allowSpaceMismatch: Boolean(options['allow-space-mismatch']) }));
+    for (const mismatch of result.spaceMismatches ?? []) process.stderr.write(`emishift pointwise: warning: ${mismatch} (allowed by --allow-space-mismatch)\n`);
     if (out !== undefined) writeFileAtomic(out, /\.csv$/i.test(out) ? pointwiseCsv(result) : pointwiseJsonl(result));
     if (options.json) {
       printJson(toPointwiseJson(result, { command: ['emishift', 'pointwise', ...argv].join(' ') }));

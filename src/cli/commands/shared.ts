@@ -3,6 +3,7 @@ import { InputError } from '../../errors';
 import { MIXTURE_WEIGHTINGS, type MixtureWeighting } from '../../bound/rjsd';
 import { isNonNegative, isPositiveInteger, numberOption, requireOption } from '../args';
 import type { OptionTable } from '../command';
+import { SIGNIFICANCE_RULE } from '../../stats/significance';
 import { DEFAULT_INTERVAL_METHOD, INTERVAL_METHODS, type BootstrapOptions, type IntervalMethod } from '../../stats/bootstrap';
 
 /** The RJSD mixture named by --mixture (default sample-weighted). */
@@ -158,7 +159,7 @@ export function permutationOptions(options: { permutations?: string; seed?: stri
 /** One line saying how the p-values in an output were made. */
 export function describePermutations(settings: { permutations: number; seed: number; design: 'pooled' | 'paired' }): string {
   const what = settings.design === 'paired' ? 'permutations of paired rows (row i of each split swapped or not)' : 'permutations of split membership (sizes kept';
-  return `p-values: ${settings.permutations} ${what}${settings.design === 'paired' ? ' (' : ', '}the same fitted estimator), seed ${settings.seed}; one-sided (greater); significant at α = 0.05: p ≤ 0.05`;
+  return `p-values: ${settings.permutations} ${what}${settings.design === 'paired' ? ' (' : ', '}the same fitted estimator), seed ${settings.seed}; one-sided (greater); significant at α = 0.05: ${SIGNIFICANCE_RULE.replace('α', '0.05')}`;
 }
 
 /** One line saying how the intervals in an output were made. */

@@ -14,7 +14,7 @@ import type { ClubForward } from './clubModel';
 const halfPrecisionCache = new WeakMap<ClubForward, Float64Array>();
 
 /** exp(−logvar) / 2 for every element, computed once per forward pass and shared by estimates. */
-function halfPrecisionOf(forward: ClubForward): Float64Array {
+export function clubHalfPrecision(forward: ClubForward): Float64Array {
   let cached = halfPrecisionCache.get(forward);
   if (!cached) {
     const { logvar } = forward;
@@ -36,7 +36,7 @@ function clubTerms(forward: ClubForward, y: Matrix, rows: Int32Array | undefined
   if (y.rows !== forward.rows || y.cols !== yDim) {
     throw new InputError(`y is ${y.rows} × ${y.cols}, the forward pass is ${forward.rows} × ${yDim}`, { field: 'y' });
   }
-  const halfPrecision = halfPrecisionOf(forward);
+  const halfPrecision = clubHalfPrecision(forward);
   const count = rows ? rows.length : forward.rows;
   const rowAt = (k: number): number => {
     if (!rows) return k;

@@ -25,7 +25,7 @@ import { pooledReferencePairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
 import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
 import { clubEstimateFromForward, clubRowTermsFromForward, logvarSaturation } from './clubEstimate';
-import type { ClubSelectionForm } from './clubSelectionForm';
+import type { ClubSelectionReducer } from './clubSelectionForm';
 import { assertClubInput, assertClubParameters } from './clubModel';
 import { clubForward, nativeClub, type ClubEngine } from './clubEngine';
 
@@ -227,18 +227,22 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
   /**
    * The forward pass on x, kept: estimates and per-row terms on any rows of it, each a float64
    * reduction over μ, logvar and y (to float32 rounding the full-set values of `estimate`); many
-   * selections at once through a quadratic form over pairs of rows when that is cheaper
-   * (clubSelectionForm.ts).
+   * selections at once from column sums of the selected rows, the quadratic form over their pairs
+   * factorised (clubSelectionForm.ts).
    */
   async condition(x: Matrix): Promise<PointwiseConditionedEstimator> {
     const forward = await clubForward(this.parameters, x, this.engine);
     const check = (y: Matrix) => assertClubInput(this.parameters, x, y);
-    const forms = new WeakMap<Matrix, ClubSelectionForm>();
+    let reducer: ClubSelectionReducer | undefined;
+    const selectionReducer = (): ClubSelectionReducer => {
+      // Loaded on first use: only permutation tests ask for many selections at once.
+      reducer ??= new (require('./clubSelectionForm') as typeof import('./clubSelectionForm')).ClubSelectionReducer(forward);
+      return reducer;
+    };
     return {
       rows: x.rows,
       estimate: async (y, rows) => (check(y), clubEstimateFromForward(forward, y, rows)),
-      // Loaded on first use: only permutation tests ask for many selections at once.
-      estimateSelections: async (y, selections) => (check(y), (require('./clubSelectionForm') as typeof import('./clubSelectionForm')).clubEstimatesOfSelections(forward, y, selections, forms)),
+      estimateSelections: async (y, selections) => (check(y), selectionReducer().estimates(y, selections)),
       rowTerms: async (y, rows) => (check(y), clubRowTermsFromForward(forward, y, rows)),
     };
   }

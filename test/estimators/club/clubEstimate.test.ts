@@ -112,34 +112,113 @@ test('estimate refuses mismatched shapes', async () => {
   await assert.rejects(estimator.estimate(gaussian(5, 4, 1), gaussian(6, 3, 2)), /x has 5 rows and y has 6/);
 });
 
-test('many selections through the quadratic form equal each selection reduced on its own', async () => {
-  const { clubEstimatesOfSelections, clubSelectionForm, estimateFromSelectionForm } = await import('../../../src/estimators/club/clubSelectionForm');
+test('many selections through the factorised form equal each selection reduced on its own', async () => {
+  const { ClubSelectionReducer } = await import('../../../src/estimators/club/clubSelectionForm');
   const params = initClubParameters({ xDim: 10, yDim: 64, hiddenDim: 6 }, 4);
   const x = gaussian(40, 10, 11);
   const y = gaussian(40, 64, 12);
   const forward = clubForwardPortable(params, x);
-  const form = clubSelectionForm(forward, y);
   const rng = createRng(5);
   const selections = Array.from({ length: 300 }, (_, k) => Int32Array.from({ length: 2 + (k % 30) }, () => rng.int(40)));
   selections.push(Int32Array.from({ length: 40 }, (_, i) => i));
-  for (const selection of selections) {
+  // 301 selections of up to 40 of 40 rows, 64-d answers: reduced through K (40 × 40), cheaper here than column sums.
+  const batch = new ClubSelectionReducer(forward).estimates(y, selections);
+  selections.forEach((selection, k) => {
     const plain = clubEstimateFromForward(forward, y, selection);
-    // The same terms summed in another order: float64 rounding on values of order 1.
-    assert.ok(Math.abs(estimateFromSelectionForm(form, selection) - plain) < 1e-12 * Math.max(1, Math.abs(plain)), `selection of ${selection.length}`);
-  }
-  // 301 selections of up to 40 rows of 64-d answers pay for the 40 × 40 form: it is built, and kept.
-  const forms = new WeakMap();
-  const batch = clubEstimatesOfSelections(forward, y, selections, forms);
-  assert.ok(forms.has(y));
+    // The same products summed in another order: float64 rounding on terms of order 1…64.
+    assert.ok(Math.abs(batch[k] - plain) < 1e-12 * Math.max(1, Math.abs(plain)), `selection of ${selection.length}`);
+  });
   // Two selections do not: they are reduced as estimate() reduces them, bit for bit.
-  const few = clubEstimatesOfSelections(forward, y, selections.slice(0, 2), new WeakMap());
+  const few = new ClubSelectionReducer(forward).estimates(y, selections.slice(0, 2));
   assert.equal(few[0], clubEstimateFromForward(forward, y, selections[0]));
   assert.equal(few[1], clubEstimateFromForward(forward, y, selections[1]));
-  selections.forEach((selection, k) => assert.ok(Math.abs(batch[k] - clubEstimateFromForward(forward, y, selection)) < 1e-12));
   // Through the contract, on the kept pass.
   const conditioned = await new ClubEstimator(params, 'portable').condition(x);
   const viaContract = await conditioned.estimateSelections(y, selections);
   assert.deepEqual(Array.from(viaContract), Array.from(batch));
-  assert.throws(() => clubEstimatesOfSelections(forward, y, [Int32Array.from([40])], new WeakMap()), /row 40 is outside the 40 rows/);
-  assert.throws(() => clubEstimatesOfSelections(forward, y, [new Int32Array(0)], new WeakMap()), /at least one row/);
+  assert.throws(() => new ClubSelectionReducer(forward).estimates(y, [Int32Array.from([40])]), /row 40 is outside the 40 rows/);
+  assert.throws(() => new ClubSelectionReducer(forward).estimates(y, [new Int32Array(0)]), /at least one row/);
+  assert.throws(() => new ClubSelectionReducer(forward).estimates(gaussian(40, 63, 1), selections), /y is 40 × 63, the forward pass is 40 × 64/);
+});
+
+/**
+ * A bound on the float64 rounding of either form on selection S: both sum the same products,
+ * whose absolute values add up to T(S) = (1/m²)·Σ_d [(Σ_S h_d)(Σ_S y_d²) + 2(Σ_S |g_d|)(Σ_S |y_d|)]
+ * + (1/m)·Σ_S Σ_d |2μy − y²|·h, in chains of at most m + 2d additions; the classical bound of a
+ * sum is (chain length)·ε·(sum of |terms|), and the two forms' difference is at most twice it.
+ */
+function roundingBound(forward: { mu: Float32Array; logvar: Float32Array; yDim: number }, y: Matrix, selection: Int32Array): number {
+  const d = forward.yDim;
+  const m = selection.length;
+  const h = new Float64Array(d);
+  const g = new Float64Array(d);
+  const ySquare = new Float64Array(d);
+  const yAbs = new Float64Array(d);
+  let singles = 0;
+  for (const row of selection) {
+    for (let k = 0; k < d; k++) {
+      const at = row * d + k;
+      const half = 0.5 * Math.exp(-forward.logvar[at]);
+      const value = y.data[at];
+      h[k] += half;
+      g[k] += Math.abs(forward.mu[at] * half);
+      ySquare[k] += value * value;
+      yAbs[k] += Math.abs(value);
+      singles += Math.abs(2 * forward.mu[at] * value - value * value) * half;
+    }
+  }
+  let pairs = 0;
+  for (let k = 0; k < d; k++) pairs += h[k] * ySquare[k] + 2 * g[k] * yAbs[k];
+  return 2 * (m + 2 * d) * Number.EPSILON * (pairs / (m * m) + singles / m);
+}
+
+test('the factorised form, its complements and its kept sums agree with the direct reduction on random selections', async () => {
+  const { ClubSelectionReducer } = await import('../../../src/estimators/club/clubSelectionForm');
+  const n = 120;
+  const params = initClubParameters({ xDim: 16, yDim: 96, hiddenDim: 12 }, 7);
+  const x = gaussian(n, 16, 21);
+  const model = gaussian(n, 96, 22);
+  const reference = gaussian(n, 96, 23);
+  const forward = clubForwardPortable(params, x);
+  const rng = createRng(8);
+  const selections: Int32Array[] = [];
+  // Permutation sides (a partition's two sides, the second the first's complement), bootstrap
+  // resamples (repeats), and a side followed by a selection that is not its complement.
+  for (let p = 0; p < 20; p++) {
+    const order = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const size = 2 + rng.int(n - 3);
+    selections.push(order.slice(0, size).sort(), order.slice(size).sort());
+  }
+  for (let b = 0; b < 20; b++) selections.push(Int32Array.from({ length: n }, () => rng.int(n)));
+  const side = selections[0];
+  const almost = selections[1].slice();
+  almost[0] = side[0];
+  selections.push(side, almost);
+  // 120 rows of 96-d answers and 42 selections: column sums (K would cost 2·120²·96 operations).
+  const reducer = new ClubSelectionReducer(forward);
+  for (const y of [model, reference]) {
+    // The second y reuses the kept sums of a: the same values as a fresh reducer's.
+    const values = reducer.estimates(y, selections);
+    assert.deepEqual(Array.from(values), Array.from(new ClubSelectionReducer(forward).estimates(y, selections)));
+    let largest = 0;
+    selections.forEach((selection, k) => {
+      const direct = clubEstimateFromForward(forward, y, selection);
+      const bound = roundingBound(forward, y, selection);
+      assert.ok(Math.abs(values[k] - direct) <= bound, `selection ${k} of ${selection.length} rows: ${values[k]} vs ${direct}, bound ${bound}`);
+      largest = Math.max(largest, Math.abs(values[k] - direct) / bound);
+    });
+    // The bound is not vacuous: the values differ from the direct ones, by rounding only.
+    assert.ok(largest > 0 && largest < 1);
+  }
+  // A selection array changed in place is not mistaken for the one whose sums were kept.
+  const changed = selections[40];
+  const before = reducer.estimates(model, selections)[40];
+  changed[0] = (changed[0] + 1) % n;
+  const after = reducer.estimates(model, selections)[40];
+  assert.notEqual(after, before);
+  assert.ok(Math.abs(after - clubEstimateFromForward(forward, model, changed)) <= roundingBound(forward, model, changed));
 });

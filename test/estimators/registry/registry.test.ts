@@ -94,3 +94,27 @@ test('validateEstimators: per (estimator, task) truth, mean, bias, sd, RMSE from
   await assert.rejects(validateEstimators({ n: 1 }), /InputError: n: expected a whole number ≥ 2/);
 });
 
+
+test('pointwise values are declared in the entry type: a pointwise entry fits into a PointwiseEstimator', async () => {
+  const { pointwiseEstimatorNames } = await import('../../../src/estimators');
+  type Entry = import('../../../src/estimators').EstimatorEntry;
+  type PointwiseEntry = import('../../../src/estimators').PointwiseTrainedEstimatorEntry;
+  assert.deepEqual(pointwiseEstimatorNames(), ['club']);
+  const gaussian = estimatorEntry('gaussian');
+  // @ts-expect-error an entry whose estimator has no per-row terms cannot claim pointwise values
+  const claimed: PointwiseEntry = { ...gaussian, trains: true, pointwise: true, create: () => ({ ...gaussian.create({}), fit: async () => gaussian.create({}) }) };
+  assert.equal(claimed.pointwise, true);
+  const entry: Entry = estimatorEntry('club');
+  assert.equal(entry.pointwise, true);
+  if (!entry.pointwise) return;
+  // Narrowed by the discriminant alone: no probing, no instanceof; the fitted estimator's type has rowTermsMany.
+  const rng = createRng(3);
+  const x = { rows: 40, cols: 3, data: Float32Array.from({ length: 120 }, () => rng.normal()) };
+  const y = { rows: 40, cols: 3, data: Float32Array.from({ length: 120 }, (_, i) => x.data[i] + 0.5 * rng.normal()) };
+  const fitted = await entry.create(resolveEstimatorSettings(entry, { epochs: 2 })).fit({ x, y });
+  const [terms] = await fitted.rowTermsMany(x, [y]);
+  const [estimate] = await fitted.estimateMany(x, [y]);
+  assert.equal(terms.length, 40);
+  assert.ok(Math.abs(terms.reduce((a, b) => a + b, 0) / 40 - estimate) < 1e-6, 'the terms average to the estimate');
+  for (const other of ESTIMATOR_ENTRIES) if (other.name !== 'club') assert.equal(other.pointwise, false, other.name);
+});
