@@ -23,9 +23,9 @@ import { rgbaToRgb, type RgbaImage } from '../io/image';
 import type { EmbedderPair, ImageEmbedder } from '../embed/embedder';
 import { createRng } from '../random';
 import { GRID_CELLS } from './modelFeatures';
-import { BACKGROUND_OUTPUTS, CELL_OUTPUTS, QUESTION_OUTPUTS, crossEntropy, decide, gatherRows, labelsFor, mirror, type Example, type ModelAnswer, type QueryAnswerer, type TrainProgress } from './model';
-import { QUERY_KINDS, answerSentence, type Query } from './questions';
-import { BACKGROUND_COLOURS, COLOURS, SHAPES, TEXTURES, renderScene } from './scenes';
+import { BACKGROUND_OUTPUTS, CELL_OUTPUTS, QUESTION_OUTPUTS, decide, gatherRows, labelsFor, mirror, trainAnswerProgram, type AnswerProgramOutputs, type Example, type ModelAnswer, type QueryAnswerer, type TrainProgress } from './model';
+import { answerSentence, type Query } from './questions';
+import { renderScene } from './scenes';
 
 const FORMAT = 'emishift-answering-model-embeddings';
 const FORMAT_VERSION = 1;
@@ -142,13 +142,7 @@ async function embedQueries(embedders: EmbedderPair, images: readonly RgbaImage[
   };
 }
 
-interface Outputs {
-  cell: TfTypes.Tensor2D;
-  background: TfTypes.Tensor2D;
-  question: TfTypes.Tensor2D;
-}
-
-function forward(tf: Tf, w: Record<WeightName, TfTypes.Tensor>, images: TfTypes.Tensor2D, questions: TfTypes.Tensor2D): Outputs {
+function forward(tf: Tf, w: Record<WeightName, TfTypes.Tensor>, images: TfTypes.Tensor2D, questions: TfTypes.Tensor2D): AnswerProgramOutputs {
   const count = images.shape[0];
   const seen = tf.relu(tf.add(tf.matMul(images, w.image1 as TfTypes.Tensor2D), w.image1Bias)) as TfTypes.Tensor2D;
   // [query][cell][output], the pixel model's layout: one row of CELL_OUTPUTS logits per cell.
@@ -282,66 +276,26 @@ export async function trainEmbeddingAnsweringModel(queries: readonly Query[], em
     initial.dispose();
   }
   trainingRuns++;
-  const optimizer = tf.train.adam(learningRate);
-  const n = examples.length;
-  const order = Array.from({ length: n }, (_, i) => i);
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-      let lossSum = 0;
-      let batches = 0;
-      for (let start = 0; start < n; start += batchSize) {
-        const rows = order.slice(start, start + batchSize);
-        const b = rows.length;
-        const cellRows = rows.flatMap((row) => Array.from({ length: GRID_CELLS }, (_, c) => row * GRID_CELLS + c));
-        const value = tf.tidy(() => {
-          const t = (values: Float32Array, width: number, at: readonly number[]) => tf.tensor2d(gatherRows(values, width, at), [at.length, width]);
-          const imageInput = t(imageRows, d, rows);
-          const questionInput = t(questionRows, d, rows);
-          const presence = t(labels.presence, 1, cellRows);
-          const shape = t(labels.shape, SHAPES.length, cellRows);
-          const colour = t(labels.colour, COLOURS.length, cellRows);
-          const mask = tf.tensor1d(gatherRows(labels.objectMask, 1, cellRows));
-          const texture = t(labels.texture, TEXTURES.length, rows);
-          const backgroundColour = t(labels.backgroundColour, BACKGROUND_COLOURS.length, rows);
-          const kind = t(labels.kind, QUERY_KINDS.length, rows);
-          const targetShape = t(labels.targetShape, SHAPES.length + 1, rows);
-          const targetColour = t(labels.targetColour, COLOURS.length + 1, rows);
-          return optimizer.minimize(() => {
-            const out = forward(tf, variables, imageInput, questionInput);
-            const perception = tf.addN([
-              tf.mul(tf.losses.sigmoidCrossEntropy(presence, tf.slice(out.cell, [0, 0], [-1, 1])), GRID_CELLS),
-              tf.div(tf.sum(tf.mul(crossEntropy(tf, tf.slice(out.cell, [0, 1], [-1, SHAPES.length]), shape), mask)), b),
-              tf.div(tf.sum(tf.mul(crossEntropy(tf, tf.slice(out.cell, [0, 1 + SHAPES.length], [-1, COLOURS.length]), colour), mask)), b),
-            ]);
-            const bg = out.background;
-            const backgroundLoss = tf.add(
-              tf.mean(crossEntropy(tf, tf.slice(bg, [0, 0], [-1, TEXTURES.length]), texture)),
-              tf.mean(crossEntropy(tf, tf.slice(bg, [0, TEXTURES.length], [-1, BACKGROUND_COLOURS.length]), backgroundColour)),
-            );
-            const qo = out.question;
-            const parsing = tf.addN([
-              tf.mean(crossEntropy(tf, tf.slice(qo, [0, 0], [-1, QUERY_KINDS.length]), kind)),
-              tf.mean(crossEntropy(tf, tf.slice(qo, [0, QUERY_KINDS.length], [-1, SHAPES.length + 1]), targetShape)),
-              tf.mean(crossEntropy(tf, tf.slice(qo, [0, QUERY_KINDS.length + SHAPES.length + 1], [-1, COLOURS.length + 1]), targetColour)),
-            ]);
-            return tf.addN([perception, backgroundLoss, parsing]) as TfTypes.Scalar;
-          }, true) as TfTypes.Scalar;
-        });
-        lossSum += (await value.data())[0];
-        value.dispose();
-        batches++;
-      }
-      options.onProgress?.({ epoch: epoch + 1, epochs, loss: lossSum / Math.max(1, batches) });
-    }
+    // Adam updates every trainable variable the forward pass reads: the model's own, created above.
+    await trainAnswerProgram(tf, {
+      labels,
+      examples: examples.length,
+      epochs,
+      batchSize,
+      learningRate,
+      rng,
+      onProgress: options.onProgress,
+      batch: (rows) => {
+        const imageInput = tf.tensor2d(gatherRows(imageRows, d, rows), [rows.length, d]);
+        const questionInput = tf.tensor2d(gatherRows(questionRows, d, rows), [rows.length, d]);
+        return () => forward(tf, variables, imageInput, questionInput);
+      },
+    });
     const trained = {} as Weights;
     for (const name of WEIGHT_NAMES) trained[name] = Float32Array.from(await variables[name].data());
     return new EmbeddingAnsweringModel(features, trained);
   } finally {
-    optimizer.dispose();
     for (const variable of Object.values(variables)) variable.dispose();
   }
 }

@@ -157,13 +157,14 @@ function initialWeights(vocabularySize: number, rng: RandomSource): Weights {
 
 type TensorWeights = Record<WeightName, TfTypes.Tensor>;
 
-interface Outputs {
+/** The three heads' outputs for a batch: per cell, per image (the background), per question (its parse). */
+export interface AnswerProgramOutputs {
   cell: TfTypes.Tensor2D;
   background: TfTypes.Tensor2D;
   question: TfTypes.Tensor2D;
 }
 
-function forward(tf: Tf, w: TensorWeights, patches: TfTypes.Tensor2D, roughness: TfTypes.Tensor2D, questions: TfTypes.Tensor2D): Outputs {
+function forward(tf: Tf, w: TensorWeights, patches: TfTypes.Tensor2D, roughness: TfTypes.Tensor2D, questions: TfTypes.Tensor2D): AnswerProgramOutputs {
   const images = questions.shape[0];
   const conv = tf.relu(tf.add(tf.matMul(patches, w.conv as TfTypes.Tensor2D), w.convBias));
   const hidden = tf.relu(tf.add(tf.matMul(tf.reshape(conv, [images * GRID_CELLS, CONV_MAP]), w.cell as TfTypes.Tensor2D), w.cellBias));
@@ -483,8 +484,57 @@ export async function trainAnsweringModel(queries: readonly Query[], options: Tr
     variables[name] = tf.variable(value, true, `answering${trainingRuns}_${name}`);
     value.dispose();
   }
-  const optimizer = tf.train.adam(learningRate);
   trainingRuns++;
+  try {
+    // Adam updates every trainable variable the forward pass reads: the model's own, created above.
+    await trainAnswerProgram(tf, {
+      labels,
+      examples: n,
+      epochs,
+      batchSize,
+      learningRate,
+      rng,
+      onProgress: options.onProgress,
+      batch: (rows) => {
+        const cells = patchesTensor(tf, gatherRows(patches, IMAGE_PATCH_FEATURES, rows), rows.length);
+        const questions = tf.tensor2d(gatherRows(words, v, rows), [rows.length, v]);
+        const rough = tf.tensor2d(gatherRows(roughness, GRID_CELLS, rows), [rows.length, GRID_CELLS]);
+        return () => forward(tf, variables, cells, rough, questions);
+      },
+    });
+    const trained = {} as Weights;
+    for (const name of WEIGHT_NAMES) trained[name] = Float32Array.from(await variables[name].data());
+    return new AnsweringModel(vocabulary, trained);
+  } finally {
+    for (const variable of Object.values(variables)) variable.dispose();
+  }
+}
+
+/** How `trainAnswerProgram` trains a model of the answer program: its variables, labels, data and settings. */
+export interface AnswerProgramTraining {
+  labels: Labels;
+  /** How many examples (rows of `labels`' per-example fields). */
+  examples: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Shuffles the examples every epoch (after the caller drew its initial weights from it). */
+  rng: RandomSource;
+  onProgress?: ((progress: TrainProgress) => void) | undefined;
+  /** Makes a batch's input tensors (inside the step's tidy) and returns its forward pass. */
+  batch(rows: readonly number[]): () => AnswerProgramOutputs;
+}
+
+/**
+ * The training loop both answering models share (the pixel model and the one on frozen
+ * embeddings): Adam on the answer program's losses — per cell, presence (summed over the grid),
+ * shape and colour where an object is; per image, texture and background colour; per question,
+ * its kind and target — over seeded shuffled mini-batches. Only the inputs and the forward pass
+ * differ between the models.
+ */
+export async function trainAnswerProgram(tf: Tf, training: AnswerProgramTraining): Promise<void> {
+  const { labels, examples: n, epochs, batchSize, rng } = training;
+  const optimizer = tf.train.adam(training.learningRate);
   const order = Array.from({ length: n }, (_, i) => i);
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
@@ -499,9 +549,7 @@ export async function trainAnsweringModel(queries: readonly Query[], options: Tr
         const b = rows.length;
         const cellRows = rows.flatMap((row) => Array.from({ length: GRID_CELLS }, (_, c) => row * GRID_CELLS + c));
         const value = tf.tidy(() => {
-          const cells = patchesTensor(tf, gatherRows(patches, IMAGE_PATCH_FEATURES, rows), b);
-          const questions = tf.tensor2d(gatherRows(words, v, rows), [b, v]);
-          const rough = tf.tensor2d(gatherRows(roughness, GRID_CELLS, rows), [b, GRID_CELLS]);
+          const forwardPass = training.batch(rows);
           const t = (values: Float32Array, width: number, at: readonly number[]) => tf.tensor2d(gatherRows(values, width, at), [at.length, width]);
           const presence = t(labels.presence, 1, cellRows);
           const shape = t(labels.shape, SHAPES.length, cellRows);
@@ -513,7 +561,7 @@ export async function trainAnsweringModel(queries: readonly Query[], options: Tr
           const targetShape = t(labels.targetShape, SHAPES.length + 1, rows);
           const targetColour = t(labels.targetColour, COLOURS.length + 1, rows);
           return optimizer.minimize(() => {
-            const out = forward(tf, variables, cells, rough, questions);
+            const out = forwardPass();
             const presenceLogits = tf.slice(out.cell, [0, 0], [-1, 1]);
             const shapeLogits = tf.slice(out.cell, [0, 1], [-1, SHAPES.length]);
             const colourLogits = tf.slice(out.cell, [0, 1 + SHAPES.length], [-1, COLOURS.length]);
@@ -542,14 +590,10 @@ export async function trainAnsweringModel(queries: readonly Query[], options: Tr
         value.dispose();
         batches++;
       }
-      options.onProgress?.({ epoch: epoch + 1, epochs, loss: lossSum / Math.max(1, batches) });
+      training.onProgress?.({ epoch: epoch + 1, epochs, loss: lossSum / Math.max(1, batches) });
     }
-    const trained = {} as Weights;
-    for (const name of WEIGHT_NAMES) trained[name] = Float32Array.from(await variables[name].data());
-    return new AnsweringModel(vocabulary, trained);
   } finally {
     optimizer.dispose();
-    for (const variable of Object.values(variables)) variable.dispose();
   }
 }
 
