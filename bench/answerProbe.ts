@@ -44,7 +44,7 @@ export const IMAGE_COMPONENTS = 16;
 /** Whitened principal components kept of the question features. */
 export const TEXT_COMPONENTS = 12;
 /** L2 penalties tried (on the mean cross-entropy scale). */
-export const PENALTIES = [1e-4, 1e-3, 1e-2] as const;
+export const PENALTIES = [1e-3, 1e-2, 1e-1, 1] as const;
 /** Full-batch Adam steps and step size: the loss has flattened by then on these data. */
 const STEPS = 200;
 const LEARNING_RATE = 0.05;
@@ -244,6 +244,10 @@ export interface ProbeResult {
   accuracy: Record<string, number>;
   /** Mean over the shifted splits (all but the ID split). */
   mean_shifted: number;
+  /** All shifted splits' rows pooled: accuracy, rows and its binomial standard error √(p(1 − p)/rows). */
+  pooled_shifted: { accuracy: number; rows: number; standard_error: number };
+  /** Accuracy by question kind, the shifted splits' rows pooled: where the image features help. */
+  shifted_by_kind: Record<string, number>;
 }
 
 /** The question features every candidate shares (builtin text embedder, L2-normalised rows). */
@@ -298,7 +302,30 @@ export async function runAnswerProbe(data: ProbeData, questions: ProbeFeatures, 
     accuracy[split.name] = Number((predictions[s].filter((value, i) => classNames[value] === split.labels[i]).length / split.labels.length).toFixed(3));
   });
   const shifted = data.splits.slice(1).map((split) => accuracy[split.name]);
-  return { penalty: best.penalty, accuracy, mean_shifted: Number((shifted.reduce((a, b) => a + b, 0) / shifted.length).toFixed(3)) };
+  let hits = 0;
+  let rows = 0;
+  const byKind = new Map<string, { hits: number; rows: number }>();
+  data.splits.forEach((split, s) => {
+    if (s === 0) return;
+    split.labels.forEach((label, i) => {
+      const hit = classNames[predictions[s][i]] === label ? 1 : 0;
+      const kind = label.slice(0, label.indexOf(':'));
+      const tally = byKind.get(kind) ?? { hits: 0, rows: 0 };
+      tally.hits += hit;
+      tally.rows++;
+      byKind.set(kind, tally);
+      hits += hit;
+      rows++;
+    });
+  });
+  const pooled = hits / rows;
+  return {
+    penalty: best.penalty,
+    accuracy,
+    mean_shifted: Number((shifted.reduce((a, b) => a + b, 0) / shifted.length).toFixed(3)),
+    pooled_shifted: { accuracy: Number(pooled.toFixed(3)), rows, standard_error: Number(Math.sqrt((pooled * (1 - pooled)) / rows).toFixed(3)) },
+    shifted_by_kind: Object.fromEntries([...byKind].sort(([a], [b]) => a.localeCompare(b)).map(([kind, tally]) => [kind, Number((tally.hits / tally.rows).toFixed(3))])),
+  };
 }
 
 /** Per split: the share of the model's labels that occur among the training labels (the probe's ceiling) and the model's own accuracy. */

@@ -164,6 +164,7 @@ export async function runEncoderChoice(sceneCount = 16, candidates = ['builtin',
       seconds: round((performance.now() - started) / 1000),
     };
     report.question_only = { answer_probe: await runAnswerProbe(data, questions, undefined) };
+    process.stderr.write(`encoder choice: question_only ${JSON.stringify(report.question_only)}\n`);
   }
   const originals = meta.flatMap((entry, i) => (entry.view === 'original' ? [i] : []));
   for (const name of candidates) {
@@ -214,6 +215,8 @@ export async function runEncoderChoice(sceneCount = 16, candidates = ['builtin',
       entry.answer_probe = { ...(await runAnswerProbe(probe.data, probe.questions, features)), images: imagesEmbedded, embed_seconds: round(embedSeconds), seconds: round((performance.now() - probeStarted) / 1000) };
     }
     report[name] = entry;
+    // Each candidate as it finishes, so a long run that is stopped still leaves its figures.
+    process.stderr.write(`encoder choice: ${name} ${JSON.stringify(entry)}\n`);
   }
   return report;
 }
