@@ -31,7 +31,8 @@ import { join } from 'node:path';
 import type * as TfTypes from '@tensorflow/tfjs';
 import { loadTfjs } from '../src/backend/tfjs';
 import { createEmbedder } from '../src/embed/index';
-import { readBenchmarkData } from '../src/benchmark/benchmarkFiles';
+import { readBenchmarkData, readBenchmarkSettings } from '../src/benchmark/benchmarkFiles';
+import { generateQueries } from '../src/benchmark/questions';
 import { decodeAnsweringModel, slotAccuracy } from '../src/benchmark/model';
 import type { AnswerSlots } from '../src/benchmark/questions';
 import { renderScene } from '../src/benchmark/scenes';
@@ -78,9 +79,16 @@ export interface ProbeData {
   source: string;
 }
 
-/** Reads the shipped benchmark and lets its answering model answer the training rows and each of `PROBE_SPLITS`. */
-export async function probeData(benchmarkDir: string): Promise<ProbeData> {
-  const data = readBenchmarkData(benchmarkDir);
+/**
+ * Reads the shipped benchmark and lets its answering model answer the training rows and each of
+ * `PROBE_SPLITS`. With `trainQueries`, the probe trains instead on that many clean queries
+ * generated from the shipped seed + 2 (neither the model's training queries, seed, nor the split
+ * queries, seed + 1), to see whether more rows than the shipped 400 change the ranking.
+ */
+export async function probeData(benchmarkDir: string, trainQueries?: number): Promise<ProbeData> {
+  const shipped = readBenchmarkData(benchmarkDir);
+  const settings = readBenchmarkSettings(benchmarkDir);
+  const data = trainQueries === undefined ? shipped : { ...shipped, train: generateQueries(trainQueries, (settings?.seed ?? 2025) + 2) };
   const model = decodeAnsweringModel(readFileSync(join(benchmarkDir, 'answering-model.json'), 'utf8'));
   const trainImages = data.train.map((query) => renderScene(query.scene));
   const trainAnswers = await model.answer(trainImages, data.train.map((query) => query.question));
@@ -102,7 +110,7 @@ export async function probeData(benchmarkDir: string): Promise<ProbeData> {
   return {
     train: { images: trainImages.map(rgbaToRgb), questions: data.train.map((query) => query.question), labels: trainAnswers.map((answer) => answerLabel(answer.slots)) },
     splits,
-    source: `${benchmarkDir}: ${data.train.length} training queries, ${data.queries.length} per split`,
+    source: `${benchmarkDir}: ${data.train.length} ${trainQueries === undefined ? 'shipped training' : `generated (seed ${(settings?.seed ?? 2025) + 2}) clean`} queries, ${data.queries.length} per split`,
   };
 }
 

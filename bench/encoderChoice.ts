@@ -14,7 +14,8 @@
  * question's, predict the shipped benchmark answering model's answers on the ID split and on
  * shifted splits (bench/answerProbe.ts), next to `question_only` (the same probe without image
  * features), and `probe_data` says what the probe ran on.
- * `node dist/bench/encoderChoice.js [SCENES] [candidates] [--probe]`, e.g.
+ * `--probe-train=N` trains the probe on N generated clean queries instead of the shipped 400.
+ * `node dist/bench/encoderChoice.js [SCENES] [candidates] [--probe] [--probe-train=N]`, e.g.
  * `16 builtin,mid,small,centernet --probe`; `npm run -s bench -- --only encoders` runs 16 scenes,
  * builtin, mid, small and centernet (when EMISHIFT_CENTERNET_DIR is set) with the probe.
  */
@@ -131,6 +132,8 @@ export interface EncoderChoiceOptions {
   probe?: boolean | undefined;
   /** The shipped benchmark folder the probe reads (default: the repository's data/benchmark). */
   benchmarkDir?: string | undefined;
+  /** Train the probe on this many generated clean queries instead of the shipped training queries (see `probeData`). */
+  probeTrainQueries?: number | undefined;
 }
 
 /** The comparison (see the module comment), one entry per candidate. */
@@ -151,7 +154,7 @@ export async function runEncoderChoice(sceneCount = 16, candidates = ['builtin',
   let probe: { data: ProbeData; questions: ProbeFeatures } | undefined;
   if (options.probe) {
     const started = performance.now();
-    const data = await probeData(options.benchmarkDir ?? join(__dirname, '..', '..', 'data', 'benchmark'));
+    const data = await probeData(options.benchmarkDir ?? join(__dirname, '..', '..', 'data', 'benchmark'), options.probeTrainQueries);
     const questions = await questionFeatures(data);
     probe = { data, questions };
     report.probe_data = {
@@ -224,7 +227,11 @@ export async function runEncoderChoice(sceneCount = 16, candidates = ['builtin',
 if (require.main === module) {
   const args = process.argv.slice(2);
   const [scenes, candidates] = args.filter((arg) => !arg.startsWith('--'));
-  runEncoderChoice(scenes ? Number(scenes) : undefined, candidates ? candidates.split(',') : undefined, { probe: args.includes('--probe') })
+  const probeTrain = args.find((arg) => arg.startsWith('--probe-train='));
+  runEncoderChoice(scenes ? Number(scenes) : undefined, candidates ? candidates.split(',') : undefined, {
+    probe: args.includes('--probe') || probeTrain !== undefined,
+    probeTrainQueries: probeTrain ? Number(probeTrain.slice('--probe-train='.length)) : undefined,
+  })
     .then((report) => process.stdout.write(`${JSON.stringify(report, null, 2)}\n`))
     .catch((error) => {
       process.stderr.write(`${(error as Error).stack ?? error}\n`);
