@@ -15,6 +15,12 @@
  * shifted splits (bench/answerProbe.ts), next to `question_only` (the same probe without image
  * features), and `probe_data` says what the probe ran on.
  * `--probe-train=N` trains the probe on N generated clean queries instead of the shipped 400.
+ * Measured (16 scenes, shared two-core machine): CenterNet does not beat mobilenet_v2_mid. At its
+ * 512 × 512, mean AUC 0.77 and top-1 0.45 against 0.80 and 0.54, with different scenes at cosine
+ * 0.89 against 0.63; at 256 × 256, AUC 0.81 and top-1 0.53 (level with mid) but scenes at 0.86.
+ * The probe puts no candidate clearly ahead: with the shipped 400 rows every one is within 0.035 of
+ * the question alone (0.227 pooled over 450 shifted rows, standard error 0.02); with 1,200
+ * rows, builtin 0.287, mid 0.282, CenterNet 256 0.260, CenterNet 512 0.229, question alone 0.238.
  * `node dist/bench/encoderChoice.js [SCENES] [candidates] [--probe] [--probe-train=N]`, e.g.
  * `16 builtin,mid,small,centernet --probe`; `npm run -s bench -- --only encoders` runs 16 scenes,
  * builtin, mid, small and centernet (when EMISHIFT_CENTERNET_DIR is set) with the probe.
