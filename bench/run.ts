@@ -21,7 +21,10 @@
  *   four statistics, 1,000 permutations each; see permutations.ts).
  * - pretrained: the `pretrained` embedder's sentences/s and images/s (see pretrained.ts).
  * - job (only with `--only job [--embedder NAME]`): `npm start` into an empty folder and its rerun, wall and CPU seconds (see job.ts).
- * Options: --only ksg, pointwise, baselines, monitor, questions, permutations or pretrained runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * - encoders (only with --only encoders; minutes, not part of the full run): the image encoder
+ *   choice of bench/encoderChoice.ts on 16 scenes, with its answer probe, for builtin, mid, small
+ *   and CenterNet (when EMISHIFT_CENTERNET_DIR names its folder; else reported as skipped).
+ * Options: --only ksg, pointwise, baselines, monitor, questions, permutations, pretrained, job or encoders runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -43,6 +46,7 @@ import { runQuestionFileBenchmark } from './questionFiles';
 import { runPermutationBenchmark } from './permutations';
 import { runPretrainedBenchmark } from './pretrained';
 import { runJobBenchmark } from './job';
+import { runEncoderChoice } from './encoderChoice';
 import { ensureSweepData } from './sweepData';
 import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
@@ -190,6 +194,11 @@ async function main(): Promise<void> {
   }
   if (only === 'pretrained') {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, pretrained: await runPretrainedBenchmark() }, null, 2)}\n`);
+    return;
+  }
+  if (only === 'encoders') {
+    const encoders = await runEncoderChoice(16, ['builtin', 'mid', 'small', 'centernet'], { probe: true });
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, encoders }, null, 2)}\n`);
     return;
   }
   const dataIndex = args.indexOf('--data');
