@@ -276,14 +276,30 @@ export class PretrainedImageEmbedder implements ImageEmbedder {
     const backbone = await runner(this.engine);
     const per = 3 * PRETRAINED_IMAGE_SIDE * PRETRAINED_IMAGE_SIDE;
     const data = new Float32Array(images.length * PRETRAINED_IMAGE_FEATURES);
-    for (let from = 0; from < images.length; from += IMAGES_PER_RUN) {
+    const prepare = (from: number): { from: number; count: number; pixels: Float32Array } => {
       const count = Math.min(IMAGES_PER_RUN, images.length - from);
       const pixels = new Float32Array(count * per);
       for (let i = 0; i < count; i++) backbonePixels(imagePixels(images[from + i], { where: `image ${from + i}` }), pixels, i * per, backbone.layout);
-      const features = await backbone.features(pixels, count);
-      if (features.length !== count * PRETRAINED_IMAGE_FEATURES) throw new Error(`the backbone returned ${features.length} values for ${count} images`);
-      data.set(features, from * PRETRAINED_IMAGE_FEATURES);
-      onBatch?.(from + count);
+      return { from, count, pixels };
+    };
+    // One run ahead: the next batch is decoded and resized here while the engine runs this one
+    // (same batches, same runs, so the same numbers as one at a time).
+    let running: { from: number; count: number; features: Promise<Float32Array> } | undefined;
+    for (let from = 0; from < images.length || running; from += IMAGES_PER_RUN) {
+      let next: typeof running;
+      if (from < images.length) {
+        const batch = prepare(from);
+        next = { from: batch.from, count: batch.count, features: backbone.features(batch.pixels, batch.count) };
+        next.features.catch(() => undefined);
+      }
+      if (running) {
+        const { from: done, count } = running;
+        const features = await running.features;
+        if (features.length !== count * PRETRAINED_IMAGE_FEATURES) throw new Error(`the backbone returned ${features.length} values for ${count} images`);
+        data.set(features, done * PRETRAINED_IMAGE_FEATURES);
+        onBatch?.(done + count);
+      }
+      running = next;
     }
     return { rows: images.length, cols: PRETRAINED_IMAGE_FEATURES, data };
   }
