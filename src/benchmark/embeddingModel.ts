@@ -23,7 +23,7 @@ import { rgbaToRgb, type RgbaImage } from '../io/image';
 import type { EmbedderPair, ImageEmbedder } from '../embed/embedder';
 import { createRng } from '../random';
 import { GRID_CELLS } from './modelFeatures';
-import { BACKGROUND_OUTPUTS, CELL_OUTPUTS, QUESTION_OUTPUTS, decide, gatherRows, labelsFor, mirror, trainAnswerProgram, type AnswerProgramOutputs, type Example, type ModelAnswer, type QueryAnswerer, type TrainProgress } from './model';
+import { BACKGROUND_OUTPUTS, CELL_OUTPUTS, QUESTION_OUTPUTS, checkedTrainingSettings, decide, gatherRows, labelsFor, mirror, trainAnswerProgram, type AnswerProgramOutputs, type TrainAnsweringOptions, type Example, type ModelAnswer, type QueryAnswerer, type TrainProgress } from './model';
 import { answerSentence, type Query } from './questions';
 import { renderScene } from './scenes';
 
@@ -70,20 +70,7 @@ export interface AnsweringFeatures {
 }
 
 /** How `trainEmbeddingAnsweringModel` trains: as the pixel model's options, plus progress while featurising. */
-export interface TrainEmbeddingAnsweringOptions {
-  /** Seeds the initial weights and the batch order. */
-  seed: number;
-  /** Passes over the training examples (default 30). */
-  epochs?: number | undefined;
-  /** Default 32. */
-  batchSize?: number | undefined;
-  /** Adam step size (default 0.003). */
-  learningRate?: number | undefined;
-  /** Rendered size of the training scenes (default 64×64, as the benchmark renders them). */
-  imageSize?: { width: number; height: number } | undefined;
-  /** Also train on left-right mirrored scenes (default true): twice the images to embed. */
-  mirror?: boolean | undefined;
-  onProgress?: ((progress: TrainProgress) => void) | undefined;
+export interface TrainEmbeddingAnsweringOptions extends TrainAnsweringOptions {
   /** Progress while the training scenes and questions are embedded. */
   onFeaturesProgress?: ProgressCallback | undefined;
 }
@@ -239,14 +226,7 @@ export class EmbeddingAnsweringModel {
  * Deterministic in `seed` for given embeddings, tfjs backend and machine.
  */
 export async function trainEmbeddingAnsweringModel(queries: readonly Query[], embedders: EmbedderPair, options: TrainEmbeddingAnsweringOptions): Promise<EmbeddingAnsweringModel> {
-  if (queries.length === 0) throw new InputError('needs at least one training query', { field: 'queries' });
-  const { seed } = options;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new InputError(`must be an integer in [0, 4294967295], got ${seed}`, { field: 'seed' });
-  const epochs = options.epochs ?? 30;
-  const batchSize = options.batchSize ?? 32;
-  const learningRate = options.learningRate ?? 0.003;
-  if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`must be a non-negative integer, got ${epochs}`, { field: 'epochs' });
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
+  const { seed, epochs, batchSize, learningRate } = checkedTrainingSettings(queries, options);
   const features = answeringFeaturesOf(embedders);
   const examples: Example[] = queries.map((query) => ({ query, mirrored: false }));
   if (options.mirror ?? true) examples.push(...queries.map((query) => ({ query, mirrored: true })));

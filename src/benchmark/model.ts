@@ -437,12 +437,8 @@ export function crossEntropy(tf: Tf, logits: TfTypes.Tensor2D, oneHot: TfTypes.T
   return tf.neg(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1)) as TfTypes.Tensor1D;
 }
 
-/**
- * Trains on clean queries: each query's scene is rendered with the benchmark's renderer and its
- * question featurised with a vocabulary built from these questions. Deterministic in `seed` for
- * a given tfjs backend and machine.
- */
-export async function trainAnsweringModel(queries: readonly Query[], options: TrainAnsweringOptions): Promise<AnsweringModel> {
+/** Both answering models' training settings with their defaults, checked (InputError naming the option). */
+export function checkedTrainingSettings(queries: readonly Query[], options: TrainAnsweringOptions): { seed: number; epochs: number; batchSize: number; learningRate: number } {
   if (queries.length === 0) throw new InputError('needs at least one training query', { field: 'queries' });
   const { seed } = options;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
@@ -453,6 +449,16 @@ export async function trainAnsweringModel(queries: readonly Query[], options: Tr
   const learningRate = options.learningRate ?? 0.003;
   if (!Number.isInteger(epochs) || epochs < 0) throw new InputError(`must be a non-negative integer, got ${epochs}`, { field: 'epochs' });
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
+  return { seed, epochs, batchSize, learningRate };
+}
+
+/**
+ * Trains on clean queries: each query's scene is rendered with the benchmark's renderer and its
+ * question featurised with a vocabulary built from these questions. Deterministic in `seed` for
+ * a given tfjs backend and machine.
+ */
+export async function trainAnsweringModel(queries: readonly Query[], options: TrainAnsweringOptions): Promise<AnsweringModel> {
+  const { seed, epochs, batchSize, learningRate } = checkedTrainingSettings(queries, options);
   const { tf } = await loadTfjs();
   const vocabulary = buildVocabulary(queries.map((query) => query.question));
   const index = new Map(vocabulary.map((word, i) => [word, i]));
