@@ -3,7 +3,7 @@
  * text-shifted splits share the ID split's images, its image-shifted splits share the ID
  * questions, answers repeat, and the answering model reads the very images and questions the
  * method then embeds. `EmbeddingCache.wrap` puts a content-addressed memo in front of an
- * embedder pair: each input is keyed by a SHA-256 of its content (a text's UTF-8 bytes; an
+ * embedder pair: each input is keyed by a SHA-256 of its content (a text's UTF-16 code units; an
  * image's decoded RGB pixels with their shape, or its encoded bytes as given), only inputs whose
  * key the cache lacks reach the embedder (each distinct one once per call, in first-seen order),
  * and every row returned is the row the embedder gave for that content. Since an embedder's id
@@ -17,13 +17,15 @@
  * `emishift-embedding-cache 1 <JSON { embedder, dimension }>\n`, then fixed-size records
  * (32-byte content key, `dimension` float32 little-endian, and the first 8 bytes of a SHA-256
  * over the two as a check). A record cut short or failing its check ends the file (it is cut
- * there at the next append); a header naming another embedder or dimension starts the file
- * afresh. The file is a cache: deleting it costs only the embedding time. Concurrent jobs on one
- * folder are not coordinated.
+ * there at the next append); a header naming another embedder, or another dimension than the
+ * embedder declares, starts the file afresh. A disk that refuses a write costs the persistence
+ * (one warning), not the run. The file is a cache: deleting it costs only the embedding time.
+ * Concurrent jobs on one folder are not coordinated.
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { InputError } from '../errors';
 import type { EncoderDescription, Matrix } from '../interface';
 import { isEncodedImage, type ImageInput } from '../io/image';
 import type { Embedder, EmbedderPair, ImageEmbedder } from './embedder';
@@ -46,9 +48,12 @@ export interface EmbeddingCacheCounts {
   images: EmbeddingCounts;
 }
 
-/** The content key of a text: SHA-256 of a tag and its UTF-8 bytes. */
+/**
+ * The content key of a text: SHA-256 of a tag and its UTF-16 code units (UTF-8 would map every
+ * lone surrogate to U+FFFD, and two texts an embedder tells apart would share a key).
+ */
 export function textContentKey(text: string): Buffer {
-  return createHash('sha256').update('emishift-text\n').update(text, 'utf8').digest();
+  return createHash('sha256').update('emishift-text-utf16\n').update(Buffer.from(text, 'utf16le')).digest();
 }
 
 /**
@@ -72,9 +77,14 @@ class VectorStore {
   private validLength = 0;
   private headerWritten = false;
 
+  /** Set when a write failed: the vectors stay in memory, the file is left as it was. */
+  private persistenceFailed = false;
+
   constructor(
     readonly embedderId: string,
     private readonly file: string | undefined,
+    /** The dimension the embedder declares (0 when it learns it at the first call). */
+    private readonly declaredDimension: number,
   ) {
     if (file !== undefined && existsSync(file)) this.load(file);
   }
@@ -105,6 +115,7 @@ class VectorStore {
     }
     const dimension = header.dimension;
     if (header.embedder !== this.embedderId || typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1) return;
+    if (this.declaredDimension > 0 && dimension !== this.declaredDimension) return;
     this.dimensionKnown = dimension;
     this.headerWritten = true;
     const recordBytes = KEY_BYTES + dimension * 4 + CHECK_BYTES;
@@ -125,7 +136,9 @@ class VectorStore {
   add(keys: readonly Buffer[], matrix: Matrix): void {
     const { cols, data } = matrix;
     if (this.dimensionKnown === undefined) this.dimensionKnown = cols;
-    else if (cols !== this.dimensionKnown) throw new Error(`embedder ${this.embedderId} returned ${cols}-dimensional rows; its cached rows are ${this.dimensionKnown}-dimensional`);
+    else if (cols !== this.dimensionKnown) {
+      throw new Error(`embedder ${this.embedderId} returned ${cols}-dimensional rows; its cached rows are ${this.dimensionKnown}-dimensional${this.file ? ` (delete ${this.file} to start its cache afresh)` : ''}`);
+    }
     const records: Buffer[] = [];
     keys.forEach((key, row) => {
       const vector = Float32Array.from(data.subarray(row * cols, (row + 1) * cols));
@@ -134,20 +147,35 @@ class VectorStore {
       const body = Buffer.concat([key, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength)]);
       records.push(body, recordCheck(body));
     });
-    if (this.file === undefined || records.length === 0) return;
-    if (!this.headerWritten || !existsSync(this.file)) {
-      const header = Buffer.from(`${HEADER_TAG}${JSON.stringify({ embedder: this.embedderId, dimension: cols })}\n`, 'utf8');
-      writeFileSync(this.file, header);
-      this.validLength = header.length;
-      this.headerWritten = true;
-    } else {
-      // Drop a torn record left by an interrupted append before adding whole ones after it.
-      truncateSync(this.file, this.validLength);
+    if (this.file === undefined || records.length === 0 || this.persistenceFailed) return;
+    try {
+      if (!this.headerWritten || !existsSync(this.file)) {
+        mkdirSync(dirname(this.file), { recursive: true });
+        const header = Buffer.from(`${HEADER_TAG}${JSON.stringify({ embedder: this.embedderId, dimension: cols })}\n`, 'utf8');
+        writeFileSync(this.file, header);
+        this.validLength = header.length;
+        this.headerWritten = true;
+      } else {
+        // Drop a torn record left by an interrupted append before adding whole ones after it.
+        truncateSync(this.file, this.validLength);
+      }
+      const appended = Buffer.concat(records);
+      appendFileSync(this.file, appended);
+      this.validLength += appended.length;
+    } catch (error) {
+      // The vectors are computed and kept in memory: a full or read-only disk costs the cache's
+      // persistence, not the run. A later append would start from an unknown file state, so none follows.
+      this.persistenceFailed = true;
+      console.warn(`emishift: warning: cannot write the embedding cache ${this.file} (${(error as Error).message}); this run keeps its vectors in memory only`);
     }
-    const appended = Buffer.concat(records);
-    appendFileSync(this.file, appended);
-    this.validLength += appended.length;
   }
+}
+
+/** Whether an image input has what its content key reads: encoded bytes, or a shape and pixel bytes. */
+function isHashableImage(image: unknown): image is ImageInput {
+  if (image instanceof Uint8Array) return true;
+  const candidate = image as { width?: unknown; height?: unknown; data?: unknown } | null;
+  return typeof candidate === 'object' && candidate !== null && Number.isInteger(candidate.width) && Number.isInteger(candidate.height) && candidate.data instanceof Uint8Array;
 }
 
 function recordCheck(body: Uint8Array): Buffer {
@@ -186,13 +214,20 @@ class CachedEmbedder implements ImageEmbedder {
   /** Nothing: the wrapped model loads at the first input the cache lacks, so a job whose inputs are all cached never loads it. */
   async ready(): Promise<void> {}
 
-  embedTexts(texts: readonly string[]): Promise<Matrix> {
+  async embedTexts(texts: readonly string[]): Promise<Matrix> {
+    // Checked here, before hashing, so bad input gets the message the embedder itself would give.
+    texts.forEach((text, i) => {
+      if (typeof text !== 'string') throw new InputError(`expected a string, got ${text === null ? 'null' : typeof text}`, { field: `texts[${i}]` });
+    });
     return this.lookup(texts, textContentKey, (missing) => this.inner.embedTexts(missing), this.counts.texts);
   }
 
-  embedImages(images: readonly ImageInput[]): Promise<Matrix> {
+  async embedImages(images: readonly ImageInput[]): Promise<Matrix> {
     const images_ = this.innerImages;
     if (!images_) throw new Error(`embedder ${this.inner.id} embeds no images`);
+    images.forEach((image, i) => {
+      if (!isHashableImage(image)) throw new InputError('expected encoded image bytes (PNG or JPEG) or an RGB image { width, height, data }', { field: `images[${i}]` });
+    });
     return this.lookup(images, imageContentKey, (missing) => images_.embedImages(missing), this.counts.images);
   }
 
@@ -241,28 +276,24 @@ export class EmbeddingCache {
     return new EmbeddingCache(directory);
   }
 
-  private store(embedderId: string): VectorStore {
-    let store = this.stores.get(embedderId);
+  private store(embedder: Embedder): VectorStore {
+    let store = this.stores.get(embedder.id);
     if (!store) {
-      let file: string | undefined;
-      if (this.directory !== undefined) {
-        mkdirSync(this.directory, { recursive: true });
-        file = join(this.directory, `${createHash('sha256').update(embedderId).digest('hex').slice(0, 16)}.vectors`);
-      }
-      store = new VectorStore(embedderId, file);
-      this.stores.set(embedderId, store);
+      const file = this.directory === undefined ? undefined : join(this.directory, `${createHash('sha256').update(embedder.id).digest('hex').slice(0, 16)}.vectors`);
+      store = new VectorStore(embedder.id, file, embedder.dimension || 0);
+      this.stores.set(embedder.id, store);
     }
     return store;
   }
 
   /** The text embedder behind the cache. */
   wrapText(embedder: Embedder): Embedder {
-    return new CachedEmbedder(embedder, undefined, this.store(embedder.id), this.counts);
+    return new CachedEmbedder(embedder, undefined, this.store(embedder), this.counts);
   }
 
   /** The image embedder behind the cache (its text calls are cached too). */
   wrapImage(embedder: ImageEmbedder): ImageEmbedder {
-    return new CachedEmbedder(embedder, embedder, this.store(embedder.id), this.counts);
+    return new CachedEmbedder(embedder, embedder, this.store(embedder), this.counts);
   }
 
   /** Both embedders of a pair behind the cache. */

@@ -26,7 +26,8 @@
  * 3. The mean of the last layer's outputs over the n tokens, a 512 → 512 tanh layer and
  *    x / √max(‖x‖², 1e-12).
  * Padded positions never reach a real token (their keys are masked, their outputs dropped by
- * the pooling), so a sentence's vector does not depend on the batch it is padded in.
+ * the pooling), so a sentence's vector does not depend on the batch it is padded in, up to the
+ * rounding of sums whose length follows the padded length (about 1e-7).
  */
 import { GraphBuilder } from '../backend/onnx/modelBuilder';
 import type { TfjsGraphNode } from '../backend/onnx/fromTfjsGraph';

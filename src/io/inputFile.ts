@@ -28,7 +28,15 @@ export function readInputFileShared(file: string): Uint8Array {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
-    const size = fstatSync(fd).size;
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      // A pipe or a device has no size to allocate for: read it as a stream, then share a copy.
+      const streamed = readFileSync(fd);
+      const shared = new Uint8Array(new SharedArrayBuffer(streamed.length));
+      shared.set(streamed);
+      return shared;
+    }
+    const size = stats.size;
     const bytes = new Uint8Array(new SharedArrayBuffer(size));
     let filled = 0;
     while (filled < size) {

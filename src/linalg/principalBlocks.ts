@@ -65,16 +65,16 @@ export function checkPrincipalBlocks(n: number, blocks: PrincipalBlocks): void {
   }
 }
 
-/** Scratch matrices by size, reused across blocks (the solver reads only the lower triangle, which each block rewrites). */
-const scratch = new Map<number, Float64Array>();
+/**
+ * One scratch buffer, as large as the largest block seen, a block's matrix a view of its start
+ * (the solver reads only the lower triangle, which each block rewrites): merged repeats make
+ * block sizes vary from partition to partition, and a buffer per size would only grow.
+ */
+let scratch = new Float64Array(0);
 
 function scratchOf(size: number): Float64Array {
-  let matrix = scratch.get(size);
-  if (!matrix) {
-    matrix = new Float64Array(size * size);
-    scratch.set(size, matrix);
-  }
-  return matrix;
+  if (scratch.length < size * size) scratch = new Float64Array(size * size);
+  return scratch.subarray(0, size * size);
 }
 
 /** The lower triangle of the block of `base` at `at`. */

@@ -4,7 +4,7 @@
  * the scenes' ground truth, then run the method on the answers (embed, CLUB, EMI/EMID/bound,
  * correlations, results and report). Accuracy is the quality measure EMI should track.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProgressCallback } from '../interface';
 import { writeFileAtomic } from '../io/atomicWrite';
@@ -149,6 +149,9 @@ async function answeringModel(
   const file = join(options.outDir, name);
   const epochProgress = onProgress ? ({ epoch, epochs }: { epoch: number; epochs: number }) => onProgress({ done: epoch, total: epochs, label: 'answering-model epoch', stage: 'training the answering model', unit: 'epochs' }) : undefined;
   let answerer: QueryAnswerer;
+  // The old key goes first: a run stopped between the model and its key must leave no key that
+  // vouches for a model it was not written with.
+  rmSync(`${file}.key`, { force: true });
   if (kind === 'pixels') {
     const model = await trainAnsweringModel(train(), { seed: options.seed, epochs: options.modelEpochs, onProgress: epochProgress });
     writeFileAtomic(file, encodeAnsweringModel(model));

@@ -176,7 +176,11 @@ function checkInputs(source: EmbeddingSet, target: EmbeddingSet, options: Permut
   if (design === 'paired' && source.text.rows !== target.text.rows) {
     throw new InputError(`paired permutations need splits of equal size (row i of one is row i of the other), got ${source.text.rows} and ${target.text.rows} rows`, { field: 'design' });
   }
-  const statistics = [...new Set(options.statistics ?? PERMUTATION_STATISTICS)];
+  // Without images there is no image term to test: by default jsd_v is left out (its statistic is
+  // 0 under every partition); asked for by name, it is an error.
+  const hasImages = Boolean(source.image && target.image);
+  if (!hasImages && options.statistics?.includes('jsd_v')) throw new InputError('jsd_v needs image embeddings in both splits; these are text-only', { field: 'statistics' });
+  const statistics = [...new Set(options.statistics ?? PERMUTATION_STATISTICS.filter((name) => hasImages || name !== 'jsd_v'))];
   for (const statistic of statistics) {
     if (!PERMUTATION_STATISTICS.includes(statistic)) throw new InputError(`unknown statistic '${statistic}' (expected ${PERMUTATION_STATISTICS.join(', ')})`, { field: 'statistics' });
   }

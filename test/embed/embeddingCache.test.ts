@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BuiltinImageEmbedder } from '../../src/embed/builtinImage';
@@ -15,6 +15,7 @@ import { embed } from '../../src/embed/embed';
 import { EmbeddingCache, imageContentKey, textContentKey } from '../../src/embed/embeddingCache';
 import type { Embedder, ImageEmbedder } from '../../src/embed/embedder';
 import type { Matrix } from '../../src/interface';
+import { isInputError } from '../../src/errors';
 import type { SplitTable } from '../../src/data/splitRow';
 import { generateQueries } from '../../src/benchmark/questions';
 import { shiftedQueries } from '../../src/benchmark/splitGrid';
@@ -186,4 +187,45 @@ test('runJob embeds each distinct image and text of its splits once, and a rerun
   const third = await runJob(tables, { outDir: copied, idSplit: 'shift_none', embedders: { text: fresh.text, image: fresh.image }, club, warn: () => {} });
   assert.equal(fresh.seen.texts.length + fresh.seen.images.length, 0);
   assert.deepEqual(third.results.EMID, result.results.EMID);
+});
+
+test('keys tell apart texts that UTF-8 would merge (lone surrogates), and bad input is an InputError naming the row, before anything is hashed', async () => {
+  assert.notDeepEqual(textContentKey('a\uD800'), textContentKey('a\uFFFD'));
+  assert.notDeepEqual(textContentKey('a\uDC00b'), textContentKey('a\uFFFDb'));
+  const pair = EmbeddingCache.inMemory().wrap({ text: new BuiltinTextEmbedder(), image: new BuiltinImageEmbedder() });
+  await assert.rejects(pair.text.embedTexts(['fine', null as unknown as string]), (error: unknown) => isInputError(error) && error.field === 'texts[1]' && /expected a string, got null/.test(error.message));
+  await assert.rejects(pair.image!.embedImages([{ width: 2, height: 2 } as unknown as ImageInput]), (error: unknown) => isInputError(error) && error.field === 'images[0]');
+});
+
+test('the cache folder appears with the first vector; a vector file of another dimension than the embedder declares starts afresh; an unwritable folder costs the persistence, not the run', async () => {
+  const directory = join(root, 'lazy');
+  const cache = EmbeddingCache.open(directory);
+  const text = cache.wrapText(new BuiltinTextEmbedder());
+  assert.equal(existsSync(directory), false);
+  const first = await text.embedTexts(['one', 'two']);
+  assert.equal(existsSync(directory), true);
+  // Rewrite the store's header to claim another dimension: the reopened cache must not serve it.
+  const [file] = readdirSync(directory);
+  const bytes = readFileSync(join(directory, file));
+  const newline = bytes.indexOf(0x0a);
+  const header = JSON.parse(bytes.subarray(0, newline).toString('utf8').replace(/^emishift-embedding-cache 1 /, '')) as { embedder: string; dimension: number };
+  writeFileSync(join(directory, file), Buffer.concat([Buffer.from(`emishift-embedding-cache 1 ${JSON.stringify({ ...header, dimension: header.dimension + 1 })}\n`), bytes.subarray(newline + 1)]));
+  const reopened = EmbeddingCache.open(directory);
+  const again = await reopened.wrapText(new BuiltinTextEmbedder()).embedTexts(['one', 'two']);
+  assert.deepEqual(reopened.counts.texts, { embedded: 2, reused: 0 });
+  assert.deepEqual(again.data, first.data);
+  // A folder path that is a file: no cache can be written there, and the vectors still come back.
+  const blocked = join(root, 'blocked-by-a-file');
+  writeFileSync(blocked, 'not a folder');
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (message: string) => warnings.push(message);
+  try {
+    const result = await EmbeddingCache.open(join(blocked, 'cache')).wrapText(new BuiltinTextEmbedder()).embedTexts(['one', 'two', 'one']);
+    assert.deepEqual(result.data.subarray(0, 2 * result.cols), first.data);
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /cannot write the embedding cache .*keeps its vectors in memory only/);
 });

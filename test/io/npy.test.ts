@@ -97,3 +97,16 @@ test('readPairedNpyMatrices reads two paired matrices and names the second file 
   assert.deepEqual(Array.from(pairs.x.data), [1, 2, 3, 4, 5, 6]);
   assert.throws(() => readPairedNpyMatrices(join(dir, 'x.npy'), join(dir, 'short.npy')), (error: Error) => error.message.startsWith(join(dir, 'short.npy')) && /has 2 rows but .*x\.npy has 3/.test(error.message));
 });
+
+test('a .npy streamed through a pipe reads as the file does (no size to allocate for)', async () => {
+  const { execFileSync, spawn } = await import('node:child_process');
+  const folder = mkdtempSync(join(tmpdir(), 'emishift-npy-pipe-'));
+  const file = join(folder, 'm.npy');
+  writeNpy(file, { shape: [3, 2], data: Float32Array.from([1, 2, 3, 4, 5, 6]) });
+  const fifo = join(folder, 'pipe.npy');
+  execFileSync('mkfifo', [fifo]);
+  const writer = spawn('sh', ['-c', `cat "${file}" > "${fifo}"`]);
+  const read = readNpyMatrix(fifo);
+  await new Promise((resolve) => writer.on('exit', resolve));
+  assert.deepEqual([read.rows, read.cols, Array.from(read.data)], [3, 2, [1, 2, 3, 4, 5, 6]]);
+});

@@ -215,6 +215,15 @@ test('bad input: one-line InputErrors naming the option', async () => {
   await rejects({ permutations: 10 }, 'image', /one split has image embeddings/, [source, syntheticSet(6, 4, 3, { image: false })]);
 });
 
+test('text-only splits: jsd_v is not tested by default (no image term), and asking for it is an InputError', async () => {
+  const source = syntheticSet(8, 4, 1, { name: 'id', image: false });
+  const target = syntheticSet(8, 4, 2, { name: 'ood', image: false });
+  const estimator = club(4);
+  const result = await permutationTest(source, target, estimator, { permutations: 20, seed: 3 });
+  assert.deepEqual(Object.keys(result.statistics).sort(), ['emid', 'emid_ub', 'jsd_t']);
+  await assert.rejects(permutationTest(source, target, estimator, { permutations: 20, statistics: ['jsd_v', 'emid'] }), (error: unknown) => error instanceof InputError && error.field === 'statistics' && /jsd_v needs image embeddings/.test(error.message));
+});
+
 test('paired partitions: each side holds exactly one row of every pair', () => {
   const partitions = permutationPartitions(6, 6, 30, 3, 'paired');
   assert.deepEqual(Array.from(partitions.target[0]), [6, 7, 8, 9, 10, 11]);
