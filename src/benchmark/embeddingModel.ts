@@ -23,7 +23,7 @@ import { rgbaToRgb, type RgbaImage } from '../io/image';
 import type { EmbedderPair, ImageEmbedder } from '../embed/embedder';
 import { createRng } from '../random';
 import { GRID_CELLS } from './modelFeatures';
-import { BACKGROUND_OUTPUTS, CELL_OUTPUTS, QUESTION_OUTPUTS, checkedTrainingSettings, decide, gatherRows, labelsFor, mirror, trainAnswerProgram, type AnswerProgramOutputs, type TrainAnsweringOptions, type Example, type ModelAnswer, type QueryAnswerer, type TrainProgress } from './model';
+import { BACKGROUND_OUTPUTS, CELL_OUTPUTS, QUESTION_OUTPUTS, checkedTrainingSettings, decide, decodeWeights, encodeWeights, gatherRows, labelsFor, mirror, trainAnswerProgram, type AnswerProgramOutputs, type TrainAnsweringOptions, type Example, type ModelAnswer, type QueryAnswerer, type TrainProgress } from './model';
 import { answerSentence, type Query } from './questions';
 import { renderScene } from './scenes';
 
@@ -290,11 +290,7 @@ interface SavedEmbeddingModel {
 
 /** The model as JSON: the features it reads (embedder ids, dimension) and its weights. */
 export function encodeEmbeddingAnsweringModel(model: EmbeddingAnsweringModel): string {
-  const weights: SavedEmbeddingModel['weights'] = {};
-  for (const [name, { shape, values }] of Object.entries(model.weightValues())) {
-    weights[name] = { shape, float32: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') };
-  }
-  const saved: SavedEmbeddingModel = { format: FORMAT, version: FORMAT_VERSION, features: model.features, weights };
+  const saved: SavedEmbeddingModel = { format: FORMAT, version: FORMAT_VERSION, features: model.features, weights: encodeWeights(model.weightValues()) };
   return JSON.stringify(saved);
 }
 
@@ -311,15 +307,7 @@ export function decodeEmbeddingAnsweringModel(text: string, file?: string): Embe
   if (typeof features?.text !== 'string' || typeof features.image !== 'string' || !Number.isInteger(features.dimension) || features.dimension < 1) {
     throw new InputError('expected "features": { "text", "image", "dimension" }', { file, field: 'features' });
   }
-  const weights = {} as Weights;
-  for (const name of WEIGHT_NAMES) {
-    const entry = saved.weights?.[name];
-    if (!entry || typeof entry.float32 !== 'string') throw new InputError(`missing weight ${name}`, { file, field: `weights.${name}` });
-    const bytes = Buffer.from(entry.float32, 'base64');
-    const values = new Float32Array(bytes.length / 4);
-    Buffer.from(values.buffer).set(bytes.subarray(0, values.length * 4));
-    weights[name] = values;
-  }
+  const weights: Weights = decodeWeights(saved.weights, WEIGHT_NAMES, file);
   try {
     return new EmbeddingAnsweringModel(features, weights);
   } catch (error) {

@@ -654,14 +654,33 @@ interface SavedModel {
   weights: Record<string, { shape: number[]; float32: string }>;
 }
 
-export function encodeAnsweringModel(model: AnsweringModel): string {
-  const weights: SavedModel['weights'] = {};
-  for (const [name, { shape, values }] of Object.entries(model.weightValues())) {
-    const bytes = Buffer.alloc(values.length * 4);
-    values.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+/** Both answering models' weights as saved: each its shape and its float32 values, little-endian, in base64. */
+export function encodeWeights(values: Record<string, { shape: number[]; values: Float32Array }>): Record<string, { shape: number[]; float32: string }> {
+  const weights: Record<string, { shape: number[]; float32: string }> = {};
+  for (const [name, { shape, values: data }] of Object.entries(values)) {
+    const bytes = Buffer.alloc(data.length * 4);
+    data.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
     weights[name] = { shape, float32: bytes.toString('base64') };
   }
-  const saved: SavedModel = { format: FORMAT, version: FORMAT_VERSION, vocabulary: [...model.vocabulary], weights };
+  return weights;
+}
+
+/** The weights `encodeWeights` wrote, by name; a missing one is an InputError naming `file` and `weights.<name>`. */
+export function decodeWeights<Name extends string>(saved: Partial<Record<string, { float32?: unknown }>> | undefined, names: readonly Name[], file: string | undefined): Record<Name, Float32Array> {
+  const weights = {} as Record<Name, Float32Array>;
+  for (const name of names) {
+    const entry = saved?.[name];
+    if (!entry || typeof entry.float32 !== 'string') throw new InputError(`missing weight ${name}`, { file, field: `weights.${name}` });
+    const bytes = Buffer.from(entry.float32, 'base64');
+    const values = new Float32Array(bytes.length / 4);
+    for (let i = 0; i < values.length; i++) values[i] = bytes.readFloatLE(i * 4);
+    weights[name] = values;
+  }
+  return weights;
+}
+
+export function encodeAnsweringModel(model: AnsweringModel): string {
+  const saved: SavedModel = { format: FORMAT, version: FORMAT_VERSION, vocabulary: [...model.vocabulary], weights: encodeWeights(model.weightValues()) };
   return JSON.stringify(saved);
 }
 
@@ -678,15 +697,7 @@ export function decodeAnsweringModel(text: string, file?: string): AnsweringMode
   if (!Array.isArray(saved.vocabulary) || !saved.vocabulary.every((word) => typeof word === 'string')) {
     throw new InputError('vocabulary must be a list of words', { file, field: 'vocabulary' });
   }
-  const weights = {} as Weights;
-  for (const name of WEIGHT_NAMES) {
-    const entry = saved.weights?.[name];
-    if (!entry || typeof entry.float32 !== 'string') throw new InputError(`missing weight ${name}`, { file, field: `weights.${name}` });
-    const bytes = Buffer.from(entry.float32, 'base64');
-    const values = new Float32Array(bytes.length / 4);
-    for (let i = 0; i < values.length; i++) values[i] = bytes.readFloatLE(i * 4);
-    weights[name] = values;
-  }
+  const weights: Weights = decodeWeights(saved.weights, WEIGHT_NAMES, file);
   try {
     return new AnsweringModel(saved.vocabulary, weights);
   } catch (error) {

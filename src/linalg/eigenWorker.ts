@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { symmetricEigenvalues } from './symmetricEigenvalues';
+import { workerErrorOf } from './workerError';
 
 /** What the pool sends. */
 export interface EigenRequest {
@@ -28,9 +29,7 @@ port.on('message', (request: EigenRequest) => {
     response = { id: request.id, values };
     transfer = [values.buffer as ArrayBuffer];
   } catch (error) {
-    const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
-    const field = (error as { field?: unknown }).field;
-    response = { id: request.id, error: { name, message, field: typeof field === 'string' ? field : undefined } };
+    response = { id: request.id, error: workerErrorOf(error) };
   }
   port.postMessage(response, transfer);
 });

@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { principalBlockSpectra, type PrincipalBlocks } from './principalBlocks';
+import { workerErrorOf } from './workerError';
 
 /** What the pool sends: a batch (with the base the first time this worker sees it), or a base to drop. */
 export type PrincipalBlockRequest =
@@ -33,9 +34,7 @@ port.on('message', (request: PrincipalBlockRequest) => {
     response = { id: request.id, values };
     transfer = [values.buffer as ArrayBuffer];
   } catch (error) {
-    const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
-    const field = (error as { field?: unknown }).field;
-    response = { id: request.id, error: { name, message, field: typeof field === 'string' ? field : undefined } };
+    response = { id: request.id, error: workerErrorOf(error) };
   }
   port.postMessage(response, transfer);
 });
