@@ -24,7 +24,7 @@
  * - encoders (only with --only encoders; minutes, not part of the full run): the image encoder
  *   choice of bench/encoderChoice.ts on 16 scenes, with its answer probe, for builtin, mid, small
  *   and CenterNet (when EMISHIFT_CENTERNET_DIR names its folder; else reported as skipped).
- * Options: --only ksg, pointwise, baselines, monitor, questions, permutations, pretrained, job or encoders runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
+ * Options: --only sweep (the n = 90 and n = 1000 sweeps alone), ksg, pointwise, baselines, monitor, questions, permutations, pretrained, job or encoders runs only those cases; --quick skips n = 10,000 (and KSG at 100,000); --data DIR keeps the generated splits there (default: the
  * system temp folder; they are reused across runs).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -217,7 +217,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, baselines: await runBaselinesBenchmark(dataRoot, club) }, null, 2)}\n`);
     return;
   }
-  const sizes = args.includes('--quick') ? [90, 1000] : [90, 1000, 10000];
+  const sizes = args.includes('--quick') || only === 'sweep' ? [90, 1000] : [90, 1000, 10000];
+  if (only === 'sweep') {
+    // The two timed targets alone: n = 90 (median of 5, and median of 15 for a steadier figure on a shared machine) and n = 1000.
+    const sweeps = [await benchmarkSweep(dataRoot, club, 90, 5), await benchmarkSweep(dataRoot, club, 90, 15), await benchmarkSweep(dataRoot, club, 1000, 3)];
+    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version, node_startup_seconds: nodeStartupSeconds() }, sweep: sweeps }, null, 2)}\n`);
+    return;
+  }
   const sweep: object[] = [];
   for (const rows of sizes) sweep.push(await benchmarkSweep(dataRoot, club, rows, rows === 90 ? 5 : rows === 1000 ? 3 : 1));
   // The same sweep with no matrix shared between splits: every one of its 243 spectra computed.

@@ -8,13 +8,33 @@ import { InputError } from '../errors';
 import type { EmbeddingSet, Matrix } from '../interface';
 import { assertFiniteMatrix } from '../linalg/matrix';
 import { describeReadFailure } from '../io/inputFile';
-import { readNpyMatrix, writeNpyMatrix } from '../io/npy';
+import { readNpyMatrix, readNpyMatrixAsync, writeNpyMatrix } from '../io/npy';
 import { fileDigest, MANIFEST_FILE, MANIFEST_FORMAT, manifestDigest, readSplitManifest, writeSplitManifest, type SplitManifest } from './splitManifest';
 
 export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;
 
 /** Reads and validates one split folder. */
 export function readSplitFolder(directory: string, name = basename(directory)): EmbeddingSet {
+  const files = splitFiles(directory);
+  const matrices: Partial<Record<SetKey, Matrix>> = {};
+  for (const [key, file] of files) matrices[key] = readNpyMatrix(file);
+  return assembleSplit(directory, name, matrices);
+}
+
+/**
+ * `readSplitFolder` with the files read on libuv's threads, all four at once, so that this
+ * thread goes on with other work (a sweep's earlier splits) meanwhile. The same checks and errors.
+ */
+export async function readSplitFolderAsync(directory: string, name = basename(directory)): Promise<EmbeddingSet> {
+  const files = splitFiles(directory);
+  const read = await Promise.all(files.map(([, file]) => readNpyMatrixAsync(file)));
+  const matrices: Partial<Record<SetKey, Matrix>> = {};
+  files.forEach(([key], index) => (matrices[key] = read[index]));
+  return assembleSplit(directory, name, matrices);
+}
+
+/** The folder's matrix files, in reading order (v.npy only when present); an error when it is no folder or lacks one. */
+function splitFiles(directory: string): [SetKey, string][] {
   let isDirectory = false;
   try {
     isDirectory = statSync(directory).isDirectory();
@@ -22,15 +42,21 @@ export function readSplitFolder(directory: string, name = basename(directory)): 
     throw new InputError(describeReadFailure(error), { file: directory });
   }
   if (!isDirectory) throw new InputError('expected a split folder holding t.npy, yhat.npy, y.npy (and optionally v.npy)', { file: directory });
-  const load = (fileName: string): Matrix => {
-    const file = join(directory, fileName);
+  const files: [SetKey, string][] = [];
+  for (const key of ['text', 'response', 'reference'] as const) {
+    const file = join(directory, SPLIT_FILES[key]);
     if (!existsSync(file)) throw new InputError('file not found (a split folder needs t.npy, yhat.npy and y.npy)', { file });
-    return readNpyMatrix(file);
-  };
-  const text = load(SPLIT_FILES.text);
-  const response = load(SPLIT_FILES.response);
-  const reference = load(SPLIT_FILES.reference);
-  const image = existsSync(join(directory, SPLIT_FILES.image)) ? load(SPLIT_FILES.image) : undefined;
+    files.push([key, file]);
+  }
+  if (existsSync(join(directory, SPLIT_FILES.image))) files.push(['image', join(directory, SPLIT_FILES.image)]);
+  return files;
+}
+
+function assembleSplit(directory: string, name: string, matrices: Partial<Record<SetKey, Matrix>>): EmbeddingSet {
+  const text = matrices.text as Matrix;
+  const response = matrices.response as Matrix;
+  const reference = matrices.reference as Matrix;
+  const image = matrices.image;
   const manifest = readSplitManifest(directory);
   if (manifest && manifest.rows !== text.rows) {
     throw new InputError(

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors';
 import type { Matrix } from '../interface';
-import { readInputFile, readInputFileShared } from './inputFile';
+import { readInputFile, readInputFileShared, readInputFileSharedAsync } from './inputFile';
 import { writeFileAtomic } from './atomicWrite';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
@@ -92,7 +92,16 @@ export function readNpy(file: string): NpyArray {
  * in shared memory, so a matrix handed to a worker thread is shared with it, not copied.
  */
 export function readNpyMatrix(file: string): Matrix {
-  const array = decodeNpy(readInputFileShared(file), file);
+  return npyMatrix(readInputFileShared(file), file);
+}
+
+/** `readNpyMatrix` with the bytes read on libuv's threads (see readInputFileSharedAsync). */
+export async function readNpyMatrixAsync(file: string): Promise<Matrix> {
+  return npyMatrix(await readInputFileSharedAsync(file), file);
+}
+
+function npyMatrix(bytes: Uint8Array, file: string): Matrix {
+  const array = decodeNpy(bytes, file);
   if (array.shape.length !== 2) {
     throw new InputError(`expected a 2-D array (rows × dimensions), got shape (${array.shape.join(', ')})`, { file });
   }

@@ -46,7 +46,8 @@ export interface SplitSource {
   name: string;
   /** Where it comes from (a folder), for error messages; defaults to the name. */
   location?: string;
-  load(): EmbeddingSet;
+  /** The split's embeddings; a promise lets the reading go on while earlier splits are compared. */
+  load(): EmbeddingSet | Promise<EmbeddingSet>;
 }
 
 /** How `sweepSplits` runs: the bound's settings, threads and concurrency, resumption, intervals and space checks. */
@@ -273,13 +274,16 @@ export async function sweepSplits(
   const guard = new SpaceGuard(description, options.allowSpaceMismatch ?? false);
   const idLocation = idSplit.location ?? idSplit.name;
   const subsetter = options.rowSubset ? new (selectionModule().RowSubsetter)(options.rowSubset) : undefined;
-  const load = (split: SplitSource, location: string): EmbeddingSet => (subsetter ? subsetter.subset(split.name, split.load(), location) : split.load());
+  const load = async (split: SplitSource, location: string): Promise<EmbeddingSet> => {
+    const set = await split.load();
+    return subsetter ? subsetter.subset(split.name, set, location) : set;
+  };
   // A split's record says which of its rows were compared, when a subset was.
   const withRows = (name: string, record: SplitRecord): SplitRecord => {
     const kept = subsetter?.keptOf(name);
     return kept ? { ...record, row_subset: kept } : record;
   };
-  const idSet = load(idSplit, idLocation);
+  const idSet = await load(idSplit, idLocation);
   // Spectra of small splits are solved in this thread unless a solver is given; large ones on a pool.
   const ownSolver = options.solver === undefined && idSet.text.rows >= SMALL_SPLIT_ROWS;
   const solver = options.solver ?? (ownSolver ? createParallelEigenSolver(options.threads ?? availableParallelism()) : inThreadEigenSolver);
@@ -291,15 +295,29 @@ export async function sweepSplits(
     const settings = options.bootstrap ? await bootstrapSettings(source.set, estimator, options.bootstrap) : undefined;
     const comparisons: ComputedComparison[] = new Array(oodSplits.length);
     const failures: { index: number; error: unknown }[] = [];
+    // Splits are read concurrently but prepared in their order, so that what preparing records
+    // (the space check's list of splits) does not depend on which file arrived first.
+    let previousPrepared: Promise<void> = Promise.resolve();
     const compareOne = async (index: number): Promise<void> => {
       const split = oodSplits[index];
       const resumed = completed.get(split.name);
+      const ownTurn = previousPrepared;
+      let prepared = (): void => undefined;
+      previousPrepared = new Promise((resolve) => (prepared = resolve));
       // A comparison resumed without the p-values now asked for is computed again.
       if (resumed && (!permutations.context || resumed.pValues)) {
+        prepared();
         comparisons[index] = resumed;
       } else {
         const location = split.location ?? split.name;
-        const target = prepare(split.name, location, load(split, location), estimator, solver, guard, shared, source);
+        let target: PreparedSplit;
+        try {
+          const set = await load(split, location);
+          await ownTurn;
+          target = prepare(split.name, location, set, estimator, solver, guard, shared, source);
+        } finally {
+          prepared();
+        }
         const [sourceEmi, targetEmi, terms] = await Promise.all([source.emi, target.emi, boundTermsOfMoments(source.moments, target.moments, cache)]);
         const intervals = settings ? { sourceEmi: settings.sourceEmi, ...(await comparisonIntervals(source.set, target.set, estimator, options)) } : undefined;
         const baselines = options.baselines && baselineCache ? baselineValues(source.set, target.set, options.baselines, location, { cache: baselineCache, targetKeys: contentKeysOf(target.moments) }) : undefined;

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { ComputedSweep, MutualInformationEstimator } from '../interface';
-import { listSplitFolders, readSplitFolder, SPLIT_FILES } from '../data/splitDirectory';
+import { listSplitFolders, readSplitFolderAsync, SPLIT_FILES } from '../data/splitDirectory';
 import { MANIFEST_FILE, readSplitManifest } from '../data/splitManifest';
 import { assertIdSplit, sweepSplits, type SplitSource, type SweepOptions } from './sweep';
 import { inputFingerprint, openSweepCheckpoint } from './checkpoint';
@@ -56,7 +56,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
           { file: root },
         );
   const compared = selection ? oodSplits.filter((_, index) => selection.splits[index].selected) : oodSplits;
-  const toSource = (split: { name: string; directory: string }): SplitSource => ({ name: split.name, location: split.directory, load: () => readSplitFolder(split.directory, split.name) });
+  const toSource = (split: { name: string; directory: string }): SplitSource => ({ name: split.name, location: split.directory, load: () => readSplitFolderAsync(split.directory, split.name) });
   const splitFiles = splits.flatMap((split) => [...Object.values(SPLIT_FILES), MANIFEST_FILE].map((file) => join(split.directory, file)));
   const settings = {
     id: idName,

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpyMatrix } from '../../src/io/npy';
-import { listSplitFolders, readSplitFolder } from '../../src/data/splitDirectory';
+import { listSplitFolders, readSplitFolder, readSplitFolderAsync } from '../../src/data/splitDirectory';
 import { syntheticSet } from '../support/synthetic';
 
 function writeSplit(dir: string, options: { rows?: number; image?: boolean } = {}): string {
@@ -55,4 +55,38 @@ test('names the file and the problem for missing files, ragged rows, n = 1, dime
   assert.throws(() => readSplitFolder(empty), /empty set/);
 
   assert.throws(() => readSplitFolder(join(root, 'nope')), /nope: file not found/);
+});
+
+test('readSplitFolderAsync reads what readSplitFolder reads, in shared memory, and fails with the same messages', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'emishift-split-async-'));
+  for (const image of [true, false]) {
+    const dir = writeSplit(join(root, image ? 'with' : 'without'), { image });
+    const [sync, background] = [readSplitFolder(dir), await readSplitFolderAsync(dir)];
+    assert.deepEqual(background, sync);
+    for (const key of ['text', 'response', 'reference'] as const) assert.ok(background[key].data.buffer instanceof SharedArrayBuffer, key);
+  }
+  const fs = require('node:fs') as typeof import('node:fs');
+  const missing = writeSplit(join(root, 'missing'));
+  fs.rmSync(join(missing, 'y.npy'));
+  const ragged = writeSplit(join(root, 'ragged'));
+  writeNpyMatrix(join(ragged, 'yhat.npy'), { rows: 5, cols: 8, data: new Float32Array(40) });
+  const nan = writeSplit(join(root, 'nan'));
+  const data = new Float32Array(48).fill(0.1);
+  data[3 * 8 + 5] = Number.NaN;
+  writeNpyMatrix(join(nan, 't.npy'), { rows: 6, cols: 8, data });
+  const truncated = writeSplit(join(root, 'truncated'));
+  fs.truncateSync(join(truncated, 'y.npy'), 100);
+  const unreadable = writeSplit(join(root, 'unreadable'));
+  fs.rmSync(join(unreadable, 'yhat.npy'));
+  fs.mkdirSync(join(unreadable, 'yhat.npy'));
+  for (const dir of [missing, ragged, nan, truncated, unreadable, join(root, 'nope'), join(missing, 't.npy')]) {
+    let expected: Error | undefined;
+    try {
+      readSplitFolder(dir);
+    } catch (error) {
+      expected = error as Error;
+    }
+    assert.ok(expected, `${dir} should not read`);
+    await assert.rejects(readSplitFolderAsync(dir), (error: Error) => error.message === expected!.message && error.name === expected!.name);
+  }
 });

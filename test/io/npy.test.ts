@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeNpy, decodeNpy, readNpyMatrix, writeNpy } from '../../src/io/npy';
+import { encodeNpy, decodeNpy, readNpyMatrix, readNpyMatrixAsync, writeNpy } from '../../src/io/npy';
 import { InputError } from '../../src/errors';
 
 function npyBytes(header: string, payload: Uint8Array, version = 1): Uint8Array {
@@ -109,4 +109,20 @@ test('a .npy streamed through a pipe reads as the file does (no size to allocate
   const read = readNpyMatrix(fifo);
   await new Promise((resolve) => writer.on('exit', resolve));
   assert.deepEqual([read.rows, read.cols, Array.from(read.data)], [3, 2, [1, 2, 3, 4, 5, 6]]);
+  // The background reader too: the pipe is read from the one open descriptor, not opened twice.
+  const second = spawn('sh', ['-c', `cat "${file}" > "${fifo}"`]);
+  const background = await readNpyMatrixAsync(fifo);
+  await new Promise((resolve) => second.on('exit', resolve));
+  assert.deepEqual([background.rows, background.cols, Array.from(background.data)], [3, 2, [1, 2, 3, 4, 5, 6]]);
+});
+
+test('readNpyMatrixAsync reads a file as readNpyMatrix does, and names a missing one', async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'emishift-npy-async-'));
+  const file = join(folder, 'm.npy');
+  const data = Float32Array.from({ length: 3000 * 7 }, (_, i) => Math.sin(i));
+  writeNpy(file, { shape: [3000, 7], data });
+  const background = await readNpyMatrixAsync(file);
+  assert.deepEqual(background, readNpyMatrix(file));
+  assert.ok(background.data.buffer instanceof SharedArrayBuffer);
+  await assert.rejects(readNpyMatrixAsync(join(folder, 'none.npy')), (error: Error) => error.name === 'InputError' && error.message.includes('none.npy') && /file not found/.test(error.message));
 });

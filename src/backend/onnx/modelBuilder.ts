@@ -85,7 +85,9 @@ export class GraphBuilder {
   /** A constant float32 tensor stored as raw little-endian bytes; returns its name. */
   initializer(name: string, data: Float32Array | readonly number[], dims: readonly number[]): string {
     // Copied so that later changes to the caller's array cannot leak into the model.
-    const values = Float32Array.from(data);
+    // slice() is a memcpy; Float32Array.from walks an iterator (about 7 ns per weight, 10 ms
+    // for CLUB's network in a one-shot process).
+    const values = data instanceof Float32Array ? data.slice() : Float32Array.from(data);
     checkSize(name, values.length, dims);
     this.define(name);
     this.initializers.push({ name, type: 'float32', dims: [...dims], raw: littleEndianBytes(values) });

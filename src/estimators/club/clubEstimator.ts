@@ -265,7 +265,9 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
    * reaches 10%: beyond it the estimate says more about the network's limits than the data.
    */
   async diagnose(x: Matrix): Promise<EstimatorDiagnosis> {
-    const { share, largest } = logvarSaturation(await clubForward(this.parameters, x, this.engine));
+    assertClubInput(this.parameters, x);
+    const native = nativeClub(this.engine);
+    const { share, largest } = native ? await native.clubLogvarSaturation(this.parameters, x) : logvarSaturation(await clubForward(this.parameters, x, 'portable'));
     const percent = Math.round(share * 1000) / 10;
     const warnings =
       share >= SATURATION_WARNING_SHARE

@@ -12,6 +12,7 @@ import { InputError } from '../../errors';
 import type { Matrix } from '../../interface';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField } from './clubParameters';
 import { ADAM } from './clubTrainer';
+import { LOGVAR_SATURATION_LEVEL } from './clubEstimate';
 import { GraphBuilder, float, type Attributes } from '../../backend/onnx/modelBuilder';
 import { createSession, floatTensor, loadOnnxRuntime, resolveThreadCount, toFloat32, type OrtSession, type OrtTensor } from '../../backend/onnx/runtime';
 import { createHostedSession, defaultHostedThreads, startSessionHost, type FloatFeed, type HostedSession } from '../../backend/onnx/sessionHost';
@@ -196,11 +197,24 @@ function buildForwardModel(p: ClubParameters): Uint8Array {
  * whose mean over rows is the estimate (rows are averaged in float64 in JS). Doing the element-
  * wise work here, vectorised, is several times faster than any pass over n × d in JS. EMI's two
  * terms (y = z_ŷ and z_y against z) take one run.
+ *
+ * The run also reports, per row, how many log-variance outputs are saturated and the largest
+ * |logvar| (see logvarSaturation in clubEstimate.ts), so that the estimator's diagnosis needs
+ * no forward session of its own: |−logvar| is |logvar| (the negation is exact, and tanh is odd).
  */
 function buildManyModel(p: ClubParameters, count: number): Uint8Array {
   const g = new GraphBuilder('club_many');
   const x = g.input('x', 'float32', ['batch', p.xDim]);
   const f = addForward(g, parameterInitializers(g, p), x, { negateLogvar: true });
+  const magnitude = g.op('Abs', [f.lv]);
+  // A float32 m exceeds the (double) level exactly when it reaches or passes the level's nearest
+  // float32 from the side the level lies on, so the count is the JS count to the last unit.
+  const threshold = Math.fround(LOGVAR_SATURATION_LEVEL);
+  const beyond = g.op(threshold > LOGVAR_SATURATION_LEVEL ? 'GreaterOrEqual' : 'Greater', [magnitude, g.constant(threshold)]);
+  g.op('ReduceSum', [g.op('Cast', [beyond], { to: 1 }), g.int64Constant([1])], { keepdims: 0 }, 'logvar_saturated');
+  g.output('logvar_saturated', 'float32', ['batch']);
+  g.op('ReduceMax', [magnitude], { axes: [1], keepdims: 0 }, 'logvar_largest');
+  g.output('logvar_largest', 'float32', ['batch']);
   const halfPrecision = g.op('Mul', [g.op('Exp', [f.lv]), g.constant(0.5)]);
   for (let k = 0; k < count; k++) {
     const y = g.input(`y${k}`, 'float32', ['batch', p.yDim]);
@@ -379,6 +393,26 @@ export async function clubRowTermsMany(params: ClubParameters, x: Matrix, ys: re
   ys.forEach((y, k) => (feeds[`y${k}`] = feed(y)));
   const out = await runBaked(params, `many-${ys.length}`, options.threads, feeds);
   return ys.map((_, k) => out[`rows${k}`]);
+}
+
+/**
+ * How saturated the variance network is on x (see logvarSaturation in clubEstimate.ts, whose
+ * numbers these are), from a run of the session EMI's estimates use (zero responses, whose terms
+ * are not read), so that no forward session is built for it.
+ */
+export async function clubLogvarSaturation(params: ClubParameters, x: Matrix, options: ClubRunOptions = {}): Promise<{ share: number; largest: number }> {
+  checkParameters(params);
+  checkBatch(params, x);
+  if (x.rows === 0) return { share: 0, largest: 0 };
+  const zeros: FloatFeed = { data: new Float32Array(x.rows * params.yDim), dims: [x.rows, params.yDim] };
+  const out = await runBaked(params, 'many-2', options.threads, { x: feed(x), y0: zeros, y1: zeros });
+  let saturated = 0;
+  let largest = 0;
+  for (let i = 0; i < x.rows; i++) {
+    saturated += out.logvar_saturated[i];
+    if (out.logvar_largest[i] > largest) largest = out.logvar_largest[i];
+  }
+  return { share: saturated / (x.rows * params.yDim), largest };
 }
 
 /** Î(x; y_k) for every y_k after one forward pass (float32 network and terms, float64 mean over rows). */

@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { ClubEstimator } from '../../../src/estimators/club/clubEstimator';
 import { initClubParameters } from '../../../src/estimators/club/clubModel';
 import { logvarSaturation } from '../../../src/estimators/club/clubEstimate';
+import { clubForward } from '../../../src/estimators/club/clubEngine';
+import { clubLogvarSaturation } from '../../../src/estimators/club/onnxGraphs';
+import { createRng } from '../../../src/random';
 import type { ClubParameters } from '../../../src/estimators/club/clubParameters';
 import { queryEmbedding } from '../../../src/data/queryEmbedding';
 import { comparePair, sweepSplits } from '../../../src/sweep/sweep';
@@ -48,6 +51,24 @@ for (const engine of ['portable', 'auto'] as const) {
     assert.match(half.warnings[0], / 50% of its log-variance outputs/);
   });
 }
+
+test('the native diagnosis (read off the run of EMI\'s estimates) is the forward pass\'s count to the last unit', async () => {
+  // Log-variance pre-activations spread over about ±4, so that outputs fall on both sides of the
+  // 0.99 level in every row, many of them within a few float32 steps of it.
+  const rng = createRng(7);
+  const graded: ClubParameters = {
+    ...plain,
+    logvarW2: Float32Array.from(plain.logvarW2, (w) => 6 * w),
+    logvarB2: Float32Array.from({ length: 16 }, () => 8 * (rng.next() - 0.5)),
+  };
+  const x = queryEmbedding(source);
+  for (const parameters of [plain, graded, halfSaturated]) {
+    const expected = logvarSaturation(await clubForward(parameters, x, 'native'));
+    assert.deepEqual(await clubLogvarSaturation(parameters, x), expected);
+  }
+  const spread = logvarSaturation(await clubForward(graded, x, 'native'));
+  assert.ok(spread.share > 0.05 && spread.share < 0.95, `graded network saturates ${spread.share} of its outputs`);
+});
 
 test('comparePair and sweepSplits record the diagnosis on the ID split, warn with its name, and leave the numbers alone', async () => {
   const lines: string[] = [];
