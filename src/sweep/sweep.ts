@@ -46,8 +46,24 @@ export interface SplitSource {
   name: string;
   /** Where it comes from (a folder), for error messages; defaults to the name. */
   location?: string;
-  /** The split's embeddings; a promise lets the reading go on while earlier splits are compared. */
-  load(): EmbeddingSet | Promise<EmbeddingSet>;
+  load(): EmbeddingSet;
+}
+
+/**
+ * A split whose embeddings arrive later (split folders read on libuv's threads), so that the
+ * reading goes on while earlier splits are compared: what `sweepSplitFolders` hands the sweep.
+ */
+export interface PendingSplitSource {
+  name: string;
+  /** Where it comes from (a folder), for error messages; defaults to the name. */
+  location?: string;
+  read(): Promise<EmbeddingSet>;
+}
+
+/** Compares the ID split with every other split. */
+export async function sweepSplits(idSplit: SplitSource, oodSplits: readonly SplitSource[], estimator: MutualInformationEstimator, options: SweepOptions = {}): Promise<ComputedSweep> {
+  const pending = (split: SplitSource): PendingSplitSource => ({ name: split.name, ...(split.location === undefined ? {} : { location: split.location }), read: async () => split.load() });
+  return sweepPendingSplits(pending(idSplit), oodSplits.map(pending), estimator, options);
 }
 
 /** How `sweepSplits` runs: the bound's settings, threads and concurrency, resumption, intervals and space checks. */
@@ -253,10 +269,10 @@ function baselineSettingsOf(options: Pick<SweepOptions, 'baselines'>): DriftBase
   return settings;
 }
 
-/** Compares the ID split with every other split. */
-export async function sweepSplits(
-  idSplit: SplitSource,
-  oodSplits: readonly SplitSource[],
+/** `sweepSplits` on splits read as they are needed, several at once. */
+export async function sweepPendingSplits(
+  idSplit: PendingSplitSource,
+  oodSplits: readonly PendingSplitSource[],
   estimator: MutualInformationEstimator,
   options: SweepOptions = {},
 ): Promise<ComputedSweep> {
@@ -274,8 +290,8 @@ export async function sweepSplits(
   const guard = new SpaceGuard(description, options.allowSpaceMismatch ?? false);
   const idLocation = idSplit.location ?? idSplit.name;
   const subsetter = options.rowSubset ? new (selectionModule().RowSubsetter)(options.rowSubset) : undefined;
-  const load = async (split: SplitSource, location: string): Promise<EmbeddingSet> => {
-    const set = await split.load();
+  const load = async (split: PendingSplitSource, location: string): Promise<EmbeddingSet> => {
+    const set = await split.read();
     return subsetter ? subsetter.subset(split.name, set, location) : set;
   };
   // A split's record says which of its rows were compared, when a subset was.

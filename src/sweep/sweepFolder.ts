@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { ComputedSweep, MutualInformationEstimator } from '../interface';
 import { listSplitFolders, readSplitFolderAsync, SPLIT_FILES } from '../data/splitDirectory';
 import { MANIFEST_FILE, readSplitManifest } from '../data/splitManifest';
-import { assertIdSplit, sweepSplits, type SplitSource, type SweepOptions } from './sweep';
+import { assertIdSplit, sweepPendingSplits, type PendingSplitSource, type SweepOptions } from './sweep';
 import { inputFingerprint, openSweepCheckpoint } from './checkpoint';
 import { writeResults } from './resultsJson';
 import type { ShiftModalitySelection } from './selection';
@@ -56,7 +56,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
           { file: root },
         );
   const compared = selection ? oodSplits.filter((_, index) => selection.splits[index].selected) : oodSplits;
-  const toSource = (split: { name: string; directory: string }): SplitSource => ({ name: split.name, location: split.directory, load: () => readSplitFolderAsync(split.directory, split.name) });
+  const toSource = (split: { name: string; directory: string }): PendingSplitSource => ({ name: split.name, location: split.directory, read: () => readSplitFolderAsync(split.directory, split.name) });
   const splitFiles = splits.flatMap((split) => [...Object.values(SPLIT_FILES), MANIFEST_FILE].map((file) => join(split.directory, file)));
   const settings = {
     id: idName,
@@ -73,7 +73,7 @@ export async function sweepSplitFolders(root: string, idName: string, estimator:
     ...(sweepOptions.rowSubset ? { rowSubset: { rows: sweepOptions.rowSubset.rows, seed: sweepOptions.rowSubset.seed ?? 0 } } : {}),
   };
   const checkpoint = out ? openSweepCheckpoint(`${out}.partial.jsonl`, inputFingerprint([...inputFiles, ...splitFiles], settings)) : undefined;
-  const result = await sweepSplits(
+  const result = await sweepPendingSplits(
     toSource(splits.find((split) => split.name === idName)!),
     compared.map(toSource),
     estimator,
