@@ -27,9 +27,14 @@ export function readSplitFolder(directory: string, name = basename(directory)): 
  */
 export async function readSplitFolderAsync(directory: string, name = basename(directory)): Promise<EmbeddingSet> {
   const files = splitFiles(directory);
-  const read = await Promise.all(files.map(([, file]) => readNpyMatrixAsync(file)));
+  // Settled together, so that of several bad files the first in reading order is the one named, as in readSplitFolder.
+  const read = await Promise.allSettled(files.map(([, file]) => readNpyMatrixAsync(file)));
   const matrices: Partial<Record<SetKey, Matrix>> = {};
-  files.forEach(([key], index) => (matrices[key] = read[index]));
+  files.forEach(([key], index) => {
+    const outcome = read[index];
+    if (outcome.status === 'rejected') throw outcome.reason;
+    matrices[key] = outcome.value;
+  });
   return assembleSplit(directory, name, matrices);
 }
 

@@ -79,7 +79,11 @@ test('readSplitFolderAsync reads what readSplitFolder reads, in shared memory, a
   const unreadable = writeSplit(join(root, 'unreadable'));
   fs.rmSync(join(unreadable, 'yhat.npy'));
   fs.mkdirSync(join(unreadable, 'yhat.npy'));
-  for (const dir of [missing, ragged, nan, truncated, unreadable, join(root, 'nope'), join(missing, 't.npy')]) {
+  // Two bad files: the first in reading order is named, whichever read finishes first.
+  const twoBad = writeSplit(join(root, 'two-bad'));
+  fs.writeFileSync(join(twoBad, 't.npy'), Buffer.alloc(2 << 20, 1));
+  fs.truncateSync(join(twoBad, 'y.npy'), 10);
+  for (const dir of [missing, ragged, nan, truncated, unreadable, twoBad, join(root, 'nope'), join(missing, 't.npy')]) {
     let expected: Error | undefined;
     try {
       readSplitFolder(dir);
