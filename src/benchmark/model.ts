@@ -655,11 +655,11 @@ interface SavedModel {
 }
 
 /** Both answering models' weights as saved: each its shape and its float32 values, little-endian, in base64. */
-export function encodeWeights(values: Record<string, { shape: number[]; values: Float32Array }>): Record<string, { shape: number[]; float32: string }> {
+export function encodeWeights(named: Record<string, { shape: number[]; values: Float32Array }>): Record<string, { shape: number[]; float32: string }> {
   const weights: Record<string, { shape: number[]; float32: string }> = {};
-  for (const [name, { shape, values: data }] of Object.entries(values)) {
-    const bytes = Buffer.alloc(data.length * 4);
-    data.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+  for (const [name, { shape, values }] of Object.entries(named)) {
+    const bytes = Buffer.alloc(values.length * 4);
+    values.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
     weights[name] = { shape, float32: bytes.toString('base64') };
   }
   return weights;

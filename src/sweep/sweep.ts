@@ -53,16 +53,13 @@ export interface SplitSource {
  * A split whose embeddings arrive later (split folders read on libuv's threads), so that the
  * reading goes on while earlier splits are compared: what `sweepSplitFolders` hands the sweep.
  */
-export interface PendingSplitSource {
-  name: string;
-  /** Where it comes from (a folder), for error messages; defaults to the name. */
-  location?: string;
+export interface PendingSplitSource extends Pick<SplitSource, 'name' | 'location'> {
   read(): Promise<EmbeddingSet>;
 }
 
 /** Compares the ID split with every other split. */
 export async function sweepSplits(idSplit: SplitSource, oodSplits: readonly SplitSource[], estimator: MutualInformationEstimator, options: SweepOptions = {}): Promise<ComputedSweep> {
-  const pending = (split: SplitSource): PendingSplitSource => ({ name: split.name, ...(split.location === undefined ? {} : { location: split.location }), read: async () => split.load() });
+  const pending = (split: SplitSource): PendingSplitSource => ({ name: split.name, location: split.location, read: async () => split.load() });
   return sweepPendingSplits(pending(idSplit), oodSplits.map(pending), estimator, options);
 }
 
