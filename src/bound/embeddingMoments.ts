@@ -116,8 +116,8 @@ export class EmbeddingMoments {
       const side = spectrumSide(this.rows, this.cols, this.side);
       const source = side === 'gram' ? await this.gram() : await this.covariance();
       const size = side === 'gram' ? this.rows : this.cols;
-      // The solver may take ownership of what it is given; the cached matrix is shared.
-      return vonNeumannEntropyFromEigenvalues(await this.solver.eigenvalues(source.slice(), size));
+      // Copied into the solver's workspace: the cached matrix is shared with other divergences.
+      return vonNeumannEntropyFromEigenvalues(await this.solver.eigenvaluesOfWritten(size, (target) => target.set(source)));
     })();
     return this.entropyPromise;
   }

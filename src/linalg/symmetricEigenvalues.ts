@@ -25,17 +25,40 @@ export type EigenBackend = 'auto' | 'wasm' | 'js';
  */
 export function symmetricEigenvalues(matrix: Float64Array, n: number, backend: EigenBackend = 'auto'): Float64Array {
   checkSquare(matrix, n);
-  if (backend !== 'js') {
-    const wasm = wasmSolver();
-    if (wasm === undefined) {
-      if (backend === 'wasm') throw new Error('WebAssembly SIMD is not available in this runtime');
-    } else if (wasm.reserve(n)) {
-      return wasm.solve(matrix, n);
-    } else if (backend === 'wasm') {
-      throw new Error(`WebAssembly memory cannot hold a ${n}×${n} matrix`);
-    }
-  }
+  const wasm = wasmFor(n, backend);
+  return wasm ? wasm.solveWritten(n, (input) => input.set(matrix)) : spectrum(matrix, n, jsWorkspace);
+}
+
+/**
+ * `symmetricEigenvalues` of the n × n matrix that `write` lays out, row-major, in the array of
+ * n² values it is handed: only the lower triangle (row i, columns 0…i) need be written, the rest
+ * may hold anything. On the WebAssembly path that array is the kernel's own memory, so a caller
+ * that assembles its matrix (a mixture's blocks, say) allocates and copies none; a fresh matrix
+ * costs page faults that took longer than the copying. `write` must not solve eigenproblems itself.
+ */
+export function symmetricEigenvaluesOfWritten(n: number, write: (matrix: Float64Array) => void, backend: EigenBackend = 'auto'): Float64Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new InputError(`matrix size must be a non-negative integer, got ${n}`, { field: 'n' });
+  const wasm = wasmFor(n, backend);
+  if (wasm) return wasm.solveWritten(n, write);
+  const matrix = new Float64Array(n * n);
+  write(matrix);
   return spectrum(matrix, n, jsWorkspace);
+}
+
+/**
+ * The WASM solver with room for an n × n problem, or undefined when the JS path is to run: asked
+ * for, or 'auto' without WASM SIMD or room. Asked for 'wasm' that cannot be had, throws.
+ */
+function wasmFor(n: number, backend: EigenBackend): WasmSolver | undefined {
+  if (backend === 'js') return undefined;
+  const wasm = wasmSolver();
+  if (wasm === undefined) {
+    if (backend === 'wasm') throw new Error('WebAssembly SIMD is not available in this runtime');
+    return undefined;
+  }
+  if (wasm.reserve(n)) return wasm;
+  if (backend === 'wasm') throw new Error(`WebAssembly memory cannot hold a ${n}×${n} matrix`);
+  return undefined;
 }
 
 /** True when the WebAssembly SIMD kernel can be instantiated in this runtime. */
@@ -352,15 +375,16 @@ class WasmSolver {
     return true;
   }
 
-  /** The spectrum of a problem that reserve() has made room for. */
-  solve(matrix: Float64Array, n: number): Float64Array {
+  /** The spectrum of the problem `write` puts in place (see symmetricEigenvaluesOfWritten), once reserve() has made room for it. */
+  solveWritten(n: number, write: (matrix: Float64Array) => void): Float64Array {
     if (n === 0) return new Float64Array(0);
     // Growing detaches the old ArrayBuffer, so the view is refreshed whenever it changed.
     if (this.view.buffer !== this.memory.buffer) this.view = new Float64Array(this.memory.buffer);
-    // One native copy of the whole matrix; skipping the upper triangle would take a JS loop.
-    this.view.set(matrix, WASM_MATRIX_BYTES / 8);
+    const input = this.view.subarray(WASM_MATRIX_BYTES / 8, WASM_MATRIX_BYTES / 8 + n * n);
+    write(input);
     const status = this.eigenvalues(n, MAX_SWEEPS_PER_EIGENVALUE);
-    if (status === WASM_NON_FINITE) throw firstNonFiniteEntry(matrix, n);
+    // The kernel checks the lower triangle before it packs it, so the input is still intact here.
+    if (status === WASM_NON_FINITE) throw firstNonFiniteEntry(input, n);
     if (status === WASM_NO_CONVERGENCE) throw notConverged(this.failedAt.value, n);
     if (status !== WASM_OK) throw new Error(`the WebAssembly eigensolver returned unknown status ${status}`);
     const d = WASM_D_BYTES / 8;

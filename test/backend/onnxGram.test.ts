@@ -81,6 +81,28 @@ test('outerProduct = A Bᵀ and A Aᵀ within float32 accumulation error', async
   assertSymmetric(self, 70);
 });
 
+test('A Aᵀ is the mean of the float32 product and its transpose, in float64, to the last bit', async () => {
+  // The graph widens and symmetrizes on the engine thread; these are the numbers the JS loop
+  // computed before: 0.5 · (P_ij + P_ji) in float64, and P_ii on the diagonal.
+  for (const [rows, cols, seed] of [
+    [90, 768, 4],
+    [33, 17, 5],
+    [1, 3, 6],
+  ] as const) {
+    const a = randomMatrix(rows, cols, seed);
+    const product = await outerProduct(a, a);
+    const self = await outerProduct(a);
+    assert.ok(self instanceof Float64Array);
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < rows; j++) {
+        const expected = i === j ? product[i * rows + i] : 0.5 * (product[i * rows + j] + product[j * rows + i]);
+        assert.equal(self[i * rows + j], expected, `(${i}, ${j})`);
+      }
+      assert.equal(Math.fround(product[i]), product[i], 'A Bᵀ is the float32 product, widened');
+    }
+  }
+});
+
 test('thread count does not change the result beyond rounding', async () => {
   const a = randomMatrix(500, 50, 9);
   const one = await crossProduct(a, { threads: 1 });

@@ -4,6 +4,7 @@ import { InputError } from '../../src/errors';
 import {
   isWasmAvailable,
   symmetricEigenvalues,
+  symmetricEigenvaluesOfWritten,
   tridiagonalEigenvalues,
   type EigenBackend,
 } from '../../src/linalg/symmetricEigenvalues';
@@ -301,6 +302,45 @@ describe('symmetricEigenvalues: edge cases on both paths', () => {
       // Relative to the largest eigenvalue (3), the small block's eigenvalues are all zero.
       assertSpectrum(values, [0, 0, 0, 0, 0, 0, 1, 3], 1e-15, backend);
     }
+  });
+});
+
+describe('symmetricEigenvaluesOfWritten', () => {
+  it('gives the spectrum symmetricEigenvalues gives when only the lower triangle is written, on both paths', () => {
+    const rng = createRng(41);
+    for (const n of [1, 2, 7, 90, 180]) {
+      const a = randomSymmetric(n, rng);
+      for (const backend of BACKENDS) {
+        // What the array held before (another problem, whose upper triangle stays) must not matter.
+        const other = randomSymmetric(n, rng);
+        symmetricEigenvaluesOfWritten(n, (target) => target.set(other), backend);
+        const written = symmetricEigenvaluesOfWritten(
+          n,
+          (target) => {
+            assert.equal(target.length, n * n);
+            for (let i = 0; i < n; i++) target.set(a.subarray(i * n, i * n + i + 1), i * n);
+          },
+          backend,
+        );
+        assert.deepEqual(written, symmetricEigenvalues(a, n, backend), `${backend} n=${n}`);
+      }
+    }
+  });
+
+  it('names the first non-finite lower-triangle entry as symmetricEigenvalues does, and recovers', () => {
+    const n = 6;
+    const base = randomSymmetric(n, createRng(5));
+    for (const backend of BACKENDS) {
+      const bad = base.slice();
+      bad[4 * n + 1] = Number.NEGATIVE_INFINITY;
+      assert.throws(
+        () => symmetricEigenvaluesOfWritten(n, (target) => target.set(bad), backend),
+        (error: unknown) => error instanceof InputError && error.message.includes('(4, 1) is -Infinity'),
+      );
+      assert.deepEqual(symmetricEigenvaluesOfWritten(n, (target) => target.set(base), backend), symmetricEigenvalues(base, n, backend));
+    }
+    assert.deepEqual(symmetricEigenvaluesOfWritten(0, () => assert.fail('nothing to write for n = 0')), new Float64Array(0));
+    assert.throws(() => symmetricEigenvaluesOfWritten(-1, () => undefined), InputError);
   });
 });
 

@@ -166,7 +166,12 @@ test('power: the p-value of EMID falls as the model’s answers lose their relat
 
 /** A solver that counts the eigenproblems it is given. */
 function countingSolver(): EigenSolver & { count: number } {
-  const solver = { count: 0, eigenvalues: (matrix: Float64Array, n: number) => ((solver.count += 1), inThreadEigenSolver.eigenvalues(matrix, n)), close: async () => {} };
+  const solver = {
+    count: 0,
+    eigenvalues: (matrix: Float64Array, n: number) => ((solver.count += 1), inThreadEigenSolver.eigenvalues(matrix, n)),
+    eigenvaluesOfWritten: (n: number, write: (matrix: Float64Array) => void) => ((solver.count += 1), inThreadEigenSolver.eigenvaluesOfWritten(n, write)),
+    close: async () => {},
+  };
   return solver;
 }
 

@@ -1,7 +1,10 @@
 /**
  * AᵀA and A Bᵀ in ONNX Runtime's multi-threaded SGEMM. Inputs are rounded to float32 (embeddings
  * are float32 to begin with) and products accumulate in float32; results are widened to float64
- * for the eigen/determinant code downstream.
+ * for the eigen/determinant code downstream. A Bᵀ and A Aᵀ are widened (and A Aᵀ symmetrized) in
+ * the graph, on the engine thread, so that the caller's thread only receives them; AᵀA, a d × d
+ * product whose symmetrizing in the graph would cost the engine more than it saves the caller, is
+ * symmetrized here.
  *
  * One session per product kind and thread count serves every shape: all dimensions are symbolic.
  * The sessions run on the engine thread (sessionHost), so a product never blocks the caller.
@@ -10,47 +13,58 @@ import { InputError } from '../../errors';
 import type { Matrix } from '../../interface';
 import { GraphBuilder } from './modelBuilder';
 import { toFloat32 } from './runtime';
-import { createHostedSession, defaultHostedThreads, type HostedSession } from './sessionHost';
+import { createHostedSession, defaultHostedThreads, type FloatFeed, type HostedSession } from './sessionHost';
 
 export interface GramOptions {
   /** Intra-op threads; defaults to one fewer than the cores (see sessionHost). */
   threads?: number | undefined;
 }
 
-type Kind = 'cross' | 'outer';
+/** AᵀA (float32 out), A Bᵀ (widened) and A Aᵀ (widened and symmetrized). */
+type Kind = 'cross' | 'outer' | 'gram';
 
-const sessions = new Map<string, HostedSession>();
+const sessions = new Map<string, HostedSession<Float32Array | Float64Array>>();
 
 function buildModel(kind: Kind): Uint8Array {
   const g = new GraphBuilder(`${kind}_product`);
+  const a = g.input('a', 'float32', ['n', 'd']);
   if (kind === 'cross') {
-    const a = g.input('a', 'float32', ['n', 'd']);
     // transA lets SGEMM read A column-wise during packing instead of materialising Aᵀ.
     g.op('Gemm', [a, a], { transA: 1 }, 'product');
     g.output('product', 'float32', ['d', 'd']);
-  } else {
-    const a = g.input('a', 'float32', ['n', 'd']);
+  } else if (kind === 'outer') {
     const b = g.input('b', 'float32', ['m', 'd']);
-    g.op('Gemm', [a, b], { transB: 1 }, 'product');
-    g.output('product', 'float32', ['n', 'm']);
+    g.op('Cast', [g.op('Gemm', [a, b], { transB: 1 })], { to: DOUBLE }, 'product');
+    g.output('product', 'float64', ['n', 'm']);
+  } else {
+    // (P + Pᵀ) / 2 in float64 from the float32 P: the numbers `symmetrized` computes (widening is
+    // exact, the sum is the same IEEE addition, halving is exact), on the engine thread.
+    const wide = g.op('Cast', [g.op('Gemm', [a, a], { transB: 1 })], { to: DOUBLE });
+    g.op('Mul', [g.op('Add', [wide, g.op('Transpose', [wide])]), g.float64Constant(0.5)], {}, 'product');
+    g.output('product', 'float64', ['n', 'n']);
   }
   return g.toModel();
 }
 
-function session(kind: Kind, threads: number | undefined): HostedSession {
+/** TensorProto.DataType of float64, for Cast. */
+const DOUBLE = 11;
+
+function session(kind: Kind, threads: number | undefined): HostedSession<Float32Array | Float64Array> {
   const count = threads ?? defaultHostedThreads();
   const key = `${kind}/${count}`;
   let cached = sessions.get(key);
   if (cached === undefined) {
     // Urgent: eigenproblems on other threads wait for these products, estimates can come later.
-    cached = createHostedSession(buildModel(kind), { threads: count, urgent: true });
+    cached = createHostedSession<Float32Array | Float64Array>(buildModel(kind), { threads: count, urgent: true });
     sessions.set(key, cached);
   }
   return cached;
 }
 
 /** Runs a product; a failed session is dropped so that the next call builds it again. */
-async function runProduct(kind: Kind, threads: number | undefined, feeds: Parameters<HostedSession['run']>[0]): Promise<Float32Array> {
+async function runProduct(kind: 'cross', threads: number | undefined, feeds: Record<string, FloatFeed>): Promise<Float32Array>;
+async function runProduct(kind: 'outer' | 'gram', threads: number | undefined, feeds: Record<string, FloatFeed>): Promise<Float64Array>;
+async function runProduct(kind: Kind, threads: number | undefined, feeds: Record<string, FloatFeed>): Promise<Float32Array | Float64Array> {
   const hosted = session(kind, threads);
   try {
     return (await hosted.run(feeds)).product;
@@ -117,6 +131,6 @@ export async function outerProduct(a: Matrix, b?: Matrix, options: GramOptions =
   const n = a.rows;
   const m = other.rows;
   if (n === 0 || m === 0 || a.cols === 0) return new Float64Array(n * m);
-  const values = await runProduct('outer', options.threads, { a: { data: aData, dims: [n, a.cols] }, b: { data: bData, dims: [m, a.cols] } });
-  return b === undefined ? symmetrized(values, n) : Float64Array.from(values);
+  if (b === undefined) return runProduct('gram', options.threads, { a: { data: aData, dims: [n, a.cols] } });
+  return runProduct('outer', options.threads, { a: { data: aData, dims: [n, a.cols] }, b: { data: bData, dims: [m, a.cols] } });
 }

@@ -12,10 +12,10 @@ export const OPSET_VERSION = 17;
 /** A tensor dimension: a fixed size, or a symbolic name such as 'batch' that is bound at run time. */
 export type Dim = number | string;
 
-export type ElementType = 'float32' | 'int64';
+export type ElementType = 'float32' | 'float64' | 'int64';
 
 /** TensorProto.DataType codes. */
-const DATA_TYPE: Record<ElementType, number> = { float32: 1, int64: 7 };
+const DATA_TYPE: Record<ElementType, number> = { float32: 1, float64: 11, int64: 7 };
 
 /** AttributeProto.AttributeType codes. */
 const ATTRIBUTE_FLOAT = 1;
@@ -107,6 +107,14 @@ export class GraphBuilder {
   constant(values: number | readonly number[] | Float32Array, dims?: readonly number[]): string {
     const data = typeof values === 'number' ? [values] : values;
     return this.initializer(this.fresh('const'), data, dims ?? (typeof values === 'number' ? [] : [data.length]));
+  }
+
+  /** An anonymous float64 scalar constant, for graphs that widen their float32 results. */
+  float64Constant(value: number): string {
+    const name = this.fresh('const');
+    this.define(name);
+    this.initializers.push({ name, type: 'float64', dims: [], raw: littleEndianBytes(Float64Array.of(value)) });
+    return name;
   }
 
   /** An anonymous int64 constant, 1-D unless `dims` says otherwise ([] for a scalar). */
@@ -263,7 +271,7 @@ function checkSize(name: string, length: number, dims: readonly number[]): void 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** ONNX raw_data is little-endian; typed arrays use the host order, which only matters on big-endian hosts. */
-function littleEndianBytes(values: Float32Array | BigInt64Array): Uint8Array {
+function littleEndianBytes(values: Float32Array | Float64Array | BigInt64Array): Uint8Array {
   const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   if (LITTLE_ENDIAN) return bytes;
   const width = values.BYTES_PER_ELEMENT;

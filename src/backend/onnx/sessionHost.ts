@@ -23,10 +23,13 @@ export interface FloatFeed {
   readonly dims: readonly number[];
 }
 
-/** An inference session on the engine thread. */
-export interface HostedSession {
-  /** Runs the graph; resolves to every output's data (float32, row-major), by output name. */
-  run(feeds: Readonly<Record<string, FloatFeed>>): Promise<Record<string, Float32Array>>;
+/** The element type of a graph's outputs: float32, or float64 for graphs that widen their results. */
+export type OutputData = Float32Array | Float64Array;
+
+/** An inference session on the engine thread, whose graph's outputs are all of type `Output`. */
+export interface HostedSession<Output extends OutputData = Float32Array> {
+  /** Runs the graph; resolves to every output's data (row-major), by output name. */
+  run(feeds: Readonly<Record<string, FloatFeed>>): Promise<Record<string, Output>>;
 }
 
 export interface HostedSessionOptions {
@@ -152,7 +155,7 @@ function movable(bytes: Uint8Array): Uint8Array {
  * A session over in-memory model bytes (see modelBuilder) on the engine thread. It is created
  * there at once; runs wait for it. `model` is moved to the engine thread (do not reuse it).
  */
-export function createHostedSession(model: Uint8Array, options: HostedSessionOptions = {}): HostedSession {
+export function createHostedSession<Output extends OutputData = Float32Array>(model: Uint8Array, options: HostedSessionOptions = {}): HostedSession<Output> {
   const threads = options.threads ?? defaultHostedThreads();
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`thread count must be a positive integer, got ${threads}`);
   const id = nextId++;
@@ -161,12 +164,13 @@ export function createHostedSession(model: Uint8Array, options: HostedSessionOpt
   // before it runs anything, and runs (urgent sessions' first) in the order they were asked for.
   // A failed creation is the answer to every run of the session.
   request({ kind: 'create', id, session: id, model: bytes, threads, urgent: options.urgent ?? false }, [bytes.buffer as ArrayBuffer], false).catch(() => undefined);
-  const handle: HostedSession = {
+  const handle: HostedSession<Output> = {
     async run(feeds) {
       const message: HostRequest = { kind: 'run', id: nextId++, session: id, feeds: Object.fromEntries(Object.entries(feeds).map(([name, feed]) => [name, { data: feed.data, dims: [...feed.dims] }])) };
       const reply = await request(message);
       if (reply.kind !== 'outputs') throw new Error(`unexpected reply '${reply.kind}' from the ONNX Runtime engine thread`);
-      return reply.outputs;
+      // The caller declared the graph's output type when it created the session.
+      return reply.outputs as Record<string, Output>;
     },
   };
   released.register(handle, id);

@@ -22,7 +22,7 @@ export type HostRequest =
 
 export type HostReply =
   | { kind: 'ready'; id: number }
-  | { kind: 'outputs'; id: number; outputs: Record<string, Float32Array> }
+  | { kind: 'outputs'; id: number; outputs: Record<string, Float32Array | Float64Array> }
   | { kind: 'error'; id: number; error: SerializedError };
 
 const sessions = new Map<number, Promise<OrtSession>>();
@@ -71,10 +71,10 @@ async function handle(message: HostRequest): Promise<{ reply: HostReply; transfe
       const feeds: Record<string, OrtTensor> = {};
       for (const [name, feed] of Object.entries(message.feeds)) feeds[name] = stagedTensor(name, feed.data, feed.dims);
       const results = await session.run(feeds);
-      const outputs: Record<string, Float32Array> = {};
+      const outputs: Record<string, Float32Array | Float64Array> = {};
       const transfer: ArrayBuffer[] = [];
       for (const [name, tensor] of Object.entries(results)) {
-        const data = tensor.data as Float32Array;
+        const data = tensor.data as Float32Array | Float64Array;
         const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer ? data : data.slice();
         outputs[name] = owned;
         if (!transfer.includes(owned.buffer as ArrayBuffer)) transfer.push(owned.buffer as ArrayBuffer);
