@@ -5,7 +5,7 @@
  * with any estimator of the contract (src/interface.ts): both terms come from one
  * `estimateMany` call, which CLUB answers after one forward pass over z.
  */
-import type { EmbeddingSet, EmiResult, EmidResult, MutualInformationEstimator, TrainableEstimator } from '../interface';
+import type { EmbeddingSet, EmiResult, EmidResult, Matrix, MutualInformationEstimator, TrainableEstimator } from '../interface';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { pooledReferencePairs } from '../data/pooledPairs';
 
@@ -13,7 +13,12 @@ export type { EmiResult, EmidResult } from '../interface';
 
 /** EMI of a split: Î(z; z_ŷ) − Î(z; z_y) with the given estimator (z the query embedding). */
 export async function emi(set: EmbeddingSet, estimator: MutualInformationEstimator): Promise<EmiResult> {
-  const [miModel, miReference] = await estimator.estimateMany(queryEmbedding(set), [set.response, set.reference]);
+  return emiOfQuery(set, queryEmbedding(set), estimator);
+}
+
+/** `emi` with the split's query embedding z already formed (`queryEmbedding(set)`), for callers that use z again. */
+export async function emiOfQuery(set: EmbeddingSet, query: Matrix, estimator: MutualInformationEstimator): Promise<EmiResult> {
+  const [miModel, miReference] = await estimator.estimateMany(query, [set.response, set.reference]);
   return { emi: miModel - miReference, miModel, miReference };
 }
 

@@ -16,13 +16,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { InputError, type InputErrorLocation } from '../errors';
-import type { BoundTerms, ComparisonPValues, ComputedComparison, DriftBaselines, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, EstimatorDiagnosis, Interval, MixtureWeighting, MutualInformationEstimator, PermutationRecord, ProgressCallback, ResultProvenance, SplitRecord } from '../interface';
+import type { BoundTerms, ComparisonPValues, ComputedComparison, DriftBaselines, ComputedSweep, CorrelationSummary, EmbeddingSet, EmiResult, EstimatorDescription, EstimatorDiagnosis, Interval, Matrix, MixtureWeighting, MutualInformationEstimator, PermutationRecord, ProgressCallback, ResultProvenance, SplitRecord } from '../interface';
 import { boundFromTerms, boundTermsOfMoments, setMoments, type SetMoments } from '../bound/emidUpperBound';
 import { DivergenceCache } from '../bound/divergenceCache';
 import { SharedProducts } from '../bound/embeddingMoments';
 import { createParallelEigenSolver, inThreadEigenSolver, type EigenSolver } from '../linalg/eigenSolver';
 import { inThreadPrincipalBlockSolver, type PrincipalBlockSolver } from '../linalg/principalBlocks';
-import { emi } from '../emi/emi';
+import { emiOfQuery } from '../emi/emi';
 import { queryEmbedding } from '../data/queryEmbedding';
 import { kendallTauB, pearson, spearman } from '../stats/correlation';
 import { bootstrapCorrelation, DEFAULT_INTERVAL_METHOD, type BootstrapOptions } from '../stats/bootstrap';
@@ -191,6 +191,8 @@ function permutationRecordOf(source: EmbeddingSet, context: PermutationContext, 
 interface PreparedSplit {
   name: string;
   set: EmbeddingSet;
+  /** Its query embedding z, formed once for the estimate and the diagnosis. */
+  query: Matrix;
   emi: Promise<EmiResult>;
   moments: SetMoments;
 }
@@ -219,13 +221,14 @@ function prepare(
 ): PreparedSplit {
   if (source) assertComparable(source.set, set, location, source.name);
   guard.check(name, location, set, source ? { name: source.name, set: source.set } : undefined);
-  const estimate = emi(set, estimator).catch((error: unknown) => {
+  const query = queryEmbedding(set);
+  const estimate = emiOfQuery(set, query, estimator).catch((error: unknown) => {
     // Name the split: the estimator only knows it was handed matrices of the wrong shape.
     if (error instanceof InputError && error.file === undefined) throw new InputError(error.message, { file: location });
     throw error;
   });
   estimate.catch(() => undefined);
-  return { name, set, emi: estimate, moments: setMoments(set, solver, shared) };
+  return { name, set, query, emi: estimate, moments: setMoments(set, solver, shared) };
 }
 
 /** Bytes of a set's embeddings. */
@@ -574,7 +577,7 @@ function comparisonProvenance(
 
 /** The estimator's check of itself on a split's queries; a failure there waits for the split's own EMI error, which names the split. */
 function diagnoseOn(split: PreparedSplit, estimator: MutualInformationEstimator): Promise<EstimatorDiagnosis> {
-  const diagnosis = estimator.diagnose(queryEmbedding(split.set));
+  const diagnosis = estimator.diagnose(split.query);
   diagnosis.catch(() => undefined);
   return diagnosis;
 }

@@ -81,6 +81,9 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
   /** The training run that produced the weights, when `fit` trained them in this process. */
   training?: TrainClubResult;
 
+  /** The variance network's saturation on each query matrix estimated on the native engine, from that run. */
+  private readonly saturations = new WeakMap<Matrix, Promise<{ share: number; largest: number }>>();
+
   constructor(
     readonly parameters: ClubParameters,
     readonly engine: ClubEngine = 'auto',
@@ -206,7 +209,14 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
     assertClubInput(this.parameters, x);
     for (const y of ys) assertClubInput(this.parameters, x, y);
     const native = nativeClub(this.engine);
-    if (native) return native.clubEstimatesMany(this.parameters, x, ys);
+    if (native) {
+      const run = native.clubEstimatesAndSaturation(this.parameters, x, ys);
+      // The pass over x also says how saturated the network is there, which `diagnose(x)` reads.
+      const saturation = run.then((result) => result.saturation);
+      saturation.catch(() => undefined);
+      this.saturations.set(x, saturation);
+      return (await run).estimates;
+    }
     const forward = await clubForward(this.parameters, x, 'portable');
     return ys.map((y) => clubEstimateFromForward(forward, y));
   }
@@ -267,7 +277,9 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
   async diagnose(x: Matrix): Promise<EstimatorDiagnosis> {
     assertClubInput(this.parameters, x);
     const native = nativeClub(this.engine);
-    const { share, largest } = native ? await native.clubLogvarSaturation(this.parameters, x) : logvarSaturation(await clubForward(this.parameters, x, 'portable'));
+    // A query matrix already estimated on (EMI's, just before its diagnosis) was diagnosed by that run.
+    const known = native ? this.saturations.get(x) : undefined;
+    const { share, largest } = known ? await known : native ? await native.clubLogvarSaturation(this.parameters, x) : logvarSaturation(await clubForward(this.parameters, x, 'portable'));
     const percent = Math.round(share * 1000) / 10;
     const warnings =
       share >= SATURATION_WARNING_SHARE

@@ -380,19 +380,51 @@ export function prepareClubEstimates(params: ClubParameters, count: number, opti
   bakedSession(params, `many-${count}`, options.threads);
 }
 
+/** How saturated the variance network is on x: the share of |logvar| outputs at the level, and the largest. */
+export interface LogvarSaturation {
+  share: number;
+  largest: number;
+}
+
+/** One run of the `many-k` session: every y_k's per-row terms and the saturation on x, from the same pass. */
+async function runMany(params: ClubParameters, x: Matrix, ys: readonly Matrix[], threads: number | undefined): Promise<{ rows: Float32Array[]; saturation: LogvarSaturation }> {
+  const feeds: Record<string, FloatFeed> = { x: feed(x) };
+  ys.forEach((y, k) => (feeds[`y${k}`] = feed(y)));
+  const out = await runBaked(params, `many-${ys.length}`, threads, feeds);
+  let saturated = 0;
+  let largest = 0;
+  for (let i = 0; i < x.rows; i++) {
+    saturated += out.logvar_saturated[i];
+    if (out.logvar_largest[i] > largest) largest = out.logvar_largest[i];
+  }
+  return { rows: ys.map((_, k) => out[`rows${k}`]), saturation: { share: saturated / (x.rows * params.yDim), largest } };
+}
+
+function checkMany(params: ClubParameters, x: Matrix, ys: readonly Matrix[]): void {
+  checkParameters(params);
+  checkBatch(params, x);
+  for (const y of ys) checkBatch(params, x, y);
+}
+
 /**
  * The per-row CLUB terms of Î(x; y_k) for every y_k, after one forward pass on x (float32
  * network and terms); the mean of each is the estimate.
  */
 export async function clubRowTermsMany(params: ClubParameters, x: Matrix, ys: readonly Matrix[], options: ClubRunOptions = {}): Promise<Float32Array[]> {
-  checkParameters(params);
-  checkBatch(params, x);
-  for (const y of ys) checkBatch(params, x, y);
+  checkMany(params, x, ys);
   if (ys.length === 0) return [];
-  const feeds: Record<string, FloatFeed> = { x: feed(x) };
-  ys.forEach((y, k) => (feeds[`y${k}`] = feed(y)));
-  const out = await runBaked(params, `many-${ys.length}`, options.threads, feeds);
-  return ys.map((_, k) => out[`rows${k}`]);
+  return (await runMany(params, x, ys, options.threads)).rows;
+}
+
+/**
+ * `clubEstimatesMany` with the variance network's saturation on x (`clubLogvarSaturation`'s
+ * numbers) from the same run, for an estimator that is asked for both.
+ */
+export async function clubEstimatesAndSaturation(params: ClubParameters, x: Matrix, ys: readonly Matrix[], options: ClubRunOptions = {}): Promise<{ estimates: number[]; saturation: LogvarSaturation }> {
+  checkMany(params, x, ys);
+  if (ys.length === 0) return { estimates: [], saturation: await clubLogvarSaturation(params, x, options) };
+  const { rows, saturation } = await runMany(params, x, ys, options.threads);
+  return { estimates: rows.map(meanOf), saturation: x.rows === 0 ? { share: 0, largest: 0 } : saturation };
 }
 
 /**
@@ -400,19 +432,13 @@ export async function clubRowTermsMany(params: ClubParameters, x: Matrix, ys: re
  * numbers these are), from a run of the session EMI's estimates use (zero responses, whose terms
  * are not read), so that no forward session is built for it.
  */
-export async function clubLogvarSaturation(params: ClubParameters, x: Matrix, options: ClubRunOptions = {}): Promise<{ share: number; largest: number }> {
+export async function clubLogvarSaturation(params: ClubParameters, x: Matrix, options: ClubRunOptions = {}): Promise<LogvarSaturation> {
   checkParameters(params);
   checkBatch(params, x);
   if (x.rows === 0) return { share: 0, largest: 0 };
-  const zeros: FloatFeed = { data: new Float32Array(x.rows * params.yDim), dims: [x.rows, params.yDim] };
-  const out = await runBaked(params, 'many-2', options.threads, { x: feed(x), y0: zeros, y1: zeros });
-  let saturated = 0;
-  let largest = 0;
-  for (let i = 0; i < x.rows; i++) {
-    saturated += out.logvar_saturated[i];
-    if (out.logvar_largest[i] > largest) largest = out.logvar_largest[i];
-  }
-  return { share: saturated / (x.rows * params.yDim), largest };
+  const zeros = new Float32Array(x.rows * params.yDim);
+  const y = { rows: x.rows, cols: params.yDim, data: zeros };
+  return (await runMany(params, x, [y, y], options.threads)).saturation;
 }
 
 /** Î(x; y_k) for every y_k after one forward pass (float32 network and terms, float64 mean over rows). */

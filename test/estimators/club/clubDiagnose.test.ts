@@ -8,7 +8,7 @@ import { ClubEstimator } from '../../../src/estimators/club/clubEstimator';
 import { initClubParameters } from '../../../src/estimators/club/clubModel';
 import { logvarSaturation } from '../../../src/estimators/club/clubEstimate';
 import { clubForward } from '../../../src/estimators/club/clubEngine';
-import { clubLogvarSaturation } from '../../../src/estimators/club/onnxGraphs';
+import { clubEstimatesMany, clubLogvarSaturation } from '../../../src/estimators/club/onnxGraphs';
 import { createRng } from '../../../src/random';
 import type { ClubParameters } from '../../../src/estimators/club/clubParameters';
 import { queryEmbedding } from '../../../src/data/queryEmbedding';
@@ -68,6 +68,15 @@ test('the native diagnosis (read off the run of EMI\'s estimates) is the forward
   }
   const spread = logvarSaturation(await clubForward(graded, x, 'native'));
   assert.ok(spread.share > 0.05 && spread.share < 0.95, `graded network saturates ${spread.share} of its outputs`);
+  // Diagnosed right after an estimate on the same queries (as EMI and a sweep do), the numbers
+  // come from that run: the same as a diagnosis on its own, and the estimates are unchanged.
+  const ys = [source.response, source.reference];
+  const estimator = new ClubEstimator(graded, 'native');
+  const estimates = estimator.estimateMany(x, ys);
+  const diagnosis = estimator.diagnose(x);
+  assert.deepEqual(await estimates, await clubEstimatesMany(graded, x, ys));
+  assert.deepEqual(await diagnosis, await new ClubEstimator(graded, 'native').diagnose(x));
+  assert.deepEqual((await diagnosis).values, { logvar_saturation: spread.share, logvar_largest_magnitude: spread.largest });
 });
 
 test('comparePair and sweepSplits record the diagnosis on the ID split, warn with its name, and leave the numbers alone', async () => {
