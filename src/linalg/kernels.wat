@@ -16,6 +16,9 @@
 ;;   0x180000  A     on entry the full n x n row-major input; packed in place into the lower
 ;;                   triangle, row j holding j+1 values padded to an even count so that every
 ;;                   row starts 16-byte aligned
+;;
+;; firstNonFinite32 (the input check of every matrix a sweep reads, matrix.ts) borrows A as its
+;; scratch: the caller copies up to 512 KiB of float32 values there between solves.
 (module
   ;; Room for a 256 x 256 input without growing: growth detaches the JS view of the memory.
   (memory (export "memory") 32)
@@ -627,4 +630,37 @@
           (f64.add
             (f64.add (f64x2.extract_lane 0 (local.get $acc0)) (f64x2.extract_lane 1 (local.get $acc0)))
             (f64.mul (local.get $diag0) (local.get $vnS0)))))))
+;; Index of the first NaN or infinity among the count float32 values at A, or -1. A float32 is
+  ;; one exactly when its 8 exponent bits are all ones; 16 values are tested per step and only a
+  ;; step that holds one is searched value by value.
+  (func (export "firstNonFinite32") (param $count i32) (result i32)
+    (local $i i32) (local $ptr i32) (local $blocks i32) (local $mask v128)
+    (local.set $mask (i32x4.splat (i32.const 0x7f800000)))
+    (local.set $blocks (i32.and (local.get $count) (i32.const -16)))
+    (block $flagged
+      (loop $steps
+        (br_if $flagged (i32.ge_u (local.get $i) (local.get $blocks)))
+        (local.set $ptr (i32.add (i32.const 0x180000) (i32.shl (local.get $i) (i32.const 2))))
+        (br_if $flagged
+          (v128.any_true
+            (v128.or
+              (v128.or
+                (i32x4.eq (v128.and (v128.load (local.get $ptr)) (local.get $mask)) (local.get $mask))
+                (i32x4.eq (v128.and (v128.load offset=16 (local.get $ptr)) (local.get $mask)) (local.get $mask)))
+              (v128.or
+                (i32x4.eq (v128.and (v128.load offset=32 (local.get $ptr)) (local.get $mask)) (local.get $mask))
+                (i32x4.eq (v128.and (v128.load offset=48 (local.get $ptr)) (local.get $mask)) (local.get $mask))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $steps)))
+    ;; From the flagged step (or the tail) on, value by value.
+    (block $none
+      (loop $values
+        (br_if $none (i32.ge_u (local.get $i) (local.get $count)))
+        (if (i32.eq
+              (i32.and (i32.load offset=0x180000 (i32.shl (local.get $i) (i32.const 2))) (i32.const 0x7f800000))
+              (i32.const 0x7f800000))
+          (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $values)))
+    (i32.const -1))
 )

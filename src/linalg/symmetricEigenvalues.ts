@@ -10,7 +10,7 @@
  * doubles as a reference for testing the WASM one.
  */
 import { InputError } from '../errors';
-import { kernelsWasmBase64 } from './kernelsWasm.generated';
+import { WASM_MATRIX_BYTES, wasmKernels, type WasmKernels, type WasmMemory } from './wasmKernels';
 
 /** Which implementation to use: 'auto' prefers WASM and falls back to JS. */
 export type EigenBackend = 'auto' | 'wasm' | 'js';
@@ -327,7 +327,6 @@ const jsWorkspace = new JsWorkspace();
 /** Byte offsets fixed by kernels.wat. */
 const WASM_SLOT_BYTES = 0x40000;
 const WASM_D_BYTES = 0x100000;
-const WASM_MATRIX_BYTES = 0x180000;
 const WASM_PAGE_BYTES = 0x10000;
 const WASM_MAX_PAGES = 0x10000;
 
@@ -336,25 +335,13 @@ const WASM_OK = 0;
 const WASM_NON_FINITE = 1;
 const WASM_NO_CONVERGENCE = 2;
 
-/** The little of the WebAssembly JS API used here (the project's lib settings do not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-
 class WasmSolver {
   private view: Float64Array;
+  private readonly memory: WasmMemory;
 
-  constructor(
-    private readonly memory: WasmMemory,
-    private readonly eigenvalues: (n: number, maxSweeps: number) => number,
-    private readonly failedAt: { readonly value: number },
-  ) {
-    this.view = new Float64Array(memory.buffer);
+  constructor(private readonly kernels: WasmKernels) {
+    this.memory = kernels.memory;
+    this.view = new Float64Array(kernels.memory.buffer);
   }
 
   /** Grows the memory to fit an n×n problem; false when it cannot (too large for wasm32). */
@@ -382,10 +369,10 @@ class WasmSolver {
     if (this.view.buffer !== this.memory.buffer) this.view = new Float64Array(this.memory.buffer);
     const input = this.view.subarray(WASM_MATRIX_BYTES / 8, WASM_MATRIX_BYTES / 8 + n * n);
     write(input);
-    const status = this.eigenvalues(n, MAX_SWEEPS_PER_EIGENVALUE);
+    const status = this.kernels.eigenvalues(n, MAX_SWEEPS_PER_EIGENVALUE);
     // The kernel checks the lower triangle before it packs it, so the input is still intact here.
     if (status === WASM_NON_FINITE) throw firstNonFiniteEntry(input, n);
-    if (status === WASM_NO_CONVERGENCE) throw notConverged(this.failedAt.value, n);
+    if (status === WASM_NO_CONVERGENCE) throw notConverged(this.kernels.failedAt.value, n);
     if (status !== WASM_OK) throw new Error(`the WebAssembly eigensolver returned unknown status ${status}`);
     const d = WASM_D_BYTES / 8;
     return this.view.slice(d, d + n).sort();
@@ -403,27 +390,13 @@ function firstNonFiniteEntry(matrix: Float64Array, n: number): InputError {
   return new InputError('matrix has a non-finite entry in its lower triangle', { field: 'matrix' });
 }
 
-/** One instance per thread, created on first use; null once instantiation has failed. */
+/** One solver per thread, over the thread's kernels; null where they are unavailable. */
 let wasmInstance: WasmSolver | null | undefined;
 
 function wasmSolver(): WasmSolver | undefined {
   if (wasmInstance === undefined) {
-    wasmInstance = null;
-    const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (api !== undefined) {
-      try {
-        const bytes = Buffer.from(kernelsWasmBase64, 'base64');
-        const { exports } = new api.Instance(new api.Module(bytes), {});
-        wasmInstance = new WasmSolver(
-          exports.memory as WasmMemory,
-          exports.eigenvalues as (n: number, maxSweeps: number) => number,
-          exports.failedAt as { readonly value: number },
-        );
-      } catch {
-        // No SIMD support (or no WebAssembly at all): the JS path is used instead.
-        wasmInstance = null;
-      }
-    }
+    const kernels = wasmKernels();
+    wasmInstance = kernels ? new WasmSolver(kernels) : null;
   }
   return wasmInstance ?? undefined;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertFiniteMatrix, averageOfTwo, firstNonFinite, matrixFromRows, selectRows } from '../../src/linalg/matrix';
+import { assertFiniteMatrix, averageOfTwo, firstNonFinite, firstNonFinitePortable, matrixFromRows, selectRows } from '../../src/linalg/matrix';
+import { wasmKernels } from '../../src/linalg/wasmKernels';
 
 test('firstNonFinite finds the first NaN or ±Infinity in float32 and float64 data, at any position', () => {
   for (const Ctor of [Float32Array, Float64Array]) {
@@ -22,6 +23,28 @@ test('firstNonFinite finds the first NaN or ±Infinity in float32 and float64 da
   // A view that starts inside its buffer is searched from its own start.
   const buffer = new Float32Array([Number.NaN, 1, 2, Infinity]);
   assert.equal(firstNonFinite(buffer.subarray(1)), 2);
+});
+
+test('the WASM check of float32 data agrees with the JS loop, across its 16-value steps and its 128 Ki-value chunks', () => {
+  assert.ok(wasmKernels(), 'this runtime has WebAssembly SIMD, so firstNonFinite runs the kernel');
+  const chunk = 0x20000;
+  for (const length of [1, 15, 16, 17, 33, chunk - 1, chunk, chunk + 1, 2 * chunk + 5]) {
+    const values = new Float32Array(length).fill(-0.75);
+    assert.equal(firstNonFinite(values), -1);
+    const positions = new Set([0, 14, 15, 16, 17, length >> 1, chunk - 1, chunk, chunk + 1, length - 1].filter((p) => p < length));
+    for (const position of positions) {
+      // NaNs of any payload and sign, and both infinities, by their bits.
+      for (const bits of [0x7fc00000, 0xffc00001, 0x7f800001, 0x7f800000, 0xff800000]) {
+        const copy = values.slice();
+        new Uint32Array(copy.buffer)[position] = bits;
+        // A later non-finite value must not be reported first.
+        if (position + 3 < length) copy[position + 3] = Number.NaN;
+        const expected = firstNonFinitePortable(copy);
+        assert.equal(expected, position);
+        assert.equal(firstNonFinite(copy), expected, `length ${length} at ${position} (bits ${bits.toString(16)})`);
+      }
+    }
+  }
 });
 
 test('assertFiniteMatrix names the row and column', () => {
