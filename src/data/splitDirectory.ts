@@ -8,7 +8,7 @@ import { InputError } from '../errors';
 import type { EmbeddingSet, Matrix } from '../interface';
 import { assertFiniteMatrix } from '../linalg/matrix';
 import { describeReadFailure } from '../io/inputFile';
-import { readNpyMatrix, readNpyMatrixAsync, writeNpyMatrix } from '../io/npy';
+import { readNpyMatricesAsync, readNpyMatrix, writeNpyMatrix } from '../io/npy';
 import { fileDigest, MANIFEST_FILE, MANIFEST_FORMAT, manifestDigest, readSplitManifest, writeSplitManifest, type SplitManifest } from './splitManifest';
 
 export const SPLIT_FILES = { image: 'v.npy', text: 't.npy', response: 'yhat.npy', reference: 'y.npy' } as const;
@@ -28,7 +28,7 @@ export function readSplitFolder(directory: string, name = basename(directory)): 
 export async function readSplitFolderAsync(directory: string, name = basename(directory)): Promise<EmbeddingSet> {
   const files = splitFiles(directory);
   // Settled together, so that of several bad files the first in reading order is the one named, as in readSplitFolder.
-  const read = await Promise.allSettled(files.map(([, file]) => readNpyMatrixAsync(file)));
+  const read = await Promise.allSettled(readNpyMatricesAsync(files.map(([, file]) => file)));
   const matrices: Partial<Record<SetKey, Matrix>> = {};
   files.forEach(([key], index) => {
     const outcome = read[index];

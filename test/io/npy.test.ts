@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeNpy, decodeNpy, readNpyMatrix, readNpyMatrixAsync, writeNpy } from '../../src/io/npy';
+import { encodeNpy, decodeNpy, readNpyMatricesAsync, readNpyMatrix, readNpyMatrixAsync, writeNpy } from '../../src/io/npy';
 import { InputError } from '../../src/errors';
 
 function npyBytes(header: string, payload: Uint8Array, version = 1): Uint8Array {
@@ -125,4 +125,39 @@ test('readNpyMatrixAsync reads a file as readNpyMatrix does, and names a missing
   assert.deepEqual(background, readNpyMatrix(file));
   assert.ok(background.data.buffer instanceof SharedArrayBuffer);
   await assert.rejects(readNpyMatrixAsync(join(folder, 'none.npy')), (error: Error) => error.name === 'InputError' && error.message.includes('none.npy') && /file not found/.test(error.message));
+});
+
+test('readNpyMatricesAsync reads several files into one shared buffer, aligned, each settling on its own', async () => {
+  const { execFileSync, spawn } = await import('node:child_process');
+  const folder = mkdtempSync(join(tmpdir(), 'emishift-npy-many-'));
+  // Odd sizes, so that a file's bytes would end mid-word without the alignment of the next.
+  const shapes: [number, number][] = [[5, 3], [7, 1], [2, 9]];
+  const files = shapes.map(([rows, cols], k) => {
+    const file = join(folder, `m${k}.npy`);
+    writeNpy(file, { shape: [rows, cols], data: Float32Array.from({ length: rows * cols }, (_, i) => k * 100 + i) });
+    return file;
+  });
+  const float64 = join(folder, 'd.npy');
+  writeNpy(float64, { shape: [3, 3], data: Float64Array.from({ length: 9 }, (_, i) => i / 7) });
+  const fifo = join(folder, 'pipe.npy');
+  execFileSync('mkfifo', [fifo]);
+  const writer = spawn('sh', ['-c', `cat "${files[0]}" > "${fifo}"`]);
+  const written = new Promise((resolve) => writer.on('exit', resolve));
+  const missing = join(folder, 'none.npy');
+  const read = await Promise.allSettled(readNpyMatricesAsync([files[0], missing, files[1], fifo, float64, files[2]]));
+  await written;
+  const value = (k: number) => (read[k] as PromiseFulfilledResult<Awaited<ReturnType<typeof readNpyMatrixAsync>>>).value;
+  for (const [k, file] of [[0, files[0]], [2, files[1]], [3, fifo], [4, float64], [5, files[2]]] as const) {
+    assert.equal(read[k].status, 'fulfilled', file);
+    assert.deepEqual(value(k), readNpyMatrix(k === 3 ? files[0] : file), file);
+    assert.equal(value(k).data.byteOffset % value(k).data.BYTES_PER_ELEMENT, 0);
+  }
+  // The regular files share one buffer; the pipe (no size to allocate for) has its own.
+  const shared = value(0).data.buffer;
+  assert.ok(shared instanceof SharedArrayBuffer);
+  for (const k of [2, 4, 5]) assert.equal(value(k).data.buffer, shared);
+  assert.notEqual(value(3).data.buffer, shared);
+  assert.equal(read[1].status, 'rejected');
+  const reason = (read[1] as PromiseRejectedResult).reason as InputError;
+  assert.ok(reason instanceof InputError && reason.file === missing && /file not found/.test(reason.message), String(reason));
 });
