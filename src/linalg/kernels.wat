@@ -17,8 +17,9 @@
 ;;                   triangle, row j holding j+1 values padded to an even count so that every
 ;;                   row starts 16-byte aligned
 ;;
-;; firstNonFinite32 (the input check of every matrix a sweep reads, matrix.ts) borrows A as its
-;; scratch: the caller copies up to 512 KiB of float32 values there between solves.
+;; firstNonFinite32 (the input check of every matrix a sweep reads) and averageFloat32 (the query
+;; embedding (z_v + z_t) / 2), both for matrix.ts, borrow A as their scratch between solves: the
+;; caller copies up to 512 KiB of float32 values there, and reads averageFloat32's out back.
 (module
   ;; Room for a 256 x 256 input without growing: growth detaches the JS view of the memory.
   (memory (export "memory") 32)
@@ -663,4 +664,44 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $values)))
     (i32.const -1))
+
+  ;; out = (a + b) / 2 for count <= 32768 float32 values: a at A, b at A + 0x20000, out at
+  ;; A + 0x40000. In float64 and rounded once to float32, as JS computes it into a Float32Array:
+  ;; float32 arithmetic would overflow where a + b passes the float32 range.
+  (func (export "averageFloat32") (param $count i32)
+    (local $ptr i32) (local $end i32) (local $half v128) (local $a v128) (local $b v128)
+    (local $low v128) (local $high v128)
+    (local.set $half (f64x2.splat (f64.const 0.5)))
+    (local.set $ptr (i32.const 0x180000))
+    (local.set $end (i32.add (i32.const 0x180000) (i32.shl (i32.and (local.get $count) (i32.const -4)) (i32.const 2))))
+    (block $vectorsDone
+      (loop $vectors
+        (br_if $vectorsDone (i32.ge_u (local.get $ptr) (local.get $end)))
+        (local.set $a (v128.load (local.get $ptr)))
+        (local.set $b (v128.load offset=0x20000 (local.get $ptr)))
+        (local.set $low
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul (local.get $half)
+              (f64x2.add (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b))))))
+        ;; Lanes 2 and 3 moved down to be widened.
+        (local.set $high
+          (f32x4.demote_f64x2_zero
+            (f64x2.mul (local.get $half)
+              (f64x2.add
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $a) (local.get $a)))
+                (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $b) (local.get $b)))))))
+        (v128.store offset=0x40000 (local.get $ptr)
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $low) (local.get $high)))
+        (local.set $ptr (i32.add (local.get $ptr) (i32.const 16)))
+        (br $vectors)))
+    (local.set $end (i32.add (i32.const 0x180000) (i32.shl (local.get $count) (i32.const 2))))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $ptr) (local.get $end)))
+        (f32.store offset=0x40000 (local.get $ptr)
+          (f32.demote_f64
+            (f64.mul (f64.const 0.5)
+              (f64.add (f64.promote_f32 (f32.load (local.get $ptr))) (f64.promote_f32 (f32.load offset=0x20000 (local.get $ptr)))))))
+        (local.set $ptr (i32.add (local.get $ptr) (i32.const 4)))
+        (br $tail))))
 )

@@ -1,6 +1,7 @@
 /**
- * The WebAssembly kernels of kernels.wat (symmetric eigenvalues, and the float32 finite check
- * of every matrix a sweep reads), one instance per thread, made on first use. A one-shot process
+ * The WebAssembly kernels of kernels.wat (symmetric eigenvalues, the float32 finite check of
+ * every matrix a sweep reads, the average that is a split's query embedding), one instance per
+ * thread, made on first use. A one-shot process
  * runs them from their first call in compiled code, where a JS loop would first be interpreted
  * and then cost the optimising compiler its time.
  */
@@ -28,6 +29,8 @@ export interface WasmKernels {
   readonly failedAt: { readonly value: number };
   /** Index of the first NaN or infinity among `count` float32 values at A, or -1. */
   readonly firstNonFinite32: (count: number) => number;
+  /** (a + b) / 2 of `count` ≤ 32768 float32 values, a at A, b at A + 0x20000, into A + 0x40000 (in float64, rounded once). */
+  readonly averageFloat32: (count: number) => void;
 }
 
 /** This thread's instance; null once instantiation has failed. */

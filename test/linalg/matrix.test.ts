@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertFiniteMatrix, averageOfTwo, firstNonFinite, firstNonFinitePortable, matrixFromRows, selectRows } from '../../src/linalg/matrix';
+import { assertFiniteMatrix, averageOfTwo, averageOfTwoPortable, firstNonFinite, firstNonFinitePortable, matrixFromRows, selectRows } from '../../src/linalg/matrix';
+import { createRng } from '../../src/random';
 import { wasmKernels } from '../../src/linalg/wasmKernels';
 
 test('firstNonFinite finds the first NaN or ±Infinity in float32 and float64 data, at any position', () => {
@@ -45,6 +46,26 @@ test('the WASM check of float32 data agrees with the JS loop, across its 16-valu
       }
     }
   }
+});
+
+test('the WASM average of float32 matrices is the JS one to the last bit, near the float32 limits too', () => {
+  const rng = createRng(12);
+  const chunk = 0x8000;
+  const max = 3.4028234663852886e38;
+  // Sums beyond the float32 range (finite halves), subnormals, exact ties of rounding, signed zeros.
+  const special = [max, max, -max, 1e-45, -1e-45, 3e-39, 0, -0, 1, 1 + 2 ** -23, 2 ** -24, 0.1];
+  for (const length of [1, 3, 4, 5, chunk - 1, chunk, chunk + 3, 3 * chunk + 1, 90 * 768]) {
+    const draw = () => Float32Array.from({ length }, (_, i) => (i < 40 ? special[(i * 7 + length) % special.length] : rng.normal() * 10 ** Math.round(rng.normal() * 3)));
+    const a = { rows: 1, cols: length, data: draw() };
+    const b = { rows: 1, cols: length, data: draw() };
+    const wasm = averageOfTwo(a, b);
+    const js = averageOfTwoPortable(a, b);
+    assert.ok(wasm.data.buffer instanceof SharedArrayBuffer);
+    assert.deepEqual(new Uint32Array(wasm.data.buffer, 0, length), new Uint32Array(js.data.buffer, 0, length), `length ${length}`);
+  }
+  // max + max is beyond float32, but not its half: the average is max, as in float64.
+  const top = averageOfTwo({ rows: 1, cols: 1, data: Float32Array.of(max) }, { rows: 1, cols: 1, data: Float32Array.of(max) });
+  assert.equal(top.data[0], max);
 });
 
 test('assertFiniteMatrix names the row and column', () => {
