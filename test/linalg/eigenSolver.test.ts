@@ -2,20 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createParallelEigenSolver, inThreadEigenSolver } from '../../src/linalg/eigenSolver';
 import { symmetricEigenvalues } from '../../src/linalg/symmetricEigenvalues';
-import { createRng } from '../../src/random';
-
-function randomSymmetric(n: number, seed: number): Float64Array {
-  const rng = createRng(seed);
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      const value = rng.normal();
-      a[i * n + j] = value;
-      a[j * n + i] = value;
-    }
-  }
-  return a;
-}
+import { randomSymmetric } from '../support/synthetic';
 
 /** Writes only the lower triangle of `a`, as the mixture entropy does. */
 const lowerOf = (a: Float64Array, n: number) => (target: Float64Array) => {

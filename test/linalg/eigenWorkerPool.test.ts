@@ -5,20 +5,7 @@ import { after, describe, it } from 'node:test';
 import { InputError } from '../../src/errors';
 import { createEigenPool } from '../../src/linalg/eigenWorkerPool';
 import { symmetricEigenvalues } from '../../src/linalg/symmetricEigenvalues';
-import { createRng } from '../../src/random';
-
-function randomSymmetric(n: number, seed: number): Float64Array {
-  const rng = createRng(seed);
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      const value = rng.normal();
-      a[i * n + j] = value;
-      a[j * n + i] = value;
-    }
-  }
-  return a;
-}
+import { randomSymmetric } from '../support/synthetic';
 
 /** Runs a script in a fresh node process; resolves with its exit code, or 'timeout'. */
 function runScript(source: string, timeoutMs: number): Promise<{ code: number | 'timeout'; stdout: string; stderr: string }> {

@@ -19,6 +19,20 @@ export function unitRows(n: number, d: number, seed: number, offset = 0): Matrix
   return { rows: n, cols: d, data };
 }
 
+/** A seeded n × n symmetric matrix of standard normals (row-major, both triangles written). */
+export function randomSymmetric(n: number, seed: number): Float64Array {
+  const rng = createRng(seed);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      const value = rng.normal();
+      a[i * n + j] = value;
+      a[j * n + i] = value;
+    }
+  }
+  return a;
+}
+
 export function syntheticSet(n: number, d: number, seed: number, options: { image?: boolean; offset?: number; name?: string } = {}): EmbeddingSet {
   const offset = options.offset ?? 0;
   const set = {
