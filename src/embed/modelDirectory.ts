@@ -11,6 +11,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import type * as TransformersModule from '@huggingface/transformers';
 import { InputError } from '../errors';
 import { loadOptionalPeer } from '../optionalPeers';
+import { disableOnnxRuntimeTelemetry } from '../backend/onnx/runtime';
 
 /** The transformers.js module. */
 export type Transformers = typeof TransformersModule;
@@ -24,6 +25,8 @@ let transformers: Transformers | undefined;
  */
 export function loadTransformers(): Transformers {
   if (transformers) return transformers;
+  // transformers.js runs its models in onnxruntime-node, whose telemetry is switched off first.
+  disableOnnxRuntimeTelemetry();
   transformers = loadOptionalPeer<Transformers>('@huggingface/transformers', 'the transformers embedder');
   transformers.env.allowRemoteModels = false;
   transformers.env.allowLocalModels = true;

@@ -21,9 +21,24 @@ export interface OnnxSessionOptions {
 
 let ort: Ort | undefined;
 
+/**
+ * Turns ONNX Runtime's telemetry off for this process unless the user has set the switch
+ * themselves. Since 1.30 the runtime starts, on Linux and macOS too, an uploader that sends a
+ * process-information event to Microsoft and keeps a device id under
+ * ~/.cache/Microsoft/DeveloperTools, fsync-ing a SQLite file while it starts (16 ms, and up to a
+ * second on a slow disk, of every process that runs a session). emishift sends nothing anywhere.
+ * The runtime reads the variable when it initialises, from the process's real environment, which
+ * only the main thread's `process.env` writes: so this runs there, before ONNX Runtime loads in
+ * this thread or on the engine thread.
+ */
+export function disableOnnxRuntimeTelemetry(): void {
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+}
+
 /** Loads onnxruntime-node on first use; throws an Error that says what to install if it is missing. */
 export function loadOnnxRuntime(): Ort {
   if (ort !== undefined) return ort;
+  disableOnnxRuntimeTelemetry();
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     ort = require('onnxruntime-node') as Ort;

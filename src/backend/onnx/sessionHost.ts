@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../../errors';
+import { disableOnnxRuntimeTelemetry } from './runtime';
 import type { HostReply, HostRequest, SerializedError } from './sessionHostWorker';
 
 /** One float32 input: data and shape (row-major). */
@@ -81,6 +82,8 @@ function failAll(error: Error): void {
 
 function engine(): Worker {
   if (worker) return worker;
+  // Set here, on the caller's thread: the engine thread's process.env is a copy the runtime does not read.
+  disableOnnxRuntimeTelemetry();
   const started = new Worker(workerPath);
   started.on('message', (reply: HostReply) => {
     const request = pending.get(reply.id);
