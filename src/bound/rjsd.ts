@@ -48,7 +48,7 @@ export async function mixtureEntropy(a: EmbeddingMoments, b: EmbeddingMoments, m
   return vonNeumannEntropyFromEigenvalues(await solver.eigenvalues(weightedSum(covarianceA, covarianceB, weightA, weightB), a.cols));
 }
 
-/** w_a AᵀA + w_b BᵀB (in a function of its own for the reason given at stackedMixtureGram). */
+/** w_a AᵀA + w_b BᵀB (in a function of its own for the reason given at writeStackedMixtureGram). */
 function weightedSum(covarianceA: Float64Array, covarianceB: Float64Array, weightA: number, weightB: number): Float64Array {
   const mixed = new Float64Array(covarianceA.length);
   for (let i = 0; i < mixed.length; i++) mixed[i] = weightA * covarianceA[i] + weightB * covarianceB[i];

@@ -631,7 +631,8 @@
           (f64.add
             (f64.add (f64x2.extract_lane 0 (local.get $acc0)) (f64x2.extract_lane 1 (local.get $acc0)))
             (f64.mul (local.get $diag0) (local.get $vnS0)))))))
-;; Index of the first NaN or infinity among the count float32 values at A, or -1. A float32 is
+
+  ;; Index of the first NaN or infinity among the count float32 values at A, or -1. A float32 is
   ;; one exactly when its 8 exponent bits are all ones; 16 values are tested per step and only a
   ;; step that holds one is searched value by value.
   (func (export "firstNonFinite32") (param $count i32) (result i32)

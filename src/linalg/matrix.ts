@@ -57,8 +57,9 @@ export function averageOfTwo(a: Matrix, b: Matrix): Matrix {
 const WASM_AVERAGE_CHUNK = 0x8000;
 
 /**
- * The average in the WASM kernel, a chunk at a time: about a third of the JS loop's time once
- * that is optimised, and compiled code from the first of a sweep's 35 calls.
+ * The average in the WASM kernel, a chunk at a time: compiled code from the first of a sweep's 35
+ * calls, where the JS loop runs unoptimised at first (9–10 ms for them in a sweep against 13–24 ms
+ * for the loop; most of what is left is the fresh output's page faults).
  */
 function averageFloat32Wasm(kernels: WasmKernels, left: Float32Array, right: Float32Array, out: Float32Array): void {
   // Made per call: an eigen solve may have grown the memory, which replaces its buffer.
@@ -79,7 +80,8 @@ function averageFloat32(left: Float32Array, right: Float32Array, out: Float32Arr
 /** `averageOfTwo` of float32 matrices in plain JS, as it runs without WebAssembly SIMD; exported to check the kernel against. */
 export function averageOfTwoPortable(a: Matrix, b: Matrix): Matrix {
   const out = new Float32Array(a.rows * a.cols);
-  averageAny(a.data, b.data, out);
+  if (a.data instanceof Float32Array && b.data instanceof Float32Array) averageFloat32(a.data, b.data, out);
+  else averageAny(a.data, b.data, out);
   return { rows: a.rows, cols: a.cols, data: out };
 }
 

@@ -25,8 +25,9 @@ let ort: Ort | undefined;
  * Turns ONNX Runtime's telemetry off for this process unless the user has set the switch
  * themselves. Since 1.30 the runtime starts, on Linux and macOS too, an uploader that sends a
  * process-information event to Microsoft and keeps a device id under
- * ~/.cache/Microsoft/DeveloperTools, fsync-ing a SQLite file while it starts (16 ms, and up to a
- * second on a slow disk, of every process that runs a session). emishift sends nothing anywhere.
+ * ~/.cache/Microsoft/DeveloperTools, fsync-ing a SQLite file while it starts (a few milliseconds of
+ * every process that runs a session, and up to a second when the disk is slow to sync). emishift
+ * sends nothing anywhere.
  * The runtime reads the variable when it initialises, from the process's real environment, which
  * only the main thread's `process.env` writes: so this runs there, before ONNX Runtime loads in
  * this thread or on the engine thread.
