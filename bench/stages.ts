@@ -38,7 +38,7 @@ const STAGES: readonly (readonly [stage: string, match: (frame: CallFrame) => bo
   ['eigenproblems', (f) => f.functionName === 'symmetricEigenvalues' || f.functionName === 'symmetricEigenvaluesOfWritten'],
   ['mixture matrices', (f) => ['mixtureEntropy', 'writeStackedMixtureGram', 'weightedSum', 'symmetrized'].includes(f.functionName)],
   ['finite checks and query averages', (f) => f.functionName === 'assertFiniteMatrix' || f.functionName === 'averageOfTwo'],
-  ['content keys (SHA-256)', (f) => f.functionName === 'get contentKey'],
+  ['content keys', (f) => f.functionName === 'get contentKey'],
   ['reading splits', (f) => f.functionName === 'readSplitFolder' || f.functionName === 'readSplitFolderAsync'],
   ['reading the CLUB file', (f) => f.functionName === 'loadClubFile'],
   ['messages between threads', (f) => f.functionName === 'postMessage'],
