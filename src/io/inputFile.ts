@@ -55,24 +55,17 @@ export function readInputFileShared(file: string): Uint8Array {
   }
 }
 
-/**
- * `readInputFileShared` with the reading itself on libuv's threads: only the open and the size
- * are asked for here, so this thread stays free for other work while the kernel copies the bytes
- * (a sweep reads 140 files before its last split can start). Failure is an InputError naming the
- * file, as for the synchronous reader.
- */
-export function readInputFileSharedAsync(file: string): Promise<Uint8Array> {
-  return readInputFilesSharedAsync([file])[0];
-}
-
 /** Where each file's bytes start in a shared read: a multiple of this, so that typed views of them stay aligned. */
 const FILE_ALIGNMENT = 64;
 
 /**
- * `readInputFileSharedAsync` for several files at once (a split folder's matrices), their bytes
- * in one SharedArrayBuffer: one memory mapping for all, where one per file cost the main thread
- * 12–28 ms of a 0.3 s sweep in waits on the kernel's memory-map lock while other threads were
- * faulting pages in. Each file's promise settles on its own; a failure names its file.
+ * `readInputFileShared` for several files at once (a split folder's matrices), with the reading
+ * itself on libuv's threads: only the opens and the sizes are asked for here, so this thread stays
+ * free for other work while the kernel copies the bytes (a sweep reads 140 files before its last
+ * split can start). Their bytes share one SharedArrayBuffer: one memory mapping for all, where one
+ * per file cost the main thread 12–28 ms of a 0.3 s sweep in waits on the kernel's memory-map lock
+ * while other threads were faulting pages in. Each file's promise settles on its own; a failure
+ * is an InputError naming its file, as for the synchronous reader.
  */
 export function readInputFilesSharedAsync(files: readonly string[]): Promise<Uint8Array>[] {
   const results: (Promise<Uint8Array> | { fd: number; size: number; offset: number; file: string })[] = [];

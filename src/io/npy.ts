@@ -5,7 +5,7 @@
  */
 import { InputError } from '../errors';
 import type { Matrix } from '../interface';
-import { readInputFile, readInputFileShared, readInputFileSharedAsync, readInputFilesSharedAsync } from './inputFile';
+import { readInputFile, readInputFileShared, readInputFilesSharedAsync } from './inputFile';
 import { writeFileAtomic } from './atomicWrite';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
@@ -95,12 +95,7 @@ export function readNpyMatrix(file: string): Matrix {
   return npyMatrix(readInputFileShared(file), file);
 }
 
-/** `readNpyMatrix` with the bytes read on libuv's threads (see readInputFileSharedAsync). */
-export async function readNpyMatrixAsync(file: string): Promise<Matrix> {
-  return npyMatrix(await readInputFileSharedAsync(file), file);
-}
-
-/** `readNpyMatrixAsync` for several files, read into one shared buffer (see readInputFilesSharedAsync); each promise settles on its own. */
+/** `readNpyMatrix` for several files, read on libuv's threads into one shared buffer (see readInputFilesSharedAsync); each promise settles on its own. */
 export function readNpyMatricesAsync(files: readonly string[]): Promise<Matrix>[] {
   return readInputFilesSharedAsync(files).map(async (bytes, index) => npyMatrix(await bytes, files[index]));
 }

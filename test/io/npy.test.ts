@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeNpy, decodeNpy, readNpyMatricesAsync, readNpyMatrix, readNpyMatrixAsync, writeNpy } from '../../src/io/npy';
+import { encodeNpy, decodeNpy, readNpyMatricesAsync, readNpyMatrix, writeNpy } from '../../src/io/npy';
+
+/** One file through the background reader. */
+const readOneAsync = (file: string) => readNpyMatricesAsync([file])[0];
 import { InputError } from '../../src/errors';
 
 function npyBytes(header: string, payload: Uint8Array, version = 1): Uint8Array {
@@ -111,20 +114,20 @@ test('a .npy streamed through a pipe reads as the file does (no size to allocate
   assert.deepEqual([read.rows, read.cols, Array.from(read.data)], [3, 2, [1, 2, 3, 4, 5, 6]]);
   // The background reader too: the pipe is read from the one open descriptor, not opened twice.
   const second = spawn('sh', ['-c', `cat "${file}" > "${fifo}"`]);
-  const background = await readNpyMatrixAsync(fifo);
+  const background = await readOneAsync(fifo);
   await new Promise((resolve) => second.on('exit', resolve));
   assert.deepEqual([background.rows, background.cols, Array.from(background.data)], [3, 2, [1, 2, 3, 4, 5, 6]]);
 });
 
-test('readNpyMatrixAsync reads a file as readNpyMatrix does, and names a missing one', async () => {
+test('readNpyMatricesAsync reads a file as readNpyMatrix does, and names a missing one', async () => {
   const folder = mkdtempSync(join(tmpdir(), 'emishift-npy-async-'));
   const file = join(folder, 'm.npy');
   const data = Float32Array.from({ length: 3000 * 7 }, (_, i) => Math.sin(i));
   writeNpy(file, { shape: [3000, 7], data });
-  const background = await readNpyMatrixAsync(file);
+  const background = await readOneAsync(file);
   assert.deepEqual(background, readNpyMatrix(file));
   assert.ok(background.data.buffer instanceof SharedArrayBuffer);
-  await assert.rejects(readNpyMatrixAsync(join(folder, 'none.npy')), (error: Error) => error.name === 'InputError' && error.message.includes('none.npy') && /file not found/.test(error.message));
+  await assert.rejects(readOneAsync(join(folder, 'none.npy')), (error: Error) => error.name === 'InputError' && error.message.includes('none.npy') && /file not found/.test(error.message));
 });
 
 test('readNpyMatricesAsync reads several files into one shared buffer, aligned, each settling on its own', async () => {
@@ -146,7 +149,7 @@ test('readNpyMatricesAsync reads several files into one shared buffer, aligned, 
   const missing = join(folder, 'none.npy');
   const read = await Promise.allSettled(readNpyMatricesAsync([files[0], missing, files[1], fifo, float64, files[2]]));
   await written;
-  const value = (k: number) => (read[k] as PromiseFulfilledResult<Awaited<ReturnType<typeof readNpyMatrixAsync>>>).value;
+  const value = (k: number) => (read[k] as PromiseFulfilledResult<Awaited<ReturnType<typeof readOneAsync>>>).value;
   for (const [k, file] of [[0, files[0]], [2, files[1]], [3, fifo], [4, float64], [5, files[2]]] as const) {
     assert.equal(read[k].status, 'fulfilled', file);
     assert.deepEqual(value(k), readNpyMatrix(k === 3 ? files[0] : file), file);

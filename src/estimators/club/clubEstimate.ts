@@ -105,13 +105,19 @@ export function clubLossFromForward(forward: ClubForward, y: Matrix): number {
 /** |tanh| above this counts as saturated: the gradient through it is below 2% of its largest. */
 export const LOGVAR_SATURATION_LEVEL = 0.99;
 
+/** How saturated the variance network is on some queries: the share of |logvar| outputs at the level, and the largest |logvar|. */
+export interface LogvarSaturation {
+  share: number;
+  largest: number;
+}
+
 /**
  * How close the variance network is to its limits on some queries: `share`, the fraction of
  * logvar outputs (rows × output units) with |logvar| > 0.99, and `largest`, the largest |logvar|.
  * logvar = tanh(·) confines the variance to [e^−1, e], and a saturated unit has stopped adapting
  * its variance to the data.
  */
-export function logvarSaturation(forward: ClubForward): { share: number; largest: number } {
+export function logvarSaturation(forward: ClubForward): LogvarSaturation {
   const count = forward.rows * forward.yDim;
   let saturated = 0;
   let largest = 0;

@@ -24,7 +24,7 @@ import { clubPresetSettings, isClubPresetName, type ClubPresetName, type ClubTra
 import { pooledReferencePairs } from '../../data/pooledPairs';
 import type { TrainClubResult, TrainEngine } from './trainClub';
 import { CLUB_TENSORS, type ClubParameters } from './clubParameters';
-import { clubEstimateFromForward, clubRowTermsFromForward, logvarSaturation } from './clubEstimate';
+import { clubEstimateFromForward, clubRowTermsFromForward, logvarSaturation, type LogvarSaturation } from './clubEstimate';
 import type { ClubSelectionReducer } from './clubSelectionForm';
 import { assertClubInput, assertClubParameters } from './clubModel';
 import { clubForward, nativeClub, type ClubEngine } from './clubEngine';
@@ -82,7 +82,7 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
   training?: TrainClubResult;
 
   /** The variance network's saturation on each query matrix estimated on the native engine, from that run. */
-  private readonly saturations = new WeakMap<Matrix, Promise<{ share: number; largest: number }>>();
+  private readonly saturations = new WeakMap<Matrix, Promise<LogvarSaturation>>();
 
   constructor(
     readonly parameters: ClubParameters,
@@ -276,10 +276,7 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
    */
   async diagnose(x: Matrix): Promise<EstimatorDiagnosis> {
     assertClubInput(this.parameters, x);
-    const native = nativeClub(this.engine);
-    // A query matrix already estimated on (EMI's, just before its diagnosis) was diagnosed by that run.
-    const known = native ? this.saturations.get(x) : undefined;
-    const { share, largest } = known ? await known : native ? await native.clubLogvarSaturation(this.parameters, x) : logvarSaturation(await clubForward(this.parameters, x, 'portable'));
+    const { share, largest } = await this.saturationOn(x);
     const percent = Math.round(share * 1000) / 10;
     const warnings =
       share >= SATURATION_WARNING_SHARE
@@ -289,6 +286,13 @@ export class ClubEstimator implements PointwiseEstimator, TrainableEstimator {
           ]
         : [];
     return { values: { logvar_saturation: share, logvar_largest_magnitude: largest }, warnings };
+  }
+
+  /** The saturation on x: read off an earlier native run on x (EMI's, just before its diagnosis) when there was one. */
+  private async saturationOn(x: Matrix): Promise<LogvarSaturation> {
+    const native = nativeClub(this.engine);
+    if (!native) return logvarSaturation(await clubForward(this.parameters, x, 'portable'));
+    return (await this.saturations.get(x)) ?? native.clubLogvarSaturation(this.parameters, x);
   }
 
   /** Starts the native engine and builds the session of EMI's estimates (two y against one x) in the background. */

@@ -12,7 +12,7 @@ import { InputError } from '../../errors';
 import type { Matrix } from '../../interface';
 import { CLUB_TENSORS, type ClubParameters, type ClubShape, type ClubTensorField } from './clubParameters';
 import { ADAM } from './clubTrainer';
-import { LOGVAR_SATURATION_LEVEL } from './clubEstimate';
+import { LOGVAR_SATURATION_LEVEL, type LogvarSaturation } from './clubEstimate';
 import { GraphBuilder, float, type Attributes } from '../../backend/onnx/modelBuilder';
 import { createSession, floatTensor, loadOnnxRuntime, resolveThreadCount, toFloat32, type OrtSession, type OrtTensor } from '../../backend/onnx/runtime';
 import { createHostedSession, defaultHostedThreads, startSessionHost, type FloatFeed, type HostedSession } from '../../backend/onnx/sessionHost';
@@ -378,12 +378,6 @@ export function prepareClubEstimates(params: ClubParameters, count: number, opti
   checkParameters(params);
   startSessionHost();
   bakedSession(params, `many-${count}`, options.threads);
-}
-
-/** How saturated the variance network is on x: the share of |logvar| outputs at the level, and the largest. */
-export interface LogvarSaturation {
-  share: number;
-  largest: number;
 }
 
 /** One run of the `many-k` session: every y_k's per-row terms and the saturation on x, from the same pass. */
