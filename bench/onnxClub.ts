@@ -80,13 +80,25 @@ async function benchmarkForward(rows: number, params: ClubParameters, seed: numb
     roundMs.push((performance.now() - start) / calls);
   }
   const medianMs = median(roundMs);
+  // Four GEMMs per row (x → hidden and hidden → y, for μ and for logvar), two flops per multiply-add.
+  const flops = 4 * rows * SHAPE.hiddenDim * (SHAPE.xDim + SHAPE.yDim);
   return {
     rows,
     rowsPerSecond: Math.round((rows * 1000) / medianMs),
+    gflops: round(flops / medianMs / 1e6),
     msPerCall: round(medianMs, 3),
     callsPerRound: calls,
     firstCallMs: round(firstCallMs),
   };
+}
+
+/**
+ * CLUB's forward pass at n = 90 on the engine's default thread count, as the sweep runs it: this
+ * machine's GEMM speed, which sets the n = 90 sweep's longest thread, so that sweep times taken on
+ * different hardware can be told apart.
+ */
+export async function clubForwardAtSweepSize(): Promise<object> {
+  return benchmarkForward(90, initClubParameters(SHAPE, 1), 90);
 }
 
 export async function runOnnxClubBenchmark(): Promise<object> {

@@ -2,12 +2,14 @@
  * `npm run bench`: prints one JSON object with
  * - sweep: the whole `emishift sweep` process (start-up included) on a 35-split grid at
  *   n = 90 (the benchmark's real size; median of 5 runs after a warm-up), n = 1000 (best of 3),
- *   and n = 10,000 (with peak resident memory), against the reference implementation's measured
- *   times on this machine and the targets (n = 90 ≤ 0.35 s, n = 1000 ≤ 6 s); and at n = 90 once
+ *   and n = 10,000 (with peak resident memory), against the reference implementation's times and
+ *   the targets (n = 90 ≤ 0.35 s, n = 1000 ≤ 6 s); and at n = 90 once
  *   more with no matrix shared between splits (the spectrum cache's worst case). For n = 90 and
  *   n = 1000, `stages` says where the time goes: one more run under `node --cpu-prof`, its
- *   samples put in stages per thread (main, native engine, eigen workers; see stages.ts), and
- *   `node_startup_seconds`, Node's own start-up on this machine;
+ *   samples put in stages per thread (main, native engine, eigen workers; see stages.ts);
+ *   `machine` says what ran them: cores, CPU model, clock and vector extensions, Node's own
+ *   start-up (`node_startup_seconds`) and, with `--only sweep`, CLUB's forward pass at n = 90
+ *   (`club_forward_n90`: rows/s and GFLOP/s), the GEMM speed behind the sweep's longest thread;
  * - train: `emishift train` throughput at batch 2048 (768 → 250 → 768), native and tfjs engines;
  * - eigen / onnx_club: the kernels behind them;
  * - neural: training throughput of the neural variational estimators, per family (bench/neural.ts);
@@ -29,14 +31,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpyMatrix } from '../src/io/npy';
 import { saveClub } from '../src/estimators/club/clubFile';
 import { initClubParameters } from '../src/estimators/club/clubModel';
 import { createRng } from '../src/random';
 import { runEigenBenchmark } from './eigen';
-import { runOnnxClubBenchmark } from './onnxClub';
+import { clubForwardAtSweepSize, runOnnxClubBenchmark } from './onnxClub';
 import { runNeuralBenchmark } from './neural';
 import { runKsgBenchmark } from './ksg';
 import { runPointwiseBenchmark } from './pointwise';
@@ -52,6 +54,12 @@ import { median } from './median';
 import { readStages, type ThreadStages } from './stages';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'emishift.js');
+/**
+ * The PyTorch reference's sweep times, measured once on the 2-core machine the targets were set
+ * on: PyTorch cannot be installed here (no package index but npm's), so they are not re-measured,
+ * and `speedup_vs_reference` holds only for hardware like that machine's (`machine` says what
+ * this one is; `club_forward_n90` its GEMM speed).
+ */
 const REFERENCE_SECONDS: Record<number, number> = { 90: 17.7, 1000: 351 };
 const TARGET_SECONDS: Record<number, number> = { 90: 0.35, 1000: 6 };
 
@@ -135,6 +143,30 @@ async function profiledStages(args: string[]): Promise<{ process_seconds: number
 }
 
 /** Node's own start-up here (`node -e 0`), median of 5: the floor under every process time. */
+/**
+ * What the figures were taken on: cores, CPU model and clock, and the x86 vector extensions that
+ * set ONNX Runtime's GEMM speed (read from /proc/cpuinfo where there is one).
+ */
+function machine(): { cpus: number; cpu: string; cpu_mhz?: number; vector_extensions?: string[]; node: string } {
+  const cpu = cpus()[0];
+  let cpuinfo = '';
+  try {
+    cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    // Not Linux: what os.cpus() says is all there is.
+  }
+  // Virtual machines often report a clock of 0 to os.cpus() while /proc/cpuinfo has it.
+  const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(cpuinfo)?.[1] ?? cpu?.speed ?? 0);
+  const flags = /^flags\s*:(.*)$/m.exec(cpuinfo)?.[1].trim().split(/\s+/);
+  return {
+    cpus: availableParallelism(),
+    cpu: cpu?.model ?? 'unknown',
+    ...(mhz > 0 ? { cpu_mhz: Math.round(mhz) } : {}),
+    ...(flags ? { vector_extensions: flags.filter((flag) => /^(avx\w*|fma)$/.test(flag)) } : {}),
+    node: process.version,
+  };
+}
+
 function nodeStartupSeconds(): number {
   const times: number[] = [];
   for (let r = 0; r < 5; r++) {
@@ -172,33 +204,33 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const only = args.indexOf('--only') >= 0 ? args[args.indexOf('--only') + 1] : undefined;
   if (only === 'ksg') {
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, ksg: await runKsgBenchmark() }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), ksg: await runKsgBenchmark() }, null, 2)}\n`);
     return;
   }
   if (only === 'pointwise') {
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, pointwise: await runPointwiseBenchmark() }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), pointwise: await runPointwiseBenchmark() }, null, 2)}\n`);
     return;
   }
   if (only === 'monitor') {
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, monitor: await runMonitorBenchmark({ quick: args.includes('--quick') }) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), monitor: await runMonitorBenchmark({ quick: args.includes('--quick') }) }, null, 2)}\n`);
     return;
   }
   if (only === 'questions') {
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, question_files: await runQuestionFileBenchmark() }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), question_files: await runQuestionFileBenchmark() }, null, 2)}\n`);
     return;
   }
   if (only === 'job') {
     const embedder = args.indexOf('--embedder') >= 0 ? args[args.indexOf('--embedder') + 1] : undefined;
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, job: runJobBenchmark(embedder) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), job: runJobBenchmark(embedder) }, null, 2)}\n`);
     return;
   }
   if (only === 'pretrained') {
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, pretrained: await runPretrainedBenchmark() }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), pretrained: await runPretrainedBenchmark() }, null, 2)}\n`);
     return;
   }
   if (only === 'encoders') {
     const encoders = await runEncoderChoice(16, ['builtin', 'mid', 'small', 'centernet'], { probe: true });
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, encoders }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), encoders }, null, 2)}\n`);
     return;
   }
   const dataIndex = args.indexOf('--data');
@@ -210,18 +242,18 @@ async function main(): Promise<void> {
   const sweepPermutations = args.includes('--quick') ? 100 : 1000;
   if (only === 'permutations') {
     const permutations = await runPermutationBenchmark(dataRoot, club, { sweepPermutations });
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, permutations }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), permutations }, null, 2)}\n`);
     return;
   }
   if (only === 'baselines') {
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version }, baselines: await runBaselinesBenchmark(dataRoot, club) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: machine(), baselines: await runBaselinesBenchmark(dataRoot, club) }, null, 2)}\n`);
     return;
   }
   const sizes = args.includes('--quick') || only === 'sweep' ? [90, 1000] : [90, 1000, 10000];
   if (only === 'sweep') {
     // The two timed targets alone: n = 90 (median of 5, and median of 15 for a steadier figure on a shared machine) and n = 1000.
     const sweeps = [await benchmarkSweep(dataRoot, club, 90, 5), await benchmarkSweep(dataRoot, club, 90, 15), await benchmarkSweep(dataRoot, club, 1000, 3)];
-    process.stdout.write(`${JSON.stringify({ machine: { cpus: require('node:os').availableParallelism(), node: process.version, node_startup_seconds: nodeStartupSeconds() }, sweep: sweeps }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: { ...machine(), node_startup_seconds: nodeStartupSeconds(), club_forward_n90: await clubForwardAtSweepSize() }, sweep: sweeps }, null, 2)}\n`);
     return;
   }
   const sweep: object[] = [];
@@ -229,7 +261,7 @@ async function main(): Promise<void> {
   // The same sweep with no matrix shared between splits: every one of its 243 spectra computed.
   sweep.push(await benchmarkSweep(dataRoot, club, 90, 5, 'unique'));
   const report = {
-    machine: { cpus: require('node:os').availableParallelism(), node: process.version, node_startup_seconds: nodeStartupSeconds() },
+    machine: { ...machine(), node_startup_seconds: nodeStartupSeconds() },
     sweep,
     train: await benchmarkTrain(dataRoot),
     eigen: await runEigenBenchmark(),
