@@ -142,7 +142,6 @@ async function profiledStages(args: string[]): Promise<{ process_seconds: number
   }
 }
 
-/** Node's own start-up here (`node -e 0`), median of 5: the floor under every process time. */
 /**
  * What the figures were taken on: cores, CPU model and clock, and the x86 vector extensions that
  * set ONNX Runtime's GEMM speed (read from /proc/cpuinfo where there is one).
@@ -167,6 +166,7 @@ function machine(): { cpus: number; cpu: string; cpu_mhz?: number; vector_extens
   };
 }
 
+/** Node's own start-up here (`node -e 0`), median of 5: the floor under every process time. */
 function nodeStartupSeconds(): number {
   const times: number[] = [];
   for (let r = 0; r < 5; r++) {
