@@ -133,7 +133,7 @@ function startSoon(start: () => void): void {
     const batch: (() => void)[] = [];
     waitingReads = batch;
     setImmediate(() => {
-      if (waitingReads === batch) waitingReads = undefined;
+      waitingReads = undefined;
       for (const begin of batch) begin();
     });
   }

@@ -10,7 +10,7 @@
  * doubles as a reference for testing the WASM one.
  */
 import { InputError } from '../errors';
-import { WASM_MATRIX_BYTES, wasmKernels, type WasmKernels, type WasmMemory } from './wasmKernels';
+import { WASM_MATRIX_BYTES, wasmKernels, type WasmKernels } from './wasmKernels';
 
 /** Which implementation to use: 'auto' prefers WASM and falls back to JS. */
 export type EigenBackend = 'auto' | 'wasm' | 'js';
@@ -337,10 +337,8 @@ const WASM_NO_CONVERGENCE = 2;
 
 class WasmSolver {
   private view: Float64Array;
-  private readonly memory: WasmMemory;
 
   constructor(private readonly kernels: WasmKernels) {
-    this.memory = kernels.memory;
     this.view = new Float64Array(kernels.memory.buffer);
   }
 
@@ -350,12 +348,12 @@ class WasmSolver {
     // The input goes in whole and is packed in place; for n = 1 the packed row's pad slot is the
     // larger of the two.
     const needed = WASM_MATRIX_BYTES + Math.max(n * n, rowStart(n)) * 8;
-    const have = this.memory.buffer.byteLength;
+    const have = this.kernels.memory.buffer.byteLength;
     if (needed <= have) return true;
     const pages = Math.ceil((needed - have) / WASM_PAGE_BYTES);
     if (have / WASM_PAGE_BYTES + pages > WASM_MAX_PAGES) return false;
     try {
-      this.memory.grow(pages);
+      this.kernels.memory.grow(pages);
     } catch {
       return false;
     }
@@ -366,7 +364,7 @@ class WasmSolver {
   solveWritten(n: number, write: (matrix: Float64Array) => void): Float64Array {
     if (n === 0) return new Float64Array(0);
     // Growing detaches the old ArrayBuffer, so the view is refreshed whenever it changed.
-    if (this.view.buffer !== this.memory.buffer) this.view = new Float64Array(this.memory.buffer);
+    if (this.view.buffer !== this.kernels.memory.buffer) this.view = new Float64Array(this.kernels.memory.buffer);
     const input = this.view.subarray(WASM_MATRIX_BYTES / 8, WASM_MATRIX_BYTES / 8 + n * n);
     write(input);
     const status = this.kernels.eigenvalues(n, MAX_SWEEPS_PER_EIGENVALUE);

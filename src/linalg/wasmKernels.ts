@@ -1,9 +1,8 @@
 /**
  * The WebAssembly kernels of kernels.wat (symmetric eigenvalues, the float32 finite check of
  * every matrix a sweep reads, the average that is a split's query embedding), one instance per
- * thread, made on first use. A one-shot process
- * runs them from their first call in compiled code, where a JS loop would first be interpreted
- * and then cost the optimising compiler its time.
+ * thread, made on first use. A one-shot process runs them from their first call in compiled code,
+ * where a JS loop would first be interpreted and then cost the optimising compiler its time.
  */
 import { kernelsWasmBase64 } from './kernelsWasm.generated';
 
@@ -46,8 +45,7 @@ export function wasmKernels(): WasmKernels | undefined {
         const { exports } = new api.Instance(new api.Module(Buffer.from(kernelsWasmBase64, 'base64')), {});
         instance = exports as unknown as WasmKernels;
       } catch {
-        // No SIMD support: the JS paths are used instead.
-        instance = null;
+        // No SIMD support: instance stays null, and the JS paths are used instead.
       }
     }
   }

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, decodeNpy, readNpyMatricesAsync, readNpyMatrix, writeNpy } from '../../src/io/npy';
+import { InputError } from '../../src/errors';
 
 /** One file through the background reader. */
 const readOneAsync = (file: string) => readNpyMatricesAsync([file])[0];
-import { InputError } from '../../src/errors';
 
 function npyBytes(header: string, payload: Uint8Array, version = 1): Uint8Array {
   const prefix = version === 1 ? 10 : 12;

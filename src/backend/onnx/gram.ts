@@ -49,13 +49,14 @@ function buildModel(kind: Kind): Uint8Array {
 /** TensorProto.DataType of float64, for Cast. */
 const DOUBLE = 11;
 
+const sessionKey = (kind: Kind, threads: number | undefined): string => `${kind}/${threads ?? defaultHostedThreads()}`;
+
 function session(kind: Kind, threads: number | undefined): HostedSession<Float32Array | Float64Array> {
-  const count = threads ?? defaultHostedThreads();
-  const key = `${kind}/${count}`;
+  const key = sessionKey(kind, threads);
   let cached = sessions.get(key);
   if (cached === undefined) {
     // Urgent: eigenproblems on other threads wait for these products, estimates can come later.
-    cached = createHostedSession<Float32Array | Float64Array>(buildModel(kind), { threads: count, urgent: true });
+    cached = createHostedSession<Float32Array | Float64Array>(buildModel(kind), { threads: threads ?? defaultHostedThreads(), urgent: true });
     sessions.set(key, cached);
   }
   return cached;
@@ -69,7 +70,8 @@ async function runProduct(kind: Kind, threads: number | undefined, feeds: Record
   try {
     return (await hosted.run(feeds)).product;
   } catch (error) {
-    if (sessions.get(`${kind}/${threads ?? defaultHostedThreads()}`) === hosted) sessions.delete(`${kind}/${threads ?? defaultHostedThreads()}`);
+    const key = sessionKey(kind, threads);
+    if (sessions.get(key) === hosted) sessions.delete(key);
     throw error;
   }
 }

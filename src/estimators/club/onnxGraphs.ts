@@ -391,7 +391,9 @@ async function runMany(params: ClubParameters, x: Matrix, ys: readonly Matrix[],
     saturated += out.logvar_saturated[i];
     if (out.logvar_largest[i] > largest) largest = out.logvar_largest[i];
   }
-  return { rows: ys.map((_, k) => out[`rows${k}`]), saturation: { share: saturated / (x.rows * params.yDim), largest } };
+  // No queries: nothing saturated (not 0 / 0).
+  const share = x.rows === 0 ? 0 : saturated / (x.rows * params.yDim);
+  return { rows: ys.map((_, k) => out[`rows${k}`]), saturation: { share, largest } };
 }
 
 function checkMany(params: ClubParameters, x: Matrix, ys: readonly Matrix[]): void {
@@ -418,7 +420,7 @@ export async function clubEstimatesAndSaturation(params: ClubParameters, x: Matr
   checkMany(params, x, ys);
   if (ys.length === 0) return { estimates: [], saturation: await clubLogvarSaturation(params, x, options) };
   const { rows, saturation } = await runMany(params, x, ys, options.threads);
-  return { estimates: rows.map(meanOf), saturation: x.rows === 0 ? { share: 0, largest: 0 } : saturation };
+  return { estimates: rows.map(meanOf), saturation };
 }
 
 /**
