@@ -55,8 +55,8 @@ import { readStages, type ThreadStages } from './stages';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'emishift.js');
 /**
- * The PyTorch reference's sweep times, measured once on the 2-core machine the targets were set
- * on: PyTorch cannot be installed here (no package index but npm's), so they are not re-measured,
+ * The PyTorch reference's sweep times, measured once on an earlier 2-core development machine:
+ * PyTorch cannot be installed here (no package index but npm's), so they are not re-measured,
  * and `speedup_vs_reference` holds only for hardware like that machine's (`machine` says what
  * this one is; `club_forward_n90` its GEMM speed).
  */
