@@ -6,9 +6,12 @@
  *   the targets (n = 90 ≤ 0.35 s, n = 1000 ≤ 6 s); and at n = 90 once
  *   more with no matrix shared between splits (the spectrum cache's worst case). For n = 90 and
  *   n = 1000, `stages` says where the time goes: one more run under `node --cpu-prof`, its
- *   samples put in stages per thread (main, native engine, eigen workers; see stages.ts);
+ *   samples put in stages per thread (main, native engine, eigen workers; see stages.ts), and
+ *   `cpu_seconds_median` the process's CPU time (`cpu_seconds_per_core`, that over the cores, is
+ *   the least wall time the same work could take here);
  *   `machine` says what ran them: cores, CPU model, clock and vector extensions, Node's own
- *   start-up (`node_startup_seconds`) and, with `--only sweep`, CLUB's forward pass at n = 90
+ *   start-up (`node_startup_seconds`, and without the certificate file of NODE_EXTRA_CA_CERTS
+ *   where the environment names one) and, with `--only sweep`, CLUB's forward pass at n = 90
  *   (`club_forward_n90`: rows/s and GFLOP/s), the GEMM speed behind the sweep's longest thread;
  * - train: `emishift train` throughput at batch 2048 (768 → 250 → 768), native and tfjs engines;
  * - eigen / onnx_club: the kernels behind them;
@@ -65,14 +68,36 @@ const TARGET_SECONDS: Record<number, number> = { 90: 0.35, 1000: 6 };
 
 interface ProcessRun {
   seconds: number;
+  /** User + system CPU time of the whole process, every thread and its exit included (Linux only). */
+  cpuSeconds: number | undefined;
   peakRssMb: number;
   stdout: string;
+}
+
+/**
+ * CPU time of this process's children that have been waited for (Linux's cutime + cstime, in
+ * ticks of 1/100 s), or undefined where there is no /proc. The bench runs one child at a time,
+ * so the difference across a run is that run's CPU time, which a sampler of the running child
+ * would undercount by its last moments.
+ */
+function reapedChildrenCpuSeconds(): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/self/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the parenthesised command name (which may hold spaces) start at field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticksPerSecond = 100;
+  return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / ticksPerSecond;
 }
 
 /** Runs a command, sampling its peak resident set (VmHWM) from /proc while it lives. */
 function runMeasured(args: string[], nodeOptions: string[] = []): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const cpuBefore = reapedChildrenCpuSeconds();
     const child = spawn(process.execPath, [...nodeOptions, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -93,8 +118,10 @@ function runMeasured(args: string[], nodeOptions: string[] = []): Promise<Proces
     child.on('exit', (code) => {
       clearInterval(timer);
       const seconds = (performance.now() - started) / 1000;
+      const cpuAfter = reapedChildrenCpuSeconds();
+      const cpuSeconds = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
       if (code !== 0) reject(new Error(`emishift ${args[0]} exited ${code}: ${stderr}`));
-      else resolve({ seconds, peakRssMb: Math.round(peakKb / 1024), stdout });
+      else resolve({ seconds, cpuSeconds, peakRssMb: Math.round(peakKb / 1024), stdout });
     });
   });
 }
@@ -111,6 +138,7 @@ async function benchmarkSweep(dataRoot: string, club: string, rows: number, repe
   for (let r = 0; r < repeats; r++) runs.push(await runMeasured(args));
   const result = JSON.parse(runs[0].stdout) as { EMID: Record<string, number>; eigenproblems?: unknown };
   const seconds = runs.map((run) => run.seconds);
+  const cpuSeconds = runs.every((run) => run.cpuSeconds !== undefined) ? median(runs.map((run) => run.cpuSeconds ?? 0)) : undefined;
   const stages = layout === 'grid' && rows <= 1000 ? await profiledStages(args) : undefined;
   return {
     layout,
@@ -121,6 +149,8 @@ async function benchmarkSweep(dataRoot: string, club: string, rows: number, repe
     runs: repeats,
     seconds_median: Number(median(seconds).toFixed(3)),
     seconds_min: Number(Math.min(...seconds).toFixed(3)),
+    // The work's CPU time spread evenly over every core: no schedule on this machine finishes it sooner.
+    ...(cpuSeconds === undefined ? {} : { cpu_seconds_median: Number(cpuSeconds.toFixed(2)), cpu_seconds_per_core: Number((cpuSeconds / availableParallelism()).toFixed(3)) }),
     ...(stages ? { stages } : {}),
     peak_rss_mb: Math.max(...runs.map((run) => run.peakRssMb)),
     eigenproblems: result.eigenproblems,
@@ -166,15 +196,28 @@ function machine(): { cpus: number; cpu: string; cpu_mhz?: number; vector_extens
   };
 }
 
-/** Node's own start-up here (`node -e 0`), median of 5: the floor under every process time. */
-function nodeStartupSeconds(): number {
+/** Node's own start-up here (`node -e 0`) in `env`, median of 5: the floor under every process time. */
+function nodeStartupSeconds(env: NodeJS.ProcessEnv = process.env): number {
   const times: number[] = [];
   for (let r = 0; r < 5; r++) {
     const started = performance.now();
-    spawnSync(process.execPath, ['-e', '0']);
+    spawnSync(process.execPath, ['-e', '0'], { env });
     times.push((performance.now() - started) / 1000);
   }
   return Number(median(times).toFixed(3));
+}
+
+/**
+ * Node's start-up, and where the environment names extra CA certificates, the start-up without
+ * them: Node parses that file before any script runs (OpenSSL 3 takes tens of milliseconds on a
+ * distribution's bundle), a cost of the environment that every process time here carries.
+ */
+function nodeStartup(): { node_startup_seconds: number; node_startup_without_extra_ca_certs_seconds?: number } {
+  const seconds = nodeStartupSeconds();
+  if (!process.env.NODE_EXTRA_CA_CERTS) return { node_startup_seconds: seconds };
+  const withoutCertificates = { ...process.env };
+  delete withoutCertificates.NODE_EXTRA_CA_CERTS;
+  return { node_startup_seconds: seconds, node_startup_without_extra_ca_certs_seconds: nodeStartupSeconds(withoutCertificates) };
 }
 
 async function benchmarkTrain(dataRoot: string): Promise<object> {
@@ -253,7 +296,7 @@ async function main(): Promise<void> {
   if (only === 'sweep') {
     // The two timed targets alone: n = 90 (median of 5, and median of 15 for a steadier figure on a shared machine) and n = 1000.
     const sweeps = [await benchmarkSweep(dataRoot, club, 90, 5), await benchmarkSweep(dataRoot, club, 90, 15), await benchmarkSweep(dataRoot, club, 1000, 3)];
-    process.stdout.write(`${JSON.stringify({ machine: { ...machine(), node_startup_seconds: nodeStartupSeconds(), club_forward_n90: await clubForwardAtSweepSize() }, sweep: sweeps }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: { ...machine(), ...nodeStartup(), club_forward_n90: await clubForwardAtSweepSize() }, sweep: sweeps }, null, 2)}\n`);
     return;
   }
   const sweep: object[] = [];
@@ -261,7 +304,7 @@ async function main(): Promise<void> {
   // The same sweep with no matrix shared between splits: every one of its 243 spectra computed.
   sweep.push(await benchmarkSweep(dataRoot, club, 90, 5, 'unique'));
   const report = {
-    machine: { ...machine(), node_startup_seconds: nodeStartupSeconds() },
+    machine: { ...machine(), ...nodeStartup() },
     sweep,
     train: await benchmarkTrain(dataRoot),
     eigen: await runEigenBenchmark(),
