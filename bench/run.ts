@@ -138,7 +138,8 @@ async function benchmarkSweep(dataRoot: string, club: string, rows: number, repe
   for (let r = 0; r < repeats; r++) runs.push(await runMeasured(args));
   const result = JSON.parse(runs[0].stdout) as { EMID: Record<string, number>; eigenproblems?: unknown };
   const seconds = runs.map((run) => run.seconds);
-  const cpuSeconds = runs.every((run) => run.cpuSeconds !== undefined) ? median(runs.map((run) => run.cpuSeconds ?? 0)) : undefined;
+  const cpuTimes = runs.map((run) => run.cpuSeconds);
+  const cpuSeconds = cpuTimes.includes(undefined) ? undefined : median(cpuTimes as number[]);
   const stages = layout === 'grid' && rows <= 1000 ? await profiledStages(args) : undefined;
   return {
     layout,

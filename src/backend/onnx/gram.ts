@@ -49,28 +49,21 @@ function buildModel(kind: Kind): Uint8Array {
 /** TensorProto.DataType of float64, for Cast. */
 const DOUBLE = 11;
 
-const sessionKey = (kind: Kind, threads: number | undefined): string => `${kind}/${threads ?? defaultHostedThreads()}`;
-
-function session(kind: Kind, threads: number | undefined): HostedSession<Float32Array | Float64Array> {
-  const key = sessionKey(kind, threads);
-  let cached = sessions.get(key);
-  if (cached === undefined) {
-    // Urgent: eigenproblems on other threads wait for these products, estimates can come later.
-    cached = createHostedSession<Float32Array | Float64Array>(buildModel(kind), { threads: threads ?? defaultHostedThreads(), urgent: true });
-    sessions.set(key, cached);
-  }
-  return cached;
-}
-
-/** Runs a product; a failed session is dropped so that the next call builds it again. */
+/** Runs a product on its kind's session for that thread count (made on first use); a failed session is dropped so that the next call builds it again. */
 async function runProduct(kind: 'cross', threads: number | undefined, feeds: Record<string, FloatFeed>): Promise<Float32Array>;
 async function runProduct(kind: 'outer' | 'gram', threads: number | undefined, feeds: Record<string, FloatFeed>): Promise<Float64Array>;
 async function runProduct(kind: Kind, threads: number | undefined, feeds: Record<string, FloatFeed>): Promise<Float32Array | Float64Array> {
-  const hosted = session(kind, threads);
+  const count = threads ?? defaultHostedThreads();
+  const key = `${kind}/${count}`;
+  let hosted = sessions.get(key);
+  if (hosted === undefined) {
+    // Urgent: eigenproblems on other threads wait for these products, estimates can come later.
+    hosted = createHostedSession<Float32Array | Float64Array>(buildModel(kind), { threads: count, urgent: true });
+    sessions.set(key, hosted);
+  }
   try {
     return (await hosted.run(feeds)).product;
   } catch (error) {
-    const key = sessionKey(kind, threads);
     if (sessions.get(key) === hosted) sessions.delete(key);
     throw error;
   }
